@@ -1,0 +1,145 @@
+"""The validated model of a spec: building blocks, policies, types, instances.
+
+Every node carries the SourceLocation it came from. Templates see only this
+model (through `render`), never the raw YAML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .errors import SourceLocation
+
+
+@dataclass(frozen=True)
+class CounterKind:
+    """How the owner count is kept: the runtime's pm_count_<name> functions."""
+
+    name: str  # "plain" | "atomic"
+    threadsafe: bool
+
+    @property
+    def c_type(self) -> str:
+        return f"pm_count_{self.name}"
+
+
+@dataclass(frozen=True)
+class CellKind:
+    """How borrows are tracked: the runtime's cell functions, if any."""
+
+    name: str  # "borrow" | "rwlock" | "none"
+    c_type: Optional[str]  # None: no cell state at all
+    blocking: bool  # has _wait forms (a lock that can be slept on)
+
+    @property
+    def tracks_borrows(self) -> bool:
+        return self.c_type is not None
+
+
+COUNTERS = {
+    "plain": CounterKind("plain", threadsafe=False),
+    "atomic": CounterKind("atomic", threadsafe=True),
+}
+CELLS = {
+    "borrow": CellKind("borrow", "pm_cell_borrow", blocking=False),
+    "rwlock": CellKind("rwlock", "pm_rwlock", blocking=True),
+    "none": CellKind("none", None, blocking=False),
+}
+# The combinations DESIGN.md allows: a borrow flag is only sound single-threaded,
+# a lock is only useful shared.
+ALLOWED_COMBINATIONS = {("plain", "borrow"), ("plain", "none"),
+                        ("atomic", "rwlock"), ("atomic", "none")}
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    counter: CounterKind
+    cell: CellKind
+    location: Optional[SourceLocation]  # None for the built-in policies
+
+    @property
+    def threadsafe(self) -> bool:
+        return self.counter.threadsafe
+
+
+BUILTIN_POLICIES = {
+    "SingleThreaded": Policy("SingleThreaded", COUNTERS["plain"], CELLS["borrow"], None),
+    "ThreadSafe": Policy("ThreadSafe", COUNTERS["atomic"], CELLS["rwlock"], None),
+}
+# The seed's table: which policy a code-generation context needs.
+CONTEXT_POLICIES = {
+    "sync": "SingleThreaded",
+    "threadsafe": "ThreadSafe",
+    "async": "ThreadSafe",
+    "parallel": "ThreadSafe",
+}
+
+
+@dataclass
+class Field:
+    """A field of a `fields` type: a plain C type, or a handle of a spec type."""
+
+    name: str
+    location: SourceLocation
+    c_type: Optional[str] = None  # plain field
+    managed: Optional[str] = None  # the spec type name of a managed field
+    policy: Optional[str] = None  # explicit policy of a managed field
+
+
+@dataclass
+class TypeDef:
+    name: str
+    location: SourceLocation
+    c_type: Optional[str] = None  # `ctype` types
+    copy_trivial: bool = False
+    clone_hook: Optional[str] = None
+    drop_hook: Optional[str] = None
+    fields: list[Field] = field(default_factory=list)  # `fields` types
+    # (policy, where the spec asked for it: a policies/contexts entry)
+    policies: list[tuple[Policy, SourceLocation]] = field(default_factory=list)
+
+    @property
+    def is_struct(self) -> bool:
+        return self.c_type is None
+
+
+@dataclass
+class InstanceField:
+    """A field resolved under one policy: plain, or a handle of `target`."""
+
+    name: str
+    c_type: str
+    target: Optional["Instance"]  # set for managed fields
+
+
+@dataclass
+class Instance:
+    """One (type, policy) pair: the unit of generated code, Managed_<T>_<P>."""
+
+    type: TypeDef
+    policy: Policy
+    location: SourceLocation  # where this instantiation was asked for
+    fields: list[InstanceField] = field(default_factory=list)
+    # Set when the instance exists only because a managed field needs it.
+    required_by: Optional[SourceLocation] = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.type.name, self.policy.name)
+
+    @property
+    def managed_fields(self) -> list[InstanceField]:
+        return [f for f in self.fields if f.target is not None]
+
+
+@dataclass
+class Module:
+    name: str
+    location: SourceLocation
+    spec_file: str
+    includes: list[str]
+    policies: dict[str, Policy]
+    types: dict[str, TypeDef]
+    instances: list[Instance]

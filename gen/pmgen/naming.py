@@ -1,0 +1,82 @@
+"""C names: identifier rules, the names generated per instance, clash checks."""
+
+from __future__ import annotations
+
+import re
+
+from .errors import SourceLocation, SpecError
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+C_KEYWORDS = frozenset("""
+    auto break case char const continue default do double else enum extern float for goto if
+    inline int long register restrict return short signed sizeof static struct switch typedef
+    union unsigned void volatile while _Alignas _Alignof _Atomic _Bool _Complex _Generic
+    _Imaginary _Noreturn _Static_assert _Thread_local bool true false NULL
+""".split())
+# Text that could end a declaration, open a block or a comment, or start a
+# preprocessor line: never allowed in a C type or an include taken from a spec.
+_INJECTION = re.compile(r"[;{}#\n\r\\]|/\*|\*/|//")
+
+# Operations each handle gets; the names are part of the contract.
+HANDLE_FUNCTIONS = ("new", "dup", "try_dup", "drop", "refcount", "is_unique", "read",
+                    "release_read", "write", "release_write", "write_shared",
+                    "read_wait", "write_wait", "write_shared_wait",
+                    "read_guard", "write_guard", "write_shared_guard",
+                    "read_guard_begin", "read_guard_end", "write_guard_begin",
+                    "write_guard_end", "write_shared_guard_begin", "write_shared_guard_end",
+                    "read_guard_begin_wait", "write_guard_begin_wait",
+                    "write_shared_guard_begin_wait", "box", "_destroy", "_write_copy")
+
+
+def check_identifier(name: str, location: SourceLocation, what: str) -> None:
+    if not _IDENTIFIER.match(name):
+        raise SpecError(location, f"{what} '{name}' is not a C identifier")
+    if name in C_KEYWORDS:
+        raise SpecError(location, f"{what} '{name}' is a C keyword")
+    if name.startswith("__") or re.match(r"_[A-Z]", name):
+        raise SpecError(location, f"{what} '{name}' is reserved in C (leading '__' or '_' "
+                        "and a capital)")
+
+
+def check_c_text(text: str, location: SourceLocation, what: str) -> None:
+    """Reject text that would inject C when pasted into generated code."""
+    found = _INJECTION.search(text)
+    if found:
+        shown = found.group().encode("unicode_escape").decode()
+        raise SpecError(location, f"{what} {text!r} contains {shown!r}, which would inject C"
+                        " into the generated code")
+    if not text.strip():
+        raise SpecError(location, f"{what} is empty")
+
+
+def handle_name(type_name: str, policy_name: str) -> str:
+    return f"Managed_{type_name}_{policy_name}"
+
+
+def value_struct_name(type_name: str, policy_name: str) -> str:
+    return f"{type_name}_{policy_name}"
+
+
+def instance_identifiers(type_name: str, policy_name: str, is_struct: bool) -> list[str]:
+    """Every file-scope C name one instance defines (for clash checks)."""
+    handle = handle_name(type_name, policy_name)
+    names = [handle] + [f"{handle}_{op}" for op in HANDLE_FUNCTIONS]
+    if is_struct:
+        value = value_struct_name(type_name, policy_name)
+        names += [value, f"{value}_clone", f"{value}_drop"]
+    return names
+
+
+class NameTable:
+    """Generated C names and where each came from; the second claim of a name fails."""
+
+    def __init__(self) -> None:
+        self._owners: dict[str, tuple[SourceLocation, str]] = {}
+
+    def claim(self, name: str, location: SourceLocation, owner: str) -> None:
+        previous = self._owners.get(name)
+        if previous is not None and previous[1] != owner:
+            where, other = previous
+            raise SpecError(location, f"{owner} generates the C name '{name}', which {other}"
+                            " also generates", [(where, f"{other} is defined here")])
+        self._owners.setdefault(name, (location, owner))

@@ -1,0 +1,312 @@
+"""From loaded YAML nodes to the validated model (spec format version 1).
+
+Each check raises SpecError at the node it is about, so every message has the
+line and column a user should look at.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from . import naming
+from .errors import SourceLocation, SpecError
+from .loader import Mapping, Node, Scalar, Sequence
+from .model import (ALLOWED_COMBINATIONS, BUILTIN_POLICIES, CELLS, CONTEXT_POLICIES,
+                    COUNTERS, Field, Instance, InstanceField, Module, Policy, TypeDef)
+
+SPEC_VERSION = 1
+_TOP_KEYS = ("pmgen", "module", "includes", "policies", "types")
+_POLICY_KEYS = ("counter", "cell")
+_TYPE_KEYS = ("ctype", "copy", "clone", "drop", "fields", "policies", "contexts")
+_MANAGED_KEYS = ("managed", "policy")
+
+
+def _kind(node: Node) -> str:
+    if isinstance(node, Scalar):
+        return "null" if node.kind == "null" else f"{node.kind} {node.value!r}"
+    return "a list" if isinstance(node, Sequence) else "a mapping"
+
+
+def _mapping(node: Node, what: str, allowed: tuple[str, ...]) -> Mapping:
+    if not isinstance(node, Mapping):
+        raise SpecError(node.location, f"{what} must be a mapping, not {_kind(node)}")
+    for key, (key_loc, _) in node.entries.items():
+        if key not in allowed:
+            raise SpecError(key_loc, f"unknown key '{key}' in {what}; expected one of: "
+                            + ", ".join(allowed))
+    return node
+
+
+def _string(node: Node, what: str) -> str:
+    if not isinstance(node, Scalar) or node.kind != "str":
+        raise SpecError(node.location, f"{what} must be a string, not {_kind(node)}")
+    return str(node.value)
+
+
+def _string_list(node: Node, what: str) -> list[tuple[str, SourceLocation]]:
+    if not isinstance(node, Sequence):
+        raise SpecError(node.location, f"{what} must be a list, not {_kind(node)}")
+    items = [(_string(item, f"an entry of {what}"), item.location) for item in node.items]
+    seen: dict[str, SourceLocation] = {}
+    for text, loc in items:
+        if text in seen:
+            raise SpecError(loc, f"'{text}' is listed twice in {what}",
+                            [(seen[text], "first listed here")])
+        seen[text] = loc
+    return items
+
+
+def _get(node: Mapping, key: str) -> Optional[Node]:
+    entry = node.entries.get(key)
+    return entry[1] if entry else None
+
+
+def _key_location(node: Mapping, key: str) -> SourceLocation:
+    return node.entries[key][0]
+
+
+def _version(root: Mapping) -> None:
+    node = _get(root, "pmgen")
+    if node is None:
+        raise SpecError(root.location, "missing required key 'pmgen' (the spec format "
+                        f"version; this pmgen reads version {SPEC_VERSION})")
+    if not isinstance(node, Scalar) or node.kind != "int":
+        raise SpecError(node.location, f"'pmgen' must be the integer {SPEC_VERSION}, "
+                        f"not {_kind(node)}")
+    if node.value != SPEC_VERSION:
+        raise SpecError(node.location, f"unsupported spec version {node.value}; this pmgen "
+                        f"reads version {SPEC_VERSION}")
+
+
+def _module_name(root: Mapping) -> tuple[str, SourceLocation]:
+    node = _get(root, "module")
+    if node is None:
+        raise SpecError(root.location, "missing required key 'module' (names the output "
+                        "files <module>.h and <module>.c)")
+    name = _string(node, "'module'")
+    if "/" in name or "\\" in name or name in (".", "..") or name.startswith("~"):
+        raise SpecError(node.location, f"module '{name}' would write outside the output "
+                        "folder; a module is a plain name such as 'shapes'")
+    naming.check_identifier(name, node.location, "module")
+    return name, node.location
+
+
+def _include(text: str, location: SourceLocation) -> str:
+    naming.check_c_text(text, location, "include")
+    if text.startswith("<") or text.startswith('"'):
+        closing = ">" if text[0] == "<" else '"'
+        inner = text[1:-1]
+        if len(text) < 3 or text[-1] != closing or "<" in inner or ">" in inner or '"' in inner:
+            raise SpecError(location, f"include {text!r} is malformed; write <file.h>, "
+                            '"file.h" or file.h')
+        return text
+    if any(c in text for c in '<>" \t'):
+        raise SpecError(location, f"include {text!r} is malformed; write <file.h>, "
+                        '"file.h" or file.h')
+    return f'"{text}"'
+
+
+def _policies(root: Mapping) -> dict[str, Policy]:
+    policies = dict(BUILTIN_POLICIES)
+    node = _get(root, "policies")
+    if node is None:
+        return policies
+    spec = _mapping(node, "'policies'", tuple(node.entries) if isinstance(node, Mapping) else ())
+    for name, (name_loc, body_node) in spec.entries.items():
+        naming.check_identifier(name, name_loc, "policy name")
+        if name in BUILTIN_POLICIES:
+            raise SpecError(name_loc, f"policy '{name}' is built in and cannot be redefined")
+        body = _mapping(body_node, f"policy '{name}'", _POLICY_KEYS)
+        blocks = {}
+        for block, table in (("counter", COUNTERS), ("cell", CELLS)):
+            value_node = _get(body, block)
+            if value_node is None:
+                raise SpecError(body.location, f"policy '{name}' is missing '{block}' (one of: "
+                                + ", ".join(table) + ")")
+            value = _string(value_node, f"'{block}' of policy '{name}'")
+            if value not in table:
+                raise SpecError(value_node.location, f"unknown {block} '{value}' in policy "
+                                f"'{name}'; expected one of: " + ", ".join(table))
+            blocks[block] = value
+        if (blocks["counter"], blocks["cell"]) not in ALLOWED_COMBINATIONS:
+            allowed = ", ".join(f"{c} + {k}" for c, k in sorted(ALLOWED_COMBINATIONS))
+            raise SpecError(body.location, f"policy '{name}': counter '{blocks['counter']}' "
+                            f"with cell '{blocks['cell']}' is not a supported combination; "
+                            f"the combinations are {allowed}")
+        policies[name] = Policy(name, COUNTERS[blocks["counter"]], CELLS[blocks["cell"]],
+                                name_loc)
+    return policies
+
+
+def _field(name: str, name_loc: SourceLocation, node: Node, owner: str) -> Field:
+    naming.check_identifier(name, name_loc, f"field name in '{owner}'")
+    if isinstance(node, Scalar):
+        c_type = _string(node, f"field '{name}' of '{owner}'")
+        naming.check_c_text(c_type, node.location, f"C type of field '{name}'")
+        return Field(name, name_loc, c_type=c_type)
+    body = _mapping(node, f"field '{name}' of '{owner}'", _MANAGED_KEYS)
+    managed = _get(body, "managed")
+    if managed is None:
+        raise SpecError(body.location, f"field '{name}' of '{owner}' must be a C type or "
+                        "{managed: TYPE} / {managed: TYPE, policy: POLICY}")
+    policy = _get(body, "policy")
+    return Field(name, name_loc, managed=_string(managed, f"'managed' of field '{name}'"),
+                 policy=_string(policy, f"'policy' of field '{name}'") if policy else None)
+
+
+def _type_policies(name: str, body: Mapping, policies: dict[str, Policy],
+                   name_loc: SourceLocation) -> list[tuple[Policy, SourceLocation]]:
+    contexts = _get(body, "contexts")
+    derived: list[tuple[Policy, SourceLocation]] = []
+    if contexts is not None:
+        for context, loc in _string_list(contexts, f"'contexts' of '{name}'"):
+            if context not in CONTEXT_POLICIES:
+                raise SpecError(loc, f"unknown context '{context}'; expected one of: "
+                                + ", ".join(CONTEXT_POLICIES))
+            policy = policies[CONTEXT_POLICIES[context]]
+            if all(p is not policy for p, _ in derived):
+                derived.append((policy, loc))
+    explicit = _get(body, "policies")
+    if explicit is None:  # explicit `policies` overrides contexts
+        return derived or [(policies["SingleThreaded"], name_loc)]
+    chosen = []
+    for policy_name, loc in _string_list(explicit, f"'policies' of '{name}'"):
+        if policy_name not in policies:
+            raise SpecError(loc, f"unknown policy '{policy_name}'; known policies: "
+                            + ", ".join(policies))
+        chosen.append((policies[policy_name], loc))
+    if not chosen:
+        raise SpecError(explicit.location, f"'policies' of '{name}' is empty")
+    return chosen
+
+
+def _type(name: str, name_loc: SourceLocation, node: Node,
+          policies: dict[str, Policy]) -> TypeDef:
+    naming.check_identifier(name, name_loc, "type name")
+    body = _mapping(node, f"type '{name}'", _TYPE_KEYS)
+    typedef = TypeDef(name, name_loc,
+                      policies=_type_policies(name, body, policies, name_loc))
+    ctype, fields = _get(body, "ctype"), _get(body, "fields")
+    hooks = [k for k in ("copy", "clone", "drop") if k in body.entries]
+    if (ctype is None) == (fields is None):
+        raise SpecError(name_loc, f"type '{name}' needs exactly one of 'ctype' (an existing C "
+                        "type) or 'fields' (a struct pmgen defines)")
+    if fields is not None:
+        if hooks:
+            raise SpecError(_key_location(body, hooks[0]), f"'{hooks[0]}' applies only to "
+                            f"'ctype' types; pmgen generates clone and drop for 'fields' types")
+        field_map = _mapping(fields, f"'fields' of '{name}'",
+                             tuple(fields.entries) if isinstance(fields, Mapping) else ())
+        if not field_map.entries:
+            raise SpecError(fields.location, f"type '{name}' has no fields")
+        typedef.fields = [_field(fname, floc, fnode, name)
+                          for fname, (floc, fnode) in field_map.entries.items()]
+        return typedef
+    typedef.c_type = _string(ctype, f"'ctype' of '{name}'")
+    naming.check_c_text(typedef.c_type, ctype.location, f"ctype of '{name}'")
+    copy = _get(body, "copy")
+    if copy is not None:
+        if _string(copy, f"'copy' of '{name}'") != "trivial":
+            raise SpecError(copy.location, f"'copy' of '{name}' must be 'trivial' (bitwise copy"
+                            " is a correct clone); for anything else give a 'clone' hook")
+        extra = [k for k in hooks if k != "copy"]
+        if extra:
+            raise SpecError(_key_location(body, extra[0]), f"type '{name}' is 'copy: trivial' "
+                            f"and so takes no '{extra[0]}' hook")
+        typedef.copy_trivial = True
+        return typedef
+    if "clone" not in body.entries:
+        raise SpecError(name_loc, f"type '{name}' has a 'ctype' but neither 'copy: trivial' "
+                        "nor a 'clone' hook, so pmgen cannot copy it on write")
+    for hook in ("clone", "drop"):
+        hook_node = _get(body, hook)
+        if hook_node is not None:
+            hook_name = _string(hook_node, f"'{hook}' of '{name}'")
+            naming.check_identifier(hook_name, hook_node.location, f"{hook} hook")
+            setattr(typedef, f"{hook}_hook", hook_name)
+    return typedef
+
+
+def _instances(types: dict[str, TypeDef], policies: dict[str, Policy]) -> list[Instance]:
+    """Every (type, policy) pair asked for, plus those managed fields need."""
+    instances: dict[tuple[str, str], Instance] = {}
+    pending: list[Instance] = []
+    for typedef in types.values():
+        for policy, loc in typedef.policies:
+            inst = Instance(typedef, policy, loc)
+            instances[inst.key] = inst
+            pending.append(inst)
+    while pending:
+        inst = pending.pop(0)
+        for spec_field in inst.type.fields:
+            inst.fields.append(_resolve_field(inst, spec_field, types, policies,
+                                              instances, pending))
+    return list(instances.values())
+
+
+def _resolve_field(inst: Instance, spec_field: Field, types: dict[str, TypeDef],
+                   policies: dict[str, Policy], instances: dict[tuple[str, str], Instance],
+                   pending: list[Instance]) -> InstanceField:
+    if spec_field.managed is None:
+        assert spec_field.c_type is not None  # a plain field always has its C type
+        return InstanceField(spec_field.name, spec_field.c_type, None)
+    target_type = types.get(spec_field.managed)
+    if target_type is None:
+        raise SpecError(spec_field.location, f"field '{spec_field.name}' of "
+                        f"'{inst.type.name}' is managed type '{spec_field.managed}', which the "
+                        "spec does not define")
+    policy_name = spec_field.policy or inst.policy.name
+    policy = policies.get(policy_name)
+    if policy is None:
+        raise SpecError(spec_field.location, f"unknown policy '{policy_name}' for field "
+                        f"'{spec_field.name}'; known policies: " + ", ".join(policies))
+    if inst.policy.threadsafe and not policy.threadsafe:
+        raise SpecError(spec_field.location, f"field '{spec_field.name}' of "
+                        f"'{inst.type.name}' is a {naming.handle_name(target_type.name, policy.name)}"
+                        f", which is not thread-safe, but '{inst.type.name}' is instantiated "
+                        f"under thread-safe policy '{inst.policy.name}'",
+                        [(inst.location, f"'{inst.type.name}' gets policy "
+                          f"'{inst.policy.name}' here")])
+    key = (target_type.name, policy.name)
+    target = instances.get(key)
+    if target is None:
+        target = Instance(target_type, policy, spec_field.location,
+                          required_by=spec_field.location)
+        instances[key] = target
+        pending.append(target)
+    return InstanceField(spec_field.name, naming.handle_name(*key), target)
+
+
+def _check_names(module: str, module_loc: SourceLocation, instances: list[Instance]) -> None:
+    table = naming.NameTable()
+    for inst in instances:
+        owner = f"'{inst.type.name}' under '{inst.policy.name}'"
+        for name in naming.instance_identifiers(inst.type.name, inst.policy.name,
+                                                inst.type.is_struct):
+            table.claim(name, inst.location, owner)
+    for op in naming.HANDLE_FUNCTIONS:
+        table.claim(f"{module}_{op}", module_loc, f"module '{module}'")
+
+
+def build(root: Node, spec_file: str) -> Module:
+    """Validate a loaded spec and return its model; raises SpecError."""
+    top = _mapping(root, "the spec", _TOP_KEYS)
+    _version(top)
+    module, module_loc = _module_name(top)
+    includes = []
+    if _get(top, "includes") is not None:
+        for text, loc in _string_list(_get(top, "includes"), "'includes'"):
+            includes.append(_include(text, loc))
+    policies = _policies(top)
+    types_node = _get(top, "types")
+    if types_node is None:
+        raise SpecError(top.location, "missing required key 'types'")
+    types_map = _mapping(types_node, "'types'", tuple(types_node.entries)
+                         if isinstance(types_node, Mapping) else ())
+    if not types_map.entries:
+        raise SpecError(types_map.location, "'types' is empty; a spec defines at least one type")
+    types = {name: _type(name, loc, node, policies)
+             for name, (loc, node) in types_map.entries.items()}
+    instances = _instances(types, policies)
+    _check_names(module, module_loc, instances)
+    return Module(module, module_loc, spec_file, includes, policies, types, instances)

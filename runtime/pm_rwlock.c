@@ -1,0 +1,334 @@
+/* pm_rwlock.c — monotonic clock, the futex layer, the reader-writer lock's
+ * slow paths (a port of Rust std's futex RwLock with deadlines) and the
+ * PM_DEBUG bookkeeping of held locks. The state encoding is in pm.h. */
+#define _GNU_SOURCE /* syscall(), nanosleep() */
+#include "pm.h"
+
+#include <errno.h>
+#include <time.h>
+
+#if defined(__linux__) && !defined(PM_NO_FUTEX)
+#define PM__HAVE_FUTEX 1
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+#define PM__NS_PER_SEC 1000000000ull
+
+/* ------------------------------------------------------------------------ */
+/* Time                                                                      */
+/* ------------------------------------------------------------------------ */
+
+uint64_t pm_monotonic_ns(void) {
+    struct timespec ts;
+    /* CLOCK_MONOTONIC cannot fail with a valid pointer; 0 keeps us total. */
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) {
+        return 0;
+    }
+    return (uint64_t)ts.tv_sec * PM__NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t pm_deadline_after(uint64_t timeout_ns) {
+    if (timeout_ns == PM_FOREVER) {
+        return PM_FOREVER;
+    }
+    uint64_t now = pm_monotonic_ns();
+    /* Saturate: a deadline past the end of time is no deadline. */
+    return timeout_ns > PM_FOREVER - now ? PM_FOREVER : now + timeout_ns;
+}
+
+static bool pm__deadline_passed(uint64_t deadline_ns) {
+    return deadline_ns != PM_FOREVER && pm_monotonic_ns() >= deadline_ns;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Futex layer: sleep while *addr == expected, until woken or the deadline   */
+/* ------------------------------------------------------------------------ */
+
+#ifdef PM__HAVE_FUTEX
+
+static struct timespec pm__timespec_of(uint64_t ns) {
+    uint64_t sec = ns / PM__NS_PER_SEC;
+    /* A 32-bit time_t cannot hold every deadline; clamp to 68 years. */
+    if (sizeof(time_t) < 8 && sec > INT32_MAX) {
+        sec = INT32_MAX;
+    }
+    struct timespec ts = {(time_t)sec, (long)(ns % PM__NS_PER_SEC)};
+    return ts;
+}
+
+static void pm__futex_wait(_Atomic uint32_t *addr, uint32_t expected, uint64_t deadline_ns) {
+    struct timespec ts = pm__timespec_of(deadline_ns);
+    /* WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline, so retries after
+     * spurious wake-ups never stretch the total wait. EINTR/EAGAIN/ETIMEDOUT
+     * all just return: the caller re-reads the state and the clock. */
+    (void)syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, expected,
+                  deadline_ns == PM_FOREVER ? NULL : &ts, NULL, FUTEX_BITSET_MATCH_ANY);
+}
+
+/* Wakes up to n sleepers; true if at least one was asleep. */
+static bool pm__futex_wake_n(_Atomic uint32_t *addr, int n) {
+    return syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL, NULL,
+                   0) > 0;
+}
+
+#else /* portable fallback: bounded polling, no real sleep queue */
+
+#define PM__POLL_NS 50000ull
+
+static void pm__futex_wait(_Atomic uint32_t *addr, uint32_t expected, uint64_t deadline_ns) {
+    /* Relaxed: only a hint to skip the nap; the caller re-reads properly. */
+    if (atomic_load_explicit(addr, memory_order_relaxed) != expected) {
+        return;
+    }
+    uint64_t nap = PM__POLL_NS;
+    uint64_t now = pm_monotonic_ns();
+    if (deadline_ns != PM_FOREVER) {
+        nap = deadline_ns <= now ? 0 : deadline_ns - now;
+        nap = nap < PM__POLL_NS ? nap : PM__POLL_NS;
+    }
+    struct timespec ts = {0, (long)nap};
+    (void)nanosleep(&ts, NULL);
+}
+
+/* Pollers need no wake-up; "woke nobody" is always a safe answer (like the
+ * BSDs in Rust std) because callers then wake the other class as well. */
+static bool pm__futex_wake_n(_Atomic uint32_t *addr, int n) {
+    (void)addr;
+    (void)n;
+    return false;
+}
+
+#endif
+
+static bool pm__futex_wake_one(_Atomic uint32_t *addr) { return pm__futex_wake_n(addr, 1); }
+
+static void pm__futex_wake_all(_Atomic uint32_t *addr) { (void)pm__futex_wake_n(addr, INT32_MAX); }
+
+/* ------------------------------------------------------------------------ */
+/* Reader-writer lock slow paths                                             */
+/* ------------------------------------------------------------------------ */
+
+static bool pm__rw_is_unlocked(uint32_t s) { return (s & PM_RW_MASK) == 0; }
+static bool pm__rw_is_write_locked(uint32_t s) { return (s & PM_RW_MASK) == PM_RW_WRITE_LOCKED; }
+static bool pm__rw_readers_waiting(uint32_t s) { return (s & PM_RW_READERS_WAITING) != 0; }
+static bool pm__rw_writers_waiting(uint32_t s) { return (s & PM_RW_WRITERS_WAITING) != 0; }
+
+static inline void pm__cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
+enum { PM__SPIN_LIMIT = 100 }; /* as in Rust std: brief, never yields the CPU */
+
+/* Spin until the lock is worth a try (or anyone waits, to stay fair). */
+static uint32_t pm__spin_read(pm_rwlock *l) {
+    for (int spin = PM__SPIN_LIMIT;; spin--) {
+        /* Relaxed: only a hint; the CAS that takes the lock acquires. */
+        uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
+        if (!pm__rw_is_write_locked(s) || pm__rw_readers_waiting(s) || pm__rw_writers_waiting(s) ||
+            spin == 0) {
+            return s;
+        }
+        pm__cpu_relax();
+    }
+}
+
+static uint32_t pm__spin_write(pm_rwlock *l) {
+    for (int spin = PM__SPIN_LIMIT;; spin--) {
+        /* Relaxed: only a hint; the CAS that takes the lock acquires. */
+        uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
+        if (pm__rw_is_unlocked(s) || pm__rw_writers_waiting(s) || spin == 0) {
+            return s;
+        }
+        pm__cpu_relax();
+    }
+}
+
+PM_NOINLINE pm_status pm__rwlock_read_contended(pm_rwlock *l, uint64_t deadline_ns) {
+    uint32_t s = pm__spin_read(l);
+    for (;;) {
+        if (pm__rw_is_read_lockable(s)) {
+            /* Acquire: the last writer's release happens-before our reads. */
+            if (atomic_compare_exchange_weak_explicit(&l->state, &s, s + PM_RW_READ_LOCKED,
+                                                      memory_order_acquire, memory_order_relaxed)) {
+                return PM_OK;
+            }
+            continue;
+        }
+        if ((s & PM_RW_MASK) == PM_RW_MAX_READERS) {
+            return PM_EOVERFLOW; /* Rust panics here; we never sleep at the cap */
+        }
+        if (pm__deadline_passed(deadline_ns)) {
+            return PM_ETIMEDOUT; /* a stale READERS_WAITING is cleared by the next unlock */
+        }
+        /* Relaxed: setting the flag publishes nothing; the futex orders the
+         * sleep against the unlocker's clearing of the flag. */
+        if (!pm__rw_readers_waiting(s) &&
+            !atomic_compare_exchange_strong_explicit(&l->state, &s, s | PM_RW_READERS_WAITING,
+                                                     memory_order_relaxed, memory_order_relaxed)) {
+            continue;
+        }
+        pm__futex_wait(&l->state, s | PM_RW_READERS_WAITING, deadline_ns);
+        s = pm__spin_read(l);
+    }
+}
+
+/* Wakes one writer; true only if one was really asleep. */
+static bool pm__rwlock_wake_writer(pm_rwlock *l) {
+    /* Release: pairs with the waiter's acquire load of writer_notify, so a
+     * writer that read the old value will see the bump or be woken. */
+    atomic_fetch_add_explicit(&l->writer_notify, 1u, memory_order_release);
+    return pm__futex_wake_one(&l->writer_notify);
+}
+
+/* A writer gave up. WRITERS_WAITING is shared, so we cannot know if we were
+ * the last writer: clear both flags, wake everyone, and let the survivors
+ * set their own flags again. Readers blocked only by us can now enter. */
+PM_COLD static pm_status pm__rwlock_writer_gives_up(pm_rwlock *l) {
+    const uint32_t both = PM_RW_READERS_WAITING | PM_RW_WRITERS_WAITING;
+    /* Relaxed: flag bookkeeping only; no data is published or consumed. */
+    uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
+    while (!atomic_compare_exchange_weak_explicit(&l->state, &s, s & ~both, memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+    }
+    if (pm__rw_readers_waiting(s)) {
+        pm__futex_wake_all(&l->state);
+    }
+    if (pm__rw_writers_waiting(s)) {
+        /* Release: same pairing as pm__rwlock_wake_writer. */
+        atomic_fetch_add_explicit(&l->writer_notify, 1u, memory_order_release);
+        pm__futex_wake_all(&l->writer_notify);
+    }
+    return PM_ETIMEDOUT;
+}
+
+PM_NOINLINE pm_status pm__rwlock_write_contended(pm_rwlock *l, uint64_t deadline_ns) {
+    uint32_t s = pm__spin_write(l);
+    uint32_t other_writers_waiting = 0;
+    for (;;) {
+        if (pm__rw_is_unlocked(s)) {
+            /* Acquire: pairs with the previous holder's release. Keep the
+             * flag: other writers may still sleep once we took the lock. */
+            if (atomic_compare_exchange_weak_explicit(
+                    &l->state, &s, s | PM_RW_WRITE_LOCKED | other_writers_waiting,
+                    memory_order_acquire, memory_order_relaxed)) {
+                return PM_OK;
+            }
+            continue;
+        }
+        if (pm__deadline_passed(deadline_ns)) {
+            /* Only a writer that counted itself among the waiters cleans up. */
+            return other_writers_waiting ? pm__rwlock_writer_gives_up(l) : PM_ETIMEDOUT;
+        }
+        /* Relaxed: the flag only asks the unlocker for a wake-up. */
+        if (!pm__rw_writers_waiting(s) &&
+            !atomic_compare_exchange_strong_explicit(&l->state, &s, s | PM_RW_WRITERS_WAITING,
+                                                     memory_order_relaxed, memory_order_relaxed)) {
+            continue;
+        }
+        other_writers_waiting = PM_RW_WRITERS_WAITING;
+        /* Acquire: read the counter before re-checking state, so any wake-up
+         * after this point changes the value we sleep on. */
+        uint32_t seq = atomic_load_explicit(&l->writer_notify, memory_order_acquire);
+        /* Relaxed: a re-check only; the acquire above orders it after seq. */
+        s = atomic_load_explicit(&l->state, memory_order_relaxed);
+        if (pm__rw_is_unlocked(s) || !pm__rw_writers_waiting(s)) {
+            continue;
+        }
+        pm__futex_wait(&l->writer_notify, seq, deadline_ns);
+        s = pm__spin_write(l);
+    }
+}
+
+PM_COLD void pm__rwlock_wake_writer_or_readers(pm_rwlock *l, uint32_t s) {
+    /* Relaxed CASes throughout: they move only flags; if the lock got taken
+     * meanwhile, its new holder wakes the waiters when it unlocks. */
+    if (s == PM_RW_WRITERS_WAITING) {
+        if (atomic_compare_exchange_strong_explicit(&l->state, &s, 0u, memory_order_relaxed,
+                                                    memory_order_relaxed)) {
+            (void)pm__rwlock_wake_writer(l);
+            return;
+        }
+        /* Readers may be waiting now too: fall through with the new state. */
+    }
+    if (s == (PM_RW_READERS_WAITING | PM_RW_WRITERS_WAITING)) {
+        /* Both wait: leave readers waiting, wake one writer. */
+        if (!atomic_compare_exchange_strong_explicit(&l->state, &s, PM_RW_READERS_WAITING,
+                                                     memory_order_relaxed, memory_order_relaxed)) {
+            return;
+        }
+        if (pm__rwlock_wake_writer(l)) {
+            return;
+        }
+        /* No writer was asleep (maybe about to sleep): wake readers too. */
+        s = PM_RW_READERS_WAITING;
+    }
+    if (s == PM_RW_READERS_WAITING &&
+        atomic_compare_exchange_strong_explicit(&l->state, &s, 0u, memory_order_relaxed,
+                                                memory_order_relaxed)) {
+        pm__futex_wake_all(&l->state);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* PM_DEBUG bookkeeping: which locks this thread holds, and how             */
+/* ------------------------------------------------------------------------ */
+
+enum { PM__DEBUG_SLOTS = 64 };
+
+typedef struct pm__held {
+    const void *lock;
+    enum pm_lock_mode mode;
+    uint32_t depth; /* 0 = free slot */
+} pm__held;
+
+static _Thread_local pm__held pm__held_locks[PM__DEBUG_SLOTS];
+
+static pm__held *pm__debug_find(const void *lock, enum pm_lock_mode mode) {
+    for (int i = 0; i < PM__DEBUG_SLOTS; i++) {
+        pm__held *h = &pm__held_locks[i];
+        if (h->depth != 0 && h->lock == lock && h->mode == mode) {
+            return h;
+        }
+    }
+    return NULL;
+}
+
+void pm__debug_note_acquire(const void *lock, enum pm_lock_mode mode) {
+    pm__held *h = pm__debug_find(lock, mode);
+    for (int i = 0; i < PM__DEBUG_SLOTS && h == NULL; i++) {
+        if (pm__held_locks[i].depth == 0) {
+            h = &pm__held_locks[i];
+            h->lock = lock;
+            h->mode = mode;
+        }
+    }
+    /* Table full: stop tracking this lock (may miss a deadlock, never
+     * reports a false one). */
+    if (h != NULL && h->depth < UINT32_MAX) {
+        h->depth++;
+    }
+}
+
+void pm__debug_note_release(const void *lock, enum pm_lock_mode mode) {
+    pm__held *h = pm__debug_find(lock, mode);
+    if (h != NULL) {
+        h->depth--; /* untracked holds are simply ignored */
+    }
+}
+
+pm_status pm__debug_check_wait(const pm_rwlock *lock, enum pm_lock_mode mode) {
+    /* Holding it for write: no wait can ever end. Holding it for read: a
+     * writer waits on us (we only get here after a failed try), and under
+     * writer preference a new read waits on that writer — a cycle. */
+    (void)mode;
+    if (pm__debug_find(lock, PM_LOCK_WRITE) != NULL || pm__debug_find(lock, PM_LOCK_READ) != NULL) {
+        return PM_EDEADLK;
+    }
+    return PM_OK;
+}

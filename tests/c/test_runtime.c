@@ -1,0 +1,494 @@
+/* test_runtime.c — executable specification of the perceus-mem C runtime.
+ *
+ * Build: cc -std=c11 -pthread -Iruntime tests/c/test_runtime.c runtime/pm.c
+ *        runtime/pm_rwlock.c   (optionally -DPM_DEBUG for every unit)
+ * Exit status 0 on success; every failed check prints FAIL file:line: expr. */
+#define _GNU_SOURCE /* nanosleep() */
+#include "../../runtime/pm.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static _Atomic int failures;
+
+#define CHECK(expr)                                                                \
+    do {                                                                           \
+        if (!(expr)) {                                                             \
+            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #expr);                 \
+            atomic_fetch_add(&failures, 1);                                        \
+        }                                                                          \
+    } while (0)
+
+#define MS 1000000ull
+
+/* ------------------------------------------------------------------------ */
+/* helpers                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static void sleep_ns(uint64_t ns) {
+    struct timespec ts = {(time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull)};
+    nanosleep(&ts, NULL);
+}
+
+static uint32_t state_of(pm_rwlock *l) { return atomic_load(&l->state); }
+
+/* Poll until the lock's state has all of `bits` (true) or a second passed. */
+static bool wait_for_bits(pm_rwlock *l, uint32_t bits) {
+    for (int i = 0; i < 10000; i++) {
+        if ((state_of(l) & bits) == bits) {
+            return true;
+        }
+        sleep_ns(100000);
+    }
+    return false;
+}
+
+static bool wait_for_flag(_Atomic int *flag, uint64_t limit_ns) {
+    uint64_t end = pm_monotonic_ns() + limit_ns;
+    while (!atomic_load(flag)) {
+        if (pm_monotonic_ns() > end) {
+            return false;
+        }
+        sleep_ns(100000);
+    }
+    return true;
+}
+
+typedef struct waiter {
+    pm_rwlock *lock;
+    bool write;
+    uint64_t timeout;
+    pm_status status;
+    uint64_t elapsed;
+    _Atomic int acquired;  /* set once the lock is held */
+    _Atomic int *released; /* if set: must already be 1 when we acquire */
+    bool saw_release;
+    pthread_t tid;
+} waiter;
+
+/* Wait for the lock, record the outcome, release it at once. */
+static void *waiter_main(void *arg) {
+    waiter *w = arg;
+    uint64_t t0 = pm_monotonic_ns();
+    w->status = w->write ? pm_rwlock_write_wait(w->lock, w->timeout)
+                         : pm_rwlock_read_wait(w->lock, w->timeout);
+    w->elapsed = pm_monotonic_ns() - t0;
+    if (w->status == PM_OK) {
+        w->saw_release = w->released == NULL || atomic_load(w->released);
+        atomic_store(&w->acquired, 1);
+        if (w->write) {
+            pm_rwlock_release_write(w->lock);
+        } else {
+            pm_rwlock_release_read(w->lock);
+        }
+    }
+    return NULL;
+}
+
+static void start_after(waiter *w, pm_rwlock *l, bool write, uint64_t timeout,
+                        _Atomic int *released) {
+    memset(w, 0, sizeof *w);
+    w->lock = l;
+    w->released = released;
+    w->write = write;
+    w->timeout = timeout;
+    CHECK(pthread_create(&w->tid, NULL, waiter_main, w) == 0);
+}
+
+static void start(waiter *w, pm_rwlock *l, bool write, uint64_t timeout) {
+    start_after(w, l, write, timeout, NULL);
+}
+
+static void join(waiter *w) { CHECK(pthread_join(w->tid, NULL) == 0); }
+
+/* ------------------------------------------------------------------------ */
+/* status codes, clock                                                        */
+/* ------------------------------------------------------------------------ */
+
+static void test_status_str(void) {
+    static const char *const names[PM_STATUS_COUNT] = {
+        "PM_OK",     "PM_EBORROWED", "PM_EBUSY",     "PM_ETIMEDOUT", "PM_EDEADLK",
+        "PM_ENOMEM", "PM_ECLONE",    "PM_EOVERFLOW", "PM_EINVAL"};
+    for (int i = 0; i < PM_STATUS_COUNT; i++) {
+        CHECK(strcmp(pm_status_str((pm_status)i), names[i]) == 0);
+    }
+    CHECK(strcmp(pm_status_str((pm_status)PM_STATUS_COUNT), "PM_E?") == 0);
+    CHECK(strcmp(pm_status_str((pm_status)1000), "PM_E?") == 0);
+}
+
+static void test_deadline(void) {
+    uint64_t now = pm_monotonic_ns();
+    CHECK(pm_deadline_after(PM_FOREVER) == PM_FOREVER);
+    CHECK(pm_deadline_after(PM_FOREVER - 1) == PM_FOREVER); /* saturates, no wrap */
+    CHECK(pm_deadline_after(0) >= now);
+    CHECK(pm_deadline_after(10 * MS) >= now + 10 * MS);
+}
+
+/* ------------------------------------------------------------------------ */
+/* counters and borrow cell                                                  */
+/* ------------------------------------------------------------------------ */
+
+static void test_count_plain(void) {
+    pm_count_plain c;
+    pm_count_plain_init(&c);
+    CHECK(pm_count_plain_get(&c) == 1 && pm_count_plain_is_unique(&c));
+    pm_count_plain_inc(&c);
+    CHECK(pm_count_plain_get(&c) == 2 && !pm_count_plain_is_unique(&c));
+    CHECK(!pm_count_plain_dec(&c));
+    CHECK(pm_count_plain_dec(&c)); /* last owner */
+
+    pm_count_plain_set_for_test(&c, PM_COUNT_MAX - 1);
+    CHECK(pm_count_plain_try_inc(&c) == PM_OK);
+    CHECK(pm_count_plain_try_inc(&c) == PM_EOVERFLOW);
+    CHECK(pm_count_plain_get(&c) == PM_COUNT_MAX);
+    pm_count_plain_inc(&c); /* turns sticky */
+    CHECK(pm_count_plain_get(&c) == PM_COUNT_SATURATED);
+    for (int i = 0; i < 1000; i++) {
+        CHECK(!pm_count_plain_dec(&c));
+    }
+    CHECK(pm_count_plain_get(&c) == PM_COUNT_SATURATED);
+    CHECK(pm_count_plain_try_inc(&c) == PM_EOVERFLOW);
+}
+
+static void test_count_atomic(void) {
+    pm_count_atomic c;
+    pm_count_atomic_init(&c);
+    CHECK(pm_count_atomic_get(&c) == 1 && pm_count_atomic_is_unique(&c));
+    pm_count_atomic_inc(&c);
+    CHECK(pm_count_atomic_get(&c) == 2 && !pm_count_atomic_is_unique(&c));
+    CHECK(!pm_count_atomic_dec(&c));
+    CHECK(pm_count_atomic_dec(&c));
+
+    pm_count_atomic_set_for_test(&c, PM_COUNT_MAX - 1);
+    CHECK(pm_count_atomic_try_inc(&c) == PM_OK);
+    CHECK(pm_count_atomic_try_inc(&c) == PM_EOVERFLOW);
+    CHECK(pm_count_atomic_get(&c) == PM_COUNT_MAX);
+    pm_count_atomic_inc(&c);
+    CHECK(pm_count_atomic_get(&c) == PM_COUNT_SATURATED);
+    for (int i = 0; i < 1000; i++) {
+        CHECK(!pm_count_atomic_dec(&c));
+    }
+    CHECK(pm_count_atomic_get(&c) == PM_COUNT_SATURATED);
+    CHECK(pm_count_atomic_try_inc(&c) == PM_EOVERFLOW);
+}
+
+static void test_borrow_cell(void) {
+    pm_cell_borrow c;
+    pm_cell_borrow_init(&c);
+    CHECK(pm_cell_borrow_try_read(&c) == PM_OK);
+    CHECK(pm_cell_borrow_try_read(&c) == PM_OK);
+    CHECK(pm_cell_borrow_try_write(&c) == PM_EBORROWED);
+    pm_cell_borrow_release_read(&c);
+    pm_cell_borrow_release_read(&c);
+    CHECK(pm_cell_borrow_try_write(&c) == PM_OK);
+    CHECK(pm_cell_borrow_try_read(&c) == PM_EBORROWED);
+    CHECK(pm_cell_borrow_try_write(&c) == PM_EBORROWED);
+    pm_cell_borrow_release_read(&c); /* tolerated: not a read borrow */
+    CHECK(pm_cell_borrow_try_read(&c) == PM_EBORROWED);
+    pm_cell_borrow_release_write(&c);
+    CHECK(c.state == 0);
+
+    pm_cell_borrow_set_for_test(&c, PM_BORROW_MAX_READERS - 1);
+    CHECK(pm_cell_borrow_try_read(&c) == PM_OK);
+    CHECK(pm_cell_borrow_try_read(&c) == PM_EOVERFLOW);
+    CHECK(c.state == PM_BORROW_MAX_READERS);
+}
+
+/* ------------------------------------------------------------------------ */
+/* rwlock                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static void test_rwlock_try(void) {
+    pm_rwlock l;
+    pm_rwlock_init(&l);
+    CHECK(pm_rwlock_try_read(&l) == PM_OK);
+    CHECK(pm_rwlock_try_read(&l) == PM_OK);
+    CHECK(pm_rwlock_try_write(&l) == PM_EBUSY);
+    pm_rwlock_release_read(&l);
+    pm_rwlock_release_read(&l);
+    CHECK(pm_rwlock_try_write(&l) == PM_OK);
+    CHECK(pm_rwlock_try_read(&l) == PM_EBUSY);
+    CHECK(pm_rwlock_try_write(&l) == PM_EBUSY);
+    pm_rwlock_release_write(&l);
+    CHECK(state_of(&l) == 0);
+
+    pm_rwlock_set_for_test(&l, PM_RW_MAX_READERS - 1);
+    CHECK(pm_rwlock_try_read(&l) == PM_OK);
+    CHECK(pm_rwlock_try_read(&l) == PM_EOVERFLOW);
+    CHECK(pm_rwlock_read_wait(&l, 0) == PM_EOVERFLOW);
+    CHECK(pm_rwlock_read_wait(&l, PM_FOREVER) == PM_EOVERFLOW); /* never sleeps */
+    CHECK(state_of(&l) == PM_RW_MAX_READERS);
+    pm_rwlock_release_read(&l);
+    pm_rwlock_set_for_test(&l, 0);
+}
+
+/* Another thread holds the lock (here: main); a waiter must time out on time. */
+static void expect_timeout(pm_rwlock *l, bool write, uint64_t timeout) {
+    waiter w;
+    start(&w, l, write, timeout);
+    join(&w);
+    CHECK(w.status == PM_ETIMEDOUT);
+    CHECK(w.elapsed >= timeout);
+    CHECK(w.elapsed < timeout + 200 * MS);
+    printf("  %s_wait(%llu ms): overshoot %.3f ms\n", write ? "write" : "read",
+           (unsigned long long)(timeout / MS), (double)(w.elapsed - timeout) / 1e6);
+}
+
+static void test_rwlock_timeouts(void) {
+    pm_rwlock l;
+    pm_rwlock_init(&l);
+    CHECK(pm_rwlock_try_write(&l) == PM_OK);
+    expect_timeout(&l, true, 100 * MS);
+    expect_timeout(&l, false, 100 * MS);
+    expect_timeout(&l, true, 0);
+    expect_timeout(&l, false, 0);
+    pm_rwlock_release_write(&l);
+    CHECK(state_of(&l) == 0); /* the unlock cleared the stale waiting flag */
+
+    CHECK(pm_rwlock_try_read(&l) == PM_OK);
+    expect_timeout(&l, true, 50 * MS);
+    expect_timeout(&l, true, 0);
+    CHECK(state_of(&l) == PM_RW_READ_LOCKED); /* the timed-out writer cleaned up */
+    pm_rwlock_release_read(&l);
+    CHECK(state_of(&l) == 0);
+}
+
+static void test_rwlock_wakeups(void) {
+    pm_rwlock l;
+    pm_rwlock_init(&l);
+
+    /* A writer blocked behind two read holds gets the lock when they end. */
+    _Atomic int released = 0;
+    CHECK(pm_rwlock_try_read(&l) == PM_OK);
+    CHECK(pm_rwlock_try_read(&l) == PM_OK);
+    waiter w;
+    start_after(&w, &l, true, PM_FOREVER, &released);
+    CHECK(wait_for_bits(&l, PM_RW_WRITERS_WAITING));
+    pm_rwlock_release_read(&l);
+    atomic_store(&released, 1);
+    pm_rwlock_release_read(&l);
+    join(&w);
+    CHECK(w.status == PM_OK && w.saw_release);
+    CHECK(state_of(&l) == 0);
+
+    /* Blocked readers all wake when the writer releases. */
+    waiter r[3];
+    CHECK(pm_rwlock_try_write(&l) == PM_OK);
+    for (int i = 0; i < 3; i++) {
+        start(&r[i], &l, false, PM_FOREVER);
+    }
+    CHECK(wait_for_bits(&l, PM_RW_READERS_WAITING));
+    sleep_ns(20 * MS); /* let them all reach the futex */
+    pm_rwlock_release_write(&l);
+    for (int i = 0; i < 3; i++) {
+        join(&r[i]);
+        CHECK(r[i].status == PM_OK);
+    }
+    CHECK(state_of(&l) == 0);
+}
+
+static void test_rwlock_writer_preference(void) {
+    pm_rwlock l;
+    pm_rwlock_init(&l);
+    _Atomic int released = 0;
+    CHECK(pm_rwlock_try_read(&l) == PM_OK);
+    waiter w;
+    start_after(&w, &l, true, PM_FOREVER, &released);
+    CHECK(wait_for_bits(&l, PM_RW_WRITERS_WAITING));
+    CHECK(pm_rwlock_try_read(&l) == PM_EBUSY); /* the waiting writer goes first */
+    atomic_store(&released, 1);
+    pm_rwlock_release_read(&l);
+    join(&w);
+    CHECK(w.status == PM_OK && w.saw_release);
+    CHECK(state_of(&l) == 0);
+}
+
+static void test_rwlock_writer_timeout_leaves_lock_usable(void) {
+    pm_rwlock l;
+    pm_rwlock_init(&l);
+    CHECK(pm_rwlock_try_read(&l) == PM_OK); /* R1 (main) */
+    waiter w1, r2;
+    start(&w1, &l, true, 50 * MS);
+    CHECK(wait_for_bits(&l, PM_RW_WRITERS_WAITING));
+    start(&r2, &l, false, PM_FOREVER); /* blocked behind W1 */
+    CHECK(wait_for_bits(&l, PM_RW_READERS_WAITING));
+    join(&w1);
+    CHECK(w1.status == PM_ETIMEDOUT);
+    /* R1 still holds: R2 must get in now, not when R1 leaves. */
+    CHECK(wait_for_flag(&r2.acquired, 1000 * MS));
+    pm_rwlock_release_read(&l);
+    join(&r2);
+    CHECK(r2.status == PM_OK);
+    CHECK(pm_rwlock_try_write(&l) == PM_OK);
+    pm_rwlock_release_write(&l);
+    CHECK(state_of(&l) == 0);
+}
+
+/* Exact invariant under contention: a and b change together under the write
+ * lock; readers must never see them torn, and a never goes backwards. */
+enum { STRESS_THREADS = 4, STRESS_ITERS = 20000 };
+#ifndef STRESS_WORK
+#define STRESS_WORK 100
+#endif
+#ifndef STRESS_TIMEOUT
+#define STRESS_TIMEOUT 5000
+#endif
+
+typedef struct stress_shared {
+    pm_rwlock lock;
+    uint64_t a, b; /* plain, guarded by lock */
+} stress_shared;
+
+typedef struct stress_arg {
+    stress_shared *sh;
+    uint64_t writes, timeouts;
+    pthread_t tid;
+} stress_arg;
+
+static void *stress_main(void *p) {
+    stress_arg *arg = p;
+    stress_shared *sh = arg->sh;
+    uint64_t last = 0;
+    for (int i = 0; i < STRESS_ITERS; i++) {
+        int kind = i % 8;
+        bool write = kind < 3;
+        uint64_t timeout = (kind == 2 || kind == 3) ? STRESS_TIMEOUT : PM_FOREVER;
+        pm_status st = write ? pm_rwlock_write_wait(&sh->lock, timeout)
+                             : pm_rwlock_read_wait(&sh->lock, timeout);
+        CHECK(st == PM_OK || (st == PM_ETIMEDOUT && timeout != PM_FOREVER));
+        if (st != PM_OK) {
+            arg->timeouts++;
+            continue;
+        }
+        for (volatile int k = 0; k < STRESS_WORK; k++) {
+            /* hold the lock a little while, so that others must wait */
+        }
+        if (write) {
+            sh->a++;
+            sh->b = ~sh->a;
+            arg->writes++;
+            pm_rwlock_release_write(&sh->lock);
+        } else {
+            uint64_t a = sh->a, b = sh->b;
+            CHECK(b == ~a);
+            CHECK(a >= last);
+            last = a;
+            pm_rwlock_release_read(&sh->lock);
+        }
+    }
+    return NULL;
+}
+
+static void test_rwlock_stress(void) {
+    static stress_shared sh;
+    pm_rwlock_init(&sh.lock);
+    sh.a = 0;
+    sh.b = ~0ull;
+    stress_arg args[STRESS_THREADS];
+    for (int i = 0; i < STRESS_THREADS; i++) {
+        args[i].sh = &sh;
+        args[i].writes = 0;
+        args[i].timeouts = 0;
+        CHECK(pthread_create(&args[i].tid, NULL, stress_main, &args[i]) == 0);
+    }
+    uint64_t writes = 0, timeouts = 0;
+    for (int i = 0; i < STRESS_THREADS; i++) {
+        CHECK(pthread_join(args[i].tid, NULL) == 0);
+        writes += args[i].writes;
+        timeouts += args[i].timeouts;
+    }
+    CHECK(sh.a == writes && sh.b == ~writes);
+    CHECK(state_of(&sh.lock) == 0);
+    printf("  stress: %llu writes, %llu timeouts\n", (unsigned long long)writes,
+           (unsigned long long)timeouts);
+}
+
+#ifdef PM_DEBUG
+/* Holds `lock` for write in another thread until main says stop. */
+typedef struct holder {
+    pm_rwlock *lock;
+    _Atomic int holding, stop;
+    pthread_t tid;
+} holder;
+
+static void *holder_main(void *p) {
+    holder *h = p;
+    CHECK(pm_rwlock_write_wait(h->lock, PM_FOREVER) == PM_OK);
+    atomic_store(&h->holding, 1);
+    wait_for_flag(&h->stop, 10000 * MS);
+    pm_rwlock_release_write(h->lock);
+    return NULL;
+}
+
+static void test_debug_deadlock(void) {
+    pm_rwlock l;
+    pm_rwlock_init(&l);
+
+    CHECK(pm_rwlock_try_write(&l) == PM_OK);
+    CHECK(pm_rwlock_read_wait(&l, PM_FOREVER) == PM_EDEADLK);
+    CHECK(pm_rwlock_write_wait(&l, PM_FOREVER) == PM_EDEADLK);
+    pm_rwlock_release_write(&l);
+
+    CHECK(pm_rwlock_read_wait(&l, PM_FOREVER) == PM_OK);
+    CHECK(pm_rwlock_write_wait(&l, PM_FOREVER) == PM_EDEADLK);
+    CHECK(pm_rwlock_read_wait(&l, PM_FOREVER) == PM_OK); /* recursive read, no writer */
+    /* With a writer queued behind our read, another read would wait on it. */
+    waiter w;
+    start(&w, &l, true, PM_FOREVER);
+    CHECK(wait_for_bits(&l, PM_RW_WRITERS_WAITING));
+    CHECK(pm_rwlock_read_wait(&l, PM_FOREVER) == PM_EDEADLK);
+    pm_rwlock_release_read(&l);
+    pm_rwlock_release_read(&l);
+    join(&w);
+    CHECK(w.status == PM_OK);
+
+    /* Held by another thread: an ordinary wait that times out. */
+    holder h = {.lock = &l};
+    CHECK(pthread_create(&h.tid, NULL, holder_main, &h) == 0);
+    CHECK(wait_for_flag(&h.holding, 1000 * MS));
+    CHECK(pm_rwlock_read_wait(&l, 30 * MS) == PM_ETIMEDOUT);
+    CHECK(pm_rwlock_write_wait(&l, 30 * MS) == PM_ETIMEDOUT);
+    atomic_store(&h.stop, 1);
+    CHECK(pthread_join(h.tid, NULL) == 0);
+    CHECK(state_of(&l) == 0);
+
+    /* Table overflow: untracked locks are simply forgotten, never fatal. */
+    static pm_rwlock many[100];
+    for (int i = 0; i < 100; i++) {
+        pm_rwlock_init(&many[i]);
+        CHECK(pm_rwlock_try_read(&many[i]) == PM_OK);
+    }
+    CHECK(pm_rwlock_write_wait(&many[0], 0) == PM_EDEADLK); /* tracked */
+    for (int i = 0; i < 100; i++) {
+        pm_rwlock_release_read(&many[i]);
+    }
+    CHECK(pm_rwlock_write_wait(&many[0], 0) == PM_OK);
+    pm_rwlock_release_write(&many[0]);
+}
+#endif
+
+int main(void) {
+    test_status_str();
+    test_deadline();
+    test_count_plain();
+    test_count_atomic();
+    test_borrow_cell();
+    test_rwlock_try();
+    test_rwlock_timeouts();
+    test_rwlock_wakeups();
+    test_rwlock_writer_preference();
+    test_rwlock_writer_timeout_leaves_lock_usable();
+    test_rwlock_stress();
+#ifdef PM_DEBUG
+    test_debug_deadlock();
+#endif
+    int n = atomic_load(&failures);
+    if (n == 0) {
+        printf("ok\n");
+    } else {
+        printf("%d check(s) failed\n", n);
+    }
+    return n == 0 ? 0 : 1;
+}
