@@ -196,8 +196,11 @@ static inline bool pm_count_atomic_dec(pm_count_atomic *c) {
     /* Release: our writes to the value happen-before the last owner's destroy.
      * Act on the RMW's own result, never on the earlier load. */
     if (atomic_fetch_sub_explicit(&c->n, 1u, memory_order_release) == 1) {
-        /* Acquire fence pairs with every other owner's release decrement. */
-        atomic_thread_fence(memory_order_acquire);
+        /* Acquire load pairs with every other owner's release decrement (our
+         * RMW continues their release sequences). Not a fence: TSan cannot
+         * model fences and GCC rejects them under -fsanitize=thread (Rust's
+         * Arc does the same under TSan). */
+        (void)atomic_load_explicit(&c->n, memory_order_acquire);
         return true;
     }
     return false;

@@ -174,6 +174,67 @@ static void test_count_atomic(void) {
     CHECK(pm_count_atomic_try_inc(&c) == PM_EOVERFLOW);
 }
 
+/* Owners on several threads write their own slot, then drop; the last owner
+ * (whichever thread) must see every slot written (release/acquire on dec). */
+enum { SHARED_OWNERS = 4 };
+
+typedef struct shared_box {
+    pm_count_atomic count;
+    int slot[SHARED_OWNERS];
+    _Atomic int destroyed;
+} shared_box;
+
+typedef struct owner_arg {
+    shared_box *box;
+    int index;
+    pthread_t tid;
+} owner_arg;
+
+static void shared_box_drop(shared_box *b) {
+    if (pm_count_atomic_dec(&b->count)) {
+        for (int i = 0; i < SHARED_OWNERS; i++) {
+            CHECK(b->slot[i] == i + 1);
+        }
+        atomic_fetch_add(&b->destroyed, 1);
+    }
+}
+
+static void *owner_main(void *p) {
+    owner_arg *o = p;
+    o->box->slot[o->index] = o->index + 1;
+    shared_box_drop(o->box);
+    return NULL;
+}
+
+static void test_count_atomic_threads(void) {
+    for (int round = 0; round < 200; round++) {
+        shared_box b = {.slot = {0}};
+        pm_count_atomic_init(&b.count); /* main's own reference */
+        owner_arg o[SHARED_OWNERS];
+        for (int i = 0; i < SHARED_OWNERS; i++) {
+            pm_count_atomic_inc(&b.count);
+            o[i].box = &b;
+            o[i].index = i;
+        }
+        for (int i = 0; i < SHARED_OWNERS; i++) {
+            CHECK(pthread_create(&o[i].tid, NULL, owner_main, &o[i]) == 0);
+        }
+        /* Main writes nothing to the slots; it just drops its own owner. */
+        int early = round % 2; /* drop first or last */
+        if (early) {
+            shared_box_drop(&b);
+        }
+        for (int i = 0; i < SHARED_OWNERS; i++) {
+            CHECK(pthread_join(o[i].tid, NULL) == 0);
+        }
+        if (!early) {
+            CHECK(pm_count_atomic_is_unique(&b.count));
+            shared_box_drop(&b);
+        }
+        CHECK(atomic_load(&b.destroyed) == 1);
+    }
+}
+
 static void test_borrow_cell(void) {
     pm_cell_borrow c;
     pm_cell_borrow_init(&c);
@@ -474,6 +535,7 @@ int main(void) {
     test_deadline();
     test_count_plain();
     test_count_atomic();
+    test_count_atomic_threads();
     test_borrow_cell();
     test_rwlock_try();
     test_rwlock_timeouts();
