@@ -73,7 +73,10 @@ def test_program(program: str, config: str, generated, tmp_path: Path) -> None:
     if spec is not None:
         gen = generated[spec]
         sources.append(next(gen.glob("*.c")))
-        includes += [gen, include]
+        support = spec.with_name(f"{spec.stem}_support.c")  # the spec's hooks, if any
+        if support.exists():
+            sources.append(support)
+        includes += [gen, include, C_TESTS]
     binary = tmp_path / f"{program}-{config}"
     compile_c(compiler, flags, sources, includes, binary)
     env = dict(os.environ, **SANITIZER_ENV, **env_extra)

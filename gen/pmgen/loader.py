@@ -2,7 +2,8 @@
 
 PyYAML's `compose` gives nodes with marks; this module turns them into three
 small node classes and rejects what plain `yaml.safe_load` would silently
-accept: duplicate keys, several documents, and non-string mapping keys.
+accept: duplicate keys, several documents, non-string mapping keys, custom tags
+and recursive aliases. A node an alias refers to is converted once and shared.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ _TAG_PREFIX = "tag:yaml.org,2002:"
 
 @dataclass
 class Scalar:
-    """A scalar with its YAML type: 'str', 'int', 'bool', 'float' or 'null'."""
+    """A scalar with its YAML type: 'str', 'int', 'bool', 'float', 'null' or 'date'."""
 
     value: object
     kind: str
@@ -61,34 +62,85 @@ def _scalar(file: str, node: yaml.ScalarNode, constructor: yaml.SafeLoader) -> S
             return Scalar(None, "null", loc)
     except (ValueError, yaml.YAMLError):
         raise SpecError(loc, f"malformed {kind} {node.value!r}") from None
+    if kind == "timestamp":  # an unquoted date: keep its text, so checks can name it
+        return Scalar(node.value, "date", loc)
     if kind != "str":
         raise SpecError(loc, f"unsupported YAML tag {node.tag!r}")
     return Scalar(node.value, "str", loc)
 
 
-def _convert(file: str, node: yaml.Node, constructor: yaml.SafeLoader) -> Node:
-    if isinstance(node, yaml.ScalarNode):
-        return _scalar(file, node, constructor)
-    if isinstance(node, yaml.SequenceNode):
-        return Sequence([_convert(file, item, constructor) for item in node.value],
-                        _location(file, node.start_mark))
-    assert isinstance(node, yaml.MappingNode)  # the only other node kind
-    entries: dict[str, tuple[SourceLocation, Node]] = {}
-    for key_node, value_node in node.value:
-        key_loc = _location(file, key_node.start_mark)
-        if key_node.tag == _TAG_PREFIX + "merge":
-            raise SpecError(key_loc, "YAML merge keys ('<<') are not supported in a spec")
-        key = _convert(file, key_node, constructor)
-        if not isinstance(key, Scalar) or key.kind != "str":
-            shown = key.value if isinstance(key, Scalar) else type(key).__name__.lower()
-            raise SpecError(key_loc, f"mapping key must be a string, not {shown!r}"
-                            " (quote it if you meant the word)")
-        if key.value in entries:
-            first, _ = entries[key.value]
-            raise SpecError(key_loc, f"duplicate key '{key.value}'",
-                            [(first, f"'{key.value}' first defined here")])
-        entries[key.value] = (key_loc, _convert(file, value_node, constructor))
-    return Mapping(entries, _location(file, node.start_mark))
+class _Converter:
+    """Turns composed nodes into located nodes, once per node (aliases share the result)."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.constructor = yaml.SafeLoader("")  # builds typed scalars; reads no input
+        self.done: dict[int, Node] = {}
+        self.in_progress: set[int] = set()
+
+    def convert(self, node: yaml.Node) -> Node:
+        key = id(node)
+        if key in self.done:
+            return self.done[key]
+        if key in self.in_progress:
+            raise SpecError(_location(self.file, node.start_mark),
+                            "this YAML anchor is used inside itself (a recursive alias); "
+                            "a spec must be a finite tree")
+        self.in_progress.add(key)
+        try:
+            result = self._convert(node)
+        finally:
+            self.in_progress.discard(key)
+        self.done[key] = result
+        return result
+
+    def _check_tag(self, node: yaml.Node, expected: str) -> None:
+        if node.tag != _TAG_PREFIX + expected:
+            raise SpecError(_location(self.file, node.start_mark),
+                            f"unsupported YAML tag {node.tag!r}; a spec uses plain YAML "
+                            "mappings, lists and scalars")
+
+    def _convert(self, node: yaml.Node) -> Node:
+        file = self.file
+        if isinstance(node, yaml.ScalarNode):
+            return _scalar(file, node, self.constructor)
+        if isinstance(node, yaml.SequenceNode):
+            self._check_tag(node, "seq")
+            return Sequence([self.convert(item) for item in node.value],
+                            _location(file, node.start_mark))
+        assert isinstance(node, yaml.MappingNode)  # the only other node kind
+        self._check_tag(node, "map")
+        entries: dict[str, tuple[SourceLocation, Node]] = {}
+        for key_node, value_node in node.value:
+            key_loc = _location(file, key_node.start_mark)
+            if key_node.tag == _TAG_PREFIX + "merge":
+                raise SpecError(key_loc, "YAML merge keys ('<<') are not supported in a spec")
+            if isinstance(key_node, yaml.ScalarNode):
+                key = _scalar(file, key_node, self.constructor)
+                if key.kind != "str":
+                    raise SpecError(key_loc, f"mapping key {key_node.value!r} must be a string, "
+                                    f"but YAML reads it as {_describe(key)}; quote it "
+                                    f"('\"{key_node.value}\"') if you meant the word")
+            else:
+                kind = "a list" if isinstance(key_node, yaml.SequenceNode) else "a mapping"
+                raise SpecError(key_loc, f"mapping key must be a string, not {kind}")
+            if key.value in entries:
+                first, _ = entries[key.value]
+                raise SpecError(key_loc, f"duplicate key '{key.value}'",
+                                [(first, f"'{key.value}' first defined here")])
+            entries[str(key.value)] = (key_loc, self.convert(value_node))
+        return Mapping(entries, _location(file, node.start_mark))
+
+
+def _describe(scalar: Scalar) -> str:
+    if scalar.kind == "null":
+        return "null"
+    if scalar.kind == "bool":
+        return f"the boolean {str(scalar.value).lower()}"
+    return f"{'an' if scalar.kind == 'int' else 'a'} {scalar.kind} {scalar.value!r}"
+
+
+_TOO_DEEP = "the spec is nested too deeply"
 
 
 def load(text: str, file: str) -> Node:
@@ -102,14 +154,20 @@ def load(text: str, file: str) -> Node:
         raise SpecError(loc, f"not valid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise SpecError(SourceLocation(file, 1, 1), f"not valid YAML: {exc}") from None
-    documents = [d for d in documents if d is not None]
+    except RecursionError:
+        raise SpecError(SourceLocation(file, 1, 1), _TOO_DEEP) from None
+    # An empty document ("---" alone, or only comments) composes to None or to a null scalar.
+    documents = [d for d in documents if d is not None and not (
+        isinstance(d, yaml.ScalarNode) and d.tag == _TAG_PREFIX + "null" and d.value == "")]
     if not documents:
         raise SpecError(SourceLocation(file, 1, 1), "the spec is empty")
     if len(documents) > 1:
         raise SpecError(_location(file, documents[1].start_mark),
                         "a spec is one YAML document; found a second one")
-    constructor = yaml.SafeLoader("")  # builds typed scalars; reads no input
+    converter = _Converter(file)
     try:
-        return _convert(file, documents[0], constructor)
+        return converter.convert(documents[0])
+    except RecursionError:
+        raise SpecError(SourceLocation(file, 1, 1), _TOO_DEEP) from None
     finally:
-        constructor.dispose()
+        converter.constructor.dispose()

@@ -28,23 +28,25 @@ HANDLE_FUNCTIONS = ("new", "dup", "try_dup", "drop", "refcount", "is_unique", "r
                     "write_shared_guard_begin_wait", "box", "_destroy", "_write_copy")
 
 
-def check_identifier(name: str, location: SourceLocation, what: str) -> None:
+def check_identifier(name: str, location: SourceLocation, what: str, where: str = "") -> None:
+    """Fail unless `name` can be used as (part of) a C identifier; `where` adds context."""
+    shown = f"{what} '{name}'{where}"
     if not _IDENTIFIER.match(name):
-        raise SpecError(location, f"{what} '{name}' is not a C identifier")
+        raise SpecError(location, f"{shown} is not a C identifier; use letters, digits and '_',"
+                        " not starting with a digit")
     if name in C_KEYWORDS:
-        raise SpecError(location, f"{what} '{name}' is a C keyword")
+        raise SpecError(location, f"{shown} is a C keyword; choose another name")
     if name.startswith("__") or re.match(r"_[A-Z]", name):
-        raise SpecError(location, f"{what} '{name}' is reserved in C (leading '__' or '_' "
-                        "and a capital)")
+        raise SpecError(location, f"{shown} is reserved in C (it starts with '__' or with '_'"
+                        " and a capital letter); choose another name")
 
 
 def check_c_text(text: str, location: SourceLocation, what: str) -> None:
     """Reject text that would inject C when pasted into generated code."""
     found = _INJECTION.search(text)
     if found:
-        shown = found.group().encode("unicode_escape").decode()
-        raise SpecError(location, f"{what} {text!r} contains {shown!r}, which would inject C"
-                        " into the generated code")
+        raise SpecError(location, f"{what} must not contain {found.group()!r}, which would "
+                        f"inject C into the generated code (got {text!r})")
     if not text.strip():
         raise SpecError(location, f"{what} is empty")
 
@@ -78,5 +80,6 @@ class NameTable:
         if previous is not None and previous[1] != owner:
             where, other = previous
             raise SpecError(location, f"{owner} generates the C name '{name}', which {other}"
-                            " also generates", [(where, f"{other} is defined here")])
+                            " also generates; rename one of them",
+                            [(where, f"{other} is declared here")])
         self._owners.setdefault(name, (location, owner))

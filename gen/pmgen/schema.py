@@ -15,6 +15,7 @@ from .model import (ALLOWED_COMBINATIONS, BUILTIN_POLICIES, CELLS, CONTEXT_POLIC
                     COUNTERS, Field, Instance, InstanceField, Module, Policy, TypeDef)
 
 SPEC_VERSION = 1
+RUNTIME_HEADER = "pm"  # runtime/pm.h, included by every generated header
 _TOP_KEYS = ("pmgen", "module", "includes", "policies", "types")
 _POLICY_KEYS = ("counter", "cell")
 _TYPE_KEYS = ("ctype", "copy", "clone", "drop", "fields", "policies", "contexts")
@@ -39,7 +40,9 @@ def _mapping(node: Node, what: str, allowed: tuple[str, ...]) -> Mapping:
 
 def _string(node: Node, what: str) -> str:
     if not isinstance(node, Scalar) or node.kind != "str":
-        raise SpecError(node.location, f"{what} must be a string, not {_kind(node)}")
+        hint = ("; quote it if you meant the text"
+                if isinstance(node, Scalar) and node.kind != "null" else "")
+        raise SpecError(node.location, f"{what} must be a string, not {_kind(node)}{hint}")
     return str(node.value)
 
 
@@ -72,7 +75,7 @@ def _version(root: Mapping) -> None:
                         f"version; this pmgen reads version {SPEC_VERSION})")
     if not isinstance(node, Scalar) or node.kind != "int":
         raise SpecError(node.location, f"'pmgen' must be the integer {SPEC_VERSION}, "
-                        f"not {_kind(node)}")
+                        f"not {_kind(node)}; write 'pmgen: {SPEC_VERSION}' without quotes")
     if node.value != SPEC_VERSION:
         raise SpecError(node.location, f"unsupported spec version {node.value}; this pmgen "
                         f"reads version {SPEC_VERSION}")
@@ -88,11 +91,14 @@ def _module_name(root: Mapping) -> tuple[str, SourceLocation]:
         raise SpecError(node.location, f"module '{name}' would write outside the output "
                         "folder; a module is a plain name such as 'shapes'")
     naming.check_identifier(name, node.location, "module")
+    if name == RUNTIME_HEADER:
+        raise SpecError(node.location, f"module '{name}' would write {name}.h, the name of the "
+                        "runtime's header that the generated code includes; choose another name")
     return name, node.location
 
 
 def _include(text: str, location: SourceLocation) -> str:
-    naming.check_c_text(text, location, "include")
+    naming.check_c_text(text, location, "an include")
     if text.startswith("<") or text.startswith('"'):
         closing = ">" if text[0] == "<" else '"'
         inner = text[1:-1]
@@ -138,20 +144,34 @@ def _policies(root: Mapping) -> dict[str, Policy]:
     return policies
 
 
-def _field(name: str, name_loc: SourceLocation, node: Node, owner: str) -> Field:
-    naming.check_identifier(name, name_loc, f"field name in '{owner}'")
+def _field(name: str, name_loc: SourceLocation, node: Node, owner: str,
+           type_names: set[str], policies: dict[str, Policy]) -> Field:
+    naming.check_identifier(name, name_loc, "field name", f" of type '{owner}'")
+    if not isinstance(node, Mapping) and not (isinstance(node, Scalar) and node.kind == "str"):
+        raise SpecError(node.location, f"field '{name}' of '{owner}' must be a C type (a string)"
+                        " or {managed: TYPE}, not " + _kind(node))
     if isinstance(node, Scalar):
         c_type = _string(node, f"field '{name}' of '{owner}'")
-        naming.check_c_text(c_type, node.location, f"C type of field '{name}'")
+        naming.check_c_text(c_type, node.location, f"the C type of field '{name}' of '{owner}'")
         return Field(name, name_loc, c_type=c_type)
     body = _mapping(node, f"field '{name}' of '{owner}'", _MANAGED_KEYS)
     managed = _get(body, "managed")
     if managed is None:
-        raise SpecError(body.location, f"field '{name}' of '{owner}' must be a C type or "
-                        "{managed: TYPE} / {managed: TYPE, policy: POLICY}")
+        raise SpecError(body.location, f"field '{name}' of '{owner}' has no 'managed'; a field"
+                        " is a C type, {managed: TYPE} or {managed: TYPE, policy: POLICY}")
+    managed_name = _string(managed, f"'managed' of field '{name}' of '{owner}'")
+    if managed_name not in type_names:
+        raise SpecError(managed.location, f"field '{name}' of '{owner}' is managed type "
+                        f"'{managed_name}', which the spec does not define; defined types: "
+                        + ", ".join(sorted(type_names)))
     policy = _get(body, "policy")
-    return Field(name, name_loc, managed=_string(managed, f"'managed' of field '{name}'"),
-                 policy=_string(policy, f"'policy' of field '{name}'") if policy else None)
+    policy_name = None
+    if policy is not None:
+        policy_name = _string(policy, f"'policy' of field '{name}' of '{owner}'")
+        if policy_name not in policies:
+            raise SpecError(policy.location, f"unknown policy '{policy_name}' for field "
+                            f"'{name}' of '{owner}'; known policies: " + ", ".join(policies))
+    return Field(name, name_loc, managed=managed_name, policy=policy_name)
 
 
 def _type_policies(name: str, body: Mapping, policies: dict[str, Policy],
@@ -159,9 +179,14 @@ def _type_policies(name: str, body: Mapping, policies: dict[str, Policy],
     contexts = _get(body, "contexts")
     derived: list[tuple[Policy, SourceLocation]] = []
     if contexts is not None:
-        for context, loc in _string_list(contexts, f"'contexts' of '{name}'"):
+        listed = _string_list(contexts, f"'contexts' of '{name}'")
+        if not listed:
+            raise SpecError(contexts.location, f"'contexts' of '{name}' is empty; list at least "
+                            "one context, or leave 'contexts' out")
+        for context, loc in listed:
             if context not in CONTEXT_POLICIES:
-                raise SpecError(loc, f"unknown context '{context}'; expected one of: "
+                raise SpecError(loc, f"unknown context '{context}' in 'contexts' of "
+                                f"'{name}'; expected one of: "
                                 + ", ".join(CONTEXT_POLICIES))
             policy = policies[CONTEXT_POLICIES[context]]
             if all(p is not policy for p, _ in derived):
@@ -172,25 +197,33 @@ def _type_policies(name: str, body: Mapping, policies: dict[str, Policy],
     chosen = []
     for policy_name, loc in _string_list(explicit, f"'policies' of '{name}'"):
         if policy_name not in policies:
-            raise SpecError(loc, f"unknown policy '{policy_name}'; known policies: "
-                            + ", ".join(policies))
+            raise SpecError(loc, f"unknown policy '{policy_name}' in 'policies' of '{name}'"
+                            "; known policies: " + ", ".join(policies))
         chosen.append((policies[policy_name], loc))
     if not chosen:
-        raise SpecError(explicit.location, f"'policies' of '{name}' is empty")
+        raise SpecError(explicit.location, f"'policies' of '{name}' is empty; list at least "
+                        "one policy, or leave 'policies' out")
     return chosen
 
 
 def _type(name: str, name_loc: SourceLocation, node: Node,
-          policies: dict[str, Policy]) -> TypeDef:
+          policies: dict[str, Policy], type_names: set[str]) -> TypeDef:
     naming.check_identifier(name, name_loc, "type name")
     body = _mapping(node, f"type '{name}'", _TYPE_KEYS)
     typedef = TypeDef(name, name_loc,
                       policies=_type_policies(name, body, policies, name_loc))
     ctype, fields = _get(body, "ctype"), _get(body, "fields")
     hooks = [k for k in ("copy", "clone", "drop") if k in body.entries]
-    if (ctype is None) == (fields is None):
-        raise SpecError(name_loc, f"type '{name}' needs exactly one of 'ctype' (an existing C "
-                        "type) or 'fields' (a struct pmgen defines)")
+    if ctype is None and fields is None:
+        raise SpecError(name_loc, f"type '{name}' has neither 'ctype' nor 'fields'; give "
+                        "'ctype' (an existing C type) or 'fields' (a struct pmgen defines)")
+    if ctype is not None and fields is not None:
+        first, second = sorted(("ctype", "fields"), key=lambda k: (
+            _key_location(body, k).line, _key_location(body, k).column))
+        raise SpecError(_key_location(body, second), f"type '{name}' has both 'ctype' and "
+                        "'fields'; give one: 'ctype' (an existing C type) or 'fields' "
+                        "(a struct pmgen defines)",
+                        [(_key_location(body, first), f"'{first}' is given here")])
     if fields is not None:
         if hooks:
             raise SpecError(_key_location(body, hooks[0]), f"'{hooks[0]}' applies only to "
@@ -198,12 +231,13 @@ def _type(name: str, name_loc: SourceLocation, node: Node,
         field_map = _mapping(fields, f"'fields' of '{name}'",
                              tuple(fields.entries) if isinstance(fields, Mapping) else ())
         if not field_map.entries:
-            raise SpecError(fields.location, f"type '{name}' has no fields")
-        typedef.fields = [_field(fname, floc, fnode, name)
+            raise SpecError(fields.location, f"type '{name}' has no fields; a 'fields' type "
+                            "needs at least one")
+        typedef.fields = [_field(fname, floc, fnode, name, type_names, policies)
                           for fname, (floc, fnode) in field_map.entries.items()]
         return typedef
     typedef.c_type = _string(ctype, f"'ctype' of '{name}'")
-    naming.check_c_text(typedef.c_type, ctype.location, f"ctype of '{name}'")
+    naming.check_c_text(typedef.c_type, ctype.location, f"'ctype' of '{name}'")
     copy = _get(body, "copy")
     if copy is not None:
         if _string(copy, f"'copy' of '{name}'") != "trivial":
@@ -217,12 +251,13 @@ def _type(name: str, name_loc: SourceLocation, node: Node,
         return typedef
     if "clone" not in body.entries:
         raise SpecError(name_loc, f"type '{name}' has a 'ctype' but neither 'copy: trivial' "
-                        "nor a 'clone' hook, so pmgen cannot copy it on write")
+                        "nor a 'clone' hook, so pmgen cannot copy it on write; add one")
     for hook in ("clone", "drop"):
         hook_node = _get(body, hook)
         if hook_node is not None:
             hook_name = _string(hook_node, f"'{hook}' of '{name}'")
-            naming.check_identifier(hook_name, hook_node.location, f"{hook} hook")
+            naming.check_identifier(hook_name, hook_node.location, f"{hook} hook",
+                                    f" of type '{name}'")
             setattr(typedef, f"{hook}_hook", hook_name)
     return typedef
 
@@ -264,7 +299,8 @@ def _resolve_field(inst: Instance, spec_field: Field, types: dict[str, TypeDef],
         raise SpecError(spec_field.location, f"field '{spec_field.name}' of "
                         f"'{inst.type.name}' is a {naming.handle_name(target_type.name, policy.name)}"
                         f", which is not thread-safe, but '{inst.type.name}' is instantiated "
-                        f"under thread-safe policy '{inst.policy.name}'",
+                        f"under thread-safe policy '{inst.policy.name}'; give the field a "
+                        "thread-safe policy (counter: atomic)",
                         [(inst.location, f"'{inst.type.name}' gets policy "
                           f"'{inst.policy.name}' here")])
     key = (target_type.name, policy.name)
@@ -305,7 +341,8 @@ def build(root: Node, spec_file: str) -> Module:
                          if isinstance(types_node, Mapping) else ())
     if not types_map.entries:
         raise SpecError(types_map.location, "'types' is empty; a spec defines at least one type")
-    types = {name: _type(name, loc, node, policies)
+    type_names = set(types_map.entries)
+    types = {name: _type(name, loc, node, policies, type_names)
              for name, (loc, node) in types_map.entries.items()}
     instances = _instances(types, policies)
     _check_names(module, module_loc, instances)
