@@ -276,6 +276,30 @@ PM_COLD void pm__rwlock_wake_writer_or_readers(pm_rwlock *l, uint32_t s) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* Optimistic load, contended: a publish overlapped the copy                 */
+/* ------------------------------------------------------------------------ */
+
+PM_NOINLINE pm_status pm__snap_load_contended(pm_rwlock *lock, _Atomic uint32_t *seq,
+                                              pm_snap_word *words, void *out, const void *value,
+                                              size_t size) {
+    for (int spin = 0; spin < PM__SPIN_LIMIT && size <= PM_SNAP_MAX_BYTES; spin++) {
+        pm__cpu_relax();
+        if (pm_snap_try_load(seq, words, out, size)) {
+            return PM_OK;
+        }
+    }
+    /* The publisher may be preempted mid-publish (more threads than cores):
+     * sleep on the lock instead of spinning; it unlocks right after. */
+    pm_status status = pm_rwlock_read_wait(lock, PM_FOREVER);
+    if (status != PM_OK) {
+        return status;
+    }
+    memcpy(out, value, size);
+    pm_rwlock_release_read(lock);
+    return PM_OK;
+}
+
+/* ------------------------------------------------------------------------ */
 /* PM_DEBUG bookkeeping: which locks this thread holds, and how             */
 /* ------------------------------------------------------------------------ */
 

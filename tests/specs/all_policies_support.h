@@ -16,6 +16,11 @@ struct point {
     int32_t y;
 };
 
+/* Wide: copy: trivial, larger than PM_SNAP_MAX_BYTES (no _load snapshot). */
+struct wide {
+    int64_t v[12];
+};
+
 /* Blob: owns a malloc'd buffer; clone deep-copies it, drop frees it. */
 struct blob {
     char *data;

@@ -1,0 +1,53 @@
+"""The benchmark in quick mode: it builds, runs, and writes its report and chart.
+
+Proves only that `bench/run` works end to end (CI); no assertion is ever made
+on a time or a ratio, since timings on shared machines are noise.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import PYTHON, ROOT, have
+
+RECORDS = ("peer", "op", "mt", "optread", "timeout")
+
+
+@pytest.mark.skipif(not (have("meson") and have("ninja")), reason="needs meson and ninja")
+def test_bench_quick_builds_runs_and_reports(tmp_path: Path) -> None:
+    doc, chart, raw = tmp_path / "PERFORMANCE.md", tmp_path / "chart.png", tmp_path / "raw.tsv"
+    result = subprocess.run(
+        [PYTHON, str(ROOT / "bench" / "run"), "--quick", "--build-dir", str(tmp_path / "build"),
+         "--doc", str(doc), "--chart", str(chart), "--raw", str(raw)],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    records = [line.split("\t") for line in raw.read_text().splitlines()]
+    kinds = {r[0] for r in records}
+    assert set(RECORDS) <= kinds, kinds
+    # Every peer is either measured or reported as skipped, with a reason.
+    peers = {r[1]: r[2] for r in records if r[0] == "peer"}
+    assert set(peers) == {"GLib", "ck", "pthread_rwlock"}
+    assert set(peers.values()) <= {"yes", "skipped"}
+    workloads = {r[1] for r in records if r[0] == "op"}
+    for w in ("ST dup+drop", "ST read+release", "ST write_shared+release", "TS dup+drop",
+              "TS read+release", "TS write_shared+release", "TS _write unique",
+              "TS copy on write 32B"):
+        assert w in workloads
+    assert {(r[1], r[2]) for r in records if r[0] == "mt"} == {
+        (mix, n) for mix in ("100/0", "90/10", "50/50") for n in ("1", "2", "8")}
+
+    text = doc.read_text()
+    assert "## Goals (issue 3)" in text and "bench/run --quick" in text
+    for goal in ("≤ 1.1× the hand-written baseline", "≤ 1.1× raw atomics",
+                 "≤ 1.5× malloc + memcpy + free", "throughput ≥ 1.5× pthread_rwlock",
+                 "≥ 3× the lock read's throughput"):
+        assert goal in text
+    if have("gnuplot"):
+        assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert "![" in text
+    else:
+        assert "No chart" in text
