@@ -17,7 +17,8 @@
  * when found at build time GLib (GRWLock, g_atomic_rc_box) and Concurrency
  * Kit (ck_rwlock).
  *
- * Usage: bench [--quick]   (quick: a few milliseconds per measurement, for CI)
+ * Usage: bench [--quick] [--only single|optread|threads|timeouts]
+ *   --quick: a few milliseconds per measurement, for CI; --only: one part.
  */
 #define _GNU_SOURCE /* pthread_rwlock_clockrdlock */
 
@@ -524,8 +525,8 @@ static size_t calibrate(loop_fn fn, double target_ns) {
 }
 
 static void run_workload(const char *workload, const contender *cs, int nc) {
-    int reps = quick ? 3 : 21;
-    double target = quick ? 2e5 : 4e6; /* ns per sample */
+    int reps = quick ? 3 : 31;
+    double target = quick ? 2e5 : 3e6; /* ns per sample */
     size_t n = calibrate(cs[0].fn, target);
     double t[MAX_CONTENDERS][MAX_REPS], ratio[MAX_REPS];
     for (int c = 0; c < nc; c++) {
@@ -1018,11 +1019,15 @@ static void timeouts(void) {
 }
 
 int main(int argc, char **argv) {
+    const char *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
             quick = true;
+        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+            only = argv[++i];
         } else {
-            fprintf(stderr, "usage: %s [--quick]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--quick] [--only single|optread|threads|timeouts]\n",
+                    argv[0]);
             return 2;
         }
     }
@@ -1039,9 +1044,17 @@ int main(int argc, char **argv) {
 #endif
     printf("peer\tpthread_rwlock\tyes\tlibc\n");
     fflush(stdout);
-    single_threaded();
-    optimistic_reads();
-    threads();
-    timeouts();
+    static const struct {
+        const char *name;
+        void (*run)(void);
+    } parts[] = {{"single", single_threaded},
+                 {"optread", optimistic_reads},
+                 {"threads", threads},
+                 {"timeouts", timeouts}};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        if (only == NULL || strcmp(only, parts[i].name) == 0) {
+            parts[i].run();
+        }
+    }
     return 0;
 }
