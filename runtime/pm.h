@@ -291,11 +291,17 @@ static inline void pm_cell_borrow_set_for_test(pm_cell_borrow *c, uint32_t state
 typedef struct pm_rwlock {
     _Atomic uint32_t state;
     _Atomic uint32_t writer_notify;
+#ifdef PM_DEBUG
+    const char *debug_name; /* names the lock in lock-order reports */
+#endif
 } pm_rwlock;
 
 static inline void pm_rwlock_init(pm_rwlock *l) {
     atomic_init(&l->state, 0u);
     atomic_init(&l->writer_notify, 0u);
+#ifdef PM_DEBUG
+    l->debug_name = NULL;
+#endif
 }
 
 static inline bool pm__rw_is_read_lockable(uint32_t s) {
@@ -305,19 +311,36 @@ static inline bool pm__rw_is_read_lockable(uint32_t s) {
            (s & (PM_RW_READERS_WAITING | PM_RW_WRITERS_WAITING)) == 0;
 }
 
-/* PM_DEBUG bookkeeping of the locks this thread holds (pm_rwlock.c). */
+/* PM_DEBUG bookkeeping of the locks each thread holds, and of the order in
+ * which any two locks were ever taken together (pm_rwlock.c). */
 enum pm_lock_mode { PM_LOCK_READ = 1, PM_LOCK_WRITE = 2 };
-void pm__debug_note_acquire(const void *lock, enum pm_lock_mode mode);
+void pm__debug_note_acquire(const void *lock, const char *name, enum pm_lock_mode mode);
 void pm__debug_note_release(const void *lock, enum pm_lock_mode mode);
+void pm__debug_forget_lock(const void *lock);
 /* PM_EDEADLK if waiting for `mode` on `lock` could never end for this thread. */
 pm_status pm__debug_check_wait(const pm_rwlock *lock, enum pm_lock_mode mode);
 
+/* Lock-order check (PM_DEBUG): when a thread takes lock `second` while holding
+ * `first`, and the two were ever taken in the opposite order (by any thread),
+ * the reporter is called with both. The default prints one line to stderr.
+ * pm_debug_on_lock_order(NULL, NULL) restores it. */
+typedef void (*pm_lock_order_fn)(const char *first_name, const void *first,
+                                 const char *second_name, const void *second, void *ctx);
+void pm_debug_on_lock_order(pm_lock_order_fn report, void *ctx);
+/* Inversions found so far in this process. */
+uint64_t pm_debug_lock_order_inversions(void);
+
 #ifdef PM_DEBUG
-#define PM__DEBUG_ACQUIRED(lock, mode) pm__debug_note_acquire((lock), (mode))
+#define PM__DEBUG_ACQUIRED(lock, mode) pm__debug_note_acquire((lock), (lock)->debug_name, (mode))
 #define PM__DEBUG_RELEASED(lock, mode) pm__debug_note_release((lock), (mode))
+/* Generated code names each lock after its handle type, and forgets it when the box dies. */
+#define PM_RWLOCK_NAME(lock, name) ((lock)->debug_name = (name))
+#define PM_RWLOCK_FORGET(lock) pm__debug_forget_lock(lock)
 #else
 #define PM__DEBUG_ACQUIRED(lock, mode) ((void)0)
 #define PM__DEBUG_RELEASED(lock, mode) ((void)0)
+#define PM_RWLOCK_NAME(lock, name) ((void)0)
+#define PM_RWLOCK_FORGET(lock) ((void)0)
 #endif
 
 /* Out-of-line slow paths. deadline_ns is absolute CLOCK_MONOTONIC, or

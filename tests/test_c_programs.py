@@ -22,6 +22,7 @@ PROGRAMS = {
     "test_runtime": (None, None),
     "test_generated": (SPECS / "all_policies.yaml", SPECS),
     "test_threads": (SPECS / "all_policies.yaml", SPECS),
+    "test_lock_order": (SPECS / "all_policies.yaml", SPECS),
     "process_data": (ROOT / "examples" / "items.yaml", ROOT / "examples"),
 }
 SANITIZE_ADDRESS = ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",
