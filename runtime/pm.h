@@ -7,8 +7,12 @@
  *
  * Build flags that change behaviour (use the same ones for every translation
  * unit of a program, runtime included):
- *   PM_DEBUG  — track the locks each thread holds and return PM_EDEADLK where a
- *               thread would wait on a lock it already holds.
+ *   PM_DEBUG   — track the locks each thread holds and return PM_EDEADLK where a
+ *                thread would wait on a lock it already holds; report two locks
+ *                taken in opposite orders.
+ *   PM_METRICS — count, per (type, policy), borrows granted, contended tries,
+ *                waits, timeouts, copies on write, in-place writes and saturated
+ *                dups. Off, the metric hooks expand to nothing at all.
  */
 #ifndef PM_H
 #define PM_H
@@ -17,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #ifdef __cplusplus
@@ -295,11 +300,17 @@ static inline void pm_cell_borrow_set_for_test(pm_cell_borrow *c, uint32_t state
 typedef struct pm_rwlock {
     _Atomic uint32_t state;
     _Atomic uint32_t writer_notify;
+#ifdef PM_DEBUG
+    const char *debug_name; /* names the lock in lock-order reports */
+#endif
 } pm_rwlock;
 
 static inline void pm_rwlock_init(pm_rwlock *l) {
     atomic_init(&l->state, 0u);
     atomic_init(&l->writer_notify, 0u);
+#ifdef PM_DEBUG
+    l->debug_name = NULL;
+#endif
 }
 
 static inline bool pm__rw_is_read_lockable(uint32_t s) {
@@ -309,19 +320,37 @@ static inline bool pm__rw_is_read_lockable(uint32_t s) {
            (s & (PM_RW_READERS_WAITING | PM_RW_WRITERS_WAITING)) == 0;
 }
 
-/* PM_DEBUG bookkeeping of the locks this thread holds (pm_rwlock.c). */
+/* PM_DEBUG bookkeeping of the locks each thread holds, and of the order in
+ * which any two locks were ever taken together (pm_rwlock.c). */
 enum pm_lock_mode { PM_LOCK_READ = 1, PM_LOCK_WRITE = 2 };
-void pm__debug_note_acquire(const void *lock, enum pm_lock_mode mode);
+void pm__debug_note_acquire(const void *lock, const char *name, enum pm_lock_mode mode);
 void pm__debug_note_release(const void *lock, enum pm_lock_mode mode);
+void pm__debug_forget_lock(const void *lock);
+void pm__debug_rename(const void *lock, const char *name);
 /* PM_EDEADLK if waiting for `mode` on `lock` could never end for this thread. */
 pm_status pm__debug_check_wait(const pm_rwlock *lock, enum pm_lock_mode mode);
 
+/* Lock-order check (PM_DEBUG): when a thread takes lock `second` while holding
+ * `first`, and the two were ever taken in the opposite order (by any thread),
+ * the reporter is called with both. The default prints one line to stderr.
+ * pm_debug_on_lock_order(NULL, NULL) restores it. */
+typedef void (*pm_lock_order_fn)(const char *first_name, const void *first,
+                                 const char *second_name, const void *second, void *ctx);
+void pm_debug_on_lock_order(pm_lock_order_fn report, void *ctx);
+/* Inversions found so far in this process. */
+uint64_t pm_debug_lock_order_inversions(void);
+
 #ifdef PM_DEBUG
-#define PM__DEBUG_ACQUIRED(lock, mode) pm__debug_note_acquire((lock), (mode))
+#define PM__DEBUG_ACQUIRED(lock, mode) pm__debug_note_acquire((lock), (lock)->debug_name, (mode))
 #define PM__DEBUG_RELEASED(lock, mode) pm__debug_note_release((lock), (mode))
+/* Generated code names each lock after its handle type, and forgets it when the box dies. */
+#define PM_RWLOCK_NAME(lock, name) ((lock)->debug_name = (name), pm__debug_rename((lock), (name)))
+#define PM_RWLOCK_FORGET(lock) pm__debug_forget_lock(lock)
 #else
 #define PM__DEBUG_ACQUIRED(lock, mode) ((void)0)
 #define PM__DEBUG_RELEASED(lock, mode) ((void)0)
+#define PM_RWLOCK_NAME(lock, name) ((void)0)
+#define PM_RWLOCK_FORGET(lock) ((void)0)
 #endif
 
 /* Out-of-line slow paths. deadline_ns is absolute CLOCK_MONOTONIC, or
@@ -364,6 +393,9 @@ static inline pm_status pm__rwlock_try_write_nodebug(pm_rwlock *l) {
 static inline void pm_rwlock_init_write(pm_rwlock *l) {
     atomic_init(&l->state, PM_RW_WRITE_LOCKED);
     atomic_init(&l->writer_notify, 0u);
+#ifdef PM_DEBUG
+    l->debug_name = NULL;
+#endif
     PM__DEBUG_ACQUIRED(l, PM_LOCK_WRITE);
 }
 
@@ -540,6 +572,55 @@ static inline bool pm_snap_try_load(_Atomic uint32_t *seq, pm_snap_word *words, 
  * pm_rwlock_read_wait (PM_EOVERFLOW; PM_EDEADLK under PM_DEBUG). */
 pm_status pm__snap_load_contended(pm_rwlock *lock, _Atomic uint32_t *seq, pm_snap_word *words,
                                   void *out, const void *value, size_t size);
+
+/* ------------------------------------------------------------------------ */
+/* Contention metrics (-DPM_METRICS)                                         */
+/*                                                                           */
+/* Each generated Managed_N_P has a `pm_metrics Managed_N_P_metrics` when the */
+/* build defines PM_METRICS, and each module a `<module>_metrics()` listing   */
+/* them. Counters are relaxed atomics: they order nothing, they only count.  */
+/* ------------------------------------------------------------------------ */
+
+typedef struct pm_metrics {
+    const char *name;                 /* the handle type, e.g. "Managed_Item_ThreadSafe" */
+    _Atomic uint64_t acquisitions;    /* borrows a cell granted (read, write, write_shared) */
+    _Atomic uint64_t contended;       /* borrows refused by another borrow (EBUSY, EBORROWED) */
+    _Atomic uint64_t waits;           /* blocking calls whose first try failed, so they waited */
+    _Atomic uint64_t timeouts;        /* blocking calls that ended in PM_ETIMEDOUT */
+    _Atomic uint64_t copies_on_write; /* _write calls that copied a shared box */
+    _Atomic uint64_t in_place_writes; /* _write calls that wrote a unique box in place */
+    _Atomic uint64_t saturations;     /* dups that left the count saturated (box immortal) */
+} pm_metrics;
+
+/* One line: "<name> acquisitions=N contended=N ...". */
+void pm_metrics_fprint(FILE *out, const pm_metrics *m);
+
+static inline pm_status pm__metric_borrow(pm_metrics *m, pm_status status) {
+    switch (status) {
+    case PM_OK: atomic_fetch_add_explicit(&m->acquisitions, 1u, memory_order_relaxed); break;
+    case PM_EBUSY:
+    case PM_EBORROWED: atomic_fetch_add_explicit(&m->contended, 1u, memory_order_relaxed); break;
+    case PM_ETIMEDOUT: atomic_fetch_add_explicit(&m->timeouts, 1u, memory_order_relaxed); break;
+    default: break;
+    }
+    return status;
+}
+
+#ifdef PM_METRICS
+#define PM_METRIC(m, counter) ((void)atomic_fetch_add_explicit(&(m).counter, 1u, memory_order_relaxed))
+/* The status of a borrow attempt, counted. */
+#define PM_METRIC_BORROW(m, status) pm__metric_borrow(&(m), (status))
+/* A blocking borrow: try first, and count a wait only when that fails. */
+#define PM_METRIC_WAIT(m, try_status, wait_status) \
+    ((try_status) == PM_OK ? PM_OK : (PM_METRIC(m, waits), (wait_status)))
+#define PM_METRIC_SATURATION(m, count) \
+    ((count) == PM_COUNT_SATURATED ? PM_METRIC(m, saturations) : (void)0)
+#else /* off: no code, no data, the arguments are not even evaluated */
+#define PM_METRIC(m, counter) ((void)0)
+#define PM_METRIC_BORROW(m, status) (status)
+#define PM_METRIC_WAIT(m, try_status, wait_status) (wait_status)
+#define PM_METRIC_SATURATION(m, count) ((void)0)
+#endif
 
 /* ------------------------------------------------------------------------ */
 /* Scoped borrows (GCC/Clang): the borrow ends on every exit from the scope, */

@@ -5,6 +5,7 @@
 #include "pm.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <time.h>
 
 #if defined(__linux__) && !defined(PM_NO_FUTEX)
@@ -307,6 +308,7 @@ enum { PM__DEBUG_SLOTS = 64 };
 
 typedef struct pm__held {
     const void *lock;
+    const char *name;
     enum pm_lock_mode mode;
     uint32_t depth; /* 0 = free slot */
 } pm__held;
@@ -323,12 +325,21 @@ static pm__held *pm__debug_find(const void *lock, enum pm_lock_mode mode) {
     return NULL;
 }
 
-void pm__debug_note_acquire(const void *lock, enum pm_lock_mode mode) {
+static void pm__order_note(const pm__held *held, const void *lock, const char *name);
+
+void pm__debug_note_acquire(const void *lock, const char *name, enum pm_lock_mode mode) {
+    for (int i = 0; i < PM__DEBUG_SLOTS; i++) {
+        const pm__held *h = &pm__held_locks[i];
+        if (h->depth != 0 && h->lock != lock) {
+            pm__order_note(h, lock, name); /* `lock` taken while holding h->lock */
+        }
+    }
     pm__held *h = pm__debug_find(lock, mode);
     for (int i = 0; i < PM__DEBUG_SLOTS && h == NULL; i++) {
         if (pm__held_locks[i].depth == 0) {
             h = &pm__held_locks[i];
             h->lock = lock;
+            h->name = name;
             h->mode = mode;
         }
     }
@@ -336,6 +347,14 @@ void pm__debug_note_acquire(const void *lock, enum pm_lock_mode mode) {
      * reports a false one). */
     if (h != NULL && h->depth < UINT32_MAX) {
         h->depth++;
+    }
+}
+
+void pm__debug_rename(const void *lock, const char *name) {
+    for (int i = 0; i < PM__DEBUG_SLOTS; i++) {
+        if (pm__held_locks[i].depth != 0 && pm__held_locks[i].lock == lock) {
+            pm__held_locks[i].name = name; /* a lock named after this thread took it */
+        }
     }
 }
 
@@ -355,4 +374,91 @@ pm_status pm__debug_check_wait(const pm_rwlock *lock, enum pm_lock_mode mode) {
         return PM_EDEADLK;
     }
     return PM_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* PM_DEBUG lock order: every (held, then taken) pair of locks, process-wide */
+/* ------------------------------------------------------------------------ */
+
+enum { PM__ORDER_EDGES = 4096 };
+
+typedef struct pm__order_edge {
+    const void *first; /* held ... */
+    const void *second; /* ... while this one was taken */
+    bool reported;      /* an inversion of this pair was reported already */
+} pm__order_edge;
+
+static pm__order_edge pm__order_edges[PM__ORDER_EDGES];
+static size_t pm__order_count;
+static atomic_flag pm__order_guard = ATOMIC_FLAG_INIT;
+static _Atomic uint64_t pm__order_inversions;
+
+static void pm__order_print(const char *first_name, const void *first, const char *second_name,
+                            const void *second, void *ctx) {
+    (void)ctx;
+    fprintf(stderr,
+            "perceus-mem: lock order inversion: %s %p taken while holding %s %p, but they were "
+            "taken in the opposite order before (possible deadlock)\n",
+            second_name, second, first_name, first);
+}
+
+static pm_lock_order_fn pm__order_report = pm__order_print;
+static void *pm__order_ctx;
+
+void pm_debug_on_lock_order(pm_lock_order_fn report, void *ctx) {
+    pm__order_report = report != NULL ? report : pm__order_print;
+    pm__order_ctx = report != NULL ? ctx : NULL;
+}
+
+uint64_t pm_debug_lock_order_inversions(void) {
+    return atomic_load_explicit(&pm__order_inversions, memory_order_relaxed);
+}
+
+/* A spin guard, not a mutex: the runtime stays free of pthread calls. */
+static void pm__order_lock(void) {
+    /* Acquire: the table's contents as the last holder left them. */
+    while (atomic_flag_test_and_set_explicit(&pm__order_guard, memory_order_acquire)) {
+        pm__cpu_relax();
+    }
+}
+
+static void pm__order_unlock(void) {
+    /* Release: our table updates before the next holder's reads. */
+    atomic_flag_clear_explicit(&pm__order_guard, memory_order_release);
+}
+
+static void pm__order_note(const pm__held *held, const void *lock, const char *name) {
+    bool known = false;
+    bool report = false;
+    pm__order_lock();
+    for (size_t i = 0; i < pm__order_count; i++) {
+        pm__order_edge *e = &pm__order_edges[i];
+        known |= e->first == held->lock && e->second == lock;
+        if (e->first == lock && e->second == held->lock && !e->reported) {
+            e->reported = report = true; /* once per pair */
+        }
+    }
+    /* Table full: later pairs go unchecked (never a false report). */
+    if (!known && pm__order_count < PM__ORDER_EDGES) {
+        pm__order_edges[pm__order_count++] = (pm__order_edge){held->lock, lock, false};
+    }
+    pm__order_unlock();
+    if (report) {
+        atomic_fetch_add_explicit(&pm__order_inversions, 1u, memory_order_relaxed);
+        pm__order_report(held->name ? held->name : "pm_rwlock", held->lock,
+                         name ? name : "pm_rwlock", lock, pm__order_ctx);
+    }
+}
+
+void pm__debug_forget_lock(const void *lock) {
+    /* A freed lock's address may be reused by an unrelated lock: drop its pairs. */
+    pm__order_lock();
+    for (size_t i = 0; i < pm__order_count;) {
+        if (pm__order_edges[i].first == lock || pm__order_edges[i].second == lock) {
+            pm__order_edges[i] = pm__order_edges[--pm__order_count];
+        } else {
+            i++;
+        }
+    }
+    pm__order_unlock();
 }

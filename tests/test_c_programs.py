@@ -17,13 +17,15 @@ from conftest import ROOT, RUNTIME, RUNTIME_SOURCES, SPECS, compile_c, generate
 
 C_TESTS = ROOT / "tests" / "c"
 
-# program -> (spec it is built against or None, extra include dir)
+# program -> (spec it is built against or None, extra include dir, extra flags)
 PROGRAMS = {
-    "test_runtime": (None, None),
-    "test_generated": (SPECS / "all_policies.yaml", SPECS),
-    "test_threads": (SPECS / "all_policies.yaml", SPECS),
-    "test_fastpaths": (SPECS / "all_policies.yaml", SPECS),
-    "process_data": (ROOT / "examples" / "items.yaml", ROOT / "examples"),
+    "test_runtime": (None, None, []),
+    "test_generated": (SPECS / "all_policies.yaml", SPECS, []),
+    "test_threads": (SPECS / "all_policies.yaml", SPECS, []),
+    "test_fastpaths": (SPECS / "all_policies.yaml", SPECS, []),
+    "test_lock_order": (SPECS / "all_policies.yaml", SPECS, []),
+    "test_metrics": (SPECS / "all_policies.yaml", SPECS, ["-DPM_METRICS"]),
+    "process_data": (ROOT / "examples" / "items.yaml", ROOT / "examples", []),
 }
 SANITIZE_ADDRESS = ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",
                     "-fno-sanitize-recover=all"]
@@ -58,7 +60,7 @@ def program_source(name: str) -> Path:
 def generated(tmp_path_factory) -> dict[Path, Path]:
     """Each spec used here, generated once into its own folder."""
     out: dict[Path, Path] = {}
-    for spec, _ in PROGRAMS.values():
+    for spec, _, _ in PROGRAMS.values():
         if spec is not None and spec not in out:
             out[spec] = generate(spec, tmp_path_factory.mktemp(spec.stem))
     return out
@@ -68,7 +70,7 @@ def generated(tmp_path_factory) -> dict[Path, Path]:
 @pytest.mark.parametrize("program", PROGRAMS)
 def test_program(program: str, config: str, generated, tmp_path: Path) -> None:
     compiler, flags, runner, env_extra = CONFIGS[config]
-    spec, include = PROGRAMS[program]
+    spec, include, program_flags = PROGRAMS[program]
     sources = [program_source(program), *RUNTIME_SOURCES]
     includes = [RUNTIME]
     if spec is not None:
@@ -79,7 +81,7 @@ def test_program(program: str, config: str, generated, tmp_path: Path) -> None:
             sources.append(support)
         includes += [gen, include, C_TESTS]
     binary = tmp_path / f"{program}-{config}"
-    compile_c(compiler, flags, sources, includes, binary)
+    compile_c(compiler, [*flags, *program_flags], sources, includes, binary)
     env = dict(os.environ, **SANITIZER_ENV, **env_extra)
     result = subprocess.run([*runner, str(binary)], capture_output=True, text=True,
                             env=env, timeout=600)

@@ -25,7 +25,8 @@ HANDLE_FUNCTIONS = ("new", "dup", "try_dup", "drop", "refcount", "is_unique", "r
                     "read_guard_begin", "read_guard_end", "write_guard_begin",
                     "write_guard_end", "write_shared_guard_begin", "write_shared_guard_end",
                     "read_guard_begin_wait", "write_guard_begin_wait",
-                    "write_shared_guard_begin_wait", "box", "_destroy", "_write_copy")
+                    "write_shared_guard_begin_wait", "box", "_destroy", "_write_copy",
+                    "metrics", "metrics_print", "_all_metrics")
 
 
 def check_identifier(name: str, location: SourceLocation, what: str, where: str = "") -> None:
