@@ -18,7 +18,7 @@ C_KEYWORDS = frozenset("""
 _INJECTION = re.compile(r"[;{}#\n\r\\]|/\*|\*/|//")
 
 # Operations each handle gets; the names are part of the contract.
-HANDLE_FUNCTIONS = ("new", "dup", "try_dup", "drop", "refcount", "is_unique", "read",
+HANDLE_FUNCTIONS = ("new", "dup", "try_dup", "drop", "refcount", "is_unique", "read", "load",
                     "release_read", "write", "release_write", "write_shared",
                     "read_wait", "write_wait", "write_shared_wait",
                     "read_guard", "write_guard", "write_shared_guard",

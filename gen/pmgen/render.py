@@ -166,6 +166,7 @@ def _generic_ops(views: list[InstanceView]) -> list[GenericOp]:
     every = [v.handle for v in views]
     locked = [v.handle for v in views if v.cell.tracks_borrows]
     blocking = [v.handle for v in views if v.cell.blocking]
+    copyable = [v.handle for v in views if v.clone == "trivial"]  # they have _load
     table = [
         ("new", "out, value", "*(out)", every),
         ("dup", "h", "(h)", every),
@@ -175,6 +176,7 @@ def _generic_ops(views: list[InstanceView]) -> list[GenericOp]:
         ("is_unique", "h", "(h)", every),
         ("read", "h, out", "(h)", every),
         ("release_read", "h", "(h)", every),
+        ("load", "h, out", "(h)", copyable),
         ("write", "hp, out", "*(hp)", every),
         ("release_write", "h", "(h)", every),
         ("write_shared", "h, out", "(h)", locked),

@@ -95,6 +95,8 @@ static void test_load_every_policy(void) {
     int64_t v = 0;
     if (CHECK(Managed_Tally_ThreadSafe_new(&t, INT64_C(1) << 40) == PM_OK)) {
         CHECK(Managed_Tally_ThreadSafe_load(t, &v) == PM_OK && v == INT64_C(1) << 40);
+        v = 0; /* the module's generic form dispatches to the same function */
+        CHECK(all_policies_load(t, &v) == PM_OK && v == INT64_C(1) << 40);
         Managed_Tally_ThreadSafe_drop(&t);
     }
     Managed_Tally_SingleThreaded s = {0};
