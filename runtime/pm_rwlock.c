@@ -189,7 +189,11 @@ static bool pm__rwlock_wake_writer(pm_rwlock *l) {
 
 /* A writer gave up. WRITERS_WAITING is shared, so we cannot know if we were
  * the last writer: clear both flags, wake everyone, and let the survivors
- * set their own flags again. Readers blocked only by us can now enter. */
+ * set their own flags again. Readers blocked only by us can now enter.
+ * Writers are woken even when the flag is already clear: an unlocker may have
+ * cleared it to wake *us*, and a writer that times out must pass that one
+ * wake-up on, or another writer sleeps on a free lock (found by the spin
+ * model, tests/model/rwlock.pml; reproduced by tests/stress/wakeup.c). */
 PM_COLD static pm_status pm__rwlock_writer_gives_up(pm_rwlock *l) {
     const uint32_t both = PM_RW_READERS_WAITING | PM_RW_WRITERS_WAITING;
     /* Relaxed: flag bookkeeping only; no data is published or consumed. */
@@ -200,11 +204,9 @@ PM_COLD static pm_status pm__rwlock_writer_gives_up(pm_rwlock *l) {
     if (pm__rw_readers_waiting(s)) {
         pm__futex_wake_all(&l->state);
     }
-    if (pm__rw_writers_waiting(s)) {
-        /* Release: same pairing as pm__rwlock_wake_writer. */
-        atomic_fetch_add_explicit(&l->writer_notify, 1u, memory_order_release);
-        pm__futex_wake_all(&l->writer_notify);
-    }
+    /* Release: same pairing as pm__rwlock_wake_writer. */
+    atomic_fetch_add_explicit(&l->writer_notify, 1u, memory_order_release);
+    pm__futex_wake_all(&l->writer_notify);
     return PM_ETIMEDOUT;
 }
 

@@ -891,3 +891,11 @@ def test_error_is_reported_once_with_no_other_output(tmp_path):
     stderr, lines = run_bad_spec(tmp_path, spec)
     assert lines == [f"spec.yaml:4:3: error: {lines[0].split(': error: ', 1)[1]}"]
     assert stderr.count("error:") == 1
+
+
+# --- characters YAML does not allow --------------------------------------------------------
+
+def test_a_control_character_is_reported_where_it_is(tmp_path):
+    """A NUL (found by the fuzzer) is one error line at its own line:column."""
+    assert_reported(tmp_path, "pmgen: 1\nmodule: m\x00\ntypes: {}\n", "2:10",
+                    ("not valid YAML", "U+0000", "not allowed"))

@@ -143,10 +143,20 @@ def _describe(scalar: Scalar) -> str:
 _TOO_DEEP = "the spec is nested too deeply"
 
 
+def _line_column(text: str, position: int) -> tuple[int, int]:
+    """1-based line and column of a character offset in `text`."""
+    before = text[:position]
+    return before.count("\n") + 1, position - (before.rfind("\n") + 1) + 1
+
+
 def load(text: str, file: str) -> Node:
     """Parse one YAML document from `text`; `file` names it in locations."""
     try:
         documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, e.g. NUL
+        line, column = _line_column(text, exc.position)
+        raise SpecError(SourceLocation(file, line, column), f"not valid YAML: special character "
+                        f"U+{exc.character:04X} is not allowed") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = _location(file, mark) if mark else SourceLocation(file, 1, 1)

@@ -30,23 +30,7 @@
 
 static bool quick(void) { return getenv("PM_TEST_QUICK") != NULL; }
 
-static _Atomic long boxes_live_mt; /* boxes allocated and not yet freed */
-
-static void *test_alloc(size_t size, void *ctx) {
-    (void)ctx;
-    void *p = malloc(size);
-    if (p != NULL) {
-        boxes_live_mt++;
-    }
-    return p;
-}
-
-static void test_free(void *ptr, size_t size, void *ctx) {
-    (void)size;
-    (void)ctx;
-    boxes_live_mt--;
-    free(ptr);
-}
+#include "counting_alloc.h"
 
 static struct point pt(int32_t x, int32_t y) {
     struct point p = {x, y};
@@ -83,12 +67,12 @@ static struct point pt(int32_t x, int32_t y) {
     } while (0)
 
 static void test_load_every_policy(void) {
-    long before = boxes_live_mt;
+    long before = boxes_live;
     CHECK_LOAD_BASICS(Managed_Point_SingleThreaded);
     CHECK_LOAD_BASICS(Managed_Point_ThreadSafe);
     CHECK_LOAD_BASICS(Managed_Point_Local);
     CHECK_LOAD_BASICS(Managed_Point_Frozen);
-    CHECK(boxes_live_mt == before);
+    CHECK(boxes_live == before);
 
     /* Tally: int64_t under SingleThreaded and ThreadSafe (from contexts). */
     Managed_Tally_ThreadSafe t = {0};
@@ -382,15 +366,15 @@ static void test_load_under_threads(void) {
 
 static void test_drop_and_lock_fast_paths(void) {
     /* The last owner: a load of 1 is enough; the box is freed exactly once. */
-    long before = boxes_live_mt;
+    long before = boxes_live;
     Managed_Point_ThreadSafe h = {0};
     if (CHECK(Managed_Point_ThreadSafe_new(&h, pt(1, 1)) == PM_OK)) {
         Managed_Point_ThreadSafe a = Managed_Point_ThreadSafe_dup(h);
         Managed_Point_ThreadSafe_drop(&h); /* 2 -> 1 by the RMW */
         CHECK(h.box == NULL && Managed_Point_ThreadSafe_refcount(a) == 1);
-        CHECK(boxes_live_mt == before + 1);
+        CHECK(boxes_live == before + 1);
         Managed_Point_ThreadSafe_drop(&a); /* 1: no RMW, destroyed */
-        CHECK(a.box == NULL && boxes_live_mt == before);
+        CHECK(a.box == NULL && boxes_live == before);
     }
     /* A sticky (immortal) count is never decremented, even from 1 above the cap. */
     pm_count_atomic c;
@@ -415,7 +399,7 @@ static void test_drop_and_lock_fast_paths(void) {
 }
 
 int main(void) {
-    pm_set_allocator(test_alloc, test_free, NULL);
+    pm_set_allocator(counting_alloc, counting_free, NULL);
     test_load_every_policy();
     test_load_single_threaded_borrows();
     test_snapshot_publication();
@@ -423,7 +407,7 @@ int main(void) {
     test_load_wide_value();
     test_load_under_threads();
     test_drop_and_lock_fast_paths();
-    CHECK(boxes_live_mt == 0);
+    CHECK(boxes_live == 0);
     if (failures != 0) {
         fprintf(stderr, "test_fastpaths: %d of %ld checks failed\n", (int)failures, (long)checks);
         return 1;

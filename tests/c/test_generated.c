@@ -25,27 +25,9 @@
 
 /* ---- A counting allocator that can be told to fail ---- */
 
-static long boxes_live; /* boxes allocated and not yet freed */
 static bool alloc_fails; /* when set, every allocation returns NULL */
-
-static void *test_alloc(size_t size, void *ctx) {
-    (void)ctx;
-    if (alloc_fails) {
-        return NULL;
-    }
-    void *p = malloc(size);
-    if (p != NULL) {
-        boxes_live++;
-    }
-    return p;
-}
-
-static void test_free(void *ptr, size_t size, void *ctx) {
-    (void)size;
-    (void)ctx;
-    boxes_live--;
-    free(ptr);
-}
+#define COUNTING_SHOULD_FAIL() alloc_fails
+#include "counting_alloc.h"
 
 static bool quick(void) { return getenv("PM_TEST_QUICK") != NULL; }
 
@@ -196,7 +178,7 @@ static void test_status_names(void) {
 }
 
 int main(void) {
-    pm_set_allocator(test_alloc, test_free, NULL);
+    pm_set_allocator(counting_alloc, counting_free, NULL);
 
     run_SingleThreaded();
     run_ThreadSafe();

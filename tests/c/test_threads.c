@@ -33,23 +33,7 @@
 
 /* ---- A counting allocator: every box freed exactly once ---- */
 
-static _Atomic long boxes_live;
-
-static void *test_alloc(size_t size, void *ctx) {
-    (void)ctx;
-    void *p = malloc(size);
-    if (p != NULL) {
-        boxes_live++;
-    }
-    return p;
-}
-
-static void test_free(void *ptr, size_t size, void *ctx) {
-    (void)size;
-    (void)ctx;
-    boxes_live--;
-    free(ptr);
-}
+#include "counting_alloc.h"
 
 /* ---- Threads ---- */
 
@@ -460,7 +444,7 @@ static void test_wait_for_another_thread(void) {
 }
 
 int main(void) {
-    pm_set_allocator(test_alloc, test_free, NULL);
+    pm_set_allocator(counting_alloc, counting_free, NULL);
 
     run_ThreadSafe();
     run_Frozen();

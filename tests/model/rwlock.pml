@@ -1,0 +1,361 @@
+/* rwlock.pml — a Promela model of runtime/pm_rwlock.c + the inline paths in
+ * runtime/pm.h (the futex RwLock after Rust std, with deadlines), for spin.
+ *
+ * Modelled as the C code does it, statement by statement:
+ *   state        = reader count or WL (all ones in the count bits)
+ *                  | READERS_WAITING | WRITERS_WAITING       (pm.h)
+ *   writer_notify, bumped before every writer wake-up
+ *   try_read / try_write fast paths (pm.h), read_contended, write_contended,
+ *   writer_gives_up, wake_writer_or_readers, release_read, release_write.
+ * Each atomic RMW (CAS, fetch_add/sub) is one atomic step; plain loads are
+ * one step each; spinning is a load. The futex is modelled exactly:
+ * futex_wait(addr, v) atomically compares *addr with v and goes to sleep on
+ * addr if they are equal (else returns at once); futex_wake wakes one
+ * (any one: a nondeterministic choice) or all sleepers of addr and reports
+ * whether it woke anybody.
+ *
+ * Deadlines: a timed process may find its deadline passed at any check (once
+ * passed it stays passed), and its futex sleep may end by timeout at any
+ * time. Processes with PM_FOREVER never time out and never wake without a
+ * futex_wake (spurious wake-ups only re-run the loop, so leaving them out
+ * loses no behaviour but keeps a lost wake-up visible as a deadlock).
+ *
+ * What spin checks:
+ *   - mutual exclusion: assertions inside the critical sections (a writer
+ *     alone; readers only without a writer);
+ *   - no lost wake-up: a FOREVER process asleep while nobody will wake it is
+ *     a state where it cannot move: spin reports it as an invalid end state
+ *     (deadlock), since every process must reach the end of its code;
+ *   - a usable lock after timeouts: when every process has finished, the
+ *     lock is idle (state == 0: no holder and no stale waiting bit), and a
+ *     fresh FOREVER reader and then writer (the init process) get it.
+ * Memory orderings are not modelled (spin is sequentially consistent);
+ * ThreadSanitizer checks them in tests/stress.
+ *
+ * Configurations (spin -D...): CONFIG=1..3 pick the processes (see init);
+ * ROUNDS=n lock/unlock rounds per process (default 2); FOUR adds a fourth
+ * process. tests/test_model.py checks the three configurations; the
+ * command for the larger runs is in docs/RELIABILITY.md.
+ */
+
+#define MASK    31      /* PM_RW_MASK (here 5 bits: enough for 4 readers) */
+#define WL      31      /* PM_RW_WRITE_LOCKED */
+#define RW      32      /* PM_RW_READERS_WAITING */
+#define WW      64      /* PM_RW_WRITERS_WAITING */
+#define ON_STATE  1     /* asleep on the futex of `state` */
+#define ON_NOTIFY 2     /* asleep on the futex of `writer_notify` */
+#define NPROC   6
+
+#ifndef CONFIG
+#define CONFIG 1
+#endif
+#ifndef ROUNDS
+#define ROUNDS 2
+#endif
+
+int state = 0;
+byte notify = 0;            /* u32 in C; wrap-around needs 2^32 wake-ups */
+byte asleep[NPROC];         /* 0 awake, else the futex slept on */
+bit expired[NPROC];         /* the process's deadline has passed */
+byte readers_in = 0, writers_in = 0;
+hidden byte i, last;        /* scratch of the atomic wake loops, not state */
+
+#define lockable(s)   (((s) & MASK) < MASK - 1 && ((s) & (RW | WW)) == 0)
+#define unlocked(s)   (((s) & MASK) == 0)
+
+/* pm__deadline_passed: a timed process may see its deadline pass. */
+inline deadline_passed(timed, r) {
+    if
+    :: timed && !expired[_pid] -> expired[_pid] = 1
+    :: true -> skip                 /* not yet (not `else`: that would forbid this) */
+    fi;
+    r = expired[_pid]
+}
+
+inline futex_wait(addr, val, expect, where, timed) {
+    atomic {
+        if
+        :: (val) == (expect) -> asleep[_pid] = where
+        :: else -> skip
+        fi
+    }
+    if
+    :: asleep[_pid] == 0 -> skip                                  /* woken, or never slept */
+    :: timed && asleep[_pid] != 0 -> atomic { asleep[_pid] = 0; expired[_pid] = 1 }  /* timeout */
+    fi
+}
+
+/* Wake one sleeper of `where` (any one), woke = whether there was one. */
+inline futex_wake_one(where, woke) {
+    atomic {
+        woke = 0;
+        i = 0;
+        last = NPROC;
+        do
+        :: i < NPROC && !woke && asleep[i] == where -> 
+            if
+            :: asleep[i] = 0; woke = 1       /* this one */
+            :: last = i                      /* another one */
+            fi;
+            i++
+        :: i < NPROC && (woke || asleep[i] != where) -> i++
+        :: i == NPROC -> break
+        od;
+        if
+        :: !woke && last < NPROC -> asleep[last] = 0; woke = 1
+        :: else -> skip
+        fi
+    }
+}
+
+inline futex_wake_all(where) {
+    atomic {
+        i = 0;
+        do
+        :: i < NPROC -> if :: asleep[i] == where -> asleep[i] = 0 :: else -> skip fi; i++
+        :: i == NPROC -> break
+        od
+    }
+}
+
+/* compare_exchange(&state, &s, desired): ok = success; on failure s = state. */
+inline cas(s, desired, ok) {
+    atomic {
+        if
+        :: state == s -> state = desired; ok = 1
+        :: else -> s = state; ok = 0
+        fi
+    }
+}
+
+/* pm__rwlock_wake_writer: bump writer_notify, wake one writer. */
+inline wake_writer(woke) {
+    notify++;
+    futex_wake_one(ON_NOTIFY, woke)
+}
+
+/* pm__rwlock_wake_writer_or_readers(l, s); `done` stands for its returns. */
+inline wake_writer_or_readers(s) {
+    done = 0;
+    if
+    :: s == WW ->
+        cas(s, 0, ok);
+        if
+        :: ok -> wake_writer(woke); done = 1
+        :: else -> skip      /* s is the new state: fall through */
+        fi
+    :: else -> skip
+    fi;
+    if
+    :: !done && s == (RW | WW) ->
+        cas(s, RW, ok);
+        if
+        :: !ok -> done = 1
+        :: else ->
+            wake_writer(woke);
+            if
+            :: woke -> done = 1
+            :: else -> s = RW   /* no writer was asleep: wake readers too */
+            fi
+        fi
+    :: else -> skip
+    fi;
+    if
+    :: !done && s == RW ->
+        cas(s, 0, ok);
+        if
+        :: ok -> futex_wake_all(ON_STATE)
+        :: else -> skip
+        fi
+    :: else -> skip
+    fi
+}
+
+/* pm_rwlock_read_wait: fast path, then pm__rwlock_read_contended. got = PM_OK. */
+inline read_lock(timed, got) {
+    got = 0;
+    expired[_pid] = 0;                                  /* a fresh deadline per call */
+    s = state;                                          /* relaxed load */
+    do
+    :: lockable(s) -> cas(s, s + 1, ok); if :: ok -> got = 1; break :: else -> skip fi
+    :: !lockable(s) -> break
+    od;
+    if
+    :: !got ->
+        s = state;                                      /* pm__spin_read */
+        do
+        :: lockable(s) -> cas(s, s + 1, ok); if :: ok -> got = 1; break :: else -> skip fi
+        :: !lockable(s) ->
+            deadline_passed(timed, passed);
+            if
+            :: passed -> break                          /* PM_ETIMEDOUT, flag left as is */
+            :: else -> skip
+            fi;
+            if
+            :: (s & RW) == 0 -> cas(s, s | RW, ok)
+            :: else -> ok = 1
+            fi;
+            if
+            :: ok ->
+                futex_wait(state, state, s | RW, ON_STATE, timed);
+                s = state                               /* pm__spin_read */
+            :: else -> skip                             /* continue with the new s */
+            fi
+        od
+    :: else -> skip
+    fi;
+    forget()
+}
+
+inline writer_gives_up() {
+    atomic { s = state; state = s & ~(RW | WW) }        /* the CAS loop */
+    if
+    :: (s & RW) != 0 -> futex_wake_all(ON_STATE)
+    :: else -> skip
+    fi;
+    /* Writers: always, even if WRITERS_WAITING is clear now. A waker may
+     * have cleared it and woken this very writer, which then timed out: that
+     * one wake-up must still reach the other writers. (pm_rwlock.c as of
+     * 2759f5d woke writers only `if (pm__rw_writers_waiting(s))`: spin finds
+     * the lost wake-up in CONFIG=3, tests/stress/wakeup.c shows it in C.) */
+    notify++;
+    futex_wake_all(ON_NOTIFY)
+}
+
+/* pm_rwlock_write_wait: fast path, then pm__rwlock_write_contended. */
+inline write_lock(timed, got) {
+    got = 0;
+    expired[_pid] = 0;
+    s = state;
+    do
+    :: unlocked(s) -> cas(s, s | WL, ok); if :: ok -> got = 1; break :: else -> skip fi
+    :: !unlocked(s) -> break
+    od;
+    if
+    :: !got ->
+        oww = 0;
+        s = state;                                      /* pm__spin_write */
+        do
+        :: unlocked(s) -> cas(s, s | WL | oww, ok); if :: ok -> got = 1; break :: else -> skip fi
+        :: !unlocked(s) ->
+            deadline_passed(timed, passed);
+            if
+            :: passed ->
+                if
+                :: oww != 0 -> writer_gives_up()
+                :: else -> skip
+                fi;
+                break
+            :: else -> skip
+            fi;
+            if
+            :: (s & WW) == 0 -> cas(s, s | WW, ok)
+            :: else -> ok = 1
+            fi;
+            if
+            :: ok ->
+                oww = WW;
+                seq = notify;                           /* acquire load */
+                s = state;
+                if
+                :: unlocked(s) || (s & WW) == 0 -> skip /* continue */
+                :: else ->
+                    futex_wait(notify, notify, seq, ON_NOTIFY, timed);
+                    s = state
+                fi
+            :: else -> skip
+            fi
+        od
+    :: else -> skip
+    fi;
+    forget()
+}
+
+/* The C locals die when a call returns; zero them so that dead values do
+ * not multiply the states. */
+inline forget() {
+    d_step { s = 0; ok = 0; passed = 0; woke = 0; done = 0; seq = 0; oww = 0 }
+}
+
+inline release_read() {
+    atomic { state = state - 1; s = state }
+    if
+    :: (s & MASK) == 0 && (s & WW) != 0 -> wake_writer_or_readers(s)
+    :: else -> skip
+    fi;
+    forget()
+}
+
+inline release_write() {
+    atomic { state = state - WL; s = state }
+    if
+    :: (s & (RW | WW)) != 0 -> wake_writer_or_readers(s)
+    :: else -> skip
+    fi;
+    forget()
+}
+
+proctype Reader(bit timed) {
+    int s, oww; bit ok, got, passed, woke, done; byte r, seq;
+    for (r : 1 .. ROUNDS) {
+        read_lock(timed, got);
+        if
+        :: got ->
+            readers_in++;
+            assert(writers_in == 0);
+            readers_in--;
+            release_read()
+        :: else -> assert(timed)
+        fi
+    }
+}
+
+proctype Writer(bit timed) {
+    int s, oww; bit ok, got, passed, woke, done; byte r, seq;
+    for (r : 1 .. ROUNDS) {
+        write_lock(timed, got);
+        if
+        :: got ->
+            writers_in++;
+            assert(writers_in == 1 && readers_in == 0);
+            writers_in--;
+            release_write()
+        :: else -> assert(timed)
+        fi
+    }
+}
+
+init {
+    int s, oww; bit ok, got, passed, woke, done; byte seq;
+    atomic {
+#if CONFIG == 1
+        /* FOREVER readers, and a writer that times out */
+        run Reader(0); run Reader(0); run Writer(1);
+#ifdef FOUR
+        run Writer(0);
+#endif
+#elif CONFIG == 2
+        /* readers that time out among FOREVER writers */
+        run Reader(1); run Reader(0); run Writer(0);
+#ifdef FOUR
+        run Writer(0);
+#endif
+#else
+        /* writers, one of them timing out, and a FOREVER reader */
+        run Writer(1); run Writer(0); run Reader(0);
+#ifdef FOUR
+        run Writer(0);
+#endif
+#endif
+    }
+    (_nr_pr == 1);              /* every process has finished */
+    assert(state == 0 && readers_in == 0 && writers_in == 0);
+    /* The lock is usable: a FOREVER reader, then a FOREVER writer. */
+    read_lock(0, got);
+    assert(got);
+    release_read();
+    write_lock(0, got);
+    assert(got);
+    release_write();
+    assert(state == 0)
+}
