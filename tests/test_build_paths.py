@@ -25,7 +25,7 @@ def test_pip_install_without_network_gives_a_working_console_script(tmp_path: Pa
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)],
                    check=True)
     install = subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "-q", "--no-build-isolation", "--no-index",
+        [str(venv / "bin" / "pip"), "install", "-q", "--no-index",  # no network, isolated build
          str(ROOT)], capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert install.returncode == 0, install.stdout + install.stderr
     version = subprocess.run([str(venv / "bin" / "pmgen"), "--version"],
