@@ -22,4 +22,14 @@ static inline bool check_(bool ok, const char *file, int line, const char *func,
 /* Evaluates to the truth of `e`, so a check can guard code that depends on it. */
 #define CHECK(e) check_((e) ? true : false, __FILE__, __LINE__, __func__, #e)
 
+/* Prints the program's closing line; returns its exit status (0: every check passed). */
+static inline int check_summary(const char *program) {
+    if (failures != 0) {
+        fprintf(stderr, "%s: %d of %ld checks failed\n", program, (int)failures, (long)checks);
+        return 1;
+    }
+    printf("%s: all %ld checks passed\n", program, (long)checks);
+    return 0;
+}
+
 #endif

@@ -408,10 +408,5 @@ int main(void) {
     test_load_under_threads();
     test_drop_and_lock_fast_paths();
     CHECK(boxes_live == 0);
-    if (failures != 0) {
-        fprintf(stderr, "test_fastpaths: %d of %ld checks failed\n", (int)failures, (long)checks);
-        return 1;
-    }
-    printf("test_fastpaths: all %ld checks passed\n", (long)checks);
-    return 0;
+    return check_summary("test_fastpaths");
 }

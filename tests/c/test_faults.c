@@ -153,12 +153,7 @@ int main(void) {
 
     printf("faults: %ld faults injected over %ld scenario runs, 4 policies\n", faults_injected,
            scenario_runs);
-    if (failures != 0) {
-        fprintf(stderr, "test_faults: %d of %ld checks failed\n", (int)failures, (long)checks);
-        return 1;
-    }
-    printf("test_faults: all %ld checks passed\n", (long)checks);
-    return 0;
+    return check_summary("test_faults");
 }
 
 #else /* ---- part 2: the scenarios, compiled once per POLICY ---- */

@@ -193,12 +193,7 @@ int main(void) {
     CHECK(blob_live == 0);
     pm_set_allocator(NULL, NULL, NULL);
 
-    if (failures != 0) {
-        fprintf(stderr, "test_generated: %d of %ld checks failed\n", failures, checks);
-        return 1;
-    }
-    printf("test_generated: all %ld checks passed\n", checks);
-    return 0;
+    return check_summary("test_generated");
 }
 
 #else /* ---- part 2: the behaviours, compiled once per POLICY ---- */

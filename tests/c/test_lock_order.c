@@ -114,8 +114,5 @@ int main(void) {
     PM_RWLOCK_FORGET(&b);
 #endif
     CHECK(blob_live == 0);
-    if (failures == 0) {
-        printf("test_lock_order: all %ld checks passed\n", checks);
-    }
-    return failures == 0 ? 0 : 1;
+    return check_summary("test_lock_order");
 }

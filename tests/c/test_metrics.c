@@ -109,8 +109,5 @@ int main(void) {
     single_threaded_counts();
     module_listing();
     CHECK(blob_live == 0);
-    if (failures == 0) {
-        printf("test_metrics: all %ld checks passed\n", checks);
-    }
-    return failures == 0 ? 0 : 1;
+    return check_summary("test_metrics");
 }

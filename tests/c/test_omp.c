@@ -108,10 +108,5 @@ int main(void) {
 
     printf("test_omp: team of %d threads, %d iterations x 2 loops on %d boxes, %ld copies\n",
            team, ITERS, K, copies);
-    if (failures != 0) {
-        fprintf(stderr, "test_omp: %d of %ld checks failed\n", (int)failures, (long)checks);
-        return 1;
-    }
-    printf("test_omp: all %ld checks passed\n", (long)checks);
-    return 0;
+    return check_summary("test_omp");
 }

@@ -456,12 +456,7 @@ int main(void) {
     CHECK(blob_live == 0);
     pm_set_allocator(NULL, NULL, NULL);
 
-    if (failures != 0) {
-        fprintf(stderr, "test_threads: %d of %ld checks failed\n", (int)failures, (long)checks);
-        return 1;
-    }
-    printf("test_threads: all %ld checks passed\n", (long)checks);
-    return 0;
+    return check_summary("test_threads");
 }
 
 #else /* ---- part 2: behaviours of both thread-safe policies, once per POLICY ---- */

@@ -147,10 +147,5 @@ int main(void) {
 
     printf("test_uv: %ld jobs on %d pool threads, %d boxes, handles dropped on the loop thread\n",
            completed, (int)nworkers, K);
-    if (failures != 0) {
-        fprintf(stderr, "test_uv: %d of %ld checks failed\n", (int)failures, (long)checks);
-        return 1;
-    }
-    printf("test_uv: all %ld checks passed\n", (long)checks);
-    return 0;
+    return check_summary("test_uv");
 }

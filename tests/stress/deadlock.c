@@ -302,10 +302,5 @@ int main(void) {
     printf("deadlock: release: %d self-deadlocking waits ran to their %llu ns timeout\n", cases,
            (unsigned long long)RELEASE_TIMEOUT_NS);
 #endif
-    if (failures != 0) {
-        fprintf(stderr, "deadlock: %d of %ld checks failed\n", (int)failures, (long)checks);
-        return 1;
-    }
-    printf("deadlock: all %ld checks passed\n", (long)checks);
-    return 0;
+    return check_summary("deadlock");
 }

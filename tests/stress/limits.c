@@ -237,10 +237,5 @@ int main(void) {
     CHECK(boxes_live == 0 && blob_live == 0);
     pm_set_allocator(NULL, NULL, NULL);
 
-    if (failures != 0) {
-        fprintf(stderr, "limits: %d of %ld checks failed\n", (int)failures, (long)checks);
-        return 1;
-    }
-    printf("limits: all %ld checks passed\n", (long)checks);
-    return 0;
+    return check_summary("limits");
 }
