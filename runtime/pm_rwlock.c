@@ -1,8 +1,10 @@
 /* pm_rwlock.c — monotonic clock, the futex layer, the reader-writer lock's
  * slow paths (a port of Rust std's futex RwLock with deadlines) and the
- * PM_DEBUG bookkeeping of held locks. The state encoding is in pm.h. */
+ * PM_DEBUG bookkeeping of held locks. The state encoding and the predicates
+ * over it are in pm_rwlock.h. */
 #define _GNU_SOURCE /* syscall(), nanosleep() */
 #include "pm.h"
+#include "pm_internal.h" /* the pm__debug_* declarations, in every build */
 
 #include <errno.h>
 #include <stdio.h>
@@ -111,11 +113,6 @@ static void pm__futex_wake_all(_Atomic uint32_t *addr) { (void)pm__futex_wake_n(
 /* Reader-writer lock slow paths                                             */
 /* ------------------------------------------------------------------------ */
 
-static bool pm__rw_is_unlocked(uint32_t s) { return (s & PM_RW_MASK) == 0; }
-static bool pm__rw_is_write_locked(uint32_t s) { return (s & PM_RW_MASK) == PM_RW_WRITE_LOCKED; }
-static bool pm__rw_readers_waiting(uint32_t s) { return (s & PM_RW_READERS_WAITING) != 0; }
-static bool pm__rw_writers_waiting(uint32_t s) { return (s & PM_RW_WRITERS_WAITING) != 0; }
-
 static inline void pm__cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
@@ -161,7 +158,7 @@ PM_NOINLINE pm_status pm__rwlock_read_contended(pm_rwlock *l, uint64_t deadline_
             }
             continue;
         }
-        if ((s & PM_RW_MASK) == PM_RW_MAX_READERS) {
+        if (pm__rw_readers_at_max(s)) {
             return PM_EOVERFLOW; /* Rust panics here; we never sleep at the cap */
         }
         if (pm__deadline_passed(deadline_ns)) {
@@ -367,7 +364,7 @@ void pm__debug_note_release(const void *lock, enum pm_lock_mode mode) {
     }
 }
 
-pm_status pm__debug_check_wait(const pm_rwlock *lock, enum pm_lock_mode mode) {
+pm_status pm__debug_check_wait(const void *lock, enum pm_lock_mode mode) {
     /* Holding it for write: no wait can ever end. Holding it for read: a
      * writer waits on us (we only get here after a failed try), and under
      * writer preference a new read waits on that writer — a cycle. */

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 RUNTIME = ROOT / "runtime"
 RUNTIME_SOURCES = [RUNTIME / "pm.c", RUNTIME / "pm_rwlock.c"]
+# The public headers: pm.h and the headers it includes (meson installs these).
+# pm_internal.h (test hooks) is not one of them.
+RUNTIME_HEADERS = [RUNTIME / "pm.h", *(RUNTIME / name for name in re.findall(
+    r'^#include "(pm_\w+\.h)"$', (RUNTIME / "pm.h").read_text(encoding="utf-8"), re.M))]
+RUNTIME_INTERNAL_HEADER = RUNTIME / "pm_internal.h"
 SPECS = ROOT / "tests" / "specs"
 # The interpreter running the tests is the one pmgen runs on (the README's /usr/bin/python3).
 PYTHON = sys.executable

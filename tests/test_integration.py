@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PYTHON, ROOT, RUNTIME, STRICT, run_pmgen
+from conftest import PYTHON, ROOT, RUNTIME_HEADERS, STRICT, run_pmgen
 
 EXAMPLES = ROOT / "examples"
 DOC = ROOT / "docs" / "integration.md"
@@ -153,8 +153,11 @@ def test_install_gives_headers_library_pkg_config_and_pmgen(installed):
     assert pkg_config("--cflags") == f"-I{prefix}/include/perceus-mem -pthread"
     assert pkg_config("--libs") == f"-L{prefix}/lib -lperceus-mem -pthread"
     assert pkg_config("--variable=pmgen") == f"{prefix}/bin/pmgen"
-    assert (prefix / "include" / "perceus-mem" / "pm.h").read_bytes() == \
-        (RUNTIME / "pm.h").read_bytes()
+    # pm.h and every header it includes, as in the checkout; not pm_internal.h (tests only).
+    include = prefix / "include" / "perceus-mem"
+    assert sorted(p.name for p in include.iterdir()) == sorted(h.name for h in RUNTIME_HEADERS)
+    for header in RUNTIME_HEADERS:
+        assert (include / header.name).read_bytes() == header.read_bytes(), header.name
     assert (prefix / "lib" / "libperceus-mem.a").is_file()
     assert run([f"{prefix}/bin/pmgen", "--version"], ROOT, installed) == "pmgen 0.1.0\n"
 
@@ -192,14 +195,17 @@ def test_generated_header_refuses_an_incompatible_runtime(tmp_path):
     out = tmp_path / "gen"
     assert run_pmgen(str(EXAMPLES / "meson-consumer" / "lists.yaml"), "-o", str(out)).returncode == 0
     (tmp_path / "use.c").write_text('#include "lists.h"\nint main(void) { return 0; }\n')
-    real = (RUNTIME / "pm.h").read_text()
+    # The version is in pm_status.h; the runtime under test is a copy of the public headers.
+    real = next(h for h in RUNTIME_HEADERS if h.name == "pm_status.h").read_text()
     major = int(re.search(r"#define PM_VERSION_MAJOR (\d+)", real).group(1))
     minor = int(re.search(r"#define PM_VERSION_MINOR (\d+)", real).group(1))
 
-    def compile_against(pm_h: str) -> subprocess.CompletedProcess:
+    def compile_against(pm_status_h: str) -> subprocess.CompletedProcess:
         runtime = tmp_path / "runtime"
         runtime.mkdir(exist_ok=True)
-        (runtime / "pm.h").write_text(pm_h)
+        for header in RUNTIME_HEADERS:
+            shutil.copyfile(header, runtime / header.name)
+        (runtime / "pm_status.h").write_text(pm_status_h)
         return subprocess.run(["cc", *STRICT, f"-I{runtime}", f"-I{out}", "-c",
                                str(tmp_path / "use.c"), "-o", str(tmp_path / "use.o")],
                               capture_output=True, text=True, timeout=120)

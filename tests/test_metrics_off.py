@@ -25,7 +25,7 @@ def test_metrics_off_leaves_no_trace_in_the_compiled_code(tmp_path: Path) -> Non
     off = preprocess(source, include)
     on = preprocess(source, include, "-DPM_METRICS")
     # Everything metric-related in the generated code (not the runtime's own
-    # declarations in pm.h) is named Managed_*_metrics or all_policies_metrics.
+    # declarations in pm_metrics.h) is named Managed_*_metrics or all_policies_metrics.
     assert "_metrics)" not in off and "Managed_Point_ThreadSafe_metrics" not in off
     assert "all_policies_metrics" not in off
     assert "Managed_Point_ThreadSafe_metrics" in on and "all_policies_metrics" in on

@@ -1,4 +1,4 @@
-/* counting_alloc.h — an allocator hook (pm_set_allocator, pm.h) that counts
+/* counting_alloc.h — an allocator hook (pm_set_allocator, pm_box.h) that counts
  * the boxes alive, for the C test programs (tests/c, tests/stress): zero at
  * the end means every box was freed exactly once.
  *

@@ -2,7 +2,7 @@
  * operations is made to fail in turn, under every building-block combination
  * of tests/specs/faults.yaml (SingleThreaded, ThreadSafe, Local, Frozen).
  *
- * The allocator hook (pm_set_allocator, pm.h) counts live blocks and fails
+ * The allocator hook (pm_set_allocator, pm_box.h) counts live blocks and fails
  * the k-th allocation after it is armed — only that one, or that one and
  * every later one. For each scenario, k runs 1, 2, 3, ... until an armed run
  * no longer reaches k allocations (it then must succeed). Scenarios:

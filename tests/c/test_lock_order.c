@@ -99,7 +99,7 @@ int main(void) {
     CHECK(pm_rwlock_try_write(&a) == PM_OK && pm_rwlock_try_write(&b) == PM_OK);
     pm_rwlock_release_write(&b);
     pm_rwlock_release_write(&a);
-    PM_RWLOCK_FORGET(&a);
+    pm_rwlock_forget(&a);
     CHECK(pm_rwlock_try_write(&b) == PM_OK && pm_rwlock_try_write(&a) == PM_OK);
     pm_rwlock_release_write(&a);
     pm_rwlock_release_write(&b);
@@ -110,8 +110,8 @@ int main(void) {
     pm_rwlock_release_write(&b);
     pm_rwlock_release_write(&a);
     CHECK(seen.calls == before + 1);
-    PM_RWLOCK_FORGET(&a);
-    PM_RWLOCK_FORGET(&b);
+    pm_rwlock_forget(&a);
+    pm_rwlock_forget(&b);
 #endif
     CHECK(blob_live == 0);
     return check_summary("test_lock_order");

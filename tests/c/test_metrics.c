@@ -8,6 +8,7 @@
 
 #include "all_policies.h"
 #include "check.h"
+#include "pm_internal.h" /* pm_count_atomic_set_for_test */
 
 #ifndef PM_METRICS
 #error "test_metrics.c is built with -DPM_METRICS"

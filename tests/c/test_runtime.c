@@ -5,6 +5,7 @@
  * Exit status 0 on success; every failed check prints FAIL file:line: expr. */
 #define _GNU_SOURCE /* nanosleep() */
 #include "../../runtime/pm.h"
+#include "../../runtime/pm_internal.h" /* the *_set_for_test hooks */
 
 #include <pthread.h>
 #include <stdio.h>

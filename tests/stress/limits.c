@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "all_policies.h"
+#include "pm_internal.h" /* the *_set_for_test hooks */
 
 #include "check.h"
 #include "counting_alloc.h"

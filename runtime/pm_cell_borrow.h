@@ -1,0 +1,108 @@
+/* pm_cell_borrow.h — the borrow cell: a single-threaded RefCell (a borrow
+ * flag, no lock). It has the same verbs as pm_rwlock (init, init_write,
+ * try_read, try_write, release_read, release_write, read_wait, write_wait,
+ * name, forget, writer_quiet), so generated code can call either kind by
+ * prefix. Part of the runtime: include "pm.h", which includes every public
+ * header. Test hooks are in pm_internal.h.
+ */
+#ifndef PM_CELL_BORROW_H
+#define PM_CELL_BORROW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pm_status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Borrow cell: single-threaded RefCell                                      */
+/*                                                                           */
+/* state: 0 = free; 1..PM_BORROW_MAX_READERS = that many shared borrows;      */
+/* PM_BORROW_WRITING = one exclusive borrow.                                  */
+/* ------------------------------------------------------------------------ */
+
+#define PM_BORROW_WRITING UINT32_MAX
+#define PM_BORROW_MAX_READERS (UINT32_MAX - 1u)
+
+typedef struct pm_cell_borrow {
+    uint32_t state;
+} pm_cell_borrow;
+
+/* Predicates over a value of `state`: the only place its encoding is tested. */
+static inline bool pm__borrow_is_free(uint32_t s) { return s == 0; }
+static inline bool pm__borrow_is_writing(uint32_t s) { return s == PM_BORROW_WRITING; }
+static inline bool pm__borrow_readers_at_max(uint32_t s) { return s == PM_BORROW_MAX_READERS; }
+
+static inline void pm_cell_borrow_init(pm_cell_borrow *c) { c->state = 0; }
+
+/* A new box's cell, already write-borrowed by its creator. */
+static inline void pm_cell_borrow_init_write(pm_cell_borrow *c) { c->state = PM_BORROW_WRITING; }
+
+static inline pm_status pm_cell_borrow_try_read(pm_cell_borrow *c) {
+    if (PM_UNLIKELY(pm__borrow_is_writing(c->state))) {
+        return PM_EBORROWED;
+    }
+    if (PM_UNLIKELY(pm__borrow_readers_at_max(c->state))) {
+        return PM_EOVERFLOW;
+    }
+    c->state++;
+    return PM_OK;
+}
+
+static inline pm_status pm_cell_borrow_try_write(pm_cell_borrow *c) {
+    if (PM_UNLIKELY(!pm__borrow_is_free(c->state))) {
+        return PM_EBORROWED;
+    }
+    c->state = PM_BORROW_WRITING;
+    return PM_OK;
+}
+
+/* Releases are tolerant: releasing what is not held leaves the cell as it is.
+ * (The test stays spelled out inside PM_LIKELY: GCC drops the hint when it
+ * wraps a call to a single combined predicate.) */
+static inline void pm_cell_borrow_release_read(pm_cell_borrow *c) {
+    if (PM_LIKELY(!pm__borrow_is_free(c->state) && !pm__borrow_is_writing(c->state))) {
+        c->state--;
+    }
+}
+
+static inline void pm_cell_borrow_release_write(pm_cell_borrow *c) {
+    if (PM_LIKELY(pm__borrow_is_writing(c->state))) {
+        c->state = 0;
+    }
+}
+
+/* Blocking forms, for the same verb set as pm_rwlock: single-threaded, nobody
+ * else could release the borrow while we wait, so they are the try forms and
+ * the timeout is ignored (PM_OK, PM_EBORROWED, or PM_EOVERFLOW for a read). */
+static inline pm_status pm_cell_borrow_read_wait(pm_cell_borrow *c, uint64_t timeout_ns) {
+    (void)timeout_ns;
+    return pm_cell_borrow_try_read(c);
+}
+
+static inline pm_status pm_cell_borrow_write_wait(pm_cell_borrow *c, uint64_t timeout_ns) {
+    (void)timeout_ns;
+    return pm_cell_borrow_try_write(c);
+}
+
+/* No-ops: a borrow cell takes no part in PM_DEBUG's lock tracking. */
+static inline void pm_cell_borrow_name(pm_cell_borrow *c, const char *name) {
+    (void)c;
+    (void)name;
+}
+
+static inline void pm_cell_borrow_forget(pm_cell_borrow *c) { (void)c; }
+
+/* True when the value is not write-borrowed. */
+static inline bool pm_cell_borrow_writer_quiet(const pm_cell_borrow *c) {
+    return !pm__borrow_is_writing(c->state);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PM_CELL_BORROW_H */

@@ -1,0 +1,52 @@
+/* pm_debug.h — PM_DEBUG lock checks: the public lock-order API, and the hooks
+ * the inline lock paths (pm_rwlock.h) call, which expand to nothing unless
+ * PM_DEBUG is defined. The bookkeeping itself is in pm_rwlock.c.
+ * Part of the runtime: include "pm.h", which includes every public header.
+ */
+#ifndef PM_DEBUG_H
+#define PM_DEBUG_H
+
+#include <stdint.h>
+
+#include "pm_status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* PM_DEBUG bookkeeping of the locks each thread holds, and of the order in
+ * which any two locks were ever taken together (pm_rwlock.c). */
+enum pm_lock_mode { PM_LOCK_READ = 1, PM_LOCK_WRITE = 2 };
+
+/* Lock-order check (PM_DEBUG): when a thread takes lock `second` while holding
+ * `first`, and the two were ever taken in the opposite order (by any thread),
+ * the reporter is called with both. The default prints one line to stderr.
+ * pm_debug_on_lock_order(NULL, NULL) restores it. */
+typedef void (*pm_lock_order_fn)(const char *first_name, const void *first,
+                                 const char *second_name, const void *second, void *ctx);
+void pm_debug_on_lock_order(pm_lock_order_fn report, void *ctx);
+/* Inversions found so far in this process. */
+uint64_t pm_debug_lock_order_inversions(void);
+
+#ifdef PM_DEBUG
+/* What the inline lock paths call under PM_DEBUG (without PM_DEBUG nothing
+ * calls them, and pm_internal.h declares them for pm_rwlock.c). */
+void pm__debug_note_acquire(const void *lock, const char *name, enum pm_lock_mode mode);
+void pm__debug_note_release(const void *lock, enum pm_lock_mode mode);
+void pm__debug_forget_lock(const void *lock);
+void pm__debug_rename(const void *lock, const char *name);
+/* PM_EDEADLK if waiting for `mode` on `lock` could never end for this thread. */
+pm_status pm__debug_check_wait(const void *lock, enum pm_lock_mode mode);
+
+#define PM__DEBUG_ACQUIRED(lock, mode) pm__debug_note_acquire((lock), (lock)->debug_name, (mode))
+#define PM__DEBUG_RELEASED(lock, mode) pm__debug_note_release((lock), (mode))
+#else
+#define PM__DEBUG_ACQUIRED(lock, mode) ((void)0)
+#define PM__DEBUG_RELEASED(lock, mode) ((void)0)
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PM_DEBUG_H */

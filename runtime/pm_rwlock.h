@@ -1,0 +1,268 @@
+/* pm_rwlock.h — the reader-writer lock cell (a futex on Linux): its state
+ * word, the named predicates over it, the inline fast paths, and the
+ * declarations of the out-of-line slow paths in pm_rwlock.c. It has the same
+ * verbs as pm_cell_borrow (init, init_write, try_read, try_write,
+ * release_read, release_write, read_wait, write_wait, name, forget,
+ * writer_quiet). Part of the runtime: include "pm.h", which includes every
+ * public header. Test hooks are in pm_internal.h.
+ */
+#ifndef PM_RWLOCK_H
+#define PM_RWLOCK_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pm_debug.h"
+#include "pm_status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Reader-writer lock (futex on Linux), after Rust std's futex RwLock        */
+/*                                                                           */
+/* state (u32):                                                              */
+/*   bits 0..29  PM_RW_MASK: number of readers, or PM_RW_WRITE_LOCKED (all    */
+/*               ones) when a writer holds the lock                          */
+/*   bit 30      PM_RW_READERS_WAITING: a reader sleeps on `state`            */
+/*   bit 31      PM_RW_WRITERS_WAITING: a writer sleeps on `writer_notify`    */
+/* writer_notify (u32): bumped before every writer wake-up, so a writer that   */
+/*   read it before sleeping cannot miss one.                                */
+/*                                                                           */
+/* Writers are preferred: a new reader does not enter while a writer waits,   */
+/* so readers cannot starve a writer. A reader count at PM_RW_MAX_READERS is  */
+/* refused with PM_EOVERFLOW instead of wrapping.                            */
+/* ------------------------------------------------------------------------ */
+
+#define PM_RW_READ_LOCKED 1u
+#define PM_RW_MASK ((1u << 30) - 1u)
+#define PM_RW_WRITE_LOCKED PM_RW_MASK
+#define PM_RW_MAX_READERS (PM_RW_MASK - 1u)
+#define PM_RW_READERS_WAITING (1u << 30)
+#define PM_RW_WRITERS_WAITING (1u << 31)
+
+typedef struct pm_rwlock {
+    _Atomic uint32_t state;
+    _Atomic uint32_t writer_notify;
+#ifdef PM_DEBUG
+    const char *debug_name; /* names the lock in lock-order reports */
+#endif
+} pm_rwlock;
+
+/* ------------------------------------------------------------------------ */
+/* Predicates over a value of `state`: the only place its bits are tested,   */
+/* by the inline fast paths below and the slow paths in pm_rwlock.c alike.   */
+/* ------------------------------------------------------------------------ */
+
+/* The low bits: the number of readers, or PM_RW_WRITE_LOCKED. */
+static inline uint32_t pm__rw_readers(uint32_t s) { return s & PM_RW_MASK; }
+
+/* Nobody holds the lock (waiting bits may be set). */
+static inline bool pm__rw_is_unlocked(uint32_t s) { return pm__rw_readers(s) == 0; }
+
+static inline bool pm__rw_is_write_locked(uint32_t s) {
+    return pm__rw_readers(s) == PM_RW_WRITE_LOCKED;
+}
+
+/* Not write-locked and below the reader limit: one more reader would fit. */
+static inline bool pm__rw_has_reader_room(uint32_t s) {
+    return pm__rw_readers(s) < PM_RW_MAX_READERS;
+}
+
+/* The reader count is at its limit: a new reader gets PM_EOVERFLOW. */
+static inline bool pm__rw_readers_at_max(uint32_t s) {
+    return pm__rw_readers(s) == PM_RW_MAX_READERS;
+}
+
+static inline bool pm__rw_readers_waiting(uint32_t s) { return (s & PM_RW_READERS_WAITING) != 0; }
+static inline bool pm__rw_writers_waiting(uint32_t s) { return (s & PM_RW_WRITERS_WAITING) != 0; }
+
+/* Either waiting bit is set: an unlock must wake someone. */
+static inline bool pm__rw_anyone_waiting(uint32_t s) {
+    return (s & (PM_RW_READERS_WAITING | PM_RW_WRITERS_WAITING)) != 0;
+}
+
+static inline bool pm__rw_is_read_lockable(uint32_t s) {
+    /* No new reader while anyone waits: waiting writers have priority, and
+     * waiting readers are about to be woken by the unlocking thread. */
+    return pm__rw_has_reader_room(s) && !pm__rw_anyone_waiting(s);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Slow paths (pm_rwlock.c)                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Out-of-line slow paths. deadline_ns is absolute CLOCK_MONOTONIC, or
+ * PM_FOREVER. They return PM_OK, PM_ETIMEDOUT, or (read) PM_EOVERFLOW. */
+pm_status pm__rwlock_read_contended(pm_rwlock *l, uint64_t deadline_ns);
+pm_status pm__rwlock_write_contended(pm_rwlock *l, uint64_t deadline_ns);
+void pm__rwlock_wake_writer_or_readers(pm_rwlock *l, uint32_t state);
+
+/* ------------------------------------------------------------------------ */
+/* Fast paths                                                                */
+/* ------------------------------------------------------------------------ */
+
+static inline void pm_rwlock_init(pm_rwlock *l) {
+    atomic_init(&l->state, 0u);
+    atomic_init(&l->writer_notify, 0u);
+#ifdef PM_DEBUG
+    l->debug_name = NULL;
+#endif
+}
+
+static inline pm_status pm__rwlock_try_read_nodebug(pm_rwlock *l) {
+    uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
+    while (pm__rw_is_read_lockable(s)) {
+        /* Acquire: the last writer's release happens-before our reads. */
+        if (atomic_compare_exchange_weak_explicit(&l->state, &s, s + PM_RW_READ_LOCKED,
+                                                  memory_order_acquire, memory_order_relaxed)) {
+            return PM_OK;
+        }
+    }
+    return pm__rw_readers_at_max(s) ? PM_EOVERFLOW : PM_EBUSY;
+}
+
+static inline pm_status pm__rwlock_try_write_nodebug(pm_rwlock *l) {
+    uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
+    while (pm__rw_is_unlocked(s)) {
+        /* Acquire: pairs with the release of the previous holder's unlock.
+         * Waiting bits are kept: the sleepers still need a wake-up later. */
+        if (atomic_compare_exchange_weak_explicit(&l->state, &s, s | PM_RW_WRITE_LOCKED,
+                                                  memory_order_acquire, memory_order_relaxed)) {
+            return PM_OK;
+        }
+    }
+    return PM_EBUSY;
+}
+
+/* A new, unshared box's lock, already held for write by its creator: plain
+ * initialization instead of a compare-and-swap (nobody else can see it yet). */
+static inline void pm_rwlock_init_write(pm_rwlock *l) {
+    atomic_init(&l->state, PM_RW_WRITE_LOCKED);
+    atomic_init(&l->writer_notify, 0u);
+#ifdef PM_DEBUG
+    l->debug_name = NULL;
+#endif
+    PM__DEBUG_ACQUIRED(l, PM_LOCK_WRITE);
+}
+
+/* Non-blocking: PM_OK, PM_EBUSY (a writer holds or waits), PM_EOVERFLOW. */
+static inline pm_status pm_rwlock_try_read(pm_rwlock *l) {
+    pm_status st = pm__rwlock_try_read_nodebug(l);
+    if (st == PM_OK) {
+        PM__DEBUG_ACQUIRED(l, PM_LOCK_READ);
+    }
+    return st;
+}
+
+/* Non-blocking: PM_OK or PM_EBUSY. */
+static inline pm_status pm_rwlock_try_write(pm_rwlock *l) {
+    pm_status st = pm__rwlock_try_write_nodebug(l);
+    if (st == PM_OK) {
+        PM__DEBUG_ACQUIRED(l, PM_LOCK_WRITE);
+    }
+    return st;
+}
+
+static inline void pm_rwlock_release_read(pm_rwlock *l) {
+    PM__DEBUG_RELEASED(l, PM_LOCK_READ);
+    /* Release: our reads happen-before the next writer's writes. */
+    uint32_t s = atomic_fetch_sub_explicit(&l->state, PM_RW_READ_LOCKED, memory_order_release) -
+                 PM_RW_READ_LOCKED;
+    /* A reader can only be waiting on a read-locked lock if a writer waits
+     * too; the last reader out wakes that writer. */
+    if (PM_UNLIKELY(pm__rw_is_unlocked(s) && pm__rw_writers_waiting(s))) {
+        pm__rwlock_wake_writer_or_readers(l, s);
+    }
+}
+
+static inline void pm_rwlock_release_write(pm_rwlock *l) {
+    PM__DEBUG_RELEASED(l, PM_LOCK_WRITE);
+    /* Release: our writes happen-before the next holder's acquire. */
+    uint32_t s = atomic_fetch_sub_explicit(&l->state, PM_RW_WRITE_LOCKED, memory_order_release) -
+                 PM_RW_WRITE_LOCKED;
+    if (PM_UNLIKELY(pm__rw_anyone_waiting(s))) {
+        pm__rwlock_wake_writer_or_readers(l, s);
+    }
+}
+
+/* Blocking forms: wait up to timeout_ns (relative; PM_FOREVER = no limit).
+ * PM_OK, PM_ETIMEDOUT, PM_EDEADLK (PM_DEBUG), PM_EOVERFLOW (read). */
+static inline pm_status pm_rwlock_read_wait(pm_rwlock *l, uint64_t timeout_ns) {
+    pm_status st = pm__rwlock_try_read_nodebug(l);
+    if (PM_UNLIKELY(st == PM_EBUSY)) {
+#ifdef PM_DEBUG
+        st = pm__debug_check_wait(l, PM_LOCK_READ);
+        if (st != PM_OK) {
+            return st;
+        }
+#endif
+        st = pm__rwlock_read_contended(l, pm_deadline_after(timeout_ns));
+    }
+    if (st == PM_OK) {
+        PM__DEBUG_ACQUIRED(l, PM_LOCK_READ);
+    }
+    return st;
+}
+
+static inline pm_status pm_rwlock_write_wait(pm_rwlock *l, uint64_t timeout_ns) {
+    pm_status st = pm__rwlock_try_write_nodebug(l);
+    if (PM_UNLIKELY(st != PM_OK)) {
+#ifdef PM_DEBUG
+        st = pm__debug_check_wait(l, PM_LOCK_WRITE);
+        if (st != PM_OK) {
+            return st;
+        }
+#endif
+        st = pm__rwlock_write_contended(l, pm_deadline_after(timeout_ns));
+    }
+    if (st == PM_OK) {
+        PM__DEBUG_ACQUIRED(l, PM_LOCK_WRITE);
+    }
+    return st;
+}
+
+/* PM_DEBUG: names the lock in lock-order reports (generated code names each
+ * lock after its handle type). No-op otherwise. */
+static inline void pm_rwlock_name(pm_rwlock *l, const char *name) {
+#ifdef PM_DEBUG
+    l->debug_name = name;
+    pm__debug_rename(l, name);
+#else
+    (void)l;
+    (void)name;
+#endif
+}
+
+/* PM_DEBUG: the lock is going away and its address may be reused by an
+ * unrelated lock, so drop its lock-order history. No-op otherwise. */
+static inline void pm_rwlock_forget(pm_rwlock *l) {
+#ifdef PM_DEBUG
+    pm__debug_forget_lock(l);
+#else
+    (void)l;
+#endif
+}
+
+/* True when no writer holds or waits for the lock (and a reader could enter).
+ * A hint: the state may change right after. */
+static inline bool pm_rwlock_writer_quiet(const pm_rwlock *l) {
+    /* Relaxed: a hint only; whoever acts on it must check again (a CAS, or
+     * the snapshot's sequence number). */
+    return pm__rw_is_read_lockable(
+        atomic_load_explicit(&((pm_rwlock *)l)->state, memory_order_relaxed));
+}
+
+/* Deprecated: use pm_rwlock_name / pm_rwlock_forget. Kept because the
+ * templates in templates/ still emit them. */
+#define PM_RWLOCK_NAME(lock, name) pm_rwlock_name((lock), (name))
+#define PM_RWLOCK_FORGET(lock) pm_rwlock_forget(lock)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PM_RWLOCK_H */
