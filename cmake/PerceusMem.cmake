@@ -7,7 +7,8 @@
 #
 # include(PerceusMem) defines
 #   perceus_mem::runtime   a static library of runtime/pm.c and runtime/pm_rwlock.c,
-#                          with pm.h's folder as its include directory and Threads
+#                          with runtime/ (pm.h and the headers it includes) as its
+#                          include directory, and Threads
 #   PMGEN_EXECUTABLE       (cache) the pmgen to run; default: this checkout's bin/pmgen
 #   pmgen_generate(<module> SPEC <spec> [TARGET <target>] [OUTPUT_DIRECTORY <dir>])
 #       runs `pmgen <spec> --header <dir>/<module>.h --source <dir>/<module>.c --depfile ...`

@@ -1,11 +1,11 @@
 /* rwlock.pml — a Promela model of runtime/pm_rwlock.c + the inline paths in
- * runtime/pm.h (the futex RwLock after Rust std, with deadlines), for spin.
+ * runtime/pm_rwlock.h (the futex RwLock after Rust std, with deadlines), for spin.
  *
  * Modelled as the C code does it, statement by statement:
  *   state        = reader count or WL (all ones in the count bits)
- *                  | READERS_WAITING | WRITERS_WAITING       (pm.h)
+ *                  | READERS_WAITING | WRITERS_WAITING       (pm_rwlock.h)
  *   writer_notify, bumped before every writer wake-up
- *   try_read / try_write fast paths (pm.h), read_contended, write_contended,
+ *   try_read / try_write fast paths (pm_rwlock.h), read_contended, write_contended,
  *   writer_gives_up, wake_writer_or_readers, release_read, release_write.
  * Each atomic RMW (CAS, fetch_add/sub) is one atomic step; plain loads are
  * one step each; spinning is a load. The futex is modelled exactly:
