@@ -53,7 +53,8 @@ def type_entry(i: int) -> list[str]:
         return [f"  {name}:", "    ctype: double", f"    clone: {name.lower()}_clone",
                 f"    drop: {name.lower()}_drop", f"    policies: [{', '.join(EVERY)}]"]
     if kind == 2:  # fields, a managed field under the enclosing policy
-        return [f"  {name}:", "    fields:", "      id: int32_t", f"      item: {{managed: {prev}}}",
+        return [f"  {name}:", "    fields:", "      id: int32_t",
+                f"      item: {{managed: {prev}}}",
                 f"    policies: [{', '.join(EVERY)}]"]
     if kind == 3:  # recursive, plus a field under an explicit thread-safe policy
         return [f"  {name}:", "    fields:", "      value: int64_t",
@@ -119,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
             spec.write_text(spec_text(types))
             seconds, files = time_generation(spec, args.runs)
             header = next(text for name, text in files.items() if name.endswith(".h"))
-            instances = len(re.findall(r"^pm_status Managed_\w+_new\(", header, re.M))
+            instances = len(re.findall(r"^extern const pm_box_type Managed_\w+__type;", header,
+                                       re.M))
             lines = sum(text.count("\n") for text in files.values())
             growth = ratio = ""
             if previous is not None:

@@ -18,7 +18,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # What goes into the wheel: (folder in the checkout, package path in the wheel, file suffix).
-CONTENTS = [(ROOT / "gen" / "pmgen", "pmgen", ".py"), (ROOT / "templates", "pmgen/templates", ".j2")]
+CONTENTS = [(ROOT / "gen" / "pmgen", "pmgen", ".py"),
+            (ROOT / "templates", "pmgen/templates", ".j2")]
 
 
 def _project() -> dict:
@@ -28,7 +29,7 @@ def _project() -> dict:
 
 def _dist_info(project: dict) -> tuple[str, dict[str, str]]:
     name, version = project["name"], project["version"]
-    metadata = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}",
+    metadata = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}",
                 f"Summary: {project['description']}",
                 f"Requires-Python: {project['requires-python']}"]
     metadata += [f"Requires-Dist: {dep}" for dep in project["dependencies"]]

@@ -6,7 +6,7 @@
 #   pmgen_generate(points SPEC points.yaml TARGET app)
 #
 # include(PerceusMem) defines
-#   perceus_mem::runtime   a static library of runtime/pm.c and runtime/pm_rwlock.c,
+#   perceus_mem::runtime   a static library of runtime/pm.c, pm_box.c and pm_rwlock.c,
 #                          with runtime/ (pm.h and the headers it includes) as its
 #                          include directory, and Threads
 #   PMGEN_EXECUTABLE       (cache) the pmgen to run; default: this checkout's bin/pmgen
@@ -33,6 +33,7 @@ set(PMGEN_EXECUTABLE "${_perceus_mem_root}/bin/pmgen" CACHE FILEPATH "The pmgen 
 find_package(Threads REQUIRED)
 add_library(perceus_mem_runtime STATIC
   "${_perceus_mem_root}/runtime/pm.c"
+  "${_perceus_mem_root}/runtime/pm_box.c"
   "${_perceus_mem_root}/runtime/pm_rwlock.c")
 target_include_directories(perceus_mem_runtime PUBLIC "${_perceus_mem_root}/runtime")
 target_compile_features(perceus_mem_runtime PUBLIC c_std_11)

@@ -3,7 +3,7 @@
  * This umbrella only includes the runtime's public headers, one per concern:
  *
  *   pm_status.h       version, attribute macros, pm_status, PM_FOREVER, the clock
- *   pm_box.h          the allocator hooks and iterative destruction (pm_drain)
+ *   pm_box.h          storage: allocator hooks, the box descriptor, cold paths (pm_box.c)
  *   pm_count.h        plain and atomic saturating reference counters
  *   pm_cell_borrow.h  the single-threaded borrow cell
  *   pm_debug.h        PM_DEBUG lock-order API and the lock paths' debug hooks

@@ -1,11 +1,24 @@
-/* pm_box.h — box storage: the allocator every box comes from, and the
- * iterative destruction that frees chains of boxes in constant C stack.
- * Part of the runtime: include "pm.h", which includes every public header.
+/* pm_box.h — storage: the heap box. The allocator every box comes from, the
+ * const descriptor (pm_box_type) each generated handle type hands to the
+ * runtime, and the cold paths of a box written once for every type:
+ * creation, copy on write, destruction without recursion, the value's clone
+ * and drop, and the contended _load (pm_box.c).
+ *
+ * A box is laid out by generated code as
+ *     struct { <counter> rc; [<cell> cell;] T value; [pm_snap_word snap[];] }
+ * with the counter first; a box whose value holds handles wraps rc and cell
+ * in a union with pm_dead, so that a dying box's header becomes the destroy
+ * list's link. The descriptor records the sizes and offsets of that layout.
  */
 #ifndef PM_BOX_H
 #define PM_BOX_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "pm_metrics.h"
+#include "pm_status.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -23,25 +36,76 @@ typedef void (*pm_free_fn)(void *ptr, size_t size, void *ctx);
  * with respect to concurrent allocation: set it before using boxes. */
 void pm_set_allocator(pm_alloc_fn alloc, pm_free_fn free_fn, void *ctx);
 void *pm_alloc(size_t size);
-void pm_free(void *ptr, size_t size);
+void pm_free(void *ptr, size_t size); /* NULL: nothing */
 
 /* ------------------------------------------------------------------------ */
-/* Iterative destruction                                                     */
-/*                                                                           */
-/* Boxes whose value holds managed handles reuse their dead header as a list  */
-/* link, so dropping a chain of any length runs in constant C stack: a dying  */
-/* box's release function drops its fields and pushes children that reached  */
-/* zero onto *list instead of recursing.                                     */
+/* The descriptor of a box type                                              */
 /* ------------------------------------------------------------------------ */
 
+/* The building blocks, as the descriptor names them. */
+typedef enum pm_counter_kind { PM_COUNTER_PLAIN = 1, PM_COUNTER_ATOMIC } pm_counter_kind;
+typedef enum pm_cell_kind { PM_CELL_NONE = 0, PM_CELL_BORROW, PM_CELL_RWLOCK } pm_cell_kind;
+
+typedef struct pm_box_type pm_box_type;
+
+/* A managed field of the value: a handle (one box pointer) at `offset`. */
+typedef struct pm_field {
+    size_t offset;
+    const pm_box_type *type;
+} pm_field;
+
+struct pm_box_type {
+    const char *name;    /* the handle type: lock names (PM_DEBUG), metrics */
+    size_t box_size;     /* bytes allocated per box, snapshot included */
+    size_t value_offset; /* where T lives in the box */
+    size_t value_size;   /* sizeof(T) */
+    size_t cell_offset;  /* where the cell lives (cell != PM_CELL_NONE) */
+    size_t snap_offset;  /* the snapshot words; 0: no snapshot (none, or T too wide) */
+    pm_counter_kind counter;
+    pm_cell_kind cell;
+    /* Clones a value (NULL: a bitwise copy, then one more owner per managed field). */
+    pm_status (*clone)(void *dst, const void *src);
+    /* Drops a value's resources (NULL: nothing besides its managed fields). */
+    void (*drop)(void *value);
+    const pm_field *fields; /* managed fields, dropped without recursion */
+    size_t field_count;
+    pm_metrics *metrics; /* NULL unless built with PM_METRICS */
+};
+
+/* ------------------------------------------------------------------------ */
+/* Cold paths                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* A box with count 1 and a free cell, value unset; NULL when allocation fails. */
+void *pm_box_alloc(const pm_box_type *type);
+
+/* The last owner left: drop the value, free the box. Boxes whose fields lose
+ * their last owner too are queued, not recursed into: constant C stack. */
+void pm_box_destroy(const pm_box_type *type, void *box);
+
+/* Copy on write: clone the shared box's value into a new box, held for write
+ * by the caller (count 1), and give up the caller's owner of `shared`.
+ * `wait`: wait up to timeout_ns for a writer of `shared` to finish. On any
+ * failure (the borrow's status, PM_ENOMEM, PM_ECLONE) nothing has changed. */
+pm_status pm_box_copy_for_write(const pm_box_type *type, void *shared, void **out, bool wait,
+                                uint64_t timeout_ns);
+
+/* _load's slow path: retry the snapshot briefly, then copy under a read
+ * borrow, waiting as long as it takes (no snapshot: straight to the borrow). */
+pm_status pm_box_load_contended(const pm_box_type *type, void *box, void *out);
+
+/* The value's clone and drop: the generated N_P_clone / N_P_drop and the hook thunks.
+ * Clone: PM_OK, PM_EINVAL (NULL), PM_ENOMEM or PM_ECLONE from a hook. Drop
+ * leaves every managed field empty. */
+pm_status pm_value_clone(const pm_box_type *type, void *dst, const void *src);
+void pm_value_drop(const pm_box_type *type, void *value);
+
+/* A dead box's header, reused as the destroy list's link. */
 typedef struct pm_dead pm_dead;
 struct pm_dead {
     pm_dead *next;
-    void (*release)(pm_dead *self, pm_dead **list);
+    const pm_box_type *type;
 };
-
-/* Run release on `first` and on every box pushed meanwhile, until none is left. */
-void pm_drain(pm_dead *first);
 
 #ifdef __cplusplus
 }

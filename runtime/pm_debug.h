@@ -28,16 +28,19 @@ void pm_debug_on_lock_order(pm_lock_order_fn report, void *ctx);
 /* Inversions found so far in this process. */
 uint64_t pm_debug_lock_order_inversions(void);
 
-#ifdef PM_DEBUG
-/* What the inline lock paths call under PM_DEBUG (without PM_DEBUG nothing
- * calls them, and pm_internal.h declares them for pm_rwlock.c). */
+/* The debug block's out-of-line verbs (pm_rwlock.c): what the inline lock
+ * paths call under PM_DEBUG; without it nothing calls them. */
+/* `lock` taken for `mode` by this thread; checks the order against every lock it holds. */
 void pm__debug_note_acquire(const void *lock, const char *name, enum pm_lock_mode mode);
 void pm__debug_note_release(const void *lock, enum pm_lock_mode mode);
+/* `lock` is going away (its address may be reused): drop its recorded pairs. */
 void pm__debug_forget_lock(const void *lock);
+/* `lock` was named after this thread took it: rename its held entries. */
 void pm__debug_rename(const void *lock, const char *name);
 /* PM_EDEADLK if waiting for `mode` on `lock` could never end for this thread. */
 pm_status pm__debug_check_wait(const void *lock, enum pm_lock_mode mode);
 
+#ifdef PM_DEBUG
 #define PM__DEBUG_ACQUIRED(lock, mode) pm__debug_note_acquire((lock), (lock)->debug_name, (mode))
 #define PM__DEBUG_RELEASED(lock, mode) pm__debug_note_release((lock), (mode))
 #else

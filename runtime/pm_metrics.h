@@ -59,11 +59,14 @@ static inline pm_status pm__metric_borrow(pm_metrics *m, pm_status status) {
     ((try_status) == PM_OK ? PM_OK : (PM_METRIC(m, waits), (wait_status)))
 #define PM_METRIC_SATURATION(m, count) \
     ((count) == PM_COUNT_SATURATED ? PM_METRIC(m, saturations) : (void)0)
+/* A type's metrics, for its descriptor (pm_box_type.metrics). */
+#define PM_METRICS_REF(m) (&(m))
 #else /* off: no code, no data, the arguments are not even evaluated */
 #define PM_METRIC(m, counter) ((void)0)
 #define PM_METRIC_BORROW(m, status) (status)
 #define PM_METRIC_WAIT(m, try_status, wait_status) (wait_status)
 #define PM_METRIC_SATURATION(m, count) ((void)0)
+#define PM_METRICS_REF(m) NULL
 #endif
 
 #ifdef __cplusplus

@@ -279,12 +279,11 @@ PM_COLD void pm__rwlock_wake_writer_or_readers(pm_rwlock *l, uint32_t s) {
 /* Optimistic load, contended: a publish overlapped the copy                 */
 /* ------------------------------------------------------------------------ */
 
-PM_NOINLINE pm_status pm__snap_load_contended(pm_rwlock *lock, _Atomic uint32_t *seq,
-                                              pm_snap_word *words, void *out, const void *value,
-                                              size_t size) {
-    for (int spin = 0; spin < PM__SPIN_LIMIT && size <= PM_SNAP_MAX_BYTES; spin++) {
+PM_NOINLINE pm_status pm__snap_load_contended(pm_rwlock *lock, pm_snap_word *snap, void *out,
+                                              const void *value, size_t size) {
+    for (int spin = 0; spin < PM__SPIN_LIMIT && snap != NULL; spin++) {
         pm__cpu_relax();
-        if (pm_snap_try_load(seq, words, out, size)) {
+        if (pm_snap_try_load(snap, out, size)) {
             return PM_OK;
         }
     }

@@ -256,10 +256,6 @@ static inline bool pm_rwlock_writer_quiet(const pm_rwlock *l) {
         atomic_load_explicit(&((pm_rwlock *)l)->state, memory_order_relaxed));
 }
 
-/* Deprecated: use pm_rwlock_name / pm_rwlock_forget. Kept because the
- * templates in templates/ still emit them. */
-#define PM_RWLOCK_NAME(lock, name) pm_rwlock_name((lock), (name))
-#define PM_RWLOCK_FORGET(lock) pm_rwlock_forget(lock)
 
 #ifdef __cplusplus
 }

@@ -21,6 +21,7 @@ extern "C" {
 #define PM_LIKELY(x) __builtin_expect(!!(x), 1)
 #define PM_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define PM_NOINLINE __attribute__((noinline))
+#define PM_ALWAYS_INLINE inline __attribute__((always_inline))
 #define PM_COLD __attribute__((cold, noinline))
 #define PM_CLEANUP(fn) __attribute__((cleanup(fn)))
 #else
@@ -28,6 +29,7 @@ extern "C" {
 #define PM_UNLIKELY(x) (x)
 #define PM_NOINLINE
 #define PM_COLD
+#define PM_ALWAYS_INLINE inline
 #endif
 
 /* ------------------------------------------------------------------------ */

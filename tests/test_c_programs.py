@@ -20,6 +20,7 @@ C_TESTS = ROOT / "tests" / "c"
 # program -> (spec it is built against or None, extra include dir, extra flags)
 PROGRAMS = {
     "test_runtime": (None, None, []),
+    "test_box": (None, None, []),
     "test_generated": (SPECS / "all_policies.yaml", SPECS, []),
     "test_threads": (SPECS / "all_policies.yaml", SPECS, []),
     "test_fastpaths": (SPECS / "all_policies.yaml", SPECS, []),

@@ -135,7 +135,8 @@ def keep_thread_safety_rule(types: dict, all_policies: dict) -> None:
 
 # ---- the smoke program --------------------------------------------------------------------
 
-NEW_PROTO = re.compile(r"^pm_status (Managed_\w+)_new\(\1 \*out, (.+) value\);$", re.M)
+NEW_PROTO = re.compile(r"^static inline pm_status (Managed_\w+)_new\(\1 \*out,\s+(.+) value\) \{$",
+                       re.M)
 
 
 def smoke_main(spec: dict, header: str) -> str:

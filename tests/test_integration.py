@@ -193,7 +193,8 @@ def test_make_consumer_builds_runs_and_does_not_recompile_after_a_touch(tmp_path
 
 def test_generated_header_refuses_an_incompatible_runtime(tmp_path):
     out = tmp_path / "gen"
-    assert run_pmgen(str(EXAMPLES / "meson-consumer" / "lists.yaml"), "-o", str(out)).returncode == 0
+    lists = EXAMPLES / "meson-consumer" / "lists.yaml"
+    assert run_pmgen(str(lists), "-o", str(out)).returncode == 0
     (tmp_path / "use.c").write_text('#include "lists.h"\nint main(void) { return 0; }\n')
     # The version is in pm_status.h; the runtime under test is a copy of the public headers.
     real = next(h for h in RUNTIME_HEADERS if h.name == "pm_status.h").read_text()

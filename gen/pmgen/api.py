@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping as MappingABC
 from pathlib import Path
-from typing import Union
+from typing import Any, Union
 
-import yaml
+import yaml  # type: ignore[import]
 
 from . import loader, schema
 from .output import write_if_changed
@@ -16,7 +16,7 @@ from .render import Renderer
 __version__ = "0.1.0"
 
 
-def read_spec(path: Union[str, os.PathLike]) -> tuple[str, str]:
+def read_spec(path: Union[str, "os.PathLike[str]"]) -> tuple[str, str]:
     """Return (text, name used in messages) of a spec file."""
     name = os.fspath(path)
     with open(name, encoding="utf-8") as f:
@@ -29,8 +29,8 @@ def render_spec(text: str, file: str, renderer: Renderer) -> dict[str, str]:
     return renderer.render(module, __version__)
 
 
-def generate(spec: Union[str, os.PathLike, MappingABC],
-             out_dir: Union[str, os.PathLike, None] = None) -> dict[str, str]:
+def generate(spec: Union[str, "os.PathLike[str]", "MappingABC[str, Any]"],
+             out_dir: Union[str, "os.PathLike[str]", None] = None) -> dict[str, str]:
     """Generate C from a spec; return {file name: text}, and write them to out_dir if given.
 
     `spec` is a path to a YAML spec, or an already-parsed mapping (whose errors

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
-import yaml
+import yaml  # type: ignore[import]
 
 from .errors import SourceLocation, SpecError
 
@@ -124,8 +124,8 @@ class _Converter:
             else:
                 kind = "a list" if isinstance(key_node, yaml.SequenceNode) else "a mapping"
                 raise SpecError(key_loc, f"mapping key must be a string, not {kind}")
-            if key.value in entries:
-                first, _ = entries[key.value]
+            if str(key.value) in entries:
+                first, _ = entries[str(key.value)]
                 raise SpecError(key_loc, f"duplicate key '{key.value}'",
                                 [(first, f"'{key.value}' first defined here")])
             entries[str(key.value)] = (key_loc, self.convert(value_node))

@@ -23,6 +23,16 @@ class CounterKind:
     def c_type(self) -> str:
         return f"pm_count_{self.name}"
 
+    @property
+    def prefix(self) -> str:
+        """The runtime's verbs of this counter are <prefix>_<verb>; also its state's type."""
+        return self.c_type
+
+    @property
+    def constant(self) -> str:
+        """The kind as the runtime's descriptor names it (pm_box_type.counter)."""
+        return f"PM_COUNTER_{self.name.upper()}"
+
 
 @dataclass(frozen=True)
 class CellKind:
@@ -35,6 +45,16 @@ class CellKind:
     @property
     def tracks_borrows(self) -> bool:
         return self.c_type is not None
+
+    @property
+    def prefix(self) -> str:
+        """The runtime's verbs of this cell are <prefix>_<verb>; also its state's type."""
+        return self.c_type or ""
+
+    @property
+    def constant(self) -> str:
+        """The kind as the runtime's descriptor names it (pm_box_type.cell)."""
+        return f"PM_CELL_{self.name.upper()}"
 
 
 COUNTERS = {
@@ -96,6 +116,7 @@ class TypeDef:
     copy_trivial: bool = False
     clone_hook: Optional[str] = None
     drop_hook: Optional[str] = None
+    hook_locations: dict[str, SourceLocation] = field(default_factory=dict)  # "clone"/"drop"
     fields: list[Field] = field(default_factory=list)  # `fields` types
     # (policy, where the spec asked for it: a policies/contexts entry)
     policies: list[tuple[Policy, SourceLocation]] = field(default_factory=list)

@@ -1,4 +1,4 @@
-"""C names: identifier rules, the names generated per instance, clash checks."""
+"""C names: identifier rules, handle and value names, the clash table."""
 
 from __future__ import annotations
 
@@ -16,17 +16,6 @@ C_KEYWORDS = frozenset("""
 # Text that could end a declaration, open a block or a comment, or start a
 # preprocessor line: never allowed in a C type or an include taken from a spec.
 _INJECTION = re.compile(r"[;{}#\n\r\\]|/\*|\*/|//")
-
-# Operations each handle gets; the names are part of the contract.
-HANDLE_FUNCTIONS = ("new", "dup", "try_dup", "drop", "refcount", "is_unique", "read", "load",
-                    "release_read", "write", "release_write", "write_shared",
-                    "read_wait", "write_wait", "write_shared_wait",
-                    "read_guard", "write_guard", "write_shared_guard",
-                    "read_guard_begin", "read_guard_end", "write_guard_begin",
-                    "write_guard_end", "write_shared_guard_begin", "write_shared_guard_end",
-                    "read_guard_begin_wait", "write_guard_begin_wait",
-                    "write_shared_guard_begin_wait", "box", "_destroy", "_write_copy",
-                    "metrics", "metrics_print", "_all_metrics")
 
 
 def check_identifier(name: str, location: SourceLocation, what: str, where: str = "") -> None:
@@ -60,27 +49,22 @@ def value_struct_name(type_name: str, policy_name: str) -> str:
     return f"{type_name}_{policy_name}"
 
 
-def instance_identifiers(type_name: str, policy_name: str, is_struct: bool) -> list[str]:
-    """Every file-scope C name one instance defines (for clash checks)."""
-    handle = handle_name(type_name, policy_name)
-    names = [handle] + [f"{handle}_{op}" for op in HANDLE_FUNCTIONS]
-    if is_struct:
-        value = value_struct_name(type_name, policy_name)
-        names += [value, f"{value}_clone", f"{value}_drop"]
-    return names
-
-
 class NameTable:
     """Generated C names and where each came from; the second claim of a name fails."""
 
     def __init__(self) -> None:
         self._owners: dict[str, tuple[SourceLocation, str]] = {}
 
-    def claim(self, name: str, location: SourceLocation, owner: str) -> None:
+    def claim(self, name: str, location: SourceLocation, owner: str,
+              verb: str = "generates") -> None:
+        """Claim `name` for `owner`; a second owner of the same name is a SpecError.
+
+        The same owner may claim a name again (a struct tag and its typedef).
+        """
         previous = self._owners.get(name)
         if previous is not None and previous[1] != owner:
             where, other = previous
-            raise SpecError(location, f"{owner} generates the C name '{name}', which {other}"
-                            " also generates; rename one of them",
+            raise SpecError(location, f"{owner} {verb} the C name '{name}', which {other}"
+                            " also uses; rename one of them",
                             [(where, f"{other} is declared here")])
         self._owners.setdefault(name, (location, owner))

@@ -7,6 +7,7 @@ objects: the templates only lay those out as C.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -14,7 +15,7 @@ from typing import Optional
 import jinja2
 import jinja2.meta
 
-from . import naming
+from . import naming, registry
 from .model import CellKind, CounterKind, Instance, Module
 
 RUNTIME_VERSION_REQUIRED = (0, 1)  # (major, minimum minor) of runtime/pm.h
@@ -34,30 +35,59 @@ class FieldView:
 
 @dataclass
 class InstanceView:
+    """One instance as the templates see it: names, blocks, and what it has.
+
+    Templates ask `has(op)` (the registry's answer) and read the flags below;
+    they never re-derive a decision from kinds or policy names.
+    """
+
     type_name: str
     policy_name: str
     handle: str  # Managed_N_P
     box: str  # struct tag of the heap box
+    descriptor: str  # the const pm_box_type the runtime's cold paths read
+    metrics: str  # the pm_metrics object of the PM_METRICS build
     value_type: str  # T: the ctype, or the generated N_P struct
     counter: CounterKind
     cell: CellKind
-    is_struct: bool
-    clone: str  # "trivial" | "hook" | "fields"
+    ops: frozenset[str]  # registry keys of the operations and names this instance has
+    has_cell: bool  # the box has a cell that tracks borrows
+    snapshot: bool  # the box keeps an optimistic snapshot for _load
     clone_hook: Optional[str]
     drop_hook: Optional[str]
     origin: str  # spec line:col, for the comment above the code
     fields: list[FieldView]
 
+    def has(self, op: str) -> bool:
+        """Whether this instance gets registry entry `op` (an operation or a name)."""
+        if op not in _REGISTRY_OPS:
+            raise KeyError(f"'{op}' is not in the operation registry")
+        return op in self.ops
+
     @property
     def managed_fields(self) -> list[FieldView]:
         return [f for f in self.fields if f.target is not None]
 
-    is_field_target: bool = False  # some managed field holds this handle
+    @property
+    def box_size(self) -> str:
+        """The bytes of one box, as a C constant expression."""
+        if self.snapshot:
+            return f"PM_SNAP_BOX_SIZE({self.box}, sizeof({self.value_type}))"
+        return f"sizeof({self.box})"
 
     @property
-    def has_dead_link(self) -> bool:
-        """Boxes holding handles reuse their header as a list link when they die."""
-        return bool(self.managed_fields)
+    def box_size_in_new(self) -> str:
+        """The same, where a `value` of type T is in scope (shorter lines)."""
+        return (f"PM_SNAP_BOX_SIZE({self.box}, sizeof value)" if self.snapshot
+                else f"sizeof({self.box})")
+
+    @property
+    def dead_link(self) -> bool:
+        """Boxes holding handles reuse their header as the destroy list's link."""
+        return self.has("fields_table")
+
+
+_REGISTRY_OPS = frozenset(e.op for e in registry.INSTANCE_ENTRIES)
 
 
 def _views(module: Module) -> list[InstanceView]:
@@ -68,24 +98,20 @@ def _views(module: Module) -> list[InstanceView]:
         views[inst.key].fields = [
             FieldView(f.name, f.c_type, views[f.target.key] if f.target else None)
             for f in inst.fields]
-        for f in inst.fields:
-            if f.target is not None:
-                views[f.target.key].is_field_target = True
     return list(views.values())
 
 
 def _view(inst: Instance) -> InstanceView:
     t, p = inst.type, inst.policy
     handle = naming.handle_name(t.name, p.name)
-    if t.is_struct:
-        clone = "fields"
-    else:
-        clone = "trivial" if t.copy_trivial else "hook"
+    caps = registry.capabilities(inst)
     where = inst.required_by or inst.location
     return InstanceView(
         type_name=t.name, policy_name=p.name, handle=handle, box=f"{handle}_box",
+        descriptor=f"{handle}__type", metrics=f"{handle}_metrics",
         value_type=naming.value_struct_name(t.name, p.name) if t.is_struct else str(t.c_type),
-        counter=p.counter, cell=p.cell, is_struct=t.is_struct, clone=clone,
+        counter=p.counter, cell=p.cell, ops=registry.operations(inst),
+        has_cell=registry.CELL in caps, snapshot=registry.SNAPSHOT in caps,
         clone_hook=t.clone_hook, drop_hook=t.drop_hook,
         origin=f"{where.line}:{where.column}", fields=[])
 
@@ -135,20 +161,20 @@ class Renderer:
         views = _views(module)
         context = dict(
             module=module.name,
-            guard=f"PMGEN_{module.name.upper()}_H",
+            guard=registry.include_guard(module.name),
             spec_name=os.path.basename(module.spec_file),
             version=version,
             includes=module.includes,
             instances=views,
-            struct_instances=[v for v in views if v.is_struct],
+            struct_instances=[v for v in views if v.has("value_struct")],
             hook_prototypes=_hook_prototypes(views),
             runtime_major=RUNTIME_VERSION_REQUIRED[0],
             runtime_minor=RUNTIME_VERSION_REQUIRED[1],
-            generic_ops=_generic_ops(views),
+            generic_ops=_generic_ops(module),
         )
         return {
-            f"{module.name}.h": self._render("header.h.j2", **context),
-            f"{module.name}.c": self._render("source.c.j2", **context),
+            f"{module.name}.h": wrap_long_lines(self._render("header.h.j2", **context)),
+            f"{module.name}.c": wrap_long_lines(self._render("source.c.j2", **context)),
         }
 
 
@@ -162,30 +188,73 @@ class GenericOp:
     handles: list[str]
 
 
-def _generic_ops(views: list[InstanceView]) -> list[GenericOp]:
-    every = [v.handle for v in views]
-    locked = [v.handle for v in views if v.cell.tracks_borrows]
-    blocking = [v.handle for v in views if v.cell.blocking]
-    copyable = [v.handle for v in views if v.clone == "trivial"]  # they have _load
-    table = [
-        ("new", "out, value", "*(out)", every),
-        ("dup", "h", "(h)", every),
-        ("try_dup", "h, out", "(h)", every),
-        ("drop", "hp", "*(hp)", every),
-        ("refcount", "h", "(h)", every),
-        ("is_unique", "h", "(h)", every),
-        ("read", "h, out", "(h)", every),
-        ("release_read", "h", "(h)", every),
-        ("load", "h, out", "(h)", copyable),
-        ("write", "hp, out", "*(hp)", every),
-        ("release_write", "h", "(h)", every),
-        ("write_shared", "h, out", "(h)", locked),
-        ("read_wait", "h, out, timeout_ns", "(h)", blocking),
-        ("write_wait", "hp, out, timeout_ns", "*(hp)", blocking),
-        ("write_shared_wait", "h, out, timeout_ns", "(h)", blocking),
-    ]
-    return [GenericOp(name, params, dispatch, handles)
-            for name, params, dispatch, handles in table if handles]
+def _generic_ops(module: Module) -> list[GenericOp]:
+    return [GenericOp(op, form.params, form.dispatch, handles)
+            for op, form, handles in registry.generic_macros(module.name, module.instances)]
+
+
+LINE_WIDTH = 100
+# A one-line prototype or definition head: `<result> name(<params>)` then `;` or ` {`.
+_PROTOTYPE = re.compile(r"(?P<head>[A-Za-z_][^(;{}]*\()(?P<params>[^()]*)\)(?P<tail>;| \{)")
+
+
+def wrap_long_lines(text: str, width: int = LINE_WIDTH) -> str:
+    """Break code lines wider than `width` after commas of their outermost call.
+
+    A prototype continues under its first parameter, a statement 8 columns in;
+    comments and preprocessor lines are left alone. Deterministic: the output
+    depends only on the text.
+    """
+    out: list[str] = []
+    for line in text.split("\n"):
+        in_macro = bool(out) and out[-1].endswith("\\")
+        out += [line] if in_macro else _wrap(line, width)
+    return "\n".join(out)
+
+
+def _wrap(line: str, width: int, continued: bool = False) -> list[str]:
+    stripped = line.lstrip()
+    if len(line) <= width or stripped.startswith(("#", "/*", "*")):
+        return [line]
+    indent = line[:len(line) - len(stripped)]
+    commas, depth, first_open = [], 0, -1
+    for k, char in enumerate(line):
+        if char == "(":
+            depth += 1
+            first_open = k if first_open < 0 else first_open
+        elif char == ")":
+            depth -= 1
+        elif char == "," and line[k + 1:k + 2] == " ":
+            commas.append((depth, k + 1))
+    outer = min((d for d, _ in commas if d > 0 or continued), default=None)
+    cuts = [k for d, k in commas if d == outer]
+    if _PROTOTYPE.fullmatch(line) and not continued:
+        if first_open + 1 > width:  # the result type on a line of its own
+            name_at = line.rindex(" ", 0, first_open) + 1
+            return [line[:name_at].rstrip()] + _wrap(line[name_at:], width)
+        params = line[first_open + 1:]
+        if first_open + 1 + max(len(p) for p in params.split(", ")) + 2 <= width:
+            head, rest = line[:first_open + 1], params  # continue under the first parameter
+            return _pack(head, rest.split(", "), " " * len(head), width)
+        return [line[:first_open + 1]] + _wrap(indent + "    " + params, width, True)
+    fitting = [k for k in cuts if k <= width]
+    cut = fitting[-1] if fitting else (cuts[0] if cuts else first_open + 1)
+    if cut <= len(indent) or cut >= len(line):
+        return [line]
+    return [line[:cut].rstrip()] + _wrap(indent + ("" if continued else "        ")
+                                         + line[cut:].lstrip(), width, True)
+
+
+def _pack(head: str, parts: list[str], continuation: str, width: int) -> list[str]:
+    """`head` then `parts` joined by ", ", as many per line as fit."""
+    lines, current = [], head + parts[0]
+    for part in parts[1:]:
+        if len(current) + 2 + len(part) > width:
+            lines.append(current + ",")
+            current = continuation + part
+        else:
+            current += ", " + part
+    return lines + [current]
 
 
 def _referenced_templates(env: jinja2.Environment, name: str) -> set[str]:

@@ -6,9 +6,9 @@ line and column a user should look at.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Collection, Optional
 
-from . import naming
+from . import naming, registry
 from .errors import SourceLocation, SpecError
 from .loader import Mapping, Node, Scalar, Sequence
 from .model import (ALLOWED_COMBINATIONS, BUILTIN_POLICIES, CELLS, CONTEXT_POLICIES,
@@ -123,8 +123,9 @@ def _policies(root: Mapping) -> dict[str, Policy]:
         if name in BUILTIN_POLICIES:
             raise SpecError(name_loc, f"policy '{name}' is built in and cannot be redefined")
         body = _mapping(body_node, f"policy '{name}'", _POLICY_KEYS)
-        blocks = {}
-        for block, table in (("counter", COUNTERS), ("cell", CELLS)):
+        blocks: dict[str, str] = {}
+        tables: tuple[tuple[str, Collection[str]], ...] = (("counter", COUNTERS), ("cell", CELLS))
+        for block, table in tables:
             value_node = _get(body, block)
             if value_node is None:
                 raise SpecError(body.location, f"policy '{name}' is missing '{block}' (one of: "
@@ -236,6 +237,7 @@ def _type(name: str, name_loc: SourceLocation, node: Node,
         typedef.fields = [_field(fname, floc, fnode, name, type_names, policies)
                           for fname, (floc, fnode) in field_map.entries.items()]
         return typedef
+    assert ctype is not None  # neither-nor was refused above
     typedef.c_type = _string(ctype, f"'ctype' of '{name}'")
     naming.check_c_text(typedef.c_type, ctype.location, f"'ctype' of '{name}'")
     copy = _get(body, "copy")
@@ -259,6 +261,7 @@ def _type(name: str, name_loc: SourceLocation, node: Node,
             naming.check_identifier(hook_name, hook_node.location, f"{hook} hook",
                                     f" of type '{name}'")
             setattr(typedef, f"{hook}_hook", hook_name)
+            typedef.hook_locations[hook] = hook_node.location
     return typedef
 
 
@@ -296,9 +299,10 @@ def _resolve_field(inst: Instance, spec_field: Field, types: dict[str, TypeDef],
         raise SpecError(spec_field.location, f"unknown policy '{policy_name}' for field "
                         f"'{spec_field.name}'; known policies: " + ", ".join(policies))
     if inst.policy.threadsafe and not policy.threadsafe:
+        handle = naming.handle_name(target_type.name, policy.name)
         raise SpecError(spec_field.location, f"field '{spec_field.name}' of "
-                        f"'{inst.type.name}' is a {naming.handle_name(target_type.name, policy.name)}"
-                        f", which is not thread-safe, but '{inst.type.name}' is instantiated "
+                        f"'{inst.type.name}' is a {handle}, which is not thread-safe, but "
+                        f"'{inst.type.name}' is instantiated "
                         f"under thread-safe policy '{inst.policy.name}'; give the field a "
                         "thread-safe policy (counter: atomic)",
                         [(inst.location, f"'{inst.type.name}' gets policy "
@@ -314,14 +318,10 @@ def _resolve_field(inst: Instance, spec_field: Field, types: dict[str, TypeDef],
 
 
 def _check_names(module: str, module_loc: SourceLocation, instances: list[Instance]) -> None:
+    """Every file-scope name the output will emit (the registry's) is claimed once."""
     table = naming.NameTable()
-    for inst in instances:
-        owner = f"'{inst.type.name}' under '{inst.policy.name}'"
-        for name in naming.instance_identifiers(inst.type.name, inst.policy.name,
-                                                inst.type.is_struct):
-            table.claim(name, inst.location, owner)
-    for op in naming.HANDLE_FUNCTIONS:
-        table.claim(f"{module}_{op}", module_loc, f"module '{module}'")
+    for claim in registry.claims(module, module_loc, instances):
+        table.claim(claim.name, claim.location, claim.owner, claim.verb)
 
 
 def build(root: Node, spec_file: str) -> Module:
@@ -330,8 +330,9 @@ def build(root: Node, spec_file: str) -> Module:
     _version(top)
     module, module_loc = _module_name(top)
     includes = []
-    if _get(top, "includes") is not None:
-        for text, loc in _string_list(_get(top, "includes"), "'includes'"):
+    includes_node = _get(top, "includes")
+    if includes_node is not None:
+        for text, loc in _string_list(includes_node, "'includes'"):
             includes.append(_include(text, loc))
     policies = _policies(top)
     types_node = _get(top, "types")

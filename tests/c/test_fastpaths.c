@@ -117,7 +117,7 @@ static void test_load_single_threaded_borrows(void) {
 /* ---- (b) the ThreadSafe snapshot ---- */
 
 static uint32_t seq_of(Managed_Point_ThreadSafe h) {
-    return atomic_load_explicit(&h.box->seq, memory_order_relaxed);
+    return atomic_load_explicit(&h.box->snap[0], memory_order_relaxed);
 }
 
 static uint32_t lock_state(Managed_Point_ThreadSafe h) {
@@ -205,7 +205,7 @@ static void test_load_fallback_to_lock(void) {
         return;
     }
     struct point out = pt(0, 0);
-    atomic_store_explicit(&h.box->seq, 1u, memory_order_relaxed);
+    atomic_store_explicit(&h.box->snap[0], 1u, memory_order_relaxed);
     CHECK(Managed_Point_ThreadSafe_load(h, &out) == PM_OK && out.x == 7 && out.y == -7);
     CHECK(lock_state(h) == 0); /* the read lock was released */
 
@@ -214,7 +214,7 @@ static void test_load_fallback_to_lock(void) {
     out = pt(0, 0);
     CHECK(Managed_Point_ThreadSafe_load(h, &out) == PM_EOVERFLOW && out.x == 0);
     pm_rwlock_set_for_test(&h.box->cell, 0);
-    atomic_store_explicit(&h.box->seq, 2u, memory_order_relaxed);
+    atomic_store_explicit(&h.box->snap[0], 2u, memory_order_relaxed);
     CHECK(Managed_Point_ThreadSafe_load(h, &out) == PM_OK && out.x == 7);
     Managed_Point_ThreadSafe_drop(&h);
 }

@@ -1,7 +1,7 @@
 /* test_runtime.c — executable specification of the perceus-mem C runtime.
  *
  * Build: cc -std=c11 -pthread -Iruntime tests/c/test_runtime.c runtime/pm.c
- *        runtime/pm_rwlock.c   (optionally -DPM_DEBUG for every unit)
+ *        runtime/pm_box.c runtime/pm_rwlock.c   (optionally -DPM_DEBUG for every unit)
  * Exit status 0 on success; every failed check prints FAIL file:line: expr. */
 #define _GNU_SOURCE /* nanosleep() */
 #include "../../runtime/pm.h"

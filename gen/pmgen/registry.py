@@ -1,0 +1,209 @@
+"""The one list of what pmgen emits.
+
+Every file-scope C name the output defines is an entry here: the operations
+of a handle, the internal helpers, the types, the module's macros. Each entry
+says which instances get it (the capabilities it requires) and whether the
+module's `_Generic` macro of the same name dispatches to it. The clash checks
+(`schema`), the generic macros and the templates (through `InstanceView.has`)
+all read this list, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Optional
+
+from . import naming
+from .errors import SourceLocation
+from .model import Instance
+
+# Capabilities of an instance, decided once from its type and policy.
+CELL = "cell"            # a cell tracks borrows (write_shared, borrow checks)
+BLOCKING = "blocking"    # the cell can be slept on (the _wait forms)
+LOADABLE = "loadable"    # copy: trivial, so the value can be copied out (_load)
+SNAPSHOT = "snapshot"    # loadable under a lock: the box keeps an optimistic snapshot
+STRUCT = "struct"        # pmgen defines the value struct (a `fields` type)
+HANDLES = "handles"      # the value holds managed fields (dropped without recursion)
+CLONE_HOOK = "clone_hook"
+DROP_HOOK = "drop_hook"
+
+
+def capabilities(inst: Instance) -> frozenset[str]:
+    """What an instance can do; every template decision is one of these."""
+    cell, typedef = inst.policy.cell, inst.type
+    caps = set()
+    if cell.tracks_borrows:
+        caps.add(CELL)
+    if cell.blocking:
+        caps.add(BLOCKING)
+    if typedef.copy_trivial:
+        caps.add(LOADABLE)
+        if cell.blocking:
+            caps.add(SNAPSHOT)
+    if typedef.is_struct:
+        caps.add(STRUCT)
+    if inst.managed_fields:
+        caps.add(HANDLES)
+    if typedef.clone_hook:
+        caps.add(CLONE_HOOK)
+    if typedef.drop_hook:
+        caps.add(DROP_HOOK)
+    return frozenset(caps)
+
+
+@dataclass(frozen=True)
+class Generic:
+    """The module macro `<module>_<op>(params)` selecting on `dispatch`."""
+
+    params: str
+    dispatch: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One file-scope name per instance: `pattern` over {handle} and {value}."""
+
+    op: str  # the key templates ask for with `i.has(op)`
+    pattern: str
+    kind: str  # "function", "type", "variable"
+    requires: frozenset[str] = frozenset()
+    generic: Optional[Generic] = None
+
+    def name(self, handle: str, value: str) -> str:
+        return self.pattern.format(handle=handle, value=value)
+
+
+def _e(op: str, kind: str = "function", requires: tuple[str, ...] = (),
+       generic: Optional[tuple[str, str]] = None, pattern: str = "") -> Entry:
+    return Entry(op, pattern or f"{{handle}}_{op}", kind, frozenset(requires),
+                 Generic(*generic) if generic else None)
+
+
+# Every name an instance emits, in the order the header declares them.
+INSTANCE_ENTRIES: tuple[Entry, ...] = (
+    _e("handle", "type", pattern="{handle}"),
+    _e("box", "type", pattern="{handle}_box"),
+    _e("value_struct", "type", (STRUCT,), pattern="{value}"),
+    _e("value_clone", "function", (STRUCT,), pattern="{value}_clone"),
+    _e("value_drop", "function", (STRUCT,), pattern="{value}_drop"),
+    _e("type_descriptor", "variable", pattern="{handle}__type"),
+    _e("fields_table", "variable", (HANDLES,), pattern="{handle}__fields"),
+    _e("clone_thunk", "function", (CLONE_HOOK,), pattern="{handle}__clone"),
+    _e("drop_thunk", "function", (DROP_HOOK,), pattern="{handle}__drop"),
+    _e("metrics", "variable"),
+    _e("new", generic=("out, value", "*(out)")),
+    _e("dup", generic=("h", "(h)")),
+    _e("try_dup", generic=("h, out", "(h)")),
+    _e("drop", generic=("hp", "*(hp)")),
+    _e("refcount", generic=("h", "(h)")),
+    _e("is_unique", generic=("h", "(h)")),
+    _e("read", generic=("h, out", "(h)")),
+    _e("release_read", generic=("h", "(h)")),
+    _e("write", generic=("hp, out", "*(hp)")),
+    _e("release_write", generic=("h", "(h)")),
+    _e("write_shared", requires=(CELL,), generic=("h, out", "(h)")),
+    _e("load", requires=(LOADABLE,), generic=("h, out", "(h)")),
+    _e("read_wait", requires=(BLOCKING,), generic=("h, out, timeout_ns", "(h)")),
+    _e("write_wait", requires=(BLOCKING,), generic=("hp, out, timeout_ns", "*(hp)")),
+    _e("write_shared_wait", requires=(BLOCKING,), generic=("h, out, timeout_ns", "(h)")),
+    _e("read_guard", "type"),
+    _e("write_guard", "type"),
+    _e("write_shared_guard", "type", (CELL,)),
+    _e("read_guard_begin"),
+    _e("read_guard_end"),
+    _e("write_guard_begin"),
+    _e("write_guard_end"),
+    _e("write_shared_guard_begin", requires=(CELL,)),
+    _e("write_shared_guard_end", requires=(CELL,)),
+    _e("read_guard_begin_wait", requires=(BLOCKING,)),
+    _e("write_guard_begin_wait", requires=(BLOCKING,)),
+    _e("write_shared_guard_begin_wait", requires=(BLOCKING,)),
+)
+
+
+@dataclass(frozen=True)
+class ModuleEntry:
+    """A name the module emits once: `pattern` over {module} and {MODULE}."""
+
+    pattern: str
+    kind: str  # "function", "variable", "macro"
+
+    def name(self, module: str) -> str:
+        return self.pattern.format(module=module, MODULE=module.upper())
+
+
+MODULE_ENTRIES: tuple[ModuleEntry, ...] = (
+    ModuleEntry("PMGEN_{MODULE}_H", "macro"),  # the include guard
+    ModuleEntry("{module}_metrics", "function"),
+    ModuleEntry("{module}_metrics_print", "function"),
+    ModuleEntry("{module}__all_metrics", "variable"),
+)
+
+
+def include_guard(module: str) -> str:
+    return MODULE_ENTRIES[0].name(module)
+
+
+def instance_names(inst: Instance) -> Iterator[tuple[str, Entry]]:
+    """Every file-scope name `inst` emits, with its registry entry."""
+    caps = capabilities(inst)
+    handle = naming.handle_name(inst.type.name, inst.policy.name)
+    value = naming.value_struct_name(inst.type.name, inst.policy.name)
+    for entry in INSTANCE_ENTRIES:
+        if entry.requires <= caps:
+            yield entry.name(handle, value), entry
+
+
+def operations(inst: Instance) -> frozenset[str]:
+    """The registry keys `inst` gets: what `InstanceView.has` answers."""
+    return frozenset(entry.op for _, entry in instance_names(inst))
+
+
+def generic_entries() -> list[Entry]:
+    return [e for e in INSTANCE_ENTRIES if e.generic is not None]
+
+
+def module_names(module: str) -> Iterator[str]:
+    """Every file-scope name the module emits besides its instances'."""
+    for entry in generic_entries():
+        yield f"{module}_{entry.op}"
+    for module_entry in MODULE_ENTRIES:
+        yield module_entry.name(module)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A C name the output will contain, who emits it and where the spec asked for it."""
+
+    name: str
+    location: SourceLocation
+    owner: str  # two claims of one name by the same owner are one name
+    verb: str = "generates"
+
+
+def claims(module: str, module_location: SourceLocation,
+           instances: list[Instance]) -> Iterator[Claim]:
+    """Every file-scope name of the output, the spec's hooks included."""
+    for inst in instances:
+        owner = f"'{inst.type.name}' under '{inst.policy.name}'"
+        for name, _ in instance_names(inst):
+            yield Claim(name, inst.location, owner)
+    for name in module_names(module):
+        yield Claim(name, module_location, f"module '{module}'")
+    for inst in instances:  # hooks after generated names: a clash points at the hook
+        for kind, hook in (("clone", inst.type.clone_hook), ("drop", inst.type.drop_hook)):
+            if hook is not None:
+                # One hook may serve several types of one C type: one prototype.
+                yield Claim(hook, inst.type.hook_locations[kind],
+                            f"the {kind} hook for '{inst.type.c_type}'", "is named")
+
+
+def generic_macros(module: str, instances: list[Instance]) -> list[tuple[str, Generic, list[str]]]:
+    """(macro name, form, handles it dispatches over) for every op some instance has."""
+    macros = []
+    for entry in generic_entries():
+        handles = [naming.handle_name(i.type.name, i.policy.name)
+                   for i in instances if entry.requires <= capabilities(i)]
+        if handles and entry.generic is not None:
+            macros.append((entry.op, entry.generic, handles))
+    return macros

@@ -1,0 +1,422 @@
+/* pm_box.c — the cold paths of a heap box, written once for every generated
+ * type: creation, copy on write, destruction without recursion, the value's
+ * clone and drop, and the contended _load. Each reads the type's const
+ * pm_box_type (pm_box.h), so a generated instance carries data, not code. */
+#include "pm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------ */
+/* Allocation hooks                                                          */
+/* ------------------------------------------------------------------------ */
+
+static void *pm__default_alloc(size_t size, void *ctx) {
+    (void)ctx;
+    return malloc(size);
+}
+
+static void pm__default_free(void *ptr, size_t size, void *ctx) {
+    (void)size;
+    (void)ctx;
+    free(ptr);
+}
+
+static pm_alloc_fn pm__alloc_hook = pm__default_alloc;
+static pm_free_fn pm__free_hook = pm__default_free;
+static void *pm__alloc_ctx;
+
+void pm_set_allocator(pm_alloc_fn alloc, pm_free_fn free_fn, void *ctx) {
+    if (alloc == NULL || free_fn == NULL) {
+        pm__alloc_hook = pm__default_alloc;
+        pm__free_hook = pm__default_free;
+        pm__alloc_ctx = NULL;
+        return;
+    }
+    pm__alloc_hook = alloc;
+    pm__free_hook = free_fn;
+    pm__alloc_ctx = ctx;
+}
+
+void *pm_alloc(size_t size) { return pm__alloc_hook(size, pm__alloc_ctx); }
+
+void pm_free(void *ptr, size_t size) {
+    if (ptr != NULL) {
+        pm__free_hook(ptr, size, pm__alloc_ctx);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* The blocks of a box, by the kinds its descriptor names                    */
+/*                                                                           */
+/* Each cold path below is written once, as an always-inline function of the */
+/* block kinds, and PM__BY_KINDS calls it with constant kinds for each        */
+/* combination a policy can have: every kind switch folds away, so the       */
+/* generic path costs what a per-type copy did.                              */
+/* ------------------------------------------------------------------------ */
+
+#define PM__KINDS(counter, cell) ((unsigned)(counter) * 4u + (unsigned)(cell))
+#define PM__BY_KINDS(type, fn, ...)                                                            \
+    (PM__KINDS((type)->counter, (type)->cell) == PM__KINDS(PM_COUNTER_PLAIN, PM_CELL_BORROW)   \
+         ? fn(type, PM_COUNTER_PLAIN, PM_CELL_BORROW, __VA_ARGS__)                             \
+     : PM__KINDS((type)->counter, (type)->cell) == PM__KINDS(PM_COUNTER_ATOMIC, PM_CELL_RWLOCK) \
+         ? fn(type, PM_COUNTER_ATOMIC, PM_CELL_RWLOCK, __VA_ARGS__)                            \
+     : PM__KINDS((type)->counter, (type)->cell) == PM__KINDS(PM_COUNTER_PLAIN, PM_CELL_NONE)   \
+         ? fn(type, PM_COUNTER_PLAIN, PM_CELL_NONE, __VA_ARGS__)                               \
+     : PM__KINDS((type)->counter, (type)->cell) == PM__KINDS(PM_COUNTER_ATOMIC, PM_CELL_NONE)  \
+         ? fn(type, PM_COUNTER_ATOMIC, PM_CELL_NONE, __VA_ARGS__)                              \
+         : fn(type, (type)->counter, (type)->cell, __VA_ARGS__))
+
+static PM_ALWAYS_INLINE void *pm__value_of(const pm_box_type *type, void *box) {
+    return (char *)box + type->value_offset;
+}
+
+static PM_ALWAYS_INLINE void *pm__cell_of(const pm_box_type *type, void *box) {
+    return (char *)box + type->cell_offset;
+}
+
+/* The snapshot words of a box whose value fits one; NULL otherwise. */
+static PM_ALWAYS_INLINE pm_snap_word *pm__snap_of(const pm_box_type *type, void *box) {
+    return type->snap_offset == 0 ? NULL : (pm_snap_word *)(void *)((char *)box + type->snap_offset);
+}
+
+/* A bitwise copy of a value: whole words while they last (no call for small values). */
+static PM_ALWAYS_INLINE void pm__copy_bytes(void *dst, const void *src, size_t size) {
+    size_t at = 0;
+    for (; size - at >= sizeof(uint64_t) && at < 8 * sizeof(uint64_t); at += sizeof(uint64_t)) {
+        uint64_t w;
+        memcpy(&w, (const char *)src + at, sizeof w);
+        memcpy((char *)dst + at, &w, sizeof w);
+    }
+    if (at < size) {
+        memcpy((char *)dst + at, (const char *)src + at, size - at);
+    }
+}
+
+/* Every box starts with its counter. */
+static PM_ALWAYS_INLINE void pm__count_init(pm_counter_kind counter, void *box) {
+    if (counter == PM_COUNTER_ATOMIC) {
+        pm_count_atomic_init(box);
+    } else {
+        pm_count_plain_init(box);
+    }
+}
+
+static PM_ALWAYS_INLINE void pm__count_inc(pm_counter_kind counter, void *box) {
+    if (counter == PM_COUNTER_ATOMIC) {
+        pm_count_atomic_inc(box);
+    } else {
+        pm_count_plain_inc(box);
+    }
+}
+
+static PM_ALWAYS_INLINE bool pm__count_dec(pm_counter_kind counter, void *box) {
+    return counter == PM_COUNTER_ATOMIC ? pm_count_atomic_dec(box) : pm_count_plain_dec(box);
+}
+
+/* A fresh cell, free (`held` false) or already write-borrowed by its creator. */
+static PM_ALWAYS_INLINE void pm__cell_init(const pm_box_type *type, pm_cell_kind cell_kind,
+                                           void *box, bool held) {
+    void *cell = pm__cell_of(type, box);
+    switch (cell_kind) {
+    case PM_CELL_BORROW:
+        if (held) {
+            pm_cell_borrow_init_write(cell);
+        } else {
+            pm_cell_borrow_init(cell);
+        }
+        break;
+    case PM_CELL_RWLOCK:
+        if (held) {
+            pm_rwlock_init_write(cell);
+        } else {
+            pm_rwlock_init(cell);
+        }
+        pm_rwlock_name(cell, type->name);
+        break;
+    case PM_CELL_NONE: break;
+    }
+}
+
+static PM_ALWAYS_INLINE void pm__cell_forget(const pm_box_type *type, pm_cell_kind cell_kind,
+                                             void *box) {
+    switch (cell_kind) {
+    case PM_CELL_BORROW: pm_cell_borrow_forget(pm__cell_of(type, box)); break;
+    case PM_CELL_RWLOCK: pm_rwlock_forget(pm__cell_of(type, box)); break;
+    case PM_CELL_NONE: break;
+    }
+}
+
+static PM_ALWAYS_INLINE bool pm__cell_writer_quiet(const pm_box_type *type,
+                                                   pm_cell_kind cell_kind, void *box) {
+    switch (cell_kind) {
+    case PM_CELL_BORROW: return pm_cell_borrow_writer_quiet(pm__cell_of(type, box));
+    case PM_CELL_RWLOCK: return pm_rwlock_writer_quiet(pm__cell_of(type, box));
+    case PM_CELL_NONE: break;
+    }
+    return true;
+}
+
+static void pm__metric_add(pm_metrics *metrics, _Atomic uint64_t *counter) {
+    (void)metrics;
+    atomic_fetch_add_explicit(counter, 1u, memory_order_relaxed);
+}
+
+/* A read borrow that keeps writers of `box` out while it is copied. */
+static PM_ALWAYS_INLINE pm_status pm__cell_read(const pm_box_type *type, pm_cell_kind cell_kind,
+                                                void *box, bool wait, uint64_t timeout_ns) {
+    void *cell = pm__cell_of(type, box);
+    pm_status status = PM_OK;
+    switch (cell_kind) {
+    case PM_CELL_BORROW:
+        status = wait ? pm_cell_borrow_read_wait(cell, timeout_ns) : pm_cell_borrow_try_read(cell);
+        break;
+    case PM_CELL_RWLOCK:
+        status = pm_rwlock_try_read(cell);
+        if (status != PM_OK && wait) {
+            if (type->metrics != NULL) {
+                pm__metric_add(type->metrics, &type->metrics->waits);
+            }
+            status = pm_rwlock_read_wait(cell, timeout_ns);
+        }
+        break;
+    case PM_CELL_NONE: return PM_OK; /* a shared value is never written: copy it freely */
+    }
+    return PM_UNLIKELY(type->metrics != NULL) ? pm__metric_borrow(type->metrics, status) : status;
+}
+
+static PM_ALWAYS_INLINE void pm__cell_release_read(const pm_box_type *type,
+                                                   pm_cell_kind cell_kind, void *box) {
+    switch (cell_kind) {
+    case PM_CELL_BORROW: pm_cell_borrow_release_read(pm__cell_of(type, box)); break;
+    case PM_CELL_RWLOCK: pm_rwlock_release_read(pm__cell_of(type, box)); break;
+    case PM_CELL_NONE: break;
+    }
+}
+
+/* A managed field is a handle: one box pointer, read and cleared bytewise
+ * (the field's pointer type is the generated box's, not void *). */
+static PM_ALWAYS_INLINE void *pm__field_box(const void *field) {
+    void *box;
+    memcpy(&box, field, sizeof box);
+    return box;
+}
+
+static PM_ALWAYS_INLINE void pm__field_clear(void *field) {
+    void *none = NULL;
+    memcpy(field, &none, sizeof none);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Creation                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static PM_ALWAYS_INLINE void *pm__box_alloc(const pm_box_type *type, pm_counter_kind counter,
+                                            pm_cell_kind cell, int unused) {
+    (void)unused;
+    void *box = pm_alloc(type->box_size);
+    if (PM_LIKELY(box != NULL)) {
+        pm__count_init(counter, box);
+        pm__cell_init(type, cell, box, false);
+    }
+    return box;
+}
+
+void *pm_box_alloc(const pm_box_type *type) { return PM__BY_KINDS(type, pm__box_alloc, 0); }
+
+/* ------------------------------------------------------------------------ */
+/* Destruction: a dying box holding handles is pushed on a list, never       */
+/* recursed into, so a chain of any length is dropped in constant C stack.  */
+/* ------------------------------------------------------------------------ */
+
+/* The last owner of a box without managed fields: drop hook, then the memory. */
+static PM_ALWAYS_INLINE void pm__box_free(const pm_box_type *type, pm_counter_kind counter,
+                                          pm_cell_kind cell, void *box) {
+    (void)counter;
+    if (type->drop != NULL) {
+        type->drop(pm__value_of(type, box));
+    }
+    pm__cell_forget(type, cell, box);
+    pm_free(box, type->box_size);
+}
+
+/* Its header is dead: reuse it as the list link (the box's layout makes room). */
+static pm_dead *pm__box_bury(const pm_box_type *type, void *box, pm_dead *list) {
+    pm__cell_forget(type, type->cell, box);
+    pm_dead *dead = box;
+    dead->next = list;
+    dead->type = type;
+    return dead;
+}
+
+/* Boxes holding handles: drop each field's owner, queueing the boxes that die too. */
+static PM_NOINLINE void pm__box_drain(const pm_box_type *type, void *box) {
+    pm_dead *list = pm__box_bury(type, box, NULL);
+    while (list != NULL) {
+        pm_dead *dead = list;
+        const pm_box_type *dead_type = dead->type;
+        char *value = pm__value_of(dead_type, dead);
+        list = dead->next;
+        for (size_t k = 0; k < dead_type->field_count; k++) {
+            const pm_field *field = &dead_type->fields[k];
+            void *child = pm__field_box(value + field->offset);
+            if (child == NULL || !pm__count_dec(field->type->counter, child)) {
+                continue;
+            }
+            if (field->type->field_count != 0) {
+                list = pm__box_bury(field->type, child, list);
+            } else {
+                pm__box_free(field->type, field->type->counter, field->type->cell, child);
+            }
+        }
+        if (dead_type->drop != NULL) {
+            dead_type->drop(value);
+        }
+        pm_free(dead, dead_type->box_size);
+    }
+}
+
+void pm_box_destroy(const pm_box_type *type, void *box) {
+    if (type->field_count != 0) {
+        pm__box_drain(type, box);
+        return;
+    }
+    PM__BY_KINDS(type, pm__box_free, box);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The value: clone and drop                                                 */
+/* ------------------------------------------------------------------------ */
+
+static PM_ALWAYS_INLINE pm_status pm__value_clone(const pm_box_type *type, void *dst,
+                                                  const void *src) {
+    if (type->clone != NULL) {
+        pm_status status = type->clone(dst, src);
+        /* The hook's own PM_ENOMEM stays; any other failure is the hook's. */
+        return status == PM_OK || status == PM_ENOMEM ? status : PM_ECLONE;
+    }
+    pm__copy_bytes(dst, src, type->value_size);
+    for (size_t k = 0; k < type->field_count; k++) {
+        void *child = pm__field_box((const char *)src + type->fields[k].offset);
+        if (child != NULL) {
+            pm__count_inc(type->fields[k].type->counter, child); /* never fails: saturates */
+        }
+    }
+    return PM_OK;
+}
+
+pm_status pm_value_clone(const pm_box_type *type, void *dst, const void *src) {
+    if (dst == NULL || src == NULL) {
+        return PM_EINVAL;
+    }
+    return pm__value_clone(type, dst, src);
+}
+
+void pm_value_drop(const pm_box_type *type, void *value) {
+    if (value == NULL) {
+        return;
+    }
+    if (type->drop != NULL) {
+        type->drop(value);
+    }
+    for (size_t k = 0; k < type->field_count; k++) {
+        char *field = (char *)value + type->fields[k].offset;
+        void *child = pm__field_box(field);
+        pm__field_clear(field);
+        if (child != NULL && pm__count_dec(type->fields[k].type->counter, child)) {
+            pm_box_destroy(type->fields[k].type, child);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Copy on write                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* Clones the shared box's value into a fresh allocation (count and cell not set). */
+static PM_ALWAYS_INLINE pm_status pm__box_copy_of(const pm_box_type *type, pm_cell_kind cell,
+                                                  void *shared, void **out, bool wait,
+                                                  uint64_t timeout_ns) {
+    void *copy = NULL;
+    pm_snap_word *snap = pm__snap_of(type, shared);
+    /* No writer holds or waits: copy the published snapshot without the read
+     * lock (two atomic RMWs fewer on a line other threads use). If a publish
+     * overlaps, the lock decides below, into the same allocation. */
+    if (snap != NULL && pm__cell_writer_quiet(type, cell, shared)) {
+        copy = pm_alloc(type->box_size);
+        if (copy == NULL) {
+            return PM_ENOMEM;
+        }
+        if (pm_snap_try_load(snap, pm__value_of(type, copy), type->value_size)) {
+            *out = copy;
+            return PM_OK;
+        }
+    }
+    pm_status status = pm__cell_read(type, cell, shared, wait, timeout_ns);
+    if (status != PM_OK) {
+        pm_free(copy, type->box_size);
+        return status;
+    }
+    if (copy == NULL) {
+        copy = pm_alloc(type->box_size);
+    }
+    status = copy == NULL ? PM_ENOMEM
+                          : pm__value_clone(type, pm__value_of(type, copy),
+                                            pm__value_of(type, shared));
+    pm__cell_release_read(type, cell, shared);
+    if (status != PM_OK) {
+        pm_free(copy, type->box_size);
+        return status;
+    }
+    *out = copy;
+    return PM_OK;
+}
+
+static PM_ALWAYS_INLINE pm_status pm__box_copy_for_write(const pm_box_type *type,
+                                                         pm_counter_kind counter,
+                                                         pm_cell_kind cell, void *shared,
+                                                         void **out, bool wait,
+                                                         uint64_t timeout_ns) {
+    void *copy = NULL;
+    pm_status status = pm__box_copy_of(type, cell, shared, &copy, wait, timeout_ns);
+    if (status != PM_OK) {
+        return status;
+    }
+    pm__count_init(counter, copy);
+    pm__cell_init(type, cell, copy, true); /* held for write from the start: nobody else sees it */
+    pm_snap_word *snap = pm__snap_of(type, copy);
+    if (snap != NULL) {
+        pm_snap_init(snap, pm__value_of(type, copy), type->value_size);
+    }
+    if (pm__count_dec(counter, shared)) {
+        pm_box_destroy(type, shared); /* the other owners left while we copied */
+    }
+    if (PM_UNLIKELY(type->metrics != NULL)) {
+        pm__metric_add(type->metrics, &type->metrics->copies_on_write);
+    }
+    *out = copy;
+    return PM_OK;
+}
+
+pm_status pm_box_copy_for_write(const pm_box_type *type, void *shared, void **out, bool wait,
+                                uint64_t timeout_ns) {
+    return PM__BY_KINDS(type, pm__box_copy_for_write, shared, out, wait, timeout_ns);
+}
+
+/* ------------------------------------------------------------------------ */
+/* _load when the snapshot is busy or absent                                 */
+/* ------------------------------------------------------------------------ */
+
+pm_status pm_box_load_contended(const pm_box_type *type, void *box, void *out) {
+    void *value = pm__value_of(type, box);
+    if (type->cell == PM_CELL_RWLOCK) {
+        return pm__snap_load_contended(pm__cell_of(type, box), pm__snap_of(type, box), out, value,
+                                       type->value_size);
+    }
+    pm_status status = pm__cell_read(type, type->cell, box, false, 0);
+    if (status == PM_OK) {
+        pm__copy_bytes(out, value, type->value_size);
+        pm__cell_release_read(type, type->cell, box);
+    }
+    return status;
+}
