@@ -220,7 +220,7 @@ def test_generated_all_policies(tmp_path: Path) -> None:
     names = file_scope_identifiers(files, [RUNTIME, SPECS, out])
     assert names["Managed_Point_ThreadSafe_dup"] == {"function"}
     assert "typedef" in names["Managed_Point_ThreadSafe"]
-    assert names["PMGEN_ALL_POLICIES_H"] == {"macro"}
+    assert names["PMGEN_all_policies_H"] == {"macro"}
     assert names["all_policies_drop"] == {"macro"}
     # From pm.h, the support header and the system headers: not these files' names.
     for name in ("pm_alloc", "pm_status", "PM_VERSION_MAJOR", "size_t", "uint64_t",

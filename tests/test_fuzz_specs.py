@@ -213,10 +213,20 @@ def test_valid_specs_compile_and_run(spec: dict, runtime_objects, tmp_path_facto
 
 # ---- mutations ----------------------------------------------------------------------------
 
-BAD_CHARS = list(":{}[]#&*!|>'\"%@`,-?\t\\") + ["\x00", "\u00e9", "\ufeff", "  ", "\n"]
+BAD_CHARS = list(":{}[]#&*!|>'\"%@`,-?\t\\") + [
+    "\x00", "\u00e9", "\ufeff", "  ", "\n",
+    # line breaks to YAML but not to editors, escapes of non-characters, C's other spellings
+    "\u2028", "\u2029", "\u0085", "\\ud800", "\\udfff", "??<", "??=", "<%", "%>", "<:", "%:",
+    "\\\n", "\\u00e9", "\U0001F600"]
 JUNK_WORDS = ["", "x", "types", "fields", "managed", "policy", "T0", "1", "-1", "null", "yes",
               "[]", "{}", "'", "int64_t;", "__x", "_X", "a/b", "2024-01-01", "~", "&a", "*a",
-              "!tag", "<<", "9" * 30]
+              "!tag", "<<", "9" * 30,
+              # names the C library, C, C++, GNU C or the runtime already use
+              "memcpy", "EOF", "FILE", "size", "linux", "asm", "class", "int", "return",
+              "pm_free", "pm", "PM_OK", "h", "out", "_foo", "string", "stdatomic",
+              # explicit tags on scalars PyYAML's constructors never parsed
+              "!!bool maybe", "!!int ''", "!!float ''", "!!null x", "!!binary x", "!!str",
+              "!!timestamp x", "!!int 0x"]
 
 
 @st.composite
@@ -227,7 +237,7 @@ def mutants(draw) -> str:
         lines = text.splitlines(keepends=True) or [""]
         i = draw(st.integers(0, len(lines) - 1))
         edit = draw(st.sampled_from(["delete", "duplicate", "rename", "swap", "inject",
-                                     "truncate", "indent"]))
+                                     "truncate", "indent", "tag"]))
         if edit == "delete":
             del lines[i]
         elif edit == "duplicate":
@@ -238,6 +248,10 @@ def mutants(draw) -> str:
         elif edit == "swap":
             j = draw(st.integers(0, len(lines) - 1))
             lines[i], lines[j] = lines[j], lines[i]
+        elif edit == "tag":  # an explicit YAML tag in front of a value
+            lines[i] = re.sub(r": ", ": " + draw(st.sampled_from(
+                ["!!bool ", "!!int ", "!!float ", "!!null ", "!!str ", "!!binary "])),
+                lines[i], count=1)
         elif edit == "inject":
             pos = draw(st.integers(0, len(lines[i])))
             lines[i] = lines[i][:pos] + draw(st.sampled_from(BAD_CHARS)) + lines[i][pos:]
@@ -282,6 +296,75 @@ def test_mutated_specs_through_the_cli(text: str, tmp_path_factory) -> None:
     first = result.stderr.splitlines()[0]
     assert ERROR_LINE.match(first), (text, result.stderr)
     assert not (work / "out").exists() or not any((work / "out").iterdir()), "no partial output"
+
+
+# ---- hostile names ------------------------------------------------------------------------
+
+# Names drawn from what the output's headers, C, C++, GNU C and the runtime already use,
+# reserved forms, and the generated code's own parameter names; with ordinary ones mixed in
+# so that many specs are accepted. Whatever pmgen accepts must compile.
+HOSTILE_NAMES = ["memcpy", "EOF", "FILE", "size", "t", "linux", "unix", "asm", "typeof",
+                 "class", "new", "int", "return", "pm", "status", "pm_free", "PM_OK", "h",
+                 "out", "value", "box", "dst", "_foo", "__x", "_X", "errno", "stdout", "NULL",
+                 "bool", "true", "uint8", "int8", "stdin", "abs", "free", "malloc", "Managed",
+                 "SingleThreaded", "a", "b", "Value", "Node", "x1"]
+HOSTILE_CTYPES = ["int64_t", "size_t", "FILE *", "const char *", "unsigned long long",
+                  "struct opaque *", "void *", "h", "_x", "const int", "int[2]", "void",
+                  "struct", "int *const", "bool", "double", "enum e *", "uint8_t"]
+
+
+@st.composite
+def hostile_specs(draw) -> dict:
+    name = st.sampled_from(HOSTILE_NAMES)
+    modules = ["fz"] * 6 + ["string", "stdatomic", "pm_rwlock", "_m", "status"]
+    module = draw(st.sampled_from(modules))
+    policies = {}
+    for _ in range(draw(st.integers(0, 2))):
+        policies[draw(name)] = {"counter": "plain", "cell": "none"}
+    types: dict[str, dict] = {}
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["trivial", "hooks", "fields"]))
+        if kind == "trivial":
+            t: dict = {"ctype": draw(st.sampled_from(HOSTILE_CTYPES)), "copy": "trivial"}
+        elif kind == "hooks":
+            t = {"ctype": draw(st.sampled_from(HOSTILE_CTYPES)), "clone": draw(name)}
+        else:
+            t = {"fields": {draw(name): draw(st.sampled_from(HOSTILE_CTYPES))
+                            for _ in range(draw(st.integers(1, 3)))}}
+        if policies and draw(st.booleans()):
+            t["policies"] = sorted(policies)
+        types[draw(name)] = t
+    spec: dict = {"pmgen": 1, "module": module,
+                  "includes": ["<stdint.h>", "<stddef.h>", "<stdio.h>"]}
+    if policies:
+        spec["policies"] = policies
+    spec["types"] = types
+    return spec
+
+
+HOSTILE_EXAMPLES = max(1, int(150 * SCALE))
+
+
+@settings(FUZZ, max_examples=HOSTILE_EXAMPLES)
+@given(spec=hostile_specs())
+def test_hostile_names_are_refused_or_compile(spec: dict, tmp_path_factory) -> None:
+    text = yaml.safe_dump(spec, sort_keys=False)
+    try:
+        files = render_spec(text, "spec.yaml", Renderer())
+    except SpecError as error:
+        assert 1 <= error.line <= text.count("\n") + 1, (error, text)
+        return
+    work = tmp_path_factory.mktemp("hostile")
+    for name, content in files.items():
+        (work / name).write_text(content, encoding="utf-8")
+    source = next(work / n for n in files if n.endswith(".c"))
+    for cc in ("gcc", "clang"):
+        for std in ("-std=c11", "-std=gnu11"):
+            build = subprocess.run([cc, *STRICT, std, "-c", f"-I{RUNTIME}", f"-I{work}",
+                                    str(source), "-o", str(work / "out.o")],
+                                   capture_output=True, text=True, timeout=120)
+            assert build.returncode == 0 and build.stderr == "", \
+                f"accepted but does not compile [{cc} {std}]:\n{text}\n{build.stderr}"
 
 
 def test_fuzzers_run_pmgen_from_this_checkout() -> None:

@@ -11,7 +11,8 @@ import pytest
 
 from conftest import ROOT
 
-PYTHON_TREES = ["gen/pmgen", "tests", "build_backend", "bench/pmgen_scale.py", "bench/compare"]
+PYTHON_TREES = ["gen/pmgen", "tests", "build_backend", "bench/pmgen_scale.py", "bench/compare",
+                "scripts/reserved-names"]
 
 
 def test_mypy_strict_on_the_generator() -> None:

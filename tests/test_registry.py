@@ -10,6 +10,8 @@ points at both places.
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -21,7 +23,7 @@ from conftest import ROOT, RUNTIME, SPECS, generate, have
 from test_spec_errors import assert_reported, note
 
 sys.path.insert(0, str(ROOT / "gen"))
-from pmgen import loader, registry, schema  # noqa: E402
+from pmgen import loader, naming, registry, schema  # noqa: E402
 
 SPEC_FILES = [
     SPECS / "all_policies.yaml",
@@ -184,3 +186,35 @@ def test_one_hook_for_two_types_of_one_c_type_is_fine(tmp_path: Path) -> None:
     out = generate(spec, tmp_path / "out")
     header = (out / "m.h").read_text(encoding="utf-8")
     assert header.count("pm_status copy_i64(int64_t *dst, const int64_t *src);") == 1
+
+
+def _locals_of_functions(path: Path, includes: list[Path], names: set[str]) -> set[str]:
+    """Parameter and local variable names of the functions `names` defined in `path`."""
+    cmd = ["clang", "-Xclang", "-ast-dump=json", "-fsyntax-only", "-std=c11",
+           *(f"-I{d}" for d in includes), "-x", "c", str(path)]
+    tree = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    found: set[str] = set()
+    for decl in tree.get("inner", []):
+        if decl.get("kind") != "FunctionDecl" or decl.get("name") not in names:
+            continue
+        todo = list(decl.get("inner", []))
+        while todo:
+            node = todo.pop()
+            if node.get("kind") in ("ParmVarDecl", "VarDecl") and node.get("name"):
+                found.add(node["name"])
+            todo += node.get("inner", [])
+    return found
+
+
+@pytest.mark.skipif(not have("clang"), reason="needs clang for the AST")
+def test_generated_functions_use_only_the_reserved_local_names(tmp_path: Path) -> None:
+    # A spec type or hook named like one of these is refused (naming.GENERATED_LOCALS):
+    # the list must hold every parameter and local the templates declare.
+    spec = SPECS / "all_policies.yaml"
+    out = generate(spec, tmp_path)
+    claimed = claimed_names(spec)
+    used: set[str] = set()
+    for path in sorted(out.glob("*.[ch]")):
+        used |= _locals_of_functions(path, [RUNTIME, out, SPECS], claimed)
+    assert used, "no generated function found"
+    assert used <= naming.GENERATED_LOCALS, sorted(used - naming.GENERATED_LOCALS)

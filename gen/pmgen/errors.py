@@ -45,6 +45,18 @@ class SpecError(Exception):
         return self.location.column
 
     def __str__(self) -> str:
-        lines = [f"{self.location}: error: {self.message}"]
-        lines += [f"{where}: note: {text}" for where, text in self.notes]
+        # One line per diagnostic, whatever the spec's text: a newline (or any other
+        # unprintable character) in a name or a file name is shown escaped, so it cannot
+        # forge a second `file:line:col: error:` line.
+        lines = [f"{printable(str(self.location))}: error: {printable(self.message)}"]
+        lines += [f"{printable(str(where))}: note: {printable(text)}"
+                  for where, text in self.notes]
         return "\n".join(lines)
+
+
+def printable(text: str) -> str:
+    """`text` with every unprintable character (newlines, U+2028, surrogates) escaped."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   if not 0xD800 <= ord(c) <= 0xDFFF else f"\\u{ord(c):04x}" for c in text)

@@ -8,6 +8,7 @@ and recursive aliases. A node an alias refers to is converted once and shared.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Union
 
@@ -16,6 +17,13 @@ import yaml  # type: ignore[import]
 from .errors import SourceLocation, SpecError
 
 _TAG_PREFIX = "tag:yaml.org,2002:"
+MAX_NODES = 1_000_000  # YAML nodes of one spec, aliases counted at each use
+MAX_SPEC_BYTES = 16 * 1024 * 1024
+# Line breaks to YAML but not to an editor or to `file:line:col`: refused, so that
+# every reported line is the line a person sees.
+_OTHER_LINE_BREAKS = {"\u0085": "NEXT LINE (NEL)", "\u2028": "LINE SEPARATOR",
+                      "\u2029": "PARAGRAPH SEPARATOR"}
+_UNSEEN_BREAK_OR_SURROGATE = re.compile("[\u0085\u2028\u2029\ud800-\udfff]")
 
 
 @dataclass
@@ -51,6 +59,10 @@ def _location(file: str, mark: yaml.Mark) -> SourceLocation:
 def _scalar(file: str, node: yaml.ScalarNode, constructor: yaml.SafeLoader) -> Scalar:
     loc = _location(file, node.start_mark)
     kind = node.tag[len(_TAG_PREFIX):] if node.tag.startswith(_TAG_PREFIX) else node.tag
+    bad = next((c for c in node.value if 0xD800 <= ord(c) <= 0xDFFF), None)
+    if bad is not None:  # "\ud800" in a quoted scalar: not text, cannot be written as UTF-8
+        raise SpecError(loc, f"this scalar holds a lone surrogate (U+{ord(bad):04X}), which "
+                        "is not a character; write the text itself")
     try:
         if kind == "int":
             return Scalar(constructor.construct_yaml_int(node), "int", loc)
@@ -59,9 +71,14 @@ def _scalar(file: str, node: yaml.ScalarNode, constructor: yaml.SafeLoader) -> S
         if kind == "float":
             return Scalar(constructor.construct_yaml_float(node), "float", loc)
         if kind == "null":
+            if node.value not in ("", "~", "null", "Null", "NULL"):
+                raise ValueError(node.value)
             return Scalar(None, "null", loc)
-    except (ValueError, yaml.YAMLError):
-        raise SpecError(loc, f"malformed {kind} {node.value!r}") from None
+    # An explicit tag (`!!bool maybe`, `!!int ""`) reaches PyYAML's constructors with
+    # text they never parsed: whatever they raise, it is this scalar's fault.
+    except Exception:
+        raise SpecError(loc, f"malformed {kind} {node.value!r} (given an explicit YAML tag "
+                        f"{node.tag!r}?)") from None
     if kind == "timestamp":  # an unquoted date: keep its text, so checks can name it
         return Scalar(node.value, "date", loc)
     if kind != "str":
@@ -77,9 +94,15 @@ class _Converter:
         self.constructor = yaml.SafeLoader("")  # builds typed scalars; reads no input
         self.done: dict[int, Node] = {}
         self.in_progress: set[int] = set()
+        self.visits = 0
 
     def convert(self, node: yaml.Node) -> Node:
         key = id(node)
+        self.visits += 1  # aliases included: what later passes will walk
+        if self.visits > MAX_NODES:
+            raise SpecError(_location(self.file, node.start_mark), f"the spec has more than "
+                            f"{MAX_NODES:,} YAML nodes (counting each use of an alias); "
+                            "a spec is not that large")
         if key in self.done:
             return self.done[key]
         if key in self.in_progress:
@@ -151,6 +174,17 @@ def _line_column(text: str, position: int) -> tuple[int, int]:
 
 def load(text: str, file: str) -> Node:
     """Parse one YAML document from `text`; `file` names it in locations."""
+    if len(text) > MAX_SPEC_BYTES:
+        raise SpecError(SourceLocation(file, 1, 1), f"the spec is larger than "
+                        f"{MAX_SPEC_BYTES // (1024 * 1024)} MiB")
+    found = _UNSEEN_BREAK_OR_SURROGATE.search(text)
+    if found is not None:
+        char = found.group()
+        line, column = _line_column(text, found.start())
+        why = (f"({_OTHER_LINE_BREAKS[char]}) is not allowed in a spec: YAML counts it as a "
+               "line break where editors and error messages do not" if char in _OTHER_LINE_BREAKS
+               else "(a lone surrogate) is not a character")
+        raise SpecError(SourceLocation(file, line, column), f"character U+{ord(char):04X} {why}")
     try:
         documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow, e.g. NUL

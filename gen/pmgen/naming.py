@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from .errors import SourceLocation, SpecError
+from .reserved import C_LIBRARY_NAMES
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 C_KEYWORDS = frozenset("""
@@ -13,9 +14,23 @@ C_KEYWORDS = frozenset("""
     union unsigned void volatile while _Alignas _Alignof _Atomic _Bool _Complex _Generic
     _Imaginary _Noreturn _Static_assert _Thread_local bool true false NULL
 """.split())
-# Text that could end a declaration, open a block or a comment, or start a
-# preprocessor line: never allowed in a C type or an include taken from a spec.
-_INJECTION = re.compile(r"[;{}#\n\r\\]|/\*|\*/|//")
+# Keywords of the languages the generated headers are also read as: C++ (they
+# compile in a C++17 unit) and GNU C (-std=gnu11 makes `asm` and `typeof` keywords).
+OTHER_KEYWORDS = frozenset("""
+    alignas alignof and and_eq asm bitand bitor catch char8_t char16_t char32_t class compl
+    concept consteval constexpr constinit const_cast co_await co_return co_yield decltype
+    delete dynamic_cast explicit export friend mutable namespace new noexcept not not_eq
+    nullptr operator or or_eq private protected public reinterpret_cast requires
+    static_assert static_cast template this thread_local throw try typeid typename typeof
+    using virtual wchar_t xor xor_eq
+""".split())
+# Parameters and locals of the generated functions: a type of the same name would be
+# hidden inside them, a hook of the same name could not be called.
+GENERATED_LOCALS = frozenset("""
+    box copy dst guard h hp out shared size src status timeout_ns value
+""".split())
+# The runtime's prefixes: every pm_/PM_ name is the runtime's, now or later.
+RUNTIME_PREFIXES = ("pm_", "PM_")
 
 
 def check_identifier(name: str, location: SourceLocation, what: str, where: str = "") -> None:
@@ -26,19 +41,29 @@ def check_identifier(name: str, location: SourceLocation, what: str, where: str 
                         " not starting with a digit")
     if name in C_KEYWORDS:
         raise SpecError(location, f"{shown} is a C keyword; choose another name")
-    if name.startswith("__") or re.match(r"_[A-Z]", name):
-        raise SpecError(location, f"{shown} is reserved in C (it starts with '__' or with '_'"
-                        " and a capital letter); choose another name")
+    if name.startswith("_"):
+        raise SpecError(location, f"{shown} starts with '_', and such names are reserved in C "
+                        "(for the implementation, at file scope); choose another name")
 
 
-def check_c_text(text: str, location: SourceLocation, what: str) -> None:
-    """Reject text that would inject C when pasted into generated code."""
-    found = _INJECTION.search(text)
-    if found:
-        raise SpecError(location, f"{what} must not contain {found.group()!r}, which would "
-                        f"inject C into the generated code (got {text!r})")
-    if not text.strip():
-        raise SpecError(location, f"{what} is empty")
+def check_free_name(name: str, location: SourceLocation, what: str, where: str = "") -> None:
+    """`check_identifier`, for a name the output uses alone (a field, a hook, a module).
+
+    It must also not be a name the C library headers of the output declare or
+    define as a macro (`EOF`, `memcpy`, `linux`), nor the runtime's.
+    """
+    check_identifier(name, location, what, where)
+    shown = f"{what} '{name}'{where}"
+    if name in OTHER_KEYWORDS:
+        raise SpecError(location, f"{shown} is a keyword of C++ or GNU C, and generated "
+                        "headers are read as both; choose another name")
+    if name.startswith(RUNTIME_PREFIXES) or name == "pm":
+        raise SpecError(location, f"{shown} is in the perceus-mem runtime's namespace "
+                        "(pm_, PM_); choose another name")
+    if name in C_LIBRARY_NAMES:
+        raise SpecError(location, f"{shown} is already a name of the C library headers the "
+                        "generated code includes (a function, type or macro there); choose "
+                        "another name")
 
 
 def handle_name(type_name: str, policy_name: str) -> str:

@@ -1,4 +1,4 @@
-"""Writing generated files: atomically, and only when their bytes change."""
+"""Writing generated files: all or none, atomically, and only when their bytes change."""
 
 from __future__ import annotations
 
@@ -7,38 +7,66 @@ import tempfile
 from pathlib import Path
 
 
-def write_if_changed(path: Path, text: str) -> bool:
-    """Write `text` to `path` unless it already holds exactly that; True if written.
+def _creation_mode() -> int:
+    """0o666 under the process's umask, as open(2) would create a file."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
-    The new file is written beside the old one and renamed over it, so a reader
-    (or an interrupted build) never sees half a file; an unchanged file keeps its
-    timestamp, so build tools see nothing to redo.
+
+def write_all(files: dict[Path, str]) -> list[Path]:
+    """Write every file, or none of them; return those whose bytes changed.
+
+    Each new text is first written beside its target; only when all are staged
+    are they renamed over the targets, so a failure (a folder that cannot be
+    written, a full disk) leaves every target as it was. A reader or an
+    interrupted build never sees half a file; an unchanged file keeps its
+    timestamp, so build tools see nothing to redo. New files get the
+    permissions open(2) would give them under the umask.
     """
-    data = text.encode("utf-8")
+    staged: list[tuple[str, Path]] = []
+    changed: list[Path] = []
     try:
-        if path.read_bytes() == data:
+        for path, text in files.items():
+            data = text.encode("utf-8")
+            try:
+                if path.read_bytes() == data:
+                    continue
+            except FileNotFoundError:
+                pass
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            staged.append((tmp, path))
+            changed.append(path)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.chmod(tmp, _creation_mode())
+        while staged:
+            tmp, path = staged[0]
+            os.replace(tmp, path)
+            staged.pop(0)
+    finally:
+        for tmp, _ in staged:  # what failed to stage or was never renamed
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return changed
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write one file unless it already holds exactly `text`; True if written."""
+    try:
+        if path.read_bytes() == text.encode("utf-8"):
             return False
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_all({path: text})
     return True
 
 
-def write_depfile(path: Path, targets: list[Path], prerequisites: list[str]) -> bool:
+def depfile_text(targets: list[Path], prerequisites: list[str]) -> str:
     """A Makefile-syntax depfile: each target depends on the spec and the templates."""
     def escape(name: str) -> str:
         return name.replace("\\", "\\\\").replace(" ", "\\ ").replace("#", "\\#").replace("$", "$$")
 
     deps = " \\\n  ".join(escape(p) for p in prerequisites)
-    text = "".join(f"{escape(str(t))}: \\\n  {deps}\n" for t in targets)
-    return write_if_changed(path, text)
+    return "".join(f"{escape(str(t))}: \\\n  {deps}\n" for t in targets)

@@ -133,7 +133,7 @@ class ModuleEntry:
 
 
 MODULE_ENTRIES: tuple[ModuleEntry, ...] = (
-    ModuleEntry("PMGEN_{MODULE}_H", "macro"),  # the include guard
+    ModuleEntry("PMGEN_{module}_H", "macro"),  # the include guard: case kept, so unique
     ModuleEntry("{module}_metrics", "function"),
     ModuleEntry("{module}_metrics_print", "function"),
     ModuleEntry("{module}__all_metrics", "variable"),

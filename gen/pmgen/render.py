@@ -69,6 +69,13 @@ class InstanceView:
         return [f for f in self.fields if f.target is not None]
 
     @property
+    def const_value_type(self) -> str:
+        """T made const: `const T`, or `T const` when T is a pointer (`FILE *const`)."""
+        if self.value_type.endswith("*"):
+            return f"{self.value_type}const"
+        return f"const {self.value_type}"
+
+    @property
     def box_size(self) -> str:
         """The bytes of one box, as a C constant expression."""
         if self.snapshot:
@@ -133,7 +140,7 @@ def _hook_prototypes(views: list[InstanceView]) -> list[str]:
     for v in views:
         if v.clone_hook:
             seen.setdefault(v.clone_hook, f"pm_status {v.clone_hook}({v.value_type} *dst, "
-                            f"const {v.value_type} *src);")
+                            f"{v.const_value_type} *src);")
         if v.drop_hook:
             seen.setdefault(v.drop_hook, f"void {v.drop_hook}({v.value_type} *value);")
     return list(seen.values())
@@ -162,7 +169,7 @@ class Renderer:
         context = dict(
             module=module.name,
             guard=registry.include_guard(module.name),
-            spec_name=os.path.basename(module.spec_file),
+            spec_name=_SPEC_NAME_UNSAFE.sub("?", os.path.basename(module.spec_file)),
             version=version,
             includes=module.includes,
             instances=views,
@@ -193,6 +200,8 @@ def _generic_ops(module: Module) -> list[GenericOp]:
             for op, form, handles in registry.generic_macros(module.name, module.instances)]
 
 
+# The spec's file name goes into a C comment: only characters that cannot end it.
+_SPEC_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
 LINE_WIDTH = 100
 # A one-line prototype or definition head: `<result> name(<params>)` then `;` or ` {`.
 _PROTOTYPE = re.compile(r"(?P<head>[A-Za-z_][^(;{}]*\()(?P<params>[^()]*)\)(?P<tail>;| \{)")

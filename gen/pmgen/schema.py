@@ -8,14 +8,27 @@ from __future__ import annotations
 
 from typing import Collection, Optional
 
-from . import naming, registry
+from . import ctext, naming, registry
 from .errors import SourceLocation, SpecError
 from .loader import Mapping, Node, Scalar, Sequence
+from .reserved import C_LIBRARY_NAMES
 from .model import (ALLOWED_COMBINATIONS, BUILTIN_POLICIES, CELLS, CONTEXT_POLICIES,
                     COUNTERS, Field, Instance, InstanceField, Module, Policy, TypeDef)
 
 SPEC_VERSION = 1
+MAX_INSTANCES = 10_000  # (type, policy) pairs of one module: bounds the output's size
 RUNTIME_HEADER = "pm"  # runtime/pm.h, included by every generated header
+# Headers a module's <module>.h must not be named like: C11's, and POSIX's and Linux's
+# that a program using the output (or the runtime) commonly includes.
+SYSTEM_HEADERS = frozenset("""
+    assert complex ctype errno fenv float inttypes iso646 limits locale math setjmp signal
+    stdalign stdarg stdatomic stdbool stddef stdint stdio stdlib stdnoreturn string tgmath
+    threads time uchar wchar wctype
+    aio alloca arpa cpio dirent dlfcn endian err fcntl features fnmatch ftw getopt glob grp
+    iconv langinfo libgen malloc memory monetary mqueue netdb nl_types poll pthread pwd regex
+    sched search semaphore spawn strings syscall syslog tar termios ucontext ulimit unistd
+    utime utmp utmpx wordexp
+""".split())
 _TOP_KEYS = ("pmgen", "module", "includes", "policies", "types")
 _POLICY_KEYS = ("counter", "cell")
 _TYPE_KEYS = ("ctype", "copy", "clone", "drop", "fields", "policies", "contexts")
@@ -91,25 +104,15 @@ def _module_name(root: Mapping) -> tuple[str, SourceLocation]:
         raise SpecError(node.location, f"module '{name}' would write outside the output "
                         "folder; a module is a plain name such as 'shapes'")
     naming.check_identifier(name, node.location, "module")
-    if name == RUNTIME_HEADER:
-        raise SpecError(node.location, f"module '{name}' would write {name}.h, the name of the "
-                        "runtime's header that the generated code includes; choose another name")
+    if name == RUNTIME_HEADER or name.startswith(naming.RUNTIME_PREFIXES):
+        raise SpecError(node.location, f"module '{name}' would write {name}.h, a name of the "
+                        "runtime's headers (pm.h, pm_*.h) that the generated code includes; "
+                        "choose another name")
+    if name in SYSTEM_HEADERS:
+        raise SpecError(node.location, f"module '{name}' would write {name}.h, which would "
+                        f"hide the system header <{name}.h> wherever the output folder is on "
+                        "the include path; choose another name")
     return name, node.location
-
-
-def _include(text: str, location: SourceLocation) -> str:
-    naming.check_c_text(text, location, "an include")
-    if text.startswith("<") or text.startswith('"'):
-        closing = ">" if text[0] == "<" else '"'
-        inner = text[1:-1]
-        if len(text) < 3 or text[-1] != closing or "<" in inner or ">" in inner or '"' in inner:
-            raise SpecError(location, f"include {text!r} is malformed; write <file.h>, "
-                            '"file.h" or file.h')
-        return text
-    if any(c in text for c in '<>" \t'):
-        raise SpecError(location, f"include {text!r} is malformed; write <file.h>, "
-                        '"file.h" or file.h')
-    return f'"{text}"'
 
 
 def _policies(root: Mapping) -> dict[str, Policy]:
@@ -147,13 +150,13 @@ def _policies(root: Mapping) -> dict[str, Policy]:
 
 def _field(name: str, name_loc: SourceLocation, node: Node, owner: str,
            type_names: set[str], policies: dict[str, Policy]) -> Field:
-    naming.check_identifier(name, name_loc, "field name", f" of type '{owner}'")
+    naming.check_free_name(name, name_loc, "field name", f" of type '{owner}'")
     if not isinstance(node, Mapping) and not (isinstance(node, Scalar) and node.kind == "str"):
         raise SpecError(node.location, f"field '{name}' of '{owner}' must be a C type (a string)"
                         " or {managed: TYPE}, not " + _kind(node))
     if isinstance(node, Scalar):
         c_type = _string(node, f"field '{name}' of '{owner}'")
-        naming.check_c_text(c_type, node.location, f"the C type of field '{name}' of '{owner}'")
+        c_type = ctext.c_type(c_type, node.location, f"the C type of field '{name}' of '{owner}'")
         return Field(name, name_loc, c_type=c_type)
     body = _mapping(node, f"field '{name}' of '{owner}'", _MANAGED_KEYS)
     managed = _get(body, "managed")
@@ -238,8 +241,8 @@ def _type(name: str, name_loc: SourceLocation, node: Node,
                           for fname, (floc, fnode) in field_map.entries.items()]
         return typedef
     assert ctype is not None  # neither-nor was refused above
-    typedef.c_type = _string(ctype, f"'ctype' of '{name}'")
-    naming.check_c_text(typedef.c_type, ctype.location, f"'ctype' of '{name}'")
+    typedef.c_type = ctext.c_type(_string(ctype, f"'ctype' of '{name}'"), ctype.location,
+                                  f"'ctype' of '{name}'")
     copy = _get(body, "copy")
     if copy is not None:
         if _string(copy, f"'copy' of '{name}'") != "trivial":
@@ -258,8 +261,12 @@ def _type(name: str, name_loc: SourceLocation, node: Node,
         hook_node = _get(body, hook)
         if hook_node is not None:
             hook_name = _string(hook_node, f"'{hook}' of '{name}'")
-            naming.check_identifier(hook_name, hook_node.location, f"{hook} hook",
-                                    f" of type '{name}'")
+            naming.check_free_name(hook_name, hook_node.location, f"{hook} hook",
+                                   f" of type '{name}'")
+            if hook_name in naming.GENERATED_LOCALS:
+                raise SpecError(hook_node.location, f"{hook} hook '{hook_name}' of type "
+                                f"'{name}' is also a parameter name in the generated "
+                                "functions, which would hide the hook; choose another name")
             setattr(typedef, f"{hook}_hook", hook_name)
             typedef.hook_locations[hook] = hook_node.location
     return typedef
@@ -275,6 +282,10 @@ def _instances(types: dict[str, TypeDef], policies: dict[str, Policy]) -> list[I
             instances[inst.key] = inst
             pending.append(inst)
     while pending:
+        if len(instances) > MAX_INSTANCES:
+            raise SpecError(pending[0].location, f"the spec asks for more than "
+                            f"{MAX_INSTANCES:,} instances (type x policy pairs); split it "
+                            "into several modules")
         inst = pending.pop(0)
         for spec_field in inst.type.fields:
             inst.fields.append(_resolve_field(inst, spec_field, types, policies,
@@ -322,6 +333,12 @@ def _check_names(module: str, module_loc: SourceLocation, instances: list[Instan
     table = naming.NameTable()
     for claim in registry.claims(module, module_loc, instances):
         table.claim(claim.name, claim.location, claim.owner, claim.verb)
+        if claim.name in C_LIBRARY_NAMES or claim.name.startswith(naming.RUNTIME_PREFIXES):
+            whose = ("the perceus-mem runtime's (pm_, PM_)"
+                     if claim.name.startswith(naming.RUNTIME_PREFIXES)
+                     else "already a name of the C library headers the output includes")
+            raise SpecError(claim.location, f"{claim.owner} {claim.verb} the C name "
+                            f"'{claim.name}', which is {whose}; rename it")
 
 
 def build(root: Node, spec_file: str) -> Module:
@@ -333,7 +350,7 @@ def build(root: Node, spec_file: str) -> Module:
     includes_node = _get(top, "includes")
     if includes_node is not None:
         for text, loc in _string_list(includes_node, "'includes'"):
-            includes.append(_include(text, loc))
+            includes.append(ctext.include(text, loc))
     policies = _policies(top)
     types_node = _get(top, "types")
     if types_node is None:

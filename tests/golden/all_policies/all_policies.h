@@ -4,8 +4,8 @@
  * (type, policy) of the spec. Link with all_policies.c and the perceus-mem
  * runtime (pm.h). Every fallible call returns a pm_status; none aborts.
  */
-#ifndef PMGEN_ALL_POLICIES_H
-#define PMGEN_ALL_POLICIES_H
+#ifndef PMGEN_all_policies_H
+#define PMGEN_all_policies_H
 
 #include "pm.h"
 
@@ -4864,4 +4864,4 @@ void all_policies_metrics_print(FILE *out);
 }
 #endif
 
-#endif /* PMGEN_ALL_POLICIES_H */
+#endif /* PMGEN_all_policies_H */

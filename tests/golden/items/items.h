@@ -4,8 +4,8 @@
  * (type, policy) of the spec. Link with items.c and the perceus-mem
  * runtime (pm.h). Every fallible call returns a pm_status; none aborts.
  */
-#ifndef PMGEN_ITEMS_H
-#define PMGEN_ITEMS_H
+#ifndef PMGEN_items_H
+#define PMGEN_items_H
 
 #include "pm.h"
 
@@ -609,4 +609,4 @@ void items_metrics_print(FILE *out);
 }
 #endif
 
-#endif /* PMGEN_ITEMS_H */
+#endif /* PMGEN_items_H */
