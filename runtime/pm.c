@@ -14,6 +14,8 @@ const char *pm_status_str(pm_status status) {
     case PM_ECLONE: return "PM_ECLONE";
     case PM_EOVERFLOW: return "PM_EOVERFLOW";
     case PM_EINVAL: return "PM_EINVAL";
+    case PM_EGONE: return "PM_EGONE";
+    case PM_ESHARED: return "PM_ESHARED";
     }
     return "PM_E?";
 }

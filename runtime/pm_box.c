@@ -404,6 +404,59 @@ pm_status pm_box_copy_for_write(const pm_box_type *type, void *shared, void **ou
 }
 
 /* ------------------------------------------------------------------------ */
+/* Moving out                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* An exclusive borrow proves no borrow is held; nobody else can take one, the caller
+ * being the only owner, so it is kept until the box is freed. */
+static PM_ALWAYS_INLINE pm_status pm__cell_try_write(const pm_box_type *type,
+                                                     pm_cell_kind cell_kind, void *box) {
+    switch (cell_kind) {
+    case PM_CELL_BORROW: return pm_cell_borrow_try_write(pm__cell_of(type, box));
+    case PM_CELL_RWLOCK: return pm_rwlock_try_write(pm__cell_of(type, box));
+    case PM_CELL_NONE: break;
+    }
+    return PM_OK;
+}
+
+static PM_ALWAYS_INLINE pm_status pm__box_take(const pm_box_type *type, pm_counter_kind counter,
+                                               pm_cell_kind cell, void *box, void *out) {
+    (void)counter;
+    pm_status status = pm__cell_try_write(type, cell, box);
+    if (status != PM_OK) {
+        return status;
+    }
+    if (cell == PM_CELL_RWLOCK) {
+        pm_rwlock_release_write(pm__cell_of(type, box)); /* PM_DEBUG: not held past here */
+    }
+    pm__copy_bytes(out, pm__value_of(type, box), type->value_size);
+    pm__cell_forget(type, cell, box);
+    pm_free(box, type->box_size);
+    return PM_OK;
+}
+
+pm_status pm_box_take(const pm_box_type *type, void *box, void *out) {
+    return PM__BY_KINDS(type, pm__box_take, box, out);
+}
+
+static PM_ALWAYS_INLINE pm_status pm__box_clone_out(const pm_box_type *type,
+                                                    pm_counter_kind counter, pm_cell_kind cell,
+                                                    void *box, void *out) {
+    (void)counter;
+    pm_status status = pm__cell_read(type, cell, box, false, 0);
+    if (status != PM_OK) {
+        return status;
+    }
+    status = pm__value_clone(type, out, pm__value_of(type, box));
+    pm__cell_release_read(type, cell, box);
+    return status;
+}
+
+pm_status pm_box_clone_out(const pm_box_type *type, void *box, void *out) {
+    return PM__BY_KINDS(type, pm__box_clone_out, box, out);
+}
+
+/* ------------------------------------------------------------------------ */
 /* _load when the snapshot is busy or absent                                 */
 /* ------------------------------------------------------------------------ */
 

@@ -94,6 +94,15 @@ pm_status pm_box_copy_for_write(const pm_box_type *type, void *shared, void **ou
  * borrow, waiting as long as it takes (no snapshot: straight to the borrow). */
 pm_status pm_box_load_contended(const pm_box_type *type, void *box, void *out);
 
+/* Moving the value out of a box its caller is the only owner of: if no borrow is held,
+ * copies the value's bytes to `out` (no clone, no drop hook) and frees the box; otherwise
+ * the borrow's status (PM_EBORROWED, PM_EBUSY) and nothing changes. */
+pm_status pm_box_take(const pm_box_type *type, void *box, void *out);
+
+/* A clone of a shared box's value into `out`, under a read borrow (not waiting). PM_OK, the
+ * borrow's status, PM_ENOMEM or PM_ECLONE; on failure `out` is unspecified, nothing leaks. */
+pm_status pm_box_clone_out(const pm_box_type *type, void *box, void *out);
+
 /* The value's clone and drop: the generated N_P_clone / N_P_drop and the hook thunks.
  * Clone: PM_OK, PM_EINVAL (NULL), PM_ENOMEM or PM_ECLONE from a hook. Drop
  * leaves every managed field empty. */

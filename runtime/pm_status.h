@@ -45,10 +45,12 @@ typedef enum pm_status {
     PM_ENOMEM,    /* allocation failed */
     PM_ECLONE,    /* the type's clone hook failed */
     PM_EOVERFLOW, /* a count (owners, readers) is at its limit */
-    PM_EINVAL     /* empty handle or bad argument */
+    PM_EINVAL,    /* empty handle or bad argument */
+    PM_EGONE,     /* the value no longer exists (a weak reference, a stale store handle) */
+    PM_ESHARED    /* the call needs the only owner, and there are others */
 } pm_status;
 
-#define PM_STATUS_COUNT 9
+#define PM_STATUS_COUNT 11
 
 /* "PM_OK", "PM_EBUSY", ...; "PM_E?" for a value outside the enum. */
 const char *pm_status_str(pm_status status);

@@ -19,6 +19,7 @@ from .model import Instance
 
 # Capabilities of an instance, decided once from its type and policy.
 CELL = "cell"            # a cell tracks borrows (write_shared, borrow checks)
+UNTRACKED = "untracked"  # no cell: a value pointer needs no borrow (_get)
 BLOCKING = "blocking"    # the cell can be slept on (the _wait forms)
 LOADABLE = "loadable"    # copy: trivial, so the value can be copied out (_load)
 SNAPSHOT = "snapshot"    # loadable under a lock: the box keeps an optimistic snapshot
@@ -32,8 +33,7 @@ def capabilities(inst: Instance) -> frozenset[str]:
     """What an instance can do; every template decision is one of these."""
     cell, typedef = inst.policy.cell, inst.type
     caps = set()
-    if cell.tracks_borrows:
-        caps.add(CELL)
+    caps.add(CELL if cell.tracks_borrows else UNTRACKED)
     if cell.blocking:
         caps.add(BLOCKING)
     if typedef.copy_trivial:
@@ -106,6 +106,13 @@ INSTANCE_ENTRIES: tuple[Entry, ...] = (
     _e("read_wait", requires=(BLOCKING,), generic=("h, out, timeout_ns", "(h)")),
     _e("write_wait", requires=(BLOCKING,), generic=("hp, out, timeout_ns", "*(hp)")),
     _e("write_shared_wait", requires=(BLOCKING,), generic=("h, out, timeout_ns", "(h)")),
+    _e("try_unwrap", generic=("hp, out", "*(hp)")),
+    _e("unwrap_or_drop", generic=("hp, out", "*(hp)")),
+    _e("into_inner", generic=("hp, out", "*(hp)")),
+    _e("into_raw", generic=("h", "(h)")),
+    _e("from_raw"),
+    _e("ptr_eq", generic=("a, b", "(a)")),
+    _e("get", requires=(UNTRACKED,), generic=("h", "(h)")),
     _e("read_guard", "type"),
     _e("write_guard", "type"),
     _e("write_shared_guard", "type", (CELL,)),

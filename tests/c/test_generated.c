@@ -170,6 +170,7 @@ static void test_status_names(void) {
     static const char *const names[PM_STATUS_COUNT] = {
         "PM_OK",      "PM_EBORROWED", "PM_EBUSY",     "PM_ETIMEDOUT", "PM_EDEADLK",
         "PM_ENOMEM",  "PM_ECLONE",    "PM_EOVERFLOW", "PM_EINVAL",
+        "PM_EGONE",   "PM_ESHARED",
     };
     for (int s = 0; s < PM_STATUS_COUNT; s++) {
         CHECK(strcmp(pm_status_str((pm_status)s), names[s]) == 0);
@@ -930,6 +931,138 @@ static void F(test_fields_clone_and_drop)(void) {
     CHECK(blob_live == blobs && boxes_live == boxes);
 }
 
+/* ---- moving out, raw pointers, identity (Rust std's rc/sync tests: try_unwrap,
+ *      into_inner, into_from_raw, ptr_eq, get_mut) ---- */
+
+static void F(test_try_unwrap)(void) {
+    long blobs = blob_live, boxes = boxes_live;
+    /* Rust: assert_eq!(Rc::try_unwrap(Rc::new(3)), Ok(3)) */
+    M(Blob) x = F(blob)("three");
+    struct blob out = {NULL, 0};
+    long calls = blob_clone_calls;
+    CHECK(all_policies_try_unwrap(&x, &out) == PM_OK);
+    CHECK(x.box == NULL && strcmp(out.data, "three") == 0);
+    CHECK(blob_clone_calls == calls && blob_live == blobs + 1); /* moved: no clone, no drop */
+    CHECK(boxes_live == boxes);
+    blob_drop(&out);
+    /* Rust: let x = Rc::new(4); let _y = x.clone(); assert_eq!(Rc::try_unwrap(x), Err(..)) */
+    M(Blob) y = F(blob)("four");
+    M(Blob) y2 = all_policies_dup(y);
+    CHECK(all_policies_try_unwrap(&y, &out) == PM_ESHARED);
+    CHECK(y.box == y2.box && all_policies_refcount(y) == 2); /* nothing changed */
+    all_policies_drop(&y2);
+    CHECK(all_policies_try_unwrap(&y, &out) == PM_OK && strcmp(out.data, "four") == 0);
+    blob_drop(&out);
+#if CELL != CELL_NONE
+    /* The only owner with a borrow held: the borrow's status, nothing moves. */
+    M(Point) p = F(point)(5, 6);
+    const struct point *r = NULL;
+    CHECK(all_policies_read(p, &r) == PM_OK);
+    struct point pv = {0, 0};
+    CHECK(all_policies_try_unwrap(&p, &pv) == (CELL == CELL_BORROW ? PM_EBORROWED : PM_EBUSY));
+    CHECK(p.box != NULL && pv.x == 0);
+    all_policies_release_read(p);
+    CHECK(all_policies_try_unwrap(&p, &pv) == PM_OK && pv.x == 5 && pv.y == 6);
+#endif
+    M(Point) none = {0};
+    struct point nv;
+    CHECK(all_policies_try_unwrap(&none, &nv) == PM_EINVAL);
+    CHECK(OP(Point, try_unwrap)(NULL, &nv) == PM_EINVAL);
+    CHECK(blob_live == blobs && boxes_live == boxes);
+}
+
+static void F(test_unwrap_or_drop)(void) {
+    long blobs = blob_live, boxes = boxes_live;
+    /* Rust: let x = Rc::new(3); let y = x.clone(); into_inner(x) == None; into_inner(y) == Some */
+    M(Blob) x = F(blob)("three");
+    M(Blob) y = all_policies_dup(x);
+    struct blob out = {NULL, 0};
+    CHECK(all_policies_unwrap_or_drop(&x, &out) == PM_ESHARED);
+    CHECK(x.box == NULL && out.data == NULL && all_policies_refcount(y) == 1);
+    CHECK(all_policies_unwrap_or_drop(&y, &out) == PM_OK);
+    CHECK(y.box == NULL && strcmp(out.data, "three") == 0 && blob_live == blobs + 1);
+    blob_drop(&out);
+    CHECK(all_policies_unwrap_or_drop(&y, &out) == PM_EINVAL);
+    CHECK(blob_live == blobs && boxes_live == boxes);
+}
+
+static void F(test_into_inner)(void) {
+    long blobs = blob_live, boxes = boxes_live;
+    M(Blob) x = F(blob)("v");
+    M(Blob) y = all_policies_dup(x);
+    struct blob a = {NULL, 0}, b = {NULL, 0};
+    long calls = blob_clone_calls;
+    /* Shared: a clone, and this owner is given up. */
+    CHECK(all_policies_into_inner(&x, &a) == PM_OK);
+    CHECK(x.box == NULL && blob_clone_calls == calls + 1 && all_policies_refcount(y) == 1);
+    /* Unique: moved. */
+    CHECK(all_policies_into_inner(&y, &b) == PM_OK);
+    CHECK(y.box == NULL && blob_clone_calls == calls + 1);
+    CHECK(strcmp(a.data, "v") == 0 && strcmp(b.data, "v") == 0 && a.data != b.data);
+    blob_drop(&a);
+    blob_drop(&b);
+    /* A failing clone leaves *h as it was. */
+    M(Blob) s = F(blob)("s");
+    M(Blob) t = all_policies_dup(s);
+    blob_clone_fail = PM_ENOMEM;
+    CHECK(all_policies_into_inner(&s, &a) == PM_ENOMEM);
+    blob_clone_fail = PM_EINVAL;
+    CHECK(all_policies_into_inner(&s, &a) == PM_ECLONE);
+    blob_clone_fail = PM_OK;
+    CHECK(s.box == t.box && all_policies_refcount(s) == 2);
+    alloc_fails = true; /* a move allocates nothing */
+    all_policies_drop(&t);
+    CHECK(all_policies_into_inner(&s, &a) == PM_OK && strcmp(a.data, "s") == 0);
+    alloc_fails = false;
+    blob_drop(&a);
+    CHECK(blob_live == blobs && boxes_live == boxes);
+}
+
+static void F(test_into_from_raw)(void) {
+    long boxes = boxes_live;
+    /* Rust: let x = Rc::new(Box::new("hello")); let x_ptr = Rc::into_raw(x);
+     *       assert_eq!(**x_ptr, "hello"); let x = Rc::from_raw(x_ptr) */
+    M(Point) x = F(point)(7, 8);
+    M(Point) keep = all_policies_dup(x);
+    const struct point *raw = all_policies_into_raw(x); /* x's owner travels in raw */
+    CHECK(raw != NULL && raw->x == 7);
+    M(Point) back = OP(Point, from_raw)(raw);
+    CHECK(all_policies_ptr_eq(back, keep) && all_policies_refcount(back) == 2);
+    all_policies_drop(&back);
+    all_policies_drop(&keep);
+    CHECK(boxes_live == boxes);
+    M(Point) none = {0};
+    CHECK(all_policies_into_raw(none) == NULL);
+    CHECK(OP(Point, from_raw)(NULL).box == NULL);
+}
+
+static void F(test_ptr_eq)(void) {
+    /* Rust: five = Rc::new(5); same_five = five.clone(); other_five = Rc::new(5) */
+    M(Point) five = F(point)(5, 5);
+    M(Point) same_five = all_policies_dup(five);
+    M(Point) other_five = F(point)(5, 5);
+    CHECK(all_policies_ptr_eq(five, same_five));
+    CHECK(!all_policies_ptr_eq(five, other_five));
+    M(Point) none = {0}, none2 = {0};
+    CHECK(all_policies_ptr_eq(none, none2) && !all_policies_ptr_eq(five, none));
+    all_policies_drop(&five);
+    all_policies_drop(&same_five);
+    all_policies_drop(&other_five);
+}
+
+#if CELL == CELL_NONE
+static void F(test_get)(void) {
+    M(Point) p = F(point)(3, 4);
+    M(Point) q = all_policies_dup(p);
+    const struct point *v = all_policies_get(p);
+    CHECK(v != NULL && v->x == 3 && v->y == 4 && v == all_policies_get(q));
+    all_policies_drop(&q);
+    all_policies_drop(&p);
+    M(Point) none = {0};
+    CHECK(all_policies_get(none) == NULL);
+}
+#endif
+
 /* ---- a long chain is dropped in constant stack ---- */
 
 static void F(test_long_chain_drop)(void) {
@@ -982,6 +1115,14 @@ static void F(run)(void) {
 #endif
     F(test_scopes)();
     F(test_fields_clone_and_drop)();
+    F(test_try_unwrap)();
+    F(test_unwrap_or_drop)();
+    F(test_into_inner)();
+    F(test_into_from_raw)();
+    F(test_ptr_eq)();
+#if CELL == CELL_NONE
+    F(test_get)();
+#endif
     F(test_long_chain_drop)();
 }
 

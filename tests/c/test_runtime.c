@@ -111,7 +111,8 @@ static void join(waiter *w) { CHECK(pthread_join(w->tid, NULL) == 0); }
 static void test_status_str(void) {
     static const char *const names[PM_STATUS_COUNT] = {
         "PM_OK",     "PM_EBORROWED", "PM_EBUSY",     "PM_ETIMEDOUT", "PM_EDEADLK",
-        "PM_ENOMEM", "PM_ECLONE",    "PM_EOVERFLOW", "PM_EINVAL"};
+        "PM_ENOMEM", "PM_ECLONE",    "PM_EOVERFLOW", "PM_EINVAL",    "PM_EGONE",
+        "PM_ESHARED"};
     for (int i = 0; i < PM_STATUS_COUNT; i++) {
         CHECK(strcmp(pm_status_str((pm_status)i), names[i]) == 0);
     }

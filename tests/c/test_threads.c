@@ -9,6 +9,8 @@
  * (c) FBIP: each thread writing its own dup of a shared box gets its own copy;
  * (d) handles moved between threads through a queue: everything freed;
  * (e) many threads reading and dup/dropping at once;
+ * (f) N threads each giving up one of N owners with _unwrap_or_drop: exactly one
+ *     gets the value, every round, and nothing leaks;
  * plus the _wait forms against a lock held by another thread.
  *
  * The behaviours written for both policies are in part 2 at the bottom of the
@@ -614,7 +616,51 @@ static void F(test_concurrent_readers)(void) {
     CHECK(blob_live == blobs && boxes_live == boxes);
 }
 
+/* ---- (f) _unwrap_or_drop: of N owners giving up at once, exactly one gets the value ---- */
+
+static struct {
+    M(Blob) owners[NTHREADS];
+    _Atomic int winners;
+    long rounds;
+} F(unwrap);
+
+static void *F(unwrap_worker)(void *p) {
+    int me = *(const int *)p;
+    wait_for_start();
+    struct blob out = {NULL, 0};
+    pm_status status = all_policies_unwrap_or_drop(&F(unwrap).owners[me], &out);
+    if (status == PM_OK) {
+        CHECK(strcmp(out.data, "prize") == 0);
+        F(unwrap).winners++;
+        blob_drop(&out);
+    } else {
+        CHECK(status == PM_ESHARED && out.data == NULL);
+    }
+    CHECK(F(unwrap).owners[me].box == NULL); /* always given up */
+    return NULL;
+}
+
+static void F(test_unwrap_or_drop_race)(void) {
+    long blobs = blob_live, boxes = boxes_live;
+    int ids[NTHREADS];
+    long rounds = quick() ? 20 : 300;
+    for (long round = 0; round < rounds; round++) {
+        F(unwrap).owners[0] = F(blob)("prize");
+        for (int i = 0; i < NTHREADS; i++) {
+            ids[i] = i;
+            if (i > 0) {
+                F(unwrap).owners[i] = all_policies_dup(F(unwrap).owners[0]);
+            }
+        }
+        F(unwrap).winners = 0;
+        run_threads(NTHREADS, F(unwrap_worker), ids, sizeof ids[0]);
+        CHECK(F(unwrap).winners == 1); /* exactly one, every round */
+    }
+    CHECK(blob_live == blobs && boxes_live == boxes);
+}
+
 static void F(run)(void) {
+    F(test_unwrap_or_drop_race)();
     F(test_dup_drop_race)();
     F(test_fbip_copies_per_thread)();
     F(test_concurrent_readers)();

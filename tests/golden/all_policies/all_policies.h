@@ -310,6 +310,88 @@ static inline pm_status Managed_Point_SingleThreaded_load(Managed_Point_SingleTh
     return PM_OK;
 }
 
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Point_SingleThreaded_try_unwrap(Managed_Point_SingleThreaded *h,
+                                                                struct point *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_plain_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Point_SingleThreaded__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Point_SingleThreaded_unwrap_or_drop(
+    Managed_Point_SingleThreaded *h, struct point *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Point_SingleThreaded_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_plain_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Point_SingleThreaded__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Point_SingleThreaded__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static inline pm_status Managed_Point_SingleThreaded_into_inner(Managed_Point_SingleThreaded *h,
+                                                                struct point *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take(&Managed_Point_SingleThreaded__type, h->box, out);
+        if (status == PM_OK) {
+            h->box = NULL; /* moved out, box freed */
+        }
+        return status;
+    }
+    pm_status status = pm_box_clone_out(&Managed_Point_SingleThreaded__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Point_SingleThreaded_drop(h);
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Point_SingleThreaded_from_raw gives the handle back. NULL for an empty handle. */
+static inline const struct point *Managed_Point_SingleThreaded_into_raw(
+    Managed_Point_SingleThreaded h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Point_SingleThreaded Managed_Point_SingleThreaded_from_raw(
+    const struct point *value) {
+    Managed_Point_SingleThreaded h = {NULL};
+    if (value != NULL) {
+        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Point_SingleThreaded_box,
+                value);
+        h.box = (Managed_Point_SingleThreaded_box *)at;
+    }
+    return h;
+}
+
+static inline bool Managed_Point_SingleThreaded_ptr_eq(Managed_Point_SingleThreaded a,
+                                                       Managed_Point_SingleThreaded b) {
+    return a.box == b.box;
+}
+
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Point_SingleThreaded_read_guard {
     Managed_Point_SingleThreaded handle;
@@ -589,6 +671,87 @@ static inline pm_status Managed_Point_ThreadSafe_write_shared_wait(Managed_Point
     return status;
 }
 
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Point_ThreadSafe_try_unwrap(Managed_Point_ThreadSafe *h,
+                                                            struct point *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_atomic_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Point_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Point_ThreadSafe_unwrap_or_drop(Managed_Point_ThreadSafe *h,
+                                                                struct point *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Point_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Point_ThreadSafe__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Point_ThreadSafe__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static inline pm_status Managed_Point_ThreadSafe_into_inner(Managed_Point_ThreadSafe *h,
+                                                            struct point *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take(&Managed_Point_ThreadSafe__type, h->box, out);
+        if (status == PM_OK) {
+            h->box = NULL; /* moved out, box freed */
+        }
+        return status;
+    }
+    pm_status status = pm_box_clone_out(&Managed_Point_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Point_ThreadSafe_drop(h);
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Point_ThreadSafe_from_raw gives the handle back. NULL for an empty handle. */
+static inline const struct point *Managed_Point_ThreadSafe_into_raw(Managed_Point_ThreadSafe h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Point_ThreadSafe Managed_Point_ThreadSafe_from_raw(
+    const struct point *value) {
+    Managed_Point_ThreadSafe h = {NULL};
+    if (value != NULL) {
+        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Point_ThreadSafe_box,
+                value);
+        h.box = (Managed_Point_ThreadSafe_box *)at;
+    }
+    return h;
+}
+
+static inline bool Managed_Point_ThreadSafe_ptr_eq(Managed_Point_ThreadSafe a,
+                                                   Managed_Point_ThreadSafe b) {
+    return a.box == b.box;
+}
+
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Point_ThreadSafe_read_guard {
     Managed_Point_ThreadSafe handle;
@@ -792,6 +955,87 @@ static inline pm_status Managed_Point_Local_load(Managed_Point_Local h, struct p
     return PM_OK;
 }
 
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Point_Local_try_unwrap(Managed_Point_Local *h, struct point *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_plain_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Point_Local__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Point_Local_unwrap_or_drop(Managed_Point_Local *h,
+                                                           struct point *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Point_Local_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_plain_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Point_Local__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Point_Local__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static inline pm_status Managed_Point_Local_into_inner(Managed_Point_Local *h, struct point *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take(&Managed_Point_Local__type, h->box, out);
+        if (status == PM_OK) {
+            h->box = NULL; /* moved out, box freed */
+        }
+        return status;
+    }
+    pm_status status = pm_box_clone_out(&Managed_Point_Local__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Point_Local_drop(h);
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Point_Local_from_raw gives the handle back. NULL for an empty handle. */
+static inline const struct point *Managed_Point_Local_into_raw(Managed_Point_Local h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Point_Local Managed_Point_Local_from_raw(const struct point *value) {
+    Managed_Point_Local h = {NULL};
+    if (value != NULL) {
+        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Point_Local_box, value);
+        h.box = (Managed_Point_Local_box *)at;
+    }
+    return h;
+}
+
+static inline bool Managed_Point_Local_ptr_eq(Managed_Point_Local a, Managed_Point_Local b) {
+    return a.box == b.box;
+}
+
+/* Cell none: the value, with no status and no release (NULL for an empty handle). */
+static inline const struct point *Managed_Point_Local_get(Managed_Point_Local h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Point_Local_read_guard {
     Managed_Point_Local handle;
@@ -953,6 +1197,89 @@ static inline pm_status Managed_Point_Frozen_load(Managed_Point_Frozen h, struct
     }
     *out = h.box->value;
     return PM_OK;
+}
+
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Point_Frozen_try_unwrap(Managed_Point_Frozen *h,
+                                                        struct point *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_atomic_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Point_Frozen__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Point_Frozen_unwrap_or_drop(Managed_Point_Frozen *h,
+                                                            struct point *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Point_Frozen_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Point_Frozen__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Point_Frozen__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static inline pm_status Managed_Point_Frozen_into_inner(Managed_Point_Frozen *h,
+                                                        struct point *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take(&Managed_Point_Frozen__type, h->box, out);
+        if (status == PM_OK) {
+            h->box = NULL; /* moved out, box freed */
+        }
+        return status;
+    }
+    pm_status status = pm_box_clone_out(&Managed_Point_Frozen__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Point_Frozen_drop(h);
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Point_Frozen_from_raw gives the handle back. NULL for an empty handle. */
+static inline const struct point *Managed_Point_Frozen_into_raw(Managed_Point_Frozen h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Point_Frozen Managed_Point_Frozen_from_raw(const struct point *value) {
+    Managed_Point_Frozen h = {NULL};
+    if (value != NULL) {
+        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Point_Frozen_box, value);
+        h.box = (Managed_Point_Frozen_box *)at;
+    }
+    return h;
+}
+
+static inline bool Managed_Point_Frozen_ptr_eq(Managed_Point_Frozen a, Managed_Point_Frozen b) {
+    return a.box == b.box;
+}
+
+/* Cell none: the value, with no status and no release (NULL for an empty handle). */
+static inline const struct point *Managed_Point_Frozen_get(Managed_Point_Frozen h) {
+    return h.box == NULL ? NULL : &h.box->value;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -1143,6 +1470,88 @@ static inline pm_status Managed_Blob_SingleThreaded_write_shared(Managed_Blob_Si
         *out = &h.box->value;
     }
     return status;
+}
+
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Blob_SingleThreaded_try_unwrap(Managed_Blob_SingleThreaded *h,
+                                                               struct blob *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_plain_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Blob_SingleThreaded__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Blob_SingleThreaded_unwrap_or_drop(Managed_Blob_SingleThreaded *h,
+                                                                   struct blob *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Blob_SingleThreaded_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_plain_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Blob_SingleThreaded__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Blob_SingleThreaded__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static inline pm_status Managed_Blob_SingleThreaded_into_inner(Managed_Blob_SingleThreaded *h,
+                                                               struct blob *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take(&Managed_Blob_SingleThreaded__type, h->box, out);
+        if (status == PM_OK) {
+            h->box = NULL; /* moved out, box freed */
+        }
+        return status;
+    }
+    pm_status status = pm_box_clone_out(&Managed_Blob_SingleThreaded__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Blob_SingleThreaded_drop(h);
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Blob_SingleThreaded_from_raw gives the handle back. NULL for an empty handle. */
+static inline const struct blob *Managed_Blob_SingleThreaded_into_raw(
+    Managed_Blob_SingleThreaded h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Blob_SingleThreaded Managed_Blob_SingleThreaded_from_raw(
+    const struct blob *value) {
+    Managed_Blob_SingleThreaded h = {NULL};
+    if (value != NULL) {
+        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Blob_SingleThreaded_box,
+                value);
+        h.box = (Managed_Blob_SingleThreaded_box *)at;
+    }
+    return h;
+}
+
+static inline bool Managed_Blob_SingleThreaded_ptr_eq(Managed_Blob_SingleThreaded a,
+                                                      Managed_Blob_SingleThreaded b) {
+    return a.box == b.box;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -1406,6 +1815,86 @@ static inline pm_status Managed_Blob_ThreadSafe_write_shared_wait(Managed_Blob_T
     return status;
 }
 
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Blob_ThreadSafe_try_unwrap(Managed_Blob_ThreadSafe *h,
+                                                           struct blob *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_atomic_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Blob_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Blob_ThreadSafe_unwrap_or_drop(Managed_Blob_ThreadSafe *h,
+                                                               struct blob *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Blob_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Blob_ThreadSafe__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Blob_ThreadSafe__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static inline pm_status Managed_Blob_ThreadSafe_into_inner(Managed_Blob_ThreadSafe *h,
+                                                           struct blob *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take(&Managed_Blob_ThreadSafe__type, h->box, out);
+        if (status == PM_OK) {
+            h->box = NULL; /* moved out, box freed */
+        }
+        return status;
+    }
+    pm_status status = pm_box_clone_out(&Managed_Blob_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Blob_ThreadSafe_drop(h);
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Blob_ThreadSafe_from_raw gives the handle back. NULL for an empty handle. */
+static inline const struct blob *Managed_Blob_ThreadSafe_into_raw(Managed_Blob_ThreadSafe h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Blob_ThreadSafe Managed_Blob_ThreadSafe_from_raw(const struct blob *value) {
+    Managed_Blob_ThreadSafe h = {NULL};
+    if (value != NULL) {
+        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Blob_ThreadSafe_box,
+                value);
+        h.box = (Managed_Blob_ThreadSafe_box *)at;
+    }
+    return h;
+}
+
+static inline bool Managed_Blob_ThreadSafe_ptr_eq(Managed_Blob_ThreadSafe a,
+                                                  Managed_Blob_ThreadSafe b) {
+    return a.box == b.box;
+}
+
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Blob_ThreadSafe_read_guard {
     Managed_Blob_ThreadSafe handle;
@@ -1599,6 +2088,86 @@ static inline void Managed_Blob_Local_release_write(Managed_Blob_Local h) {
     (void)h; /* nothing tracks borrows */
 }
 
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Blob_Local_try_unwrap(Managed_Blob_Local *h, struct blob *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_plain_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Blob_Local__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Blob_Local_unwrap_or_drop(Managed_Blob_Local *h, struct blob *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Blob_Local_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_plain_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Blob_Local__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Blob_Local__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static inline pm_status Managed_Blob_Local_into_inner(Managed_Blob_Local *h, struct blob *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take(&Managed_Blob_Local__type, h->box, out);
+        if (status == PM_OK) {
+            h->box = NULL; /* moved out, box freed */
+        }
+        return status;
+    }
+    pm_status status = pm_box_clone_out(&Managed_Blob_Local__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Blob_Local_drop(h);
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Blob_Local_from_raw gives the handle back. NULL for an empty handle. */
+static inline const struct blob *Managed_Blob_Local_into_raw(Managed_Blob_Local h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Blob_Local Managed_Blob_Local_from_raw(const struct blob *value) {
+    Managed_Blob_Local h = {NULL};
+    if (value != NULL) {
+        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Blob_Local_box, value);
+        h.box = (Managed_Blob_Local_box *)at;
+    }
+    return h;
+}
+
+static inline bool Managed_Blob_Local_ptr_eq(Managed_Blob_Local a, Managed_Blob_Local b) {
+    return a.box == b.box;
+}
+
+/* Cell none: the value, with no status and no release (NULL for an empty handle). */
+static inline const struct blob *Managed_Blob_Local_get(Managed_Blob_Local h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Blob_Local_read_guard {
     Managed_Blob_Local handle;
@@ -1750,6 +2319,87 @@ static inline pm_status Managed_Blob_Frozen_write(Managed_Blob_Frozen *h, struct
 
 static inline void Managed_Blob_Frozen_release_write(Managed_Blob_Frozen h) {
     (void)h; /* nothing tracks borrows */
+}
+
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Blob_Frozen_try_unwrap(Managed_Blob_Frozen *h, struct blob *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_atomic_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Blob_Frozen__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Blob_Frozen_unwrap_or_drop(Managed_Blob_Frozen *h,
+                                                           struct blob *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Blob_Frozen_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Blob_Frozen__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Blob_Frozen__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static inline pm_status Managed_Blob_Frozen_into_inner(Managed_Blob_Frozen *h, struct blob *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take(&Managed_Blob_Frozen__type, h->box, out);
+        if (status == PM_OK) {
+            h->box = NULL; /* moved out, box freed */
+        }
+        return status;
+    }
+    pm_status status = pm_box_clone_out(&Managed_Blob_Frozen__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Blob_Frozen_drop(h);
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Blob_Frozen_from_raw gives the handle back. NULL for an empty handle. */
+static inline const struct blob *Managed_Blob_Frozen_into_raw(Managed_Blob_Frozen h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Blob_Frozen Managed_Blob_Frozen_from_raw(const struct blob *value) {
+    Managed_Blob_Frozen h = {NULL};
+    if (value != NULL) {
+        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Blob_Frozen_box, value);
+        h.box = (Managed_Blob_Frozen_box *)at;
+    }
+    return h;
+}
+
+static inline bool Managed_Blob_Frozen_ptr_eq(Managed_Blob_Frozen a, Managed_Blob_Frozen b) {
+    return a.box == b.box;
+}
+
+/* Cell none: the value, with no status and no release (NULL for an empty handle). */
+static inline const struct blob *Managed_Blob_Frozen_get(Managed_Blob_Frozen h) {
+    return h.box == NULL ? NULL : &h.box->value;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -1947,6 +2597,88 @@ static inline pm_status Managed_Item_SingleThreaded_write_shared(Managed_Item_Si
         *out = &h.box->value;
     }
     return status;
+}
+
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Item_SingleThreaded_try_unwrap(Managed_Item_SingleThreaded *h,
+                                                               Item_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_plain_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Item_SingleThreaded__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Item_SingleThreaded_unwrap_or_drop(Managed_Item_SingleThreaded *h,
+                                                                   Item_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Item_SingleThreaded_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_plain_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Item_SingleThreaded__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Item_SingleThreaded__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static inline pm_status Managed_Item_SingleThreaded_into_inner(Managed_Item_SingleThreaded *h,
+                                                               Item_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take(&Managed_Item_SingleThreaded__type, h->box, out);
+        if (status == PM_OK) {
+            h->box = NULL; /* moved out, box freed */
+        }
+        return status;
+    }
+    pm_status status = pm_box_clone_out(&Managed_Item_SingleThreaded__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Item_SingleThreaded_drop(h);
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Item_SingleThreaded_from_raw gives the handle back. NULL for an empty handle. */
+static inline const Item_SingleThreaded *Managed_Item_SingleThreaded_into_raw(
+    Managed_Item_SingleThreaded h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Item_SingleThreaded Managed_Item_SingleThreaded_from_raw(
+    const Item_SingleThreaded *value) {
+    Managed_Item_SingleThreaded h = {NULL};
+    if (value != NULL) {
+        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Item_SingleThreaded_box,
+                value);
+        h.box = (Managed_Item_SingleThreaded_box *)at;
+    }
+    return h;
+}
+
+static inline bool Managed_Item_SingleThreaded_ptr_eq(Managed_Item_SingleThreaded a,
+                                                      Managed_Item_SingleThreaded b) {
+    return a.box == b.box;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -2218,6 +2950,87 @@ static inline pm_status Managed_Item_ThreadSafe_write_shared_wait(Managed_Item_T
     return status;
 }
 
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Item_ThreadSafe_try_unwrap(Managed_Item_ThreadSafe *h,
+                                                           Item_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_atomic_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Item_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Item_ThreadSafe_unwrap_or_drop(Managed_Item_ThreadSafe *h,
+                                                               Item_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Item_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Item_ThreadSafe__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Item_ThreadSafe__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static inline pm_status Managed_Item_ThreadSafe_into_inner(Managed_Item_ThreadSafe *h,
+                                                           Item_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take(&Managed_Item_ThreadSafe__type, h->box, out);
+        if (status == PM_OK) {
+            h->box = NULL; /* moved out, box freed */
+        }
+        return status;
+    }
+    pm_status status = pm_box_clone_out(&Managed_Item_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Item_ThreadSafe_drop(h);
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Item_ThreadSafe_from_raw gives the handle back. NULL for an empty handle. */
+static inline const Item_ThreadSafe *Managed_Item_ThreadSafe_into_raw(Managed_Item_ThreadSafe h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Item_ThreadSafe Managed_Item_ThreadSafe_from_raw(
+    const Item_ThreadSafe *value) {
+    Managed_Item_ThreadSafe h = {NULL};
+    if (value != NULL) {
+        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Item_ThreadSafe_box,
+                value);
+        h.box = (Managed_Item_ThreadSafe_box *)at;
+    }
+    return h;
+}
+
+static inline bool Managed_Item_ThreadSafe_ptr_eq(Managed_Item_ThreadSafe a,
+                                                  Managed_Item_ThreadSafe b) {
+    return a.box == b.box;
+}
+
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Item_ThreadSafe_read_guard {
     Managed_Item_ThreadSafe handle;
@@ -2418,6 +3231,86 @@ static inline void Managed_Item_Local_release_write(Managed_Item_Local h) {
     (void)h; /* nothing tracks borrows */
 }
 
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Item_Local_try_unwrap(Managed_Item_Local *h, Item_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_plain_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Item_Local__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Item_Local_unwrap_or_drop(Managed_Item_Local *h, Item_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Item_Local_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_plain_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Item_Local__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Item_Local__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static inline pm_status Managed_Item_Local_into_inner(Managed_Item_Local *h, Item_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take(&Managed_Item_Local__type, h->box, out);
+        if (status == PM_OK) {
+            h->box = NULL; /* moved out, box freed */
+        }
+        return status;
+    }
+    pm_status status = pm_box_clone_out(&Managed_Item_Local__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Item_Local_drop(h);
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Item_Local_from_raw gives the handle back. NULL for an empty handle. */
+static inline const Item_Local *Managed_Item_Local_into_raw(Managed_Item_Local h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Item_Local Managed_Item_Local_from_raw(const Item_Local *value) {
+    Managed_Item_Local h = {NULL};
+    if (value != NULL) {
+        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Item_Local_box, value);
+        h.box = (Managed_Item_Local_box *)at;
+    }
+    return h;
+}
+
+static inline bool Managed_Item_Local_ptr_eq(Managed_Item_Local a, Managed_Item_Local b) {
+    return a.box == b.box;
+}
+
+/* Cell none: the value, with no status and no release (NULL for an empty handle). */
+static inline const Item_Local *Managed_Item_Local_get(Managed_Item_Local h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Item_Local_read_guard {
     Managed_Item_Local handle;
@@ -2576,6 +3469,87 @@ static inline pm_status Managed_Item_Frozen_write(Managed_Item_Frozen *h, Item_F
 
 static inline void Managed_Item_Frozen_release_write(Managed_Item_Frozen h) {
     (void)h; /* nothing tracks borrows */
+}
+
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Item_Frozen_try_unwrap(Managed_Item_Frozen *h, Item_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_atomic_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Item_Frozen__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Item_Frozen_unwrap_or_drop(Managed_Item_Frozen *h,
+                                                           Item_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Item_Frozen_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Item_Frozen__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Item_Frozen__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static inline pm_status Managed_Item_Frozen_into_inner(Managed_Item_Frozen *h, Item_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take(&Managed_Item_Frozen__type, h->box, out);
+        if (status == PM_OK) {
+            h->box = NULL; /* moved out, box freed */
+        }
+        return status;
+    }
+    pm_status status = pm_box_clone_out(&Managed_Item_Frozen__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Item_Frozen_drop(h);
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Item_Frozen_from_raw gives the handle back. NULL for an empty handle. */
+static inline const Item_Frozen *Managed_Item_Frozen_into_raw(Managed_Item_Frozen h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Item_Frozen Managed_Item_Frozen_from_raw(const Item_Frozen *value) {
+    Managed_Item_Frozen h = {NULL};
+    if (value != NULL) {
+        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Item_Frozen_box, value);
+        h.box = (Managed_Item_Frozen_box *)at;
+    }
+    return h;
+}
+
+static inline bool Managed_Item_Frozen_ptr_eq(Managed_Item_Frozen a, Managed_Item_Frozen b) {
+    return a.box == b.box;
+}
+
+/* Cell none: the value, with no status and no release (NULL for an empty handle). */
+static inline const Item_Frozen *Managed_Item_Frozen_get(Managed_Item_Frozen h) {
+    return h.box == NULL ? NULL : &h.box->value;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -2773,6 +3747,88 @@ static inline pm_status Managed_Node_SingleThreaded_write_shared(Managed_Node_Si
         *out = &h.box->value;
     }
     return status;
+}
+
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Node_SingleThreaded_try_unwrap(Managed_Node_SingleThreaded *h,
+                                                               Node_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_plain_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Node_SingleThreaded__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Node_SingleThreaded_unwrap_or_drop(Managed_Node_SingleThreaded *h,
+                                                                   Node_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Node_SingleThreaded_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_plain_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Node_SingleThreaded__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Node_SingleThreaded__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static inline pm_status Managed_Node_SingleThreaded_into_inner(Managed_Node_SingleThreaded *h,
+                                                               Node_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take(&Managed_Node_SingleThreaded__type, h->box, out);
+        if (status == PM_OK) {
+            h->box = NULL; /* moved out, box freed */
+        }
+        return status;
+    }
+    pm_status status = pm_box_clone_out(&Managed_Node_SingleThreaded__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Node_SingleThreaded_drop(h);
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Node_SingleThreaded_from_raw gives the handle back. NULL for an empty handle. */
+static inline const Node_SingleThreaded *Managed_Node_SingleThreaded_into_raw(
+    Managed_Node_SingleThreaded h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Node_SingleThreaded Managed_Node_SingleThreaded_from_raw(
+    const Node_SingleThreaded *value) {
+    Managed_Node_SingleThreaded h = {NULL};
+    if (value != NULL) {
+        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Node_SingleThreaded_box,
+                value);
+        h.box = (Managed_Node_SingleThreaded_box *)at;
+    }
+    return h;
+}
+
+static inline bool Managed_Node_SingleThreaded_ptr_eq(Managed_Node_SingleThreaded a,
+                                                      Managed_Node_SingleThreaded b) {
+    return a.box == b.box;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -3044,6 +4100,87 @@ static inline pm_status Managed_Node_ThreadSafe_write_shared_wait(Managed_Node_T
     return status;
 }
 
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Node_ThreadSafe_try_unwrap(Managed_Node_ThreadSafe *h,
+                                                           Node_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_atomic_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Node_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Node_ThreadSafe_unwrap_or_drop(Managed_Node_ThreadSafe *h,
+                                                               Node_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Node_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Node_ThreadSafe__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Node_ThreadSafe__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static inline pm_status Managed_Node_ThreadSafe_into_inner(Managed_Node_ThreadSafe *h,
+                                                           Node_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take(&Managed_Node_ThreadSafe__type, h->box, out);
+        if (status == PM_OK) {
+            h->box = NULL; /* moved out, box freed */
+        }
+        return status;
+    }
+    pm_status status = pm_box_clone_out(&Managed_Node_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Node_ThreadSafe_drop(h);
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Node_ThreadSafe_from_raw gives the handle back. NULL for an empty handle. */
+static inline const Node_ThreadSafe *Managed_Node_ThreadSafe_into_raw(Managed_Node_ThreadSafe h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Node_ThreadSafe Managed_Node_ThreadSafe_from_raw(
+    const Node_ThreadSafe *value) {
+    Managed_Node_ThreadSafe h = {NULL};
+    if (value != NULL) {
+        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Node_ThreadSafe_box,
+                value);
+        h.box = (Managed_Node_ThreadSafe_box *)at;
+    }
+    return h;
+}
+
+static inline bool Managed_Node_ThreadSafe_ptr_eq(Managed_Node_ThreadSafe a,
+                                                  Managed_Node_ThreadSafe b) {
+    return a.box == b.box;
+}
+
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Node_ThreadSafe_read_guard {
     Managed_Node_ThreadSafe handle;
@@ -3244,6 +4381,86 @@ static inline void Managed_Node_Local_release_write(Managed_Node_Local h) {
     (void)h; /* nothing tracks borrows */
 }
 
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Node_Local_try_unwrap(Managed_Node_Local *h, Node_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_plain_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Node_Local__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Node_Local_unwrap_or_drop(Managed_Node_Local *h, Node_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Node_Local_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_plain_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Node_Local__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Node_Local__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static inline pm_status Managed_Node_Local_into_inner(Managed_Node_Local *h, Node_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take(&Managed_Node_Local__type, h->box, out);
+        if (status == PM_OK) {
+            h->box = NULL; /* moved out, box freed */
+        }
+        return status;
+    }
+    pm_status status = pm_box_clone_out(&Managed_Node_Local__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Node_Local_drop(h);
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Node_Local_from_raw gives the handle back. NULL for an empty handle. */
+static inline const Node_Local *Managed_Node_Local_into_raw(Managed_Node_Local h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Node_Local Managed_Node_Local_from_raw(const Node_Local *value) {
+    Managed_Node_Local h = {NULL};
+    if (value != NULL) {
+        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Node_Local_box, value);
+        h.box = (Managed_Node_Local_box *)at;
+    }
+    return h;
+}
+
+static inline bool Managed_Node_Local_ptr_eq(Managed_Node_Local a, Managed_Node_Local b) {
+    return a.box == b.box;
+}
+
+/* Cell none: the value, with no status and no release (NULL for an empty handle). */
+static inline const Node_Local *Managed_Node_Local_get(Managed_Node_Local h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Node_Local_read_guard {
     Managed_Node_Local handle;
@@ -3402,6 +4619,87 @@ static inline pm_status Managed_Node_Frozen_write(Managed_Node_Frozen *h, Node_F
 
 static inline void Managed_Node_Frozen_release_write(Managed_Node_Frozen h) {
     (void)h; /* nothing tracks borrows */
+}
+
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Node_Frozen_try_unwrap(Managed_Node_Frozen *h, Node_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_atomic_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Node_Frozen__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Node_Frozen_unwrap_or_drop(Managed_Node_Frozen *h,
+                                                           Node_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Node_Frozen_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Node_Frozen__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Node_Frozen__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static inline pm_status Managed_Node_Frozen_into_inner(Managed_Node_Frozen *h, Node_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take(&Managed_Node_Frozen__type, h->box, out);
+        if (status == PM_OK) {
+            h->box = NULL; /* moved out, box freed */
+        }
+        return status;
+    }
+    pm_status status = pm_box_clone_out(&Managed_Node_Frozen__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Node_Frozen_drop(h);
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Node_Frozen_from_raw gives the handle back. NULL for an empty handle. */
+static inline const Node_Frozen *Managed_Node_Frozen_into_raw(Managed_Node_Frozen h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Node_Frozen Managed_Node_Frozen_from_raw(const Node_Frozen *value) {
+    Managed_Node_Frozen h = {NULL};
+    if (value != NULL) {
+        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Node_Frozen_box, value);
+        h.box = (Managed_Node_Frozen_box *)at;
+    }
+    return h;
+}
+
+static inline bool Managed_Node_Frozen_ptr_eq(Managed_Node_Frozen a, Managed_Node_Frozen b) {
+    return a.box == b.box;
+}
+
+/* Cell none: the value, with no status and no release (NULL for an empty handle). */
+static inline const Node_Frozen *Managed_Node_Frozen_get(Managed_Node_Frozen h) {
+    return h.box == NULL ? NULL : &h.box->value;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -3657,6 +4955,88 @@ static inline pm_status Managed_Mixed_ThreadSafe_write_shared_wait(Managed_Mixed
     return status;
 }
 
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Mixed_ThreadSafe_try_unwrap(Managed_Mixed_ThreadSafe *h,
+                                                            Mixed_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_atomic_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Mixed_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Mixed_ThreadSafe_unwrap_or_drop(Managed_Mixed_ThreadSafe *h,
+                                                                Mixed_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Mixed_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Mixed_ThreadSafe__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Mixed_ThreadSafe__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static inline pm_status Managed_Mixed_ThreadSafe_into_inner(Managed_Mixed_ThreadSafe *h,
+                                                            Mixed_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take(&Managed_Mixed_ThreadSafe__type, h->box, out);
+        if (status == PM_OK) {
+            h->box = NULL; /* moved out, box freed */
+        }
+        return status;
+    }
+    pm_status status = pm_box_clone_out(&Managed_Mixed_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Mixed_ThreadSafe_drop(h);
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Mixed_ThreadSafe_from_raw gives the handle back. NULL for an empty handle. */
+static inline const Mixed_ThreadSafe *Managed_Mixed_ThreadSafe_into_raw(
+    Managed_Mixed_ThreadSafe h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Mixed_ThreadSafe Managed_Mixed_ThreadSafe_from_raw(
+    const Mixed_ThreadSafe *value) {
+    Managed_Mixed_ThreadSafe h = {NULL};
+    if (value != NULL) {
+        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Mixed_ThreadSafe_box,
+                value);
+        h.box = (Managed_Mixed_ThreadSafe_box *)at;
+    }
+    return h;
+}
+
+static inline bool Managed_Mixed_ThreadSafe_ptr_eq(Managed_Mixed_ThreadSafe a,
+                                                   Managed_Mixed_ThreadSafe b) {
+    return a.box == b.box;
+}
+
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Mixed_ThreadSafe_read_guard {
     Managed_Mixed_ThreadSafe handle;
@@ -3901,6 +5281,87 @@ static inline pm_status Managed_Tally_SingleThreaded_load(Managed_Tally_SingleTh
     *out = h.box->value;
     pm_cell_borrow_release_read(&h.box->cell);
     return PM_OK;
+}
+
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Tally_SingleThreaded_try_unwrap(Managed_Tally_SingleThreaded *h,
+                                                                int64_t *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_plain_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Tally_SingleThreaded__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Tally_SingleThreaded_unwrap_or_drop(
+    Managed_Tally_SingleThreaded *h, int64_t *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Tally_SingleThreaded_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_plain_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Tally_SingleThreaded__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Tally_SingleThreaded__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static inline pm_status Managed_Tally_SingleThreaded_into_inner(Managed_Tally_SingleThreaded *h,
+                                                                int64_t *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take(&Managed_Tally_SingleThreaded__type, h->box, out);
+        if (status == PM_OK) {
+            h->box = NULL; /* moved out, box freed */
+        }
+        return status;
+    }
+    pm_status status = pm_box_clone_out(&Managed_Tally_SingleThreaded__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Tally_SingleThreaded_drop(h);
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Tally_SingleThreaded_from_raw gives the handle back. NULL for an empty handle. */
+static inline const int64_t *Managed_Tally_SingleThreaded_into_raw(Managed_Tally_SingleThreaded h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Tally_SingleThreaded Managed_Tally_SingleThreaded_from_raw(
+    const int64_t *value) {
+    Managed_Tally_SingleThreaded h = {NULL};
+    if (value != NULL) {
+        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Tally_SingleThreaded_box,
+                value);
+        h.box = (Managed_Tally_SingleThreaded_box *)at;
+    }
+    return h;
+}
+
+static inline bool Managed_Tally_SingleThreaded_ptr_eq(Managed_Tally_SingleThreaded a,
+                                                       Managed_Tally_SingleThreaded b) {
+    return a.box == b.box;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -4176,6 +5637,86 @@ static inline pm_status Managed_Tally_ThreadSafe_write_shared_wait(Managed_Tally
         *out = &h.box->value;
     }
     return status;
+}
+
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Tally_ThreadSafe_try_unwrap(Managed_Tally_ThreadSafe *h,
+                                                            int64_t *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_atomic_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Tally_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Tally_ThreadSafe_unwrap_or_drop(Managed_Tally_ThreadSafe *h,
+                                                                int64_t *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Tally_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Tally_ThreadSafe__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Tally_ThreadSafe__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static inline pm_status Managed_Tally_ThreadSafe_into_inner(Managed_Tally_ThreadSafe *h,
+                                                            int64_t *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take(&Managed_Tally_ThreadSafe__type, h->box, out);
+        if (status == PM_OK) {
+            h->box = NULL; /* moved out, box freed */
+        }
+        return status;
+    }
+    pm_status status = pm_box_clone_out(&Managed_Tally_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Tally_ThreadSafe_drop(h);
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Tally_ThreadSafe_from_raw gives the handle back. NULL for an empty handle. */
+static inline const int64_t *Managed_Tally_ThreadSafe_into_raw(Managed_Tally_ThreadSafe h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Tally_ThreadSafe Managed_Tally_ThreadSafe_from_raw(const int64_t *value) {
+    Managed_Tally_ThreadSafe h = {NULL};
+    if (value != NULL) {
+        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Tally_ThreadSafe_box,
+                value);
+        h.box = (Managed_Tally_ThreadSafe_box *)at;
+    }
+    return h;
+}
+
+static inline bool Managed_Tally_ThreadSafe_ptr_eq(Managed_Tally_ThreadSafe a,
+                                                   Managed_Tally_ThreadSafe b) {
+    return a.box == b.box;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -4478,6 +6019,86 @@ static inline pm_status Managed_Wide_ThreadSafe_write_shared_wait(Managed_Wide_T
         *out = &h.box->value;
     }
     return status;
+}
+
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Wide_ThreadSafe_try_unwrap(Managed_Wide_ThreadSafe *h,
+                                                           struct wide *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_atomic_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Wide_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Wide_ThreadSafe_unwrap_or_drop(Managed_Wide_ThreadSafe *h,
+                                                               struct wide *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Wide_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Wide_ThreadSafe__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Wide_ThreadSafe__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static inline pm_status Managed_Wide_ThreadSafe_into_inner(Managed_Wide_ThreadSafe *h,
+                                                           struct wide *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take(&Managed_Wide_ThreadSafe__type, h->box, out);
+        if (status == PM_OK) {
+            h->box = NULL; /* moved out, box freed */
+        }
+        return status;
+    }
+    pm_status status = pm_box_clone_out(&Managed_Wide_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Wide_ThreadSafe_drop(h);
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Wide_ThreadSafe_from_raw gives the handle back. NULL for an empty handle. */
+static inline const struct wide *Managed_Wide_ThreadSafe_into_raw(Managed_Wide_ThreadSafe h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Wide_ThreadSafe Managed_Wide_ThreadSafe_from_raw(const struct wide *value) {
+    Managed_Wide_ThreadSafe h = {NULL};
+    if (value != NULL) {
+        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Wide_ThreadSafe_box,
+                value);
+        h.box = (Managed_Wide_ThreadSafe_box *)at;
+    }
+    return h;
+}
+
+static inline bool Managed_Wide_ThreadSafe_ptr_eq(Managed_Wide_ThreadSafe a,
+                                                  Managed_Wide_ThreadSafe b) {
+    return a.box == b.box;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -4859,6 +6480,132 @@ void all_policies_metrics_print(FILE *out);
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_write_shared_wait, \
              Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_write_shared_wait) \
     (h, out, timeout_ns)
+#define all_policies_try_unwrap(hp, out) \
+    _Generic(*(hp), \
+             Managed_Point_SingleThreaded: Managed_Point_SingleThreaded_try_unwrap, \
+             Managed_Point_ThreadSafe: Managed_Point_ThreadSafe_try_unwrap, \
+             Managed_Point_Local: Managed_Point_Local_try_unwrap, \
+             Managed_Point_Frozen: Managed_Point_Frozen_try_unwrap, \
+             Managed_Blob_SingleThreaded: Managed_Blob_SingleThreaded_try_unwrap, \
+             Managed_Blob_ThreadSafe: Managed_Blob_ThreadSafe_try_unwrap, \
+             Managed_Blob_Local: Managed_Blob_Local_try_unwrap, \
+             Managed_Blob_Frozen: Managed_Blob_Frozen_try_unwrap, \
+             Managed_Item_SingleThreaded: Managed_Item_SingleThreaded_try_unwrap, \
+             Managed_Item_ThreadSafe: Managed_Item_ThreadSafe_try_unwrap, \
+             Managed_Item_Local: Managed_Item_Local_try_unwrap, \
+             Managed_Item_Frozen: Managed_Item_Frozen_try_unwrap, \
+             Managed_Node_SingleThreaded: Managed_Node_SingleThreaded_try_unwrap, \
+             Managed_Node_ThreadSafe: Managed_Node_ThreadSafe_try_unwrap, \
+             Managed_Node_Local: Managed_Node_Local_try_unwrap, \
+             Managed_Node_Frozen: Managed_Node_Frozen_try_unwrap, \
+             Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_try_unwrap, \
+             Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_try_unwrap, \
+             Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_try_unwrap, \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_try_unwrap) \
+    (hp, out)
+#define all_policies_unwrap_or_drop(hp, out) \
+    _Generic(*(hp), \
+             Managed_Point_SingleThreaded: Managed_Point_SingleThreaded_unwrap_or_drop, \
+             Managed_Point_ThreadSafe: Managed_Point_ThreadSafe_unwrap_or_drop, \
+             Managed_Point_Local: Managed_Point_Local_unwrap_or_drop, \
+             Managed_Point_Frozen: Managed_Point_Frozen_unwrap_or_drop, \
+             Managed_Blob_SingleThreaded: Managed_Blob_SingleThreaded_unwrap_or_drop, \
+             Managed_Blob_ThreadSafe: Managed_Blob_ThreadSafe_unwrap_or_drop, \
+             Managed_Blob_Local: Managed_Blob_Local_unwrap_or_drop, \
+             Managed_Blob_Frozen: Managed_Blob_Frozen_unwrap_or_drop, \
+             Managed_Item_SingleThreaded: Managed_Item_SingleThreaded_unwrap_or_drop, \
+             Managed_Item_ThreadSafe: Managed_Item_ThreadSafe_unwrap_or_drop, \
+             Managed_Item_Local: Managed_Item_Local_unwrap_or_drop, \
+             Managed_Item_Frozen: Managed_Item_Frozen_unwrap_or_drop, \
+             Managed_Node_SingleThreaded: Managed_Node_SingleThreaded_unwrap_or_drop, \
+             Managed_Node_ThreadSafe: Managed_Node_ThreadSafe_unwrap_or_drop, \
+             Managed_Node_Local: Managed_Node_Local_unwrap_or_drop, \
+             Managed_Node_Frozen: Managed_Node_Frozen_unwrap_or_drop, \
+             Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_unwrap_or_drop, \
+             Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_unwrap_or_drop, \
+             Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_unwrap_or_drop, \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_unwrap_or_drop) \
+    (hp, out)
+#define all_policies_into_inner(hp, out) \
+    _Generic(*(hp), \
+             Managed_Point_SingleThreaded: Managed_Point_SingleThreaded_into_inner, \
+             Managed_Point_ThreadSafe: Managed_Point_ThreadSafe_into_inner, \
+             Managed_Point_Local: Managed_Point_Local_into_inner, \
+             Managed_Point_Frozen: Managed_Point_Frozen_into_inner, \
+             Managed_Blob_SingleThreaded: Managed_Blob_SingleThreaded_into_inner, \
+             Managed_Blob_ThreadSafe: Managed_Blob_ThreadSafe_into_inner, \
+             Managed_Blob_Local: Managed_Blob_Local_into_inner, \
+             Managed_Blob_Frozen: Managed_Blob_Frozen_into_inner, \
+             Managed_Item_SingleThreaded: Managed_Item_SingleThreaded_into_inner, \
+             Managed_Item_ThreadSafe: Managed_Item_ThreadSafe_into_inner, \
+             Managed_Item_Local: Managed_Item_Local_into_inner, \
+             Managed_Item_Frozen: Managed_Item_Frozen_into_inner, \
+             Managed_Node_SingleThreaded: Managed_Node_SingleThreaded_into_inner, \
+             Managed_Node_ThreadSafe: Managed_Node_ThreadSafe_into_inner, \
+             Managed_Node_Local: Managed_Node_Local_into_inner, \
+             Managed_Node_Frozen: Managed_Node_Frozen_into_inner, \
+             Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_into_inner, \
+             Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_into_inner, \
+             Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_into_inner, \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_into_inner) \
+    (hp, out)
+#define all_policies_into_raw(h) \
+    _Generic((h), \
+             Managed_Point_SingleThreaded: Managed_Point_SingleThreaded_into_raw, \
+             Managed_Point_ThreadSafe: Managed_Point_ThreadSafe_into_raw, \
+             Managed_Point_Local: Managed_Point_Local_into_raw, \
+             Managed_Point_Frozen: Managed_Point_Frozen_into_raw, \
+             Managed_Blob_SingleThreaded: Managed_Blob_SingleThreaded_into_raw, \
+             Managed_Blob_ThreadSafe: Managed_Blob_ThreadSafe_into_raw, \
+             Managed_Blob_Local: Managed_Blob_Local_into_raw, \
+             Managed_Blob_Frozen: Managed_Blob_Frozen_into_raw, \
+             Managed_Item_SingleThreaded: Managed_Item_SingleThreaded_into_raw, \
+             Managed_Item_ThreadSafe: Managed_Item_ThreadSafe_into_raw, \
+             Managed_Item_Local: Managed_Item_Local_into_raw, \
+             Managed_Item_Frozen: Managed_Item_Frozen_into_raw, \
+             Managed_Node_SingleThreaded: Managed_Node_SingleThreaded_into_raw, \
+             Managed_Node_ThreadSafe: Managed_Node_ThreadSafe_into_raw, \
+             Managed_Node_Local: Managed_Node_Local_into_raw, \
+             Managed_Node_Frozen: Managed_Node_Frozen_into_raw, \
+             Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_into_raw, \
+             Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_into_raw, \
+             Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_into_raw, \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_into_raw) \
+    (h)
+#define all_policies_ptr_eq(a, b) \
+    _Generic((a), \
+             Managed_Point_SingleThreaded: Managed_Point_SingleThreaded_ptr_eq, \
+             Managed_Point_ThreadSafe: Managed_Point_ThreadSafe_ptr_eq, \
+             Managed_Point_Local: Managed_Point_Local_ptr_eq, \
+             Managed_Point_Frozen: Managed_Point_Frozen_ptr_eq, \
+             Managed_Blob_SingleThreaded: Managed_Blob_SingleThreaded_ptr_eq, \
+             Managed_Blob_ThreadSafe: Managed_Blob_ThreadSafe_ptr_eq, \
+             Managed_Blob_Local: Managed_Blob_Local_ptr_eq, \
+             Managed_Blob_Frozen: Managed_Blob_Frozen_ptr_eq, \
+             Managed_Item_SingleThreaded: Managed_Item_SingleThreaded_ptr_eq, \
+             Managed_Item_ThreadSafe: Managed_Item_ThreadSafe_ptr_eq, \
+             Managed_Item_Local: Managed_Item_Local_ptr_eq, \
+             Managed_Item_Frozen: Managed_Item_Frozen_ptr_eq, \
+             Managed_Node_SingleThreaded: Managed_Node_SingleThreaded_ptr_eq, \
+             Managed_Node_ThreadSafe: Managed_Node_ThreadSafe_ptr_eq, \
+             Managed_Node_Local: Managed_Node_Local_ptr_eq, \
+             Managed_Node_Frozen: Managed_Node_Frozen_ptr_eq, \
+             Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_ptr_eq, \
+             Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_ptr_eq, \
+             Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_ptr_eq, \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_ptr_eq) \
+    (a, b)
+#define all_policies_get(h) \
+    _Generic((h), \
+             Managed_Point_Local: Managed_Point_Local_get, \
+             Managed_Point_Frozen: Managed_Point_Frozen_get, \
+             Managed_Blob_Local: Managed_Blob_Local_get, \
+             Managed_Blob_Frozen: Managed_Blob_Frozen_get, \
+             Managed_Item_Local: Managed_Item_Local_get, \
+             Managed_Item_Frozen: Managed_Item_Frozen_get, \
+             Managed_Node_Local: Managed_Node_Local_get, \
+             Managed_Node_Frozen: Managed_Node_Frozen_get) \
+    (h)
 
 #ifdef __cplusplus
 }

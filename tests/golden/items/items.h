@@ -181,6 +181,88 @@ static inline pm_status Managed_Items_SingleThreaded_write_shared(Managed_Items_
     return status;
 }
 
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Items_SingleThreaded_try_unwrap(Managed_Items_SingleThreaded *h,
+                                                                struct item_vec *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_plain_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Items_SingleThreaded__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Items_SingleThreaded_unwrap_or_drop(
+    Managed_Items_SingleThreaded *h, struct item_vec *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Items_SingleThreaded_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_plain_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Items_SingleThreaded__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Items_SingleThreaded__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static inline pm_status Managed_Items_SingleThreaded_into_inner(Managed_Items_SingleThreaded *h,
+                                                                struct item_vec *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take(&Managed_Items_SingleThreaded__type, h->box, out);
+        if (status == PM_OK) {
+            h->box = NULL; /* moved out, box freed */
+        }
+        return status;
+    }
+    pm_status status = pm_box_clone_out(&Managed_Items_SingleThreaded__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Items_SingleThreaded_drop(h);
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Items_SingleThreaded_from_raw gives the handle back. NULL for an empty handle. */
+static inline const struct item_vec *Managed_Items_SingleThreaded_into_raw(
+    Managed_Items_SingleThreaded h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Items_SingleThreaded Managed_Items_SingleThreaded_from_raw(
+    const struct item_vec *value) {
+    Managed_Items_SingleThreaded h = {NULL};
+    if (value != NULL) {
+        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Items_SingleThreaded_box,
+                value);
+        h.box = (Managed_Items_SingleThreaded_box *)at;
+    }
+    return h;
+}
+
+static inline bool Managed_Items_SingleThreaded_ptr_eq(Managed_Items_SingleThreaded a,
+                                                       Managed_Items_SingleThreaded b) {
+    return a.box == b.box;
+}
+
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Items_SingleThreaded_read_guard {
     Managed_Items_SingleThreaded handle;
@@ -443,6 +525,87 @@ static inline pm_status Managed_Items_ThreadSafe_write_shared_wait(Managed_Items
     return status;
 }
 
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Items_ThreadSafe_try_unwrap(Managed_Items_ThreadSafe *h,
+                                                            struct item_vec *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_atomic_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Items_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Items_ThreadSafe_unwrap_or_drop(Managed_Items_ThreadSafe *h,
+                                                                struct item_vec *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Items_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Items_ThreadSafe__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Items_ThreadSafe__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static inline pm_status Managed_Items_ThreadSafe_into_inner(Managed_Items_ThreadSafe *h,
+                                                            struct item_vec *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take(&Managed_Items_ThreadSafe__type, h->box, out);
+        if (status == PM_OK) {
+            h->box = NULL; /* moved out, box freed */
+        }
+        return status;
+    }
+    pm_status status = pm_box_clone_out(&Managed_Items_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Items_ThreadSafe_drop(h);
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Items_ThreadSafe_from_raw gives the handle back. NULL for an empty handle. */
+static inline const struct item_vec *Managed_Items_ThreadSafe_into_raw(Managed_Items_ThreadSafe h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Items_ThreadSafe Managed_Items_ThreadSafe_from_raw(
+    const struct item_vec *value) {
+    Managed_Items_ThreadSafe h = {NULL};
+    if (value != NULL) {
+        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Items_ThreadSafe_box,
+                value);
+        h.box = (Managed_Items_ThreadSafe_box *)at;
+    }
+    return h;
+}
+
+static inline bool Managed_Items_ThreadSafe_ptr_eq(Managed_Items_ThreadSafe a,
+                                                   Managed_Items_ThreadSafe b) {
+    return a.box == b.box;
+}
+
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Items_ThreadSafe_read_guard {
     Managed_Items_ThreadSafe handle;
@@ -604,6 +767,31 @@ void items_metrics_print(FILE *out);
     _Generic((h), \
              Managed_Items_ThreadSafe: Managed_Items_ThreadSafe_write_shared_wait) \
     (h, out, timeout_ns)
+#define items_try_unwrap(hp, out) \
+    _Generic(*(hp), \
+             Managed_Items_SingleThreaded: Managed_Items_SingleThreaded_try_unwrap, \
+             Managed_Items_ThreadSafe: Managed_Items_ThreadSafe_try_unwrap) \
+    (hp, out)
+#define items_unwrap_or_drop(hp, out) \
+    _Generic(*(hp), \
+             Managed_Items_SingleThreaded: Managed_Items_SingleThreaded_unwrap_or_drop, \
+             Managed_Items_ThreadSafe: Managed_Items_ThreadSafe_unwrap_or_drop) \
+    (hp, out)
+#define items_into_inner(hp, out) \
+    _Generic(*(hp), \
+             Managed_Items_SingleThreaded: Managed_Items_SingleThreaded_into_inner, \
+             Managed_Items_ThreadSafe: Managed_Items_ThreadSafe_into_inner) \
+    (hp, out)
+#define items_into_raw(h) \
+    _Generic((h), \
+             Managed_Items_SingleThreaded: Managed_Items_SingleThreaded_into_raw, \
+             Managed_Items_ThreadSafe: Managed_Items_ThreadSafe_into_raw) \
+    (h)
+#define items_ptr_eq(a, b) \
+    _Generic((a), \
+             Managed_Items_SingleThreaded: Managed_Items_SingleThreaded_ptr_eq, \
+             Managed_Items_ThreadSafe: Managed_Items_ThreadSafe_ptr_eq) \
+    (a, b)
 
 #ifdef __cplusplus
 }
