@@ -125,6 +125,7 @@ static PM_ALWAYS_INLINE void pm__cell_init(const pm_box_type *type, pm_cell_kind
         } else {
             pm_cell_borrow_init(cell);
         }
+        pm_cell_borrow_name(cell, type->name);
         break;
     case PM_CELL_RWLOCK:
         if (held) {

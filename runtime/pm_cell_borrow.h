@@ -9,8 +9,10 @@
 #define PM_CELL_BORROW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "pm_debug.h"
 #include "pm_status.h"
 
 #ifdef __cplusplus
@@ -29,6 +31,9 @@ extern "C" {
 
 typedef struct pm_cell_borrow {
     uint32_t state;
+#ifdef PM_DEBUG
+    const char *debug_name; /* names the cell in release-mismatch reports */
+#endif
 } pm_cell_borrow;
 
 /* Predicates over a value of `state`: the only place its encoding is tested. */
@@ -36,10 +41,20 @@ static inline bool pm__borrow_is_free(uint32_t s) { return s == 0; }
 static inline bool pm__borrow_is_writing(uint32_t s) { return s == PM_BORROW_WRITING; }
 static inline bool pm__borrow_readers_at_max(uint32_t s) { return s == PM_BORROW_MAX_READERS; }
 
-static inline void pm_cell_borrow_init(pm_cell_borrow *c) { c->state = 0; }
+static inline void pm_cell_borrow_init(pm_cell_borrow *c) {
+    c->state = 0;
+#ifdef PM_DEBUG
+    c->debug_name = NULL;
+#endif
+}
 
 /* A new box's cell, already write-borrowed by its creator. */
-static inline void pm_cell_borrow_init_write(pm_cell_borrow *c) { c->state = PM_BORROW_WRITING; }
+static inline void pm_cell_borrow_init_write(pm_cell_borrow *c) {
+    c->state = PM_BORROW_WRITING;
+#ifdef PM_DEBUG
+    c->debug_name = NULL;
+#endif
+}
 
 static inline pm_status pm_cell_borrow_try_read(pm_cell_borrow *c) {
     if (PM_UNLIKELY(pm__borrow_is_writing(c->state))) {
@@ -60,18 +75,23 @@ static inline pm_status pm_cell_borrow_try_write(pm_cell_borrow *c) {
     return PM_OK;
 }
 
-/* Releases are tolerant: releasing what is not held leaves the cell as it is.
+/* Releases are tolerant: releasing what is not held leaves the cell as it is
+ * (PM_DEBUG reports it: pm_debug_release_mismatches).
  * (The test stays spelled out inside PM_LIKELY: GCC drops the hint when it
  * wraps a call to a single combined predicate.) */
 static inline void pm_cell_borrow_release_read(pm_cell_borrow *c) {
     if (PM_LIKELY(!pm__borrow_is_free(c->state) && !pm__borrow_is_writing(c->state))) {
         c->state--;
+    } else {
+        PM__DEBUG_MISMATCH(c, PM_LOCK_READ);
     }
 }
 
 static inline void pm_cell_borrow_release_write(pm_cell_borrow *c) {
     if (PM_LIKELY(pm__borrow_is_writing(c->state))) {
         c->state = 0;
+    } else {
+        PM__DEBUG_MISMATCH(c, PM_LOCK_WRITE);
     }
 }
 
@@ -88,10 +108,16 @@ static inline pm_status pm_cell_borrow_write_wait(pm_cell_borrow *c, uint64_t ti
     return pm_cell_borrow_try_write(c);
 }
 
-/* No-ops: a borrow cell takes no part in PM_DEBUG's lock tracking. */
+/* PM_DEBUG: names the cell in release-mismatch reports (generated code names
+ * each cell after its handle type). No-op otherwise: a borrow cell takes no
+ * part in PM_DEBUG's lock tracking. */
 static inline void pm_cell_borrow_name(pm_cell_borrow *c, const char *name) {
+#ifdef PM_DEBUG
+    c->debug_name = name;
+#else
     (void)c;
     (void)name;
+#endif
 }
 
 static inline void pm_cell_borrow_forget(pm_cell_borrow *c) { (void)c; }

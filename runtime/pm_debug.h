@@ -28,6 +28,12 @@ void pm_debug_on_lock_order(pm_lock_order_fn report, void *ctx);
 /* Inversions found so far in this process. */
 uint64_t pm_debug_lock_order_inversions(void);
 
+/* Releases that matched no borrow (PM_DEBUG): a release_read of a cell nobody
+ * reads or that is write-locked, a release_write of a cell not write-locked.
+ * The cell ignores them (it stays usable); each is reported once on stderr,
+ * naming the cell by its handle type, and counted here. */
+uint64_t pm_debug_release_mismatches(void);
+
 /* The debug block's out-of-line verbs (pm_rwlock.c): what the inline lock
  * paths call under PM_DEBUG; without it nothing calls them. */
 /* `lock` taken for `mode` by this thread; checks the order against every lock it holds. */
@@ -39,13 +45,17 @@ void pm__debug_forget_lock(const void *lock);
 void pm__debug_rename(const void *lock, const char *name);
 /* PM_EDEADLK if waiting for `mode` on `lock` could never end for this thread. */
 pm_status pm__debug_check_wait(const void *lock, enum pm_lock_mode mode);
+/* A release of a `mode` borrow of `cell` (named `name`) that matched none: reported, counted. */
+void pm__debug_release_mismatch(const void *cell, const char *name, enum pm_lock_mode mode);
 
 #ifdef PM_DEBUG
 #define PM__DEBUG_ACQUIRED(lock, mode) pm__debug_note_acquire((lock), (lock)->debug_name, (mode))
 #define PM__DEBUG_RELEASED(lock, mode) pm__debug_note_release((lock), (mode))
+#define PM__DEBUG_MISMATCH(cell, mode) pm__debug_release_mismatch((cell), (cell)->debug_name, (mode))
 #else
 #define PM__DEBUG_ACQUIRED(lock, mode) ((void)0)
 #define PM__DEBUG_RELEASED(lock, mode) ((void)0)
+#define PM__DEBUG_MISMATCH(cell, mode) ((void)0)
 #endif
 
 #ifdef __cplusplus

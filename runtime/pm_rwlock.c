@@ -375,6 +375,26 @@ pm_status pm__debug_check_wait(const void *lock, enum pm_lock_mode mode) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* PM_DEBUG: releases that matched no borrow                                 */
+/* ------------------------------------------------------------------------ */
+
+static _Atomic uint64_t pm__release_mismatches;
+
+uint64_t pm_debug_release_mismatches(void) {
+    return atomic_load_explicit(&pm__release_mismatches, memory_order_relaxed);
+}
+
+void pm__debug_release_mismatch(const void *cell, const char *name, enum pm_lock_mode mode) {
+    bool read = mode == PM_LOCK_READ;
+    atomic_fetch_add_explicit(&pm__release_mismatches, 1u, memory_order_relaxed);
+    fprintf(stderr,
+            "perceus-mem: release_%s of %s %p, which is not %s: ignored (a release without "
+            "its borrow, or on another box than the one borrowed?)\n",
+            read ? "read" : "write", name != NULL ? name : "cell", cell,
+            read ? "borrowed for read" : "borrowed for write");
+}
+
+/* ------------------------------------------------------------------------ */
 /* PM_DEBUG lock order: every (held, then taken) pair of locks, process-wide */
 /* ------------------------------------------------------------------------ */
 

@@ -67,6 +67,9 @@ static inline bool pm__rw_is_write_locked(uint32_t s) {
     return pm__rw_readers(s) == PM_RW_WRITE_LOCKED;
 }
 
+/* Held by one reader or more (not write-locked): a release_read would match. */
+static inline bool pm__rw_is_read_locked(uint32_t s) { return pm__rw_readers(s) - 1u < PM_RW_MAX_READERS; }
+
 /* Not write-locked and below the reader limit: one more reader would fit. */
 static inline bool pm__rw_has_reader_room(uint32_t s) {
     return pm__rw_readers(s) < PM_RW_MAX_READERS;
@@ -167,11 +170,25 @@ static inline pm_status pm_rwlock_try_write(pm_rwlock *l) {
     return st;
 }
 
+/* Releases refuse what the state shows cannot be held: a release_read when
+ * nobody reads (or a writer holds the lock), a release_write when it is not
+ * write-locked. The state is then left as it is, so one careless release
+ * cannot wedge the lock for everybody else; PM_DEBUG reports it
+ * (pm_debug_release_mismatches). A CAS loop in place of a blind fetch_sub:
+ * still one atomic RMW when uncontended. */
 static inline void pm_rwlock_release_read(pm_rwlock *l) {
+    /* Relaxed: only the CAS below publishes, and it checks the value again. */
+    uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
+    do {
+        if (PM_UNLIKELY(!pm__rw_is_read_locked(s))) {
+            PM__DEBUG_MISMATCH(l, PM_LOCK_READ);
+            return;
+        }
+        /* Release: our reads happen-before the next writer's writes. */
+    } while (!atomic_compare_exchange_weak_explicit(&l->state, &s, s - PM_RW_READ_LOCKED,
+                                                    memory_order_release, memory_order_relaxed));
     PM__DEBUG_RELEASED(l, PM_LOCK_READ);
-    /* Release: our reads happen-before the next writer's writes. */
-    uint32_t s = atomic_fetch_sub_explicit(&l->state, PM_RW_READ_LOCKED, memory_order_release) -
-                 PM_RW_READ_LOCKED;
+    s -= PM_RW_READ_LOCKED;
     /* A reader can only be waiting on a read-locked lock if a writer waits
      * too; the last reader out wakes that writer. */
     if (PM_UNLIKELY(pm__rw_is_unlocked(s) && pm__rw_writers_waiting(s))) {
@@ -180,10 +197,23 @@ static inline void pm_rwlock_release_read(pm_rwlock *l) {
 }
 
 static inline void pm_rwlock_release_write(pm_rwlock *l) {
+    /* Relaxed: only the CAS below publishes, and it checks the value again. */
+    uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
+    if (PM_UNLIKELY(!pm__rw_is_write_locked(s))) {
+        PM__DEBUG_MISMATCH(l, PM_LOCK_WRITE);
+        return;
+    }
     PM__DEBUG_RELEASED(l, PM_LOCK_WRITE);
-    /* Release: our writes happen-before the next holder's acquire. */
-    uint32_t s = atomic_fetch_sub_explicit(&l->state, PM_RW_WRITE_LOCKED, memory_order_release) -
-                 PM_RW_WRITE_LOCKED;
+    /* Release: our writes happen-before the next holder's acquire. Others may
+     * only add waiting bits meanwhile (or a second careless release win). */
+    while (!atomic_compare_exchange_weak_explicit(&l->state, &s, s - PM_RW_WRITE_LOCKED,
+                                                  memory_order_release, memory_order_relaxed)) {
+        if (PM_UNLIKELY(!pm__rw_is_write_locked(s))) {
+            PM__DEBUG_MISMATCH(l, PM_LOCK_WRITE);
+            return;
+        }
+    }
+    s -= PM_RW_WRITE_LOCKED;
     if (PM_UNLIKELY(pm__rw_anyone_waiting(s))) {
         pm__rwlock_wake_writer_or_readers(l, s);
     }

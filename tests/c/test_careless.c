@@ -1,0 +1,298 @@
+/* test_careless.c — careless callers (issue 9), against tests/specs/all_policies.yaml.
+ *
+ * (1) A stray or mismatched release never wedges a lock: a release of what is
+ *     not held leaves the cell as it is (and, under PM_DEBUG, is reported on
+ *     stderr naming the handle type, and counted). The natural trigger: _read(h),
+ *     then _write(&h) on the shared handle moves h to a fresh, write-locked
+ *     copy, then _release_read(h) hits the copy's lock.
+ * (2) _load never hangs: a value too wide for a snapshot, loaded by the thread
+ *     that holds its write borrow (or while another thread writes), is PM_EBUSY.
+ * (3) Dropping the last owner inside a scoped borrow is no use after free: the
+ *     box outlives the drop and is freed exactly once, when the last scoped
+ *     borrow ends (read, write, write_shared scopes; nested scopes; a box
+ *     whose last owner was a dying box's field; the last owner dropped by
+ *     another thread).
+ * (4) PM_DEBUG is precise: no lock-order pair for the fresh box a copy on write
+ *     creates; no PM_EDEADLK from a held-lock entry left behind when another
+ *     thread released the lock.
+ *
+ * Each per-policy behaviour is written once (part 2) and compiled for every
+ * policy with a cell (SingleThreaded, ThreadSafe), as in test_generated.c.
+ * PM_TEST_QUICK (set for valgrind) scales the thread races down.
+ */
+#ifndef POLICY /* ---- part 1: harness, ThreadSafe-only tests, main ---- */
+
+#define _GNU_SOURCE /* dup, dup2, nanosleep */
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "all_policies.h"
+#include "pm_internal.h" /* the *_set_for_test hooks */
+
+#include "check.h"
+
+/* Frees, counted: with boxes_live, proof that a box is freed exactly once
+ * (the sanitizers and valgrind see a second free or a use after free). */
+static _Atomic long frees;
+#define COUNTING_ON_FREE(ptr) ((void)(ptr), frees++)
+#include "counting_alloc.h"
+
+#define MS (1000u * 1000u) /* nanoseconds */
+
+static void sleep_ms(unsigned ms) {
+    struct timespec ts = {0, (long)ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* ---- stderr capture: what PM_DEBUG reports ---- */
+
+static char captured[4096];
+static int saved_stderr = -1;
+static FILE *capture_file;
+
+static void capture_begin(void) {
+    fflush(stderr);
+    capture_file = tmpfile();
+    saved_stderr = dup(2);
+    if (capture_file == NULL || saved_stderr < 0 || dup2(fileno(capture_file), 2) < 0) {
+        CHECK(!"stderr capture");
+    }
+}
+
+/* What was written to stderr since capture_begin (also echoed to the real stderr). */
+static const char *capture_end(void) {
+    fflush(stderr);
+    captured[0] = '\0';
+    if (saved_stderr >= 0) {
+        dup2(saved_stderr, 2);
+        close(saved_stderr);
+        saved_stderr = -1;
+    }
+    if (capture_file != NULL) {
+        rewind(capture_file);
+        size_t n = fread(captured, 1, sizeof captured - 1, capture_file);
+        captured[n] = '\0';
+        fclose(capture_file);
+        capture_file = NULL;
+    }
+    fputs(captured, stderr);
+    return captured;
+}
+
+static bool mentions(const char *text, const char *word) { return strstr(text, word) != NULL; }
+
+static uint32_t lock_state(pm_rwlock *l) {
+    return atomic_load_explicit(&l->state, memory_order_relaxed);
+}
+
+/* ---- names of the per-policy part ---- */
+
+#define CAT_(a, b) a##_##b
+#define CAT(a, b) CAT_(a, b)
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define M_(N, P) Managed_##N##_##P
+#define MX(N, P) M_(N, P)
+#define M(N) MX(N, POLICY)
+#define OP(N, op) CAT(M(N), op)
+#define V(N) CAT(N, POLICY)
+#define F(name) CAT(name, POLICY)
+#define SCOPE_(MACRO, H, ...) MACRO(H, __VA_ARGS__)
+#define READ_SCOPE(N, ...) SCOPE_(PM_READ_SCOPE, M(N), __VA_ARGS__)
+#define WRITE_SCOPE(N, ...) SCOPE_(PM_WRITE_SCOPE, M(N), __VA_ARGS__)
+#define WRITE_SHARED_SCOPE(N, ...) SCOPE_(PM_WRITE_SHARED_SCOPE, M(N), __VA_ARGS__)
+
+#define CELL_BORROW 1
+#define CELL_RWLOCK 2
+
+static void check_lock_usable(Managed_Point_ThreadSafe h);
+
+#define POLICY SingleThreaded
+#define CELL CELL_BORROW
+#include "test_careless.c"
+#undef POLICY
+#undef CELL
+
+#define POLICY ThreadSafe
+#define CELL CELL_RWLOCK
+#include "test_careless.c"
+#undef POLICY
+#undef CELL
+
+/* ---- (1) the lock itself: releases that do not match the state ---- */
+
+static void test_lock_refuses_impossible_releases(void) {
+    uint64_t before = pm_debug_release_mismatches();
+    pm_rwlock l;
+    pm_rwlock_init(&l);
+    pm_rwlock_name(&l, "test_lock");
+
+    capture_begin();
+    pm_rwlock_release_read(&l); /* nobody holds it */
+    pm_rwlock_release_write(&l);
+    const char *report = capture_end();
+    CHECK(lock_state(&l) == 0);
+    CHECK(pm_rwlock_try_read(&l) == PM_OK);
+    pm_rwlock_release_write(&l); /* read-locked, not write-locked */
+    CHECK(lock_state(&l) == PM_RW_READ_LOCKED);
+    pm_rwlock_release_read(&l);
+    CHECK(lock_state(&l) == 0);
+    CHECK(pm_rwlock_try_write(&l) == PM_OK);
+    pm_rwlock_release_read(&l); /* write-locked: no reader to release */
+    CHECK(lock_state(&l) == PM_RW_WRITE_LOCKED);
+    pm_rwlock_release_write(&l);
+    CHECK(lock_state(&l) == 0);
+    CHECK(pm_rwlock_try_write(&l) == PM_OK && pm_rwlock_try_read(&l) == PM_EBUSY);
+    pm_rwlock_release_write(&l);
+    CHECK(pm_rwlock_read_wait(&l, PM_FOREVER) == PM_OK);
+    pm_rwlock_release_read(&l);
+    CHECK(lock_state(&l) == 0);
+#ifdef PM_DEBUG
+    CHECK(pm_debug_release_mismatches() == before + 4);
+    CHECK(mentions(report, "test_lock") && mentions(report, "release_read") &&
+          mentions(report, "release_write"));
+#else
+    CHECK(pm_debug_release_mismatches() == before && report[0] == '\0');
+#endif
+    pm_rwlock_forget(&l);
+}
+
+/* A PM_FOREVER read wait in another thread, on h's box, while main holds the write lock. */
+typedef struct forever_reader {
+    Managed_Point_ThreadSafe h;
+    _Atomic int started;
+    pm_status status;
+    int32_t x;
+} forever_reader;
+
+static void *forever_reader_main(void *arg) {
+    forever_reader *r = arg;
+    const struct point *p = NULL;
+    atomic_store(&r->started, 1);
+    r->status = Managed_Point_ThreadSafe_read_wait(r->h, &p, PM_FOREVER);
+    if (r->status == PM_OK) {
+        r->x = p->x;
+        Managed_Point_ThreadSafe_release_read(r->h);
+    }
+    return NULL;
+}
+
+/* After the stray release of the natural trigger (part 2), the ThreadSafe lock
+ * must be fully usable, a PM_FOREVER waiter on another thread included. */
+static void check_lock_usable(Managed_Point_ThreadSafe h) {
+    const struct point *r = NULL;
+    struct point *w = NULL;
+    CHECK(lock_state(&h.box->cell) == 0);
+    if (CHECK(Managed_Point_ThreadSafe_read(h, &r) == PM_OK)) {
+        Managed_Point_ThreadSafe_release_read(h);
+    }
+    if (CHECK(Managed_Point_ThreadSafe_write_shared(h, &w) == PM_OK)) {
+        Managed_Point_ThreadSafe_release_write(h);
+    }
+    if (CHECK(Managed_Point_ThreadSafe_write_shared_wait(h, &w, 100 * MS) == PM_OK)) {
+        forever_reader fr = {.h = h, .status = PM_EINVAL};
+        pthread_t t;
+        if (CHECK(pthread_create(&t, NULL, forever_reader_main, &fr) == 0)) {
+            while (!atomic_load(&fr.started)) {
+                sleep_ms(1);
+            }
+            sleep_ms(20); /* let it block on the write lock */
+            w->x = 77;
+            Managed_Point_ThreadSafe_release_write(h);
+            CHECK(pthread_join(t, NULL) == 0);
+            CHECK(fr.status == PM_OK && fr.x == 77);
+        } else {
+            Managed_Point_ThreadSafe_release_write(h);
+        }
+    }
+    CHECK(lock_state(&h.box->cell) == 0);
+}
+
+int main(void) {
+    pm_set_allocator(counting_alloc, counting_free, NULL);
+    run_SingleThreaded();
+    run_ThreadSafe();
+    test_lock_refuses_impossible_releases();
+    CHECK(boxes_live == 0);
+    CHECK(blob_live == 0);
+    pm_set_allocator(NULL, NULL, NULL);
+    return check_summary("test_careless");
+}
+
+#else /* ---- part 2: the behaviours, compiled once per POLICY with a cell ---- */
+
+#if CELL == CELL_BORROW
+#define CONFLICT PM_EBORROWED
+#else
+#define CONFLICT PM_EBUSY
+#endif
+
+static M(Point) F(point)(int32_t x, int32_t y) {
+    M(Point) h = {0};
+    CHECK(OP(Point, new)(&h, ((struct point){x, y})) == PM_OK);
+    return h;
+}
+
+/* The cell of h is free: an exclusive borrow of the box itself succeeds. */
+static bool F(cell_is_free)(M(Point) h) {
+    struct point *w = NULL;
+    if (OP(Point, write_shared)(h, &w) != PM_OK) {
+        return false;
+    }
+    OP(Point, release_write)(h);
+    return true;
+}
+
+/* ---- (1) the natural trigger: _read, then _write on the shared handle ---- */
+
+static void F(test_stray_release_after_copy_on_write)(void) {
+    uint64_t before = pm_debug_release_mismatches();
+    M(Point) h = F(point)(1, 2);
+    M(Point) other = OP(Point, dup)(h);
+    const struct point *r = NULL;
+    struct point *w = NULL;
+    capture_begin();
+    if (CHECK(OP(Point, read)(h, &r) == PM_OK)) {
+        if (CHECK(OP(Point, write)(&h, &w) == PM_OK)) { /* shared: h moves to a fresh copy */
+            CHECK(h.box != other.box);
+            w->x = 3;
+            OP(Point, release_read)(h); /* meant for the old box: the copy is write-locked */
+            OP(Point, release_write)(h);
+        }
+        OP(Point, release_read)(other); /* the read borrow really held */
+    }
+    const char *report = capture_end();
+    CHECK(F(cell_is_free)(h) && F(cell_is_free)(other));
+    CHECK(OP(Point, read)(h, &r) == PM_OK && r->x == 3);
+    CHECK(OP(Point, write_shared)(h, &w) == CONFLICT);
+    OP(Point, release_read)(h);
+    OP(Point, release_read)(h); /* one too many: nothing held */
+    OP(Point, release_write)(h);
+    CHECK(F(cell_is_free)(h));
+#ifdef PM_DEBUG
+    CHECK(pm_debug_release_mismatches() == before + 3);
+    CHECK(mentions(report, STR(M(Point))));
+#else
+    CHECK(pm_debug_release_mismatches() == before);
+    CHECK(!mentions(report, STR(M(Point)))); /* nothing reported */
+#endif
+#if CELL == CELL_RWLOCK
+    check_lock_usable(h);
+#endif
+    OP(Point, drop)(&other);
+    OP(Point, drop)(&h);
+}
+
+static void F(run)(void) {
+    F(test_stray_release_after_copy_on_write)();
+}
+
+#undef CONFLICT
+
+#endif /* POLICY */
