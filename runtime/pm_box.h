@@ -90,8 +90,10 @@ void pm_box_destroy(const pm_box_type *type, void *box);
 pm_status pm_box_copy_for_write(const pm_box_type *type, void *shared, void **out, bool wait,
                                 uint64_t timeout_ns);
 
-/* _load's slow path: retry the snapshot briefly, then copy under a read
- * borrow, waiting as long as it takes (no snapshot: straight to the borrow). */
+/* _load's slow path. A lock with a snapshot: retry the snapshot briefly, then
+ * copy under a read lock, waiting for the publisher to finish. A lock without
+ * one (value too wide): a read lock tried for a brief spin, else PM_EBUSY.
+ * A borrow cell: a try (PM_EBORROWED). Never waits on the caller's own borrow. */
 pm_status pm_box_load_contended(const pm_box_type *type, void *box, void *out);
 
 /* The value's clone and drop: the generated N_P_clone / N_P_drop and the hook thunks.

@@ -279,16 +279,42 @@ PM_COLD void pm__rwlock_wake_writer_or_readers(pm_rwlock *l, uint32_t s) {
 /* Optimistic load, contended: a publish overlapped the copy                 */
 /* ------------------------------------------------------------------------ */
 
+/* No snapshot (the value is too wide): the read lock, tried, then retried
+ * for a brief spin (pause only, as long as only a writer is in the way);
+ * never a wait. A writer that holds the lock may be this very thread, which
+ * no wait could outlast: PM_EBUSY instead, as _read would say. */
+static pm_status pm__load_locked(pm_rwlock *lock, void *out, const void *value, size_t size) {
+    pm_status status = pm_rwlock_try_read(lock);
+    for (int spin = 0; status == PM_EBUSY && spin < PM__SPIN_LIMIT; spin++) {
+        pm__cpu_relax();
+        /* Relaxed: only a hint; the CAS of try_read takes the lock with acquire. */
+        if (pm__rw_is_read_lockable(atomic_load_explicit(&lock->state, memory_order_relaxed))) {
+            status = pm_rwlock_try_read(lock);
+        }
+    }
+    if (status != PM_OK) {
+        return status;
+    }
+    memcpy(out, value, size);
+    pm_rwlock_release_read(lock);
+    return PM_OK;
+}
+
 PM_NOINLINE pm_status pm__snap_load_contended(pm_rwlock *lock, pm_snap_word *snap, void *out,
                                               const void *value, size_t size) {
-    for (int spin = 0; spin < PM__SPIN_LIMIT && snap != NULL; spin++) {
+    if (snap == NULL) {
+        return pm__load_locked(lock, out, value, size);
+    }
+    for (int spin = 0; spin < PM__SPIN_LIMIT; spin++) {
         pm__cpu_relax();
         if (pm_snap_try_load(snap, out, size)) {
             return PM_OK;
         }
     }
-    /* The publisher may be preempted mid-publish (more threads than cores):
-     * sleep on the lock instead of spinning; it unlocks right after. */
+    /* A publish overlapped every copy: the publisher holds the write lock, so
+     * it is another thread (only a write-lock holder publishes, and not while
+     * it runs _load). It may be preempted mid-publish (more threads than
+     * cores): sleep on the lock instead of spinning; it unlocks right after. */
     pm_status status = pm_rwlock_read_wait(lock, PM_FOREVER);
     if (status != PM_OK) {
         return status;

@@ -519,7 +519,8 @@ static inline pm_status Managed_Point_ThreadSafe_write_shared(Managed_Point_Thre
 
 /* Copies the value out (copy: trivial). A value of up to PM_SNAP_MAX_BYTES is read
  * optimistically, as of the last write release: no lock, no shared write. A wider
- * one is copied under a read lock, waiting for a writer to finish. */
+ * one is copied under a read lock, tried for a brief spin: PM_EBUSY while a writer
+ * holds or waits (never a wait: that writer may be the caller). */
 static inline pm_status Managed_Point_ThreadSafe_load(Managed_Point_ThreadSafe h,
                                                       struct point *out) {
     if (h.box == NULL || out == NULL) {
@@ -4110,7 +4111,8 @@ static inline pm_status Managed_Tally_ThreadSafe_write_shared(Managed_Tally_Thre
 
 /* Copies the value out (copy: trivial). A value of up to PM_SNAP_MAX_BYTES is read
  * optimistically, as of the last write release: no lock, no shared write. A wider
- * one is copied under a read lock, waiting for a writer to finish. */
+ * one is copied under a read lock, tried for a brief spin: PM_EBUSY while a writer
+ * holds or waits (never a wait: that writer may be the caller). */
 static inline pm_status Managed_Tally_ThreadSafe_load(Managed_Tally_ThreadSafe h, int64_t *out) {
     if (h.box == NULL || out == NULL) {
         return PM_EINVAL;
@@ -4412,7 +4414,8 @@ static inline pm_status Managed_Wide_ThreadSafe_write_shared(Managed_Wide_Thread
 
 /* Copies the value out (copy: trivial). A value of up to PM_SNAP_MAX_BYTES is read
  * optimistically, as of the last write release: no lock, no shared write. A wider
- * one is copied under a read lock, waiting for a writer to finish. */
+ * one is copied under a read lock, tried for a brief spin: PM_EBUSY while a writer
+ * holds or waits (never a wait: that writer may be the caller). */
 static inline pm_status Managed_Wide_ThreadSafe_load(Managed_Wide_ThreadSafe h, struct wide *out) {
     if (h.box == NULL || out == NULL) {
         return PM_EINVAL;
