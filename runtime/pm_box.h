@@ -80,7 +80,10 @@ struct pm_box_type {
 void *pm_box_alloc(const pm_box_type *type);
 
 /* The last owner left: drop the value, free the box. Boxes whose fields lose
- * their last owner too are queued, not recursed into: constant C stack. */
+ * their last owner too are queued, not recursed into: constant C stack.
+ * A box still borrowed (a scope that outlived its last owner) is not freed:
+ * its cell is marked orphaned, and the guard that ends its last borrow calls
+ * pm_box_destroy again (the cell's release verb returns true then). */
 void pm_box_destroy(const pm_box_type *type, void *box);
 
 /* Copy on write: clone the shared box's value into a new box, held for write

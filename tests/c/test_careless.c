@@ -307,12 +307,76 @@ static void test_load_wide_never_hangs(void) {
     Managed_Wide_ThreadSafe_drop(&h);
 }
 
+/* ---- (3) the last owner dropped by another thread inside a scope ---- */
+
+static bool quick(void) { return getenv("PM_TEST_QUICK") != NULL; }
+
+typedef struct scope_race {
+    Managed_Blob_ThreadSafe mine;   /* dropped by the scoped thread inside its scope */
+    Managed_Blob_ThreadSafe theirs; /* dropped by the other thread, concurrently */
+    pthread_barrier_t go;
+    _Atomic long bad;
+} scope_race;
+
+static void *scoped_dropper_main(void *arg) {
+    scope_race *race = arg;
+    PM_READ_SCOPE(Managed_Blob_ThreadSafe, g, race->mine);
+    (void)pthread_barrier_wait(&race->go);
+    if (g.status != PM_OK) {
+        race->bad++;
+        return NULL;
+    }
+    Managed_Blob_ThreadSafe_drop(&race->mine);
+    if (strcmp(g.value->data, "race") != 0) { /* still readable, whoever dropped last */
+        race->bad++;
+    }
+    return NULL;
+}
+
+static void *plain_dropper_main(void *arg) {
+    scope_race *race = arg;
+    (void)pthread_barrier_wait(&race->go);
+    Managed_Blob_ThreadSafe_drop(&race->theirs);
+    return NULL;
+}
+
+static void test_scope_drop_races_other_thread(void) {
+    long boxes = boxes_live, freed = frees, blobs = blob_live;
+    int rounds = quick() ? 50 : 2000;
+    long bad = 0;
+    for (int i = 0; i < rounds; i++) {
+        static scope_race race;
+        race.mine = (Managed_Blob_ThreadSafe){0};
+        race.bad = 0;
+        if (!CHECK(Managed_Blob_ThreadSafe_new(&race.mine, blob_make("race")) == PM_OK)) {
+            return;
+        }
+        race.theirs = Managed_Blob_ThreadSafe_dup(race.mine);
+        pthread_barrier_init(&race.go, NULL, 2);
+        pthread_t a, b;
+        if (!CHECK(pthread_create(&a, NULL, scoped_dropper_main, &race) == 0)) {
+            return;
+        }
+        if (!CHECK(pthread_create(&b, NULL, plain_dropper_main, &race) == 0)) {
+            pthread_join(a, NULL);
+            return;
+        }
+        pthread_join(a, NULL);
+        pthread_join(b, NULL);
+        pthread_barrier_destroy(&race.go);
+        bad += race.bad;
+    }
+    CHECK(bad == 0);
+    CHECK(boxes_live == boxes && frees == freed + rounds && blob_live == blobs);
+}
+
 int main(void) {
     pm_set_allocator(counting_alloc, counting_free, NULL);
     run_SingleThreaded();
     run_ThreadSafe();
     test_lock_refuses_impossible_releases();
     test_load_wide_never_hangs();
+    test_scope_drop_races_other_thread();
     CHECK(boxes_live == 0);
     CHECK(blob_live == 0);
     pm_set_allocator(NULL, NULL, NULL);
@@ -383,8 +447,160 @@ static void F(test_stray_release_after_copy_on_write)(void) {
     OP(Point, drop)(&h);
 }
 
+/* ---- (3) the last owner dropped inside a scope ---- */
+
+static M(Blob) F(blob)(const char *text) {
+    M(Blob) h = {0};
+    struct blob v = blob_make(text);
+    if (!CHECK(OP(Blob, new)(&h, v) == PM_OK)) {
+        blob_drop(&v);
+    }
+    return h;
+}
+
+static void F(test_drop_in_read_scope)(void) {
+    long boxes = boxes_live, freed = frees;
+    M(Point) h = F(point)(4, 5);
+    {
+        READ_SCOPE(Point, g, h);
+        if (CHECK(g.status == PM_OK)) {
+            OP(Point, drop)(&h);
+            CHECK(h.box == NULL);
+            CHECK(boxes_live == boxes + 1); /* not freed under the borrow */
+            CHECK(g.value->x == 4 && g.value->y == 5);
+        }
+    }
+    CHECK(boxes_live == boxes && frees == freed + 1); /* freed once, at the scope's end */
+}
+
+static void F(test_drop_in_write_scope)(void) {
+    long boxes = boxes_live, freed = frees, blobs = blob_live;
+    /* A unique handle: written in place. */
+    M(Blob) h = F(blob)("abc");
+    {
+        WRITE_SCOPE(Blob, g, &h);
+        if (CHECK(g.status == PM_OK)) {
+            OP(Blob, drop)(&h);
+            CHECK(boxes_live == boxes + 1 && blob_live == blobs + 1);
+            g.value->data[0] = 'X';
+            CHECK(strcmp(g.value->data, "Xbc") == 0);
+        }
+    }
+    CHECK(boxes_live == boxes && frees == freed + 1 && blob_live == blobs);
+
+    /* A shared handle: the scope writes a fresh copy, whose only owner is dropped. */
+    h = F(blob)("old");
+    M(Blob) other = OP(Blob, dup)(h);
+    {
+        WRITE_SCOPE(Blob, g, &h);
+        if (CHECK(g.status == PM_OK)) {
+            CHECK(h.box != other.box);
+            OP(Blob, drop)(&h);
+            CHECK(boxes_live == boxes + 2 && blob_live == blobs + 2);
+            g.value->data[0] = 'n';
+        }
+    }
+    CHECK(boxes_live == boxes + 1 && frees == freed + 2 && blob_live == blobs + 1);
+    const struct blob *r = NULL;
+    if (CHECK(OP(Blob, read)(other, &r) == PM_OK)) {
+        CHECK(strcmp(r->data, "old") == 0);
+        OP(Blob, release_read)(other);
+    }
+
+    /* write_shared: the shared box itself, its last owner dropped in the scope. */
+    {
+        WRITE_SHARED_SCOPE(Blob, g, other);
+        if (CHECK(g.status == PM_OK)) {
+            OP(Blob, drop)(&other);
+            g.value->data[0] = 'O';
+            CHECK(boxes_live == boxes + 1);
+        }
+    }
+    CHECK(boxes_live == boxes && frees == freed + 3 && blob_live == blobs);
+}
+
+static void F(test_drop_in_nested_scopes)(void) {
+    long boxes = boxes_live, freed = frees;
+    M(Point) h = F(point)(6, 7);
+    M(Point) alias = h; /* a copy of the handle, not an owner */
+    {
+        READ_SCOPE(Point, outer, alias);
+        CHECK(outer.status == PM_OK);
+        {
+            READ_SCOPE(Point, inner, alias);
+            if (CHECK(inner.status == PM_OK)) {
+                OP(Point, drop)(&h);
+                CHECK(inner.value->x == 6);
+            }
+        }
+        /* The inner end released its borrow but the outer one still reads. */
+        CHECK(boxes_live == boxes + 1 && frees == freed);
+        if (outer.status == PM_OK) {
+            CHECK(outer.value->y == 7);
+        }
+    }
+    CHECK(boxes_live == boxes && frees == freed + 1);
+}
+
+/* A box whose last owner is a field of a dying box: it outlives the drain. */
+static void F(test_drop_parent_while_child_in_scope)(void) {
+    long boxes = boxes_live, freed = frees, blobs = blob_live;
+    M(Item) item = {0};
+    CHECK(OP(Item, new)(&item, ((V(Item)){1, 2, F(blob)("tag")})) == PM_OK);
+    M(Blob) tag = {0}; /* a copy of the item's field: not an owner */
+    const V(Item) *ir = NULL;
+    if (CHECK(OP(Item, read)(item, &ir) == PM_OK)) {
+        tag = ir->tag;
+        OP(Item, release_read)(item);
+    }
+    {
+        READ_SCOPE(Blob, g, tag);
+        if (CHECK(g.status == PM_OK)) {
+            OP(Item, drop)(&item); /* the item dies; its tag must wait for the scope */
+            CHECK(boxes_live == boxes + 1 && blob_live == blobs + 1);
+            CHECK(strcmp(g.value->data, "tag") == 0);
+        }
+    }
+    CHECK(boxes_live == boxes && frees == freed + 2 && blob_live == blobs);
+
+    /* A list: the node in scope had its only owner in the node before it, and
+     * owns the rest of the list, which goes when the scope ends. */
+    M(Node) tail = {0}, middle = {0}, head = {0};
+    CHECK(OP(Node, new)(&tail, ((V(Node)){3, {0}})) == PM_OK);
+    CHECK(OP(Node, new)(&middle, ((V(Node)){2, tail})) == PM_OK);
+    M(Node) mid = middle; /* not an owner */
+    CHECK(OP(Node, new)(&head, ((V(Node)){1, middle})) == PM_OK);
+    {
+        WRITE_SHARED_SCOPE(Node, g, mid);
+        if (CHECK(g.status == PM_OK)) {
+            OP(Node, drop)(&head);
+            CHECK(boxes_live == boxes + 2); /* middle and tail live on */
+            g.value->value = 20;
+        }
+    }
+    CHECK(boxes_live == boxes && frees == freed + 5);
+}
+
+/* A drop outside any scope still frees at once; an unmatched guard does nothing. */
+static void F(test_plain_drop_unchanged)(void) {
+    long boxes = boxes_live, freed = frees;
+    M(Point) h = F(point)(1, 1);
+    {
+        READ_SCOPE(Point, g, h);
+        CHECK(g.status == PM_OK);
+    }
+    CHECK(boxes_live == boxes + 1);
+    OP(Point, drop)(&h);
+    CHECK(boxes_live == boxes && frees == freed + 1);
+}
+
 static void F(run)(void) {
     F(test_stray_release_after_copy_on_write)();
+    F(test_drop_in_read_scope)();
+    F(test_drop_in_write_scope)();
+    F(test_drop_in_nested_scopes)();
+    F(test_drop_parent_while_child_in_scope)();
+    F(test_plain_drop_unchanged)();
 }
 
 #undef CONFLICT

@@ -333,7 +333,11 @@ static inline Managed_Point_SingleThreaded_read_guard Managed_Point_SingleThread
 static inline void Managed_Point_SingleThreaded_read_guard_end(
     Managed_Point_SingleThreaded_read_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Point_SingleThreaded_release_read(guard->handle);
+        Managed_Point_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Point_SingleThreaded__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -351,7 +355,11 @@ Managed_Point_SingleThreaded_write_guard_begin(Managed_Point_SingleThreaded *h) 
 static inline void Managed_Point_SingleThreaded_write_guard_end(
     Managed_Point_SingleThreaded_write_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Point_SingleThreaded_release_write(guard->handle);
+        Managed_Point_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Point_SingleThreaded__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -613,7 +621,11 @@ static inline Managed_Point_ThreadSafe_read_guard Managed_Point_ThreadSafe_read_
 static inline void Managed_Point_ThreadSafe_read_guard_end(
     Managed_Point_ThreadSafe_read_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Point_ThreadSafe_release_read(guard->handle);
+        Managed_Point_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Point_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -631,7 +643,12 @@ static inline Managed_Point_ThreadSafe_write_guard Managed_Point_ThreadSafe_writ
 static inline void Managed_Point_ThreadSafe_write_guard_end(
     Managed_Point_ThreadSafe_write_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Point_ThreadSafe_release_write(guard->handle);
+        Managed_Point_ThreadSafe_box *box = guard->handle.box;
+        pm_snap_publish(box->snap, &box->value, sizeof box->value);
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Point_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -1169,7 +1186,11 @@ static inline Managed_Blob_SingleThreaded_read_guard Managed_Blob_SingleThreaded
 static inline void Managed_Blob_SingleThreaded_read_guard_end(
     Managed_Blob_SingleThreaded_read_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Blob_SingleThreaded_release_read(guard->handle);
+        Managed_Blob_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Blob_SingleThreaded__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -1187,7 +1208,11 @@ static inline Managed_Blob_SingleThreaded_write_guard Managed_Blob_SingleThreade
 static inline void Managed_Blob_SingleThreaded_write_guard_end(
     Managed_Blob_SingleThreaded_write_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Blob_SingleThreaded_release_write(guard->handle);
+        Managed_Blob_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Blob_SingleThreaded__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -1430,7 +1455,11 @@ static inline Managed_Blob_ThreadSafe_read_guard Managed_Blob_ThreadSafe_read_gu
 static inline void Managed_Blob_ThreadSafe_read_guard_end(
     Managed_Blob_ThreadSafe_read_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Blob_ThreadSafe_release_read(guard->handle);
+        Managed_Blob_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Blob_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -1448,7 +1477,11 @@ static inline Managed_Blob_ThreadSafe_write_guard Managed_Blob_ThreadSafe_write_
 static inline void Managed_Blob_ThreadSafe_write_guard_end(
     Managed_Blob_ThreadSafe_write_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Blob_ThreadSafe_release_write(guard->handle);
+        Managed_Blob_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Blob_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -1973,7 +2006,11 @@ static inline Managed_Item_SingleThreaded_read_guard Managed_Item_SingleThreaded
 static inline void Managed_Item_SingleThreaded_read_guard_end(
     Managed_Item_SingleThreaded_read_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Item_SingleThreaded_release_read(guard->handle);
+        Managed_Item_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Item_SingleThreaded__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -1991,7 +2028,11 @@ static inline Managed_Item_SingleThreaded_write_guard Managed_Item_SingleThreade
 static inline void Managed_Item_SingleThreaded_write_guard_end(
     Managed_Item_SingleThreaded_write_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Item_SingleThreaded_release_write(guard->handle);
+        Managed_Item_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Item_SingleThreaded__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -2242,7 +2283,11 @@ static inline Managed_Item_ThreadSafe_read_guard Managed_Item_ThreadSafe_read_gu
 static inline void Managed_Item_ThreadSafe_read_guard_end(
     Managed_Item_ThreadSafe_read_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Item_ThreadSafe_release_read(guard->handle);
+        Managed_Item_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Item_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -2260,7 +2305,11 @@ static inline Managed_Item_ThreadSafe_write_guard Managed_Item_ThreadSafe_write_
 static inline void Managed_Item_ThreadSafe_write_guard_end(
     Managed_Item_ThreadSafe_write_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Item_ThreadSafe_release_write(guard->handle);
+        Managed_Item_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Item_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -2799,7 +2848,11 @@ static inline Managed_Node_SingleThreaded_read_guard Managed_Node_SingleThreaded
 static inline void Managed_Node_SingleThreaded_read_guard_end(
     Managed_Node_SingleThreaded_read_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Node_SingleThreaded_release_read(guard->handle);
+        Managed_Node_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Node_SingleThreaded__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -2817,7 +2870,11 @@ static inline Managed_Node_SingleThreaded_write_guard Managed_Node_SingleThreade
 static inline void Managed_Node_SingleThreaded_write_guard_end(
     Managed_Node_SingleThreaded_write_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Node_SingleThreaded_release_write(guard->handle);
+        Managed_Node_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Node_SingleThreaded__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -3068,7 +3125,11 @@ static inline Managed_Node_ThreadSafe_read_guard Managed_Node_ThreadSafe_read_gu
 static inline void Managed_Node_ThreadSafe_read_guard_end(
     Managed_Node_ThreadSafe_read_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Node_ThreadSafe_release_read(guard->handle);
+        Managed_Node_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Node_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -3086,7 +3147,11 @@ static inline Managed_Node_ThreadSafe_write_guard Managed_Node_ThreadSafe_write_
 static inline void Managed_Node_ThreadSafe_write_guard_end(
     Managed_Node_ThreadSafe_write_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Node_ThreadSafe_release_write(guard->handle);
+        Managed_Node_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Node_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -3681,7 +3746,11 @@ static inline Managed_Mixed_ThreadSafe_read_guard Managed_Mixed_ThreadSafe_read_
 static inline void Managed_Mixed_ThreadSafe_read_guard_end(
     Managed_Mixed_ThreadSafe_read_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Mixed_ThreadSafe_release_read(guard->handle);
+        Managed_Mixed_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Mixed_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -3699,7 +3768,11 @@ static inline Managed_Mixed_ThreadSafe_write_guard Managed_Mixed_ThreadSafe_writ
 static inline void Managed_Mixed_ThreadSafe_write_guard_end(
     Managed_Mixed_ThreadSafe_write_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Mixed_ThreadSafe_release_write(guard->handle);
+        Managed_Mixed_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Mixed_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -3927,7 +4000,11 @@ static inline Managed_Tally_SingleThreaded_read_guard Managed_Tally_SingleThread
 static inline void Managed_Tally_SingleThreaded_read_guard_end(
     Managed_Tally_SingleThreaded_read_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Tally_SingleThreaded_release_read(guard->handle);
+        Managed_Tally_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Tally_SingleThreaded__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -3945,7 +4022,11 @@ Managed_Tally_SingleThreaded_write_guard_begin(Managed_Tally_SingleThreaded *h) 
 static inline void Managed_Tally_SingleThreaded_write_guard_end(
     Managed_Tally_SingleThreaded_write_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Tally_SingleThreaded_release_write(guard->handle);
+        Managed_Tally_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Tally_SingleThreaded__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -4203,7 +4284,11 @@ static inline Managed_Tally_ThreadSafe_read_guard Managed_Tally_ThreadSafe_read_
 static inline void Managed_Tally_ThreadSafe_read_guard_end(
     Managed_Tally_ThreadSafe_read_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Tally_ThreadSafe_release_read(guard->handle);
+        Managed_Tally_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Tally_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -4221,7 +4306,12 @@ static inline Managed_Tally_ThreadSafe_write_guard Managed_Tally_ThreadSafe_writ
 static inline void Managed_Tally_ThreadSafe_write_guard_end(
     Managed_Tally_ThreadSafe_write_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Tally_ThreadSafe_release_write(guard->handle);
+        Managed_Tally_ThreadSafe_box *box = guard->handle.box;
+        pm_snap_publish(box->snap, &box->value, sizeof box->value);
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Tally_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -4506,7 +4596,11 @@ static inline Managed_Wide_ThreadSafe_read_guard Managed_Wide_ThreadSafe_read_gu
 static inline void Managed_Wide_ThreadSafe_read_guard_end(
     Managed_Wide_ThreadSafe_read_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Wide_ThreadSafe_release_read(guard->handle);
+        Managed_Wide_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Wide_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -4524,7 +4618,12 @@ static inline Managed_Wide_ThreadSafe_write_guard Managed_Wide_ThreadSafe_write_
 static inline void Managed_Wide_ThreadSafe_write_guard_end(
     Managed_Wide_ThreadSafe_write_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Wide_ThreadSafe_release_write(guard->handle);
+        Managed_Wide_ThreadSafe_box *box = guard->handle.box;
+        pm_snap_publish(box->snap, &box->value, sizeof box->value);
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Wide_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
