@@ -351,8 +351,27 @@ static pm__held *pm__debug_find(const void *lock, enum pm_lock_mode mode) {
 
 static void pm__order_note(const pm__held *held, const void *lock, const char *name);
 
-void pm__debug_note_acquire(const void *lock, const char *name, enum pm_lock_mode mode) {
-    for (int i = 0; i < PM__DEBUG_SLOTS; i++) {
+/* This thread, as the debug_writer of the locks it write-locks: its table. */
+static const void *pm__debug_self(void) { return pm__held_locks; }
+
+/* The lock's PM_DEBUG fields. This file compiles the bookkeeping in every
+ * build; without PM_DEBUG the lock has no such fields and nothing calls it. */
+#ifdef PM_DEBUG
+#define PM__LOCK_NAME(l) ((l)->debug_name)
+/* Relaxed: debug bookkeeping, only ever compared with the caller's own identity. */
+#define PM__SET_WRITER(l, who) atomic_store_explicit(&(l)->debug_writer, (who), memory_order_relaxed)
+#define PM__WRITER(l) atomic_load_explicit(&(l)->debug_writer, memory_order_relaxed)
+#else
+#define PM__LOCK_NAME(l) ((void)(l), (const char *)NULL)
+#define PM__SET_WRITER(l, who) ((void)(l), (void)(who))
+#define PM__WRITER(l) ((void)(l), (const void *)NULL)
+#endif
+
+/* `lock` taken for `mode`; `ordered`: check and record its order against
+ * every lock this thread holds (not for a fresh lock nobody else can see). */
+static void pm__debug_note(pm_rwlock *lock, enum pm_lock_mode mode, bool ordered) {
+    const char *name = PM__LOCK_NAME(lock);
+    for (int i = 0; i < PM__DEBUG_SLOTS && ordered; i++) {
         const pm__held *h = &pm__held_locks[i];
         if (h->depth != 0 && h->lock != lock) {
             pm__order_note(h, lock, name); /* `lock` taken while holding h->lock */
@@ -372,6 +391,17 @@ void pm__debug_note_acquire(const void *lock, const char *name, enum pm_lock_mod
     if (h != NULL && h->depth < UINT32_MAX) {
         h->depth++;
     }
+    if (mode == PM_LOCK_WRITE) {
+        PM__SET_WRITER(lock, pm__debug_self());
+    }
+}
+
+void pm__debug_note_acquire(pm_rwlock *lock, enum pm_lock_mode mode) {
+    pm__debug_note(lock, mode, true);
+}
+
+void pm__debug_note_fresh(pm_rwlock *lock, enum pm_lock_mode mode) {
+    pm__debug_note(lock, mode, false);
 }
 
 void pm__debug_rename(const void *lock, const char *name) {
@@ -382,22 +412,46 @@ void pm__debug_rename(const void *lock, const char *name) {
     }
 }
 
-void pm__debug_note_release(const void *lock, enum pm_lock_mode mode) {
+/* Called before the release's CAS, so a writer that takes the lock next sets
+ * debug_writer after this clears it. A release by another thread than the
+ * one that took the lock finds no entry here: the taker's entry goes stale,
+ * and pm__debug_check_wait drops it. */
+void pm__debug_note_release(pm_rwlock *lock, enum pm_lock_mode mode) {
     pm__held *h = pm__debug_find(lock, mode);
     if (h != NULL) {
         h->depth--; /* untracked holds are simply ignored */
     }
+    if (mode == PM_LOCK_WRITE) {
+        PM__SET_WRITER(lock, NULL);
+    }
 }
 
-pm_status pm__debug_check_wait(const void *lock, enum pm_lock_mode mode) {
+pm_status pm__debug_check_wait(pm_rwlock *lock, enum pm_lock_mode mode) {
     /* Holding it for write: no wait can ever end. Holding it for read: a
      * writer waits on us (we only get here after a failed try), and under
-     * writer preference a new read waits on that writer — a cycle. */
+     * writer preference a new read waits on that writer — a cycle.
+     * But an entry may be stale: the lock was released by another thread
+     * than the one that took it. Cross-check with the lock itself: a write
+     * entry holds only while the lock is write-locked by this thread
+     * (debug_writer); a read entry only while it is read-locked (by anyone:
+     * another thread's read hold cannot be told from ours, so that case may
+     * still be reported). Stale entries are dropped. */
     (void)mode;
-    if (pm__debug_find(lock, PM_LOCK_WRITE) != NULL || pm__debug_find(lock, PM_LOCK_READ) != NULL) {
-        return PM_EDEADLK;
+    /* Relaxed: this thread's own entries are checked; a lock it really holds
+     * cannot change mode under it. */
+    uint32_t s = atomic_load_explicit(&lock->state, memory_order_relaxed);
+    pm__held *w = pm__debug_find(lock, PM_LOCK_WRITE);
+    if (w != NULL &&
+        !(pm__rw_is_write_locked(s) && PM__WRITER(lock) == pm__debug_self())) {
+        w->depth = 0;
+        w = NULL;
     }
-    return PM_OK;
+    pm__held *r = pm__debug_find(lock, PM_LOCK_READ);
+    if (r != NULL && !pm__rw_is_read_locked(s)) {
+        r->depth = 0;
+        r = NULL;
+    }
+    return w != NULL || r != NULL ? PM_EDEADLK : PM_OK;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -53,6 +53,9 @@ typedef struct pm_rwlock {
     _Atomic uint32_t writer_notify;
 #ifdef PM_DEBUG
     const char *debug_name; /* names the lock in lock-order reports */
+    /* The thread (its PM_DEBUG table) that holds the write lock, NULL if none:
+     * tells a stale held-lock entry from a real one. */
+    _Atomic(const void *) debug_writer;
 #endif
 } pm_rwlock;
 
@@ -120,6 +123,7 @@ static inline void pm_rwlock_init(pm_rwlock *l) {
     atomic_init(&l->writer_notify, 0u);
 #ifdef PM_DEBUG
     l->debug_name = NULL;
+    atomic_init(&l->debug_writer, NULL);
 #endif
 }
 
@@ -155,8 +159,9 @@ static inline void pm_rwlock_init_write(pm_rwlock *l) {
     atomic_init(&l->writer_notify, 0u);
 #ifdef PM_DEBUG
     l->debug_name = NULL;
+    atomic_init(&l->debug_writer, NULL);
 #endif
-    PM__DEBUG_ACQUIRED(l, PM_LOCK_WRITE);
+    PM__DEBUG_ACQUIRED_FRESH(l, PM_LOCK_WRITE); /* held, but ordered after nothing */
 }
 
 /* Non-blocking: PM_OK, PM_EBUSY (a writer holds or waits), PM_EOVERFLOW. */

@@ -370,6 +370,123 @@ static void test_scope_drop_races_other_thread(void) {
     CHECK(boxes_live == boxes && frees == freed + rounds && blob_live == blobs);
 }
 
+/* ---- (4a) no lock-order pair for the fresh box of a copy on write ---- */
+
+static void test_no_order_pair_for_fresh_copy(void) {
+    uint64_t before = pm_debug_lock_order_inversions();
+    Managed_Point_ThreadSafe h = {0}, other = {0};
+    if (!CHECK(Managed_Point_ThreadSafe_new(&h, ((struct point){1, 1})) == PM_OK)) {
+        return;
+    }
+    other = Managed_Point_ThreadSafe_dup(h);
+    const struct point *r = NULL;
+    struct point *w = NULL;
+    /* Holding the shared box's read lock while the copy is made (write-held from birth). */
+    if (CHECK(Managed_Point_ThreadSafe_read(other, &r) == PM_OK)) {
+        if (CHECK(Managed_Point_ThreadSafe_write(&h, &w) == PM_OK)) {
+            CHECK(h.box != other.box);
+            w->x = 2;
+            Managed_Point_ThreadSafe_release_write(h);
+        }
+        Managed_Point_ThreadSafe_release_read(other);
+    }
+    /* Now the two boxes the other way round: the copy's lock, then the shared one's. */
+    if (CHECK(Managed_Point_ThreadSafe_write_shared(h, &w) == PM_OK)) {
+        if (CHECK(Managed_Point_ThreadSafe_read(other, &r) == PM_OK)) {
+            Managed_Point_ThreadSafe_release_read(other);
+        }
+        Managed_Point_ThreadSafe_release_write(h);
+    }
+    CHECK(pm_debug_lock_order_inversions() == before);
+    /* A real inversion between the same two boxes is still reported (PM_DEBUG). */
+    if (CHECK(Managed_Point_ThreadSafe_read(other, &r) == PM_OK)) {
+        if (CHECK(Managed_Point_ThreadSafe_write_shared(h, &w) == PM_OK)) {
+            Managed_Point_ThreadSafe_release_write(h);
+        }
+        Managed_Point_ThreadSafe_release_read(other);
+    }
+#ifdef PM_DEBUG
+    CHECK(pm_debug_lock_order_inversions() == before + 1);
+#else
+    CHECK(pm_debug_lock_order_inversions() == before);
+#endif
+    Managed_Point_ThreadSafe_drop(&other);
+    Managed_Point_ThreadSafe_drop(&h);
+}
+
+/* ---- (4b) no PM_EDEADLK from a lock another thread released ---- */
+
+typedef struct handoff {
+    pm_rwlock *lock;
+    bool write;                /* the mode main took and this thread releases */
+    _Atomic int holding, stop; /* this thread then holds the lock for write */
+} handoff;
+
+/* Releases main's hold (taken in `write` mode) on this thread, then holds the
+ * lock for write until main says stop. */
+static void *handoff_main(void *arg) {
+    handoff *ho = arg;
+    if (ho->write) {
+        pm_rwlock_release_write(ho->lock);
+    } else {
+        pm_rwlock_release_read(ho->lock);
+    }
+    CHECK(pm_rwlock_try_write(ho->lock) == PM_OK);
+    atomic_store(&ho->holding, 1);
+    while (!atomic_load(&ho->stop)) {
+        sleep_ms(1);
+    }
+    sleep_ms(50); /* main is waiting by now */
+    pm_rwlock_release_write(ho->lock);
+    return NULL;
+}
+
+/* main takes the lock in `write` mode, another thread releases it and then
+ * holds it for write; main's wait must then be an ordinary wait (PM_OK once
+ * the other thread lets go), not PM_EDEADLK from main's stale record. */
+static void check_released_elsewhere(bool taken_for_write, bool wait_for_write) {
+    pm_rwlock l;
+    pm_rwlock_init(&l);
+    pm_rwlock_name(&l, "handoff");
+    CHECK((taken_for_write ? pm_rwlock_try_write(&l) : pm_rwlock_try_read(&l)) == PM_OK);
+    handoff ho = {.lock = &l, .write = taken_for_write};
+    pthread_t t;
+    if (!CHECK(pthread_create(&t, NULL, handoff_main, &ho) == 0)) {
+        return;
+    }
+    while (!atomic_load(&ho.holding)) {
+        sleep_ms(1);
+    }
+    /* The other thread lets go 50 ms from now: a real wait, then the lock. */
+    atomic_store(&ho.stop, 1);
+    pm_status st = wait_for_write ? pm_rwlock_write_wait(&l, 5000u * MS)
+                                  : pm_rwlock_read_wait(&l, 5000u * MS);
+    CHECK(st == PM_OK);
+    if (st == PM_OK) {
+        if (wait_for_write) {
+            pm_rwlock_release_write(&l);
+        } else {
+            pm_rwlock_release_read(&l);
+        }
+    }
+    CHECK(pthread_join(t, NULL) == 0);
+    CHECK(lock_state(&l) == 0);
+    /* And the detector still works on this lock. */
+    CHECK(pm_rwlock_try_write(&l) == PM_OK);
+#ifdef PM_DEBUG
+    CHECK(pm_rwlock_read_wait(&l, PM_FOREVER) == PM_EDEADLK);
+#endif
+    pm_rwlock_release_write(&l);
+    pm_rwlock_forget(&l);
+}
+
+static void test_no_false_deadlock_after_foreign_release(void) {
+    check_released_elsewhere(false, true);  /* read taken here, released there; write wait */
+    check_released_elsewhere(false, false); /* ... read wait */
+    check_released_elsewhere(true, true);   /* write taken here, released there */
+    check_released_elsewhere(true, false);
+}
+
 int main(void) {
     pm_set_allocator(counting_alloc, counting_free, NULL);
     run_SingleThreaded();
@@ -377,6 +494,8 @@ int main(void) {
     test_lock_refuses_impossible_releases();
     test_load_wide_never_hangs();
     test_scope_drop_races_other_thread();
+    test_no_order_pair_for_fresh_copy();
+    test_no_false_deadlock_after_foreign_release();
     CHECK(boxes_live == 0);
     CHECK(blob_live == 0);
     pm_set_allocator(NULL, NULL, NULL);
