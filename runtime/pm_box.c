@@ -4,6 +4,7 @@
  * pm_box_type (pm_box.h), so a generated instance carries data, not code. */
 #include "pm.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,6 +126,7 @@ static PM_ALWAYS_INLINE void pm__cell_init(const pm_box_type *type, pm_cell_kind
         } else {
             pm_cell_borrow_init(cell);
         }
+        pm_cell_borrow_name(cell, type->name);
         break;
     case PM_CELL_RWLOCK:
         if (held) {
@@ -145,6 +147,27 @@ static PM_ALWAYS_INLINE void pm__cell_forget(const pm_box_type *type, pm_cell_ki
     case PM_CELL_RWLOCK: pm_rwlock_forget(pm__cell_of(type, box)); break;
     case PM_CELL_NONE: break;
     }
+}
+
+/* The box's last owner left: true if a borrow is still held (the cell is now
+ * marked orphaned, and the release of its last borrow reports it), false if the
+ * box may be destroyed now. Cell none has no borrows. */
+static PM_ALWAYS_INLINE bool pm__cell_orphan(const pm_box_type *type, void *box) {
+    bool held = false;
+    switch (type->cell) {
+    case PM_CELL_BORROW: held = pm_cell_borrow_orphan(pm__cell_of(type, box)); break;
+    case PM_CELL_RWLOCK: held = pm_rwlock_orphan(pm__cell_of(type, box)); break;
+    case PM_CELL_NONE: break;
+    }
+#ifdef PM_DEBUG
+    if (held) {
+        fprintf(stderr,
+                "perceus-mem: %s %p: its last owner was dropped during a borrow; it is "
+                "freed when that borrow's scope ends (a plain release leaks it)\n",
+                type->name, box);
+    }
+#endif
+    return held;
 }
 
 static PM_ALWAYS_INLINE bool pm__cell_writer_quiet(const pm_box_type *type,
@@ -260,8 +283,9 @@ static PM_NOINLINE void pm__box_drain(const pm_box_type *type, void *box) {
         for (size_t k = 0; k < dead_type->field_count; k++) {
             const pm_field *field = &dead_type->fields[k];
             void *child = pm__field_box(value + field->offset);
-            if (child == NULL || !pm__count_dec(field->type->counter, child)) {
-                continue;
+            if (child == NULL || !pm__count_dec(field->type->counter, child) ||
+                pm__cell_orphan(field->type, child)) {
+                continue; /* still owned, or borrowed: its last borrow's end destroys it */
             }
             if (field->type->field_count != 0) {
                 list = pm__box_bury(field->type, child, list);
@@ -277,6 +301,9 @@ static PM_NOINLINE void pm__box_drain(const pm_box_type *type, void *box) {
 }
 
 void pm_box_destroy(const pm_box_type *type, void *box) {
+    if (pm__cell_orphan(type, box)) {
+        return; /* deferred: the scope that still borrows it destroys it at its end */
+    }
     if (type->field_count != 0) {
         pm__box_drain(type, box);
         return;

@@ -80,7 +80,10 @@ struct pm_box_type {
 void *pm_box_alloc(const pm_box_type *type);
 
 /* The last owner left: drop the value, free the box. Boxes whose fields lose
- * their last owner too are queued, not recursed into: constant C stack. */
+ * their last owner too are queued, not recursed into: constant C stack.
+ * A box still borrowed (a scope that outlived its last owner) is not freed:
+ * its cell is marked orphaned, and the guard that ends its last borrow calls
+ * pm_box_destroy again (the cell's release verb returns true then). */
 void pm_box_destroy(const pm_box_type *type, void *box);
 
 /* Copy on write: clone the shared box's value into a new box, held for write
@@ -90,8 +93,10 @@ void pm_box_destroy(const pm_box_type *type, void *box);
 pm_status pm_box_copy_for_write(const pm_box_type *type, void *shared, void **out, bool wait,
                                 uint64_t timeout_ns);
 
-/* _load's slow path: retry the snapshot briefly, then copy under a read
- * borrow, waiting as long as it takes (no snapshot: straight to the borrow). */
+/* _load's slow path. A lock with a snapshot: retry the snapshot briefly, then
+ * copy under a read lock, waiting for the publisher to finish. A lock without
+ * one (value too wide): a read lock tried for a brief spin, else PM_EBUSY.
+ * A borrow cell: a try (PM_EBORROWED). Never waits on the caller's own borrow. */
 pm_status pm_box_load_contended(const pm_box_type *type, void *box, void *out);
 
 /* Moving the value out of a box its caller is the only owner of: if no borrow is held,

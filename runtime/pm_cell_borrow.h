@@ -9,8 +9,10 @@
 #define PM_CELL_BORROW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "pm_debug.h"
 #include "pm_status.h"
 
 #ifdef __cplusplus
@@ -21,25 +23,47 @@ extern "C" {
 /* Borrow cell: single-threaded RefCell                                      */
 /*                                                                           */
 /* state: 0 = free; 1..PM_BORROW_MAX_READERS = that many shared borrows;      */
-/* PM_BORROW_WRITING = one exclusive borrow.                                  */
+/* PM_BORROW_WRITING = one exclusive borrow. Once the box's last owner has    */
+/* left during a borrow (pm_cell_borrow_orphan), the cell is orphaned: its    */
+/* readers count on from PM_BORROW_ORPHANED, and PM_BORROW_ORPHANED_WRITING is */
+/* the exclusive borrow; the release that brings it to PM_BORROW_ORPHANED     */
+/* (no borrow left) returns true, and its caller destroys the box.            */
 /* ------------------------------------------------------------------------ */
 
 #define PM_BORROW_WRITING UINT32_MAX
-#define PM_BORROW_MAX_READERS (UINT32_MAX - 1u)
+#define PM_BORROW_ORPHANED_WRITING (UINT32_MAX - 1u)
+#define PM_BORROW_ORPHANED 0x80000000u
+#define PM_BORROW_MAX_READERS (PM_BORROW_ORPHANED - 3u)
 
 typedef struct pm_cell_borrow {
     uint32_t state;
+#ifdef PM_DEBUG
+    const char *debug_name; /* names the cell in release-mismatch reports */
+#endif
 } pm_cell_borrow;
 
 /* Predicates over a value of `state`: the only place its encoding is tested. */
 static inline bool pm__borrow_is_free(uint32_t s) { return s == 0; }
-static inline bool pm__borrow_is_writing(uint32_t s) { return s == PM_BORROW_WRITING; }
+/* Either exclusive borrow: PM_BORROW_WRITING or PM_BORROW_ORPHANED_WRITING. */
+static inline bool pm__borrow_is_writing(uint32_t s) { return s >= PM_BORROW_ORPHANED_WRITING; }
 static inline bool pm__borrow_readers_at_max(uint32_t s) { return s == PM_BORROW_MAX_READERS; }
+/* Orphaned, and no borrow left: the box must go. */
+static inline bool pm__borrow_orphan_ended(uint32_t s) { return s == PM_BORROW_ORPHANED; }
 
-static inline void pm_cell_borrow_init(pm_cell_borrow *c) { c->state = 0; }
+static inline void pm_cell_borrow_init(pm_cell_borrow *c) {
+    c->state = 0;
+#ifdef PM_DEBUG
+    c->debug_name = NULL;
+#endif
+}
 
 /* A new box's cell, already write-borrowed by its creator. */
-static inline void pm_cell_borrow_init_write(pm_cell_borrow *c) { c->state = PM_BORROW_WRITING; }
+static inline void pm_cell_borrow_init_write(pm_cell_borrow *c) {
+    c->state = PM_BORROW_WRITING;
+#ifdef PM_DEBUG
+    c->debug_name = NULL;
+#endif
+}
 
 static inline pm_status pm_cell_borrow_try_read(pm_cell_borrow *c) {
     if (PM_UNLIKELY(pm__borrow_is_writing(c->state))) {
@@ -60,19 +84,29 @@ static inline pm_status pm_cell_borrow_try_write(pm_cell_borrow *c) {
     return PM_OK;
 }
 
-/* Releases are tolerant: releasing what is not held leaves the cell as it is.
+/* Releases are tolerant: releasing what is not held leaves the cell as it is
+ * (PM_DEBUG reports it: pm_debug_release_mismatches). They return true when
+ * this release ended the last borrow of an orphaned cell: the caller must
+ * then destroy the box.
  * (The test stays spelled out inside PM_LIKELY: GCC drops the hint when it
  * wraps a call to a single combined predicate.) */
-static inline void pm_cell_borrow_release_read(pm_cell_borrow *c) {
+static inline bool pm_cell_borrow_release_read(pm_cell_borrow *c) {
     if (PM_LIKELY(!pm__borrow_is_free(c->state) && !pm__borrow_is_writing(c->state))) {
         c->state--;
+        return pm__borrow_orphan_ended(c->state);
     }
+    PM__DEBUG_MISMATCH(c, PM_LOCK_READ);
+    return false;
 }
 
-static inline void pm_cell_borrow_release_write(pm_cell_borrow *c) {
+static inline bool pm_cell_borrow_release_write(pm_cell_borrow *c) {
     if (PM_LIKELY(pm__borrow_is_writing(c->state))) {
-        c->state = 0;
+        bool orphaned = c->state != PM_BORROW_WRITING;
+        c->state = orphaned ? PM_BORROW_ORPHANED : 0u;
+        return orphaned;
     }
+    PM__DEBUG_MISMATCH(c, PM_LOCK_WRITE);
+    return false;
 }
 
 /* Blocking forms, for the same verb set as pm_rwlock: single-threaded, nobody
@@ -88,13 +122,36 @@ static inline pm_status pm_cell_borrow_write_wait(pm_cell_borrow *c, uint64_t ti
     return pm_cell_borrow_try_write(c);
 }
 
-/* No-ops: a borrow cell takes no part in PM_DEBUG's lock tracking. */
+/* PM_DEBUG: names the cell in release-mismatch reports (generated code names
+ * each cell after its handle type). No-op otherwise: a borrow cell takes no
+ * part in PM_DEBUG's lock tracking. */
 static inline void pm_cell_borrow_name(pm_cell_borrow *c, const char *name) {
+#ifdef PM_DEBUG
+    c->debug_name = name;
+#else
     (void)c;
     (void)name;
+#endif
 }
 
 static inline void pm_cell_borrow_forget(pm_cell_borrow *c) { (void)c; }
+
+/* True when the value is borrowed (for read or write). */
+static inline bool pm_cell_borrow_in_use(const pm_cell_borrow *c) {
+    return !pm__borrow_is_free(c->state) && !pm__borrow_orphan_ended(c->state);
+}
+
+/* The box's last owner has left. Borrowed: marks the cell orphaned and returns
+ * true; the release that ends the last borrow returns true and its caller
+ * destroys the box. Free: returns false, and the caller destroys the box now. */
+static inline bool pm_cell_borrow_orphan(pm_cell_borrow *c) {
+    if (!pm_cell_borrow_in_use(c)) {
+        return false;
+    }
+    c->state = pm__borrow_is_writing(c->state) ? PM_BORROW_ORPHANED_WRITING
+                                               : (c->state | PM_BORROW_ORPHANED);
+    return true;
+}
 
 /* True when the value is not write-borrowed. */
 static inline bool pm_cell_borrow_writer_quiet(const pm_cell_borrow *c) {

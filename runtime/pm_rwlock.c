@@ -279,16 +279,42 @@ PM_COLD void pm__rwlock_wake_writer_or_readers(pm_rwlock *l, uint32_t s) {
 /* Optimistic load, contended: a publish overlapped the copy                 */
 /* ------------------------------------------------------------------------ */
 
+/* No snapshot (the value is too wide): the read lock, tried, then retried
+ * for a brief spin (pause only, as long as only a writer is in the way);
+ * never a wait. A writer that holds the lock may be this very thread, which
+ * no wait could outlast: PM_EBUSY instead, as _read would say. */
+static pm_status pm__load_locked(pm_rwlock *lock, void *out, const void *value, size_t size) {
+    pm_status status = pm_rwlock_try_read(lock);
+    for (int spin = 0; status == PM_EBUSY && spin < PM__SPIN_LIMIT; spin++) {
+        pm__cpu_relax();
+        /* Relaxed: only a hint; the CAS of try_read takes the lock with acquire. */
+        if (pm__rw_is_read_lockable(atomic_load_explicit(&lock->state, memory_order_relaxed))) {
+            status = pm_rwlock_try_read(lock);
+        }
+    }
+    if (status != PM_OK) {
+        return status;
+    }
+    memcpy(out, value, size);
+    pm_rwlock_release_read(lock);
+    return PM_OK;
+}
+
 PM_NOINLINE pm_status pm__snap_load_contended(pm_rwlock *lock, pm_snap_word *snap, void *out,
                                               const void *value, size_t size) {
-    for (int spin = 0; spin < PM__SPIN_LIMIT && snap != NULL; spin++) {
+    if (snap == NULL) {
+        return pm__load_locked(lock, out, value, size);
+    }
+    for (int spin = 0; spin < PM__SPIN_LIMIT; spin++) {
         pm__cpu_relax();
         if (pm_snap_try_load(snap, out, size)) {
             return PM_OK;
         }
     }
-    /* The publisher may be preempted mid-publish (more threads than cores):
-     * sleep on the lock instead of spinning; it unlocks right after. */
+    /* A publish overlapped every copy: the publisher holds the write lock, so
+     * it is another thread (only a write-lock holder publishes, and not while
+     * it runs _load). It may be preempted mid-publish (more threads than
+     * cores): sleep on the lock instead of spinning; it unlocks right after. */
     pm_status status = pm_rwlock_read_wait(lock, PM_FOREVER);
     if (status != PM_OK) {
         return status;
@@ -325,8 +351,27 @@ static pm__held *pm__debug_find(const void *lock, enum pm_lock_mode mode) {
 
 static void pm__order_note(const pm__held *held, const void *lock, const char *name);
 
-void pm__debug_note_acquire(const void *lock, const char *name, enum pm_lock_mode mode) {
-    for (int i = 0; i < PM__DEBUG_SLOTS; i++) {
+/* This thread, as the debug_writer of the locks it write-locks: its table. */
+static const void *pm__debug_self(void) { return pm__held_locks; }
+
+/* The lock's PM_DEBUG fields. This file compiles the bookkeeping in every
+ * build; without PM_DEBUG the lock has no such fields and nothing calls it. */
+#ifdef PM_DEBUG
+#define PM__LOCK_NAME(l) ((l)->debug_name)
+/* Relaxed: debug bookkeeping, only ever compared with the caller's own identity. */
+#define PM__SET_WRITER(l, who) atomic_store_explicit(&(l)->debug_writer, (who), memory_order_relaxed)
+#define PM__WRITER(l) atomic_load_explicit(&(l)->debug_writer, memory_order_relaxed)
+#else
+#define PM__LOCK_NAME(l) ((void)(l), (const char *)NULL)
+#define PM__SET_WRITER(l, who) ((void)(l), (void)(who))
+#define PM__WRITER(l) ((void)(l), (const void *)NULL)
+#endif
+
+/* `lock` taken for `mode`; `ordered`: check and record its order against
+ * every lock this thread holds (not for a fresh lock nobody else can see). */
+static void pm__debug_note(pm_rwlock *lock, enum pm_lock_mode mode, bool ordered) {
+    const char *name = PM__LOCK_NAME(lock);
+    for (int i = 0; i < PM__DEBUG_SLOTS && ordered; i++) {
         const pm__held *h = &pm__held_locks[i];
         if (h->depth != 0 && h->lock != lock) {
             pm__order_note(h, lock, name); /* `lock` taken while holding h->lock */
@@ -346,6 +391,17 @@ void pm__debug_note_acquire(const void *lock, const char *name, enum pm_lock_mod
     if (h != NULL && h->depth < UINT32_MAX) {
         h->depth++;
     }
+    if (mode == PM_LOCK_WRITE) {
+        PM__SET_WRITER(lock, pm__debug_self());
+    }
+}
+
+void pm__debug_note_acquire(pm_rwlock *lock, enum pm_lock_mode mode) {
+    pm__debug_note(lock, mode, true);
+}
+
+void pm__debug_note_fresh(pm_rwlock *lock, enum pm_lock_mode mode) {
+    pm__debug_note(lock, mode, false);
 }
 
 void pm__debug_rename(const void *lock, const char *name) {
@@ -356,22 +412,66 @@ void pm__debug_rename(const void *lock, const char *name) {
     }
 }
 
-void pm__debug_note_release(const void *lock, enum pm_lock_mode mode) {
+/* Called before the release's CAS, so a writer that takes the lock next sets
+ * debug_writer after this clears it. A release by another thread than the
+ * one that took the lock finds no entry here: the taker's entry goes stale,
+ * and pm__debug_check_wait drops it. */
+void pm__debug_note_release(pm_rwlock *lock, enum pm_lock_mode mode) {
     pm__held *h = pm__debug_find(lock, mode);
     if (h != NULL) {
         h->depth--; /* untracked holds are simply ignored */
     }
+    if (mode == PM_LOCK_WRITE) {
+        PM__SET_WRITER(lock, NULL);
+    }
 }
 
-pm_status pm__debug_check_wait(const void *lock, enum pm_lock_mode mode) {
+pm_status pm__debug_check_wait(pm_rwlock *lock, enum pm_lock_mode mode) {
     /* Holding it for write: no wait can ever end. Holding it for read: a
      * writer waits on us (we only get here after a failed try), and under
-     * writer preference a new read waits on that writer — a cycle. */
+     * writer preference a new read waits on that writer — a cycle.
+     * But an entry may be stale: the lock was released by another thread
+     * than the one that took it. Cross-check with the lock itself: a write
+     * entry holds only while the lock is write-locked by this thread
+     * (debug_writer); a read entry only while it is read-locked (by anyone:
+     * another thread's read hold cannot be told from ours, so that case may
+     * still be reported). Stale entries are dropped. */
     (void)mode;
-    if (pm__debug_find(lock, PM_LOCK_WRITE) != NULL || pm__debug_find(lock, PM_LOCK_READ) != NULL) {
-        return PM_EDEADLK;
+    /* Relaxed: this thread's own entries are checked; a lock it really holds
+     * cannot change mode under it. */
+    uint32_t s = atomic_load_explicit(&lock->state, memory_order_relaxed);
+    pm__held *w = pm__debug_find(lock, PM_LOCK_WRITE);
+    if (w != NULL &&
+        !(pm__rw_is_write_locked(s) && PM__WRITER(lock) == pm__debug_self())) {
+        w->depth = 0;
+        w = NULL;
     }
-    return PM_OK;
+    pm__held *r = pm__debug_find(lock, PM_LOCK_READ);
+    if (r != NULL && !pm__rw_is_read_locked(s)) {
+        r->depth = 0;
+        r = NULL;
+    }
+    return w != NULL || r != NULL ? PM_EDEADLK : PM_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* PM_DEBUG: releases that matched no borrow                                 */
+/* ------------------------------------------------------------------------ */
+
+static _Atomic uint64_t pm__release_mismatches;
+
+uint64_t pm_debug_release_mismatches(void) {
+    return atomic_load_explicit(&pm__release_mismatches, memory_order_relaxed);
+}
+
+void pm__debug_release_mismatch(const void *cell, const char *name, enum pm_lock_mode mode) {
+    bool read = mode == PM_LOCK_READ;
+    atomic_fetch_add_explicit(&pm__release_mismatches, 1u, memory_order_relaxed);
+    fprintf(stderr,
+            "perceus-mem: release_%s of %s %p, which is not %s: ignored (a release without "
+            "its borrow, or on another box than the one borrowed?)\n",
+            read ? "read" : "write", name != NULL ? name : "cell", cell,
+            read ? "borrowed for read" : "borrowed for write");
 }
 
 /* ------------------------------------------------------------------------ */

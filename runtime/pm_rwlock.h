@@ -25,8 +25,11 @@ extern "C" {
 /* Reader-writer lock (futex on Linux), after Rust std's futex RwLock        */
 /*                                                                           */
 /* state (u32):                                                              */
-/*   bits 0..29  PM_RW_MASK: number of readers, or PM_RW_WRITE_LOCKED (all    */
+/*   bits 0..28  PM_RW_MASK: number of readers, or PM_RW_WRITE_LOCKED (all    */
 /*               ones) when a writer holds the lock                          */
+/*   bit 29      PM_RW_ORPHANED: the box's last owner left while the lock was */
+/*               held; the release that ends the last borrow says so (and   */
+/*               its caller destroys the box). Set once, at the end of life. */
 /*   bit 30      PM_RW_READERS_WAITING: a reader sleeps on `state`            */
 /*   bit 31      PM_RW_WRITERS_WAITING: a writer sleeps on `writer_notify`    */
 /* writer_notify (u32): bumped before every writer wake-up, so a writer that   */
@@ -38,9 +41,10 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 
 #define PM_RW_READ_LOCKED 1u
-#define PM_RW_MASK ((1u << 30) - 1u)
+#define PM_RW_MASK ((1u << 29) - 1u)
 #define PM_RW_WRITE_LOCKED PM_RW_MASK
 #define PM_RW_MAX_READERS (PM_RW_MASK - 1u)
+#define PM_RW_ORPHANED (1u << 29)
 #define PM_RW_READERS_WAITING (1u << 30)
 #define PM_RW_WRITERS_WAITING (1u << 31)
 
@@ -49,6 +53,9 @@ typedef struct pm_rwlock {
     _Atomic uint32_t writer_notify;
 #ifdef PM_DEBUG
     const char *debug_name; /* names the lock in lock-order reports */
+    /* The thread (its PM_DEBUG table) that holds the write lock, NULL if none:
+     * tells a stale held-lock entry from a real one. */
+    _Atomic(const void *) debug_writer;
 #endif
 } pm_rwlock;
 
@@ -67,6 +74,9 @@ static inline bool pm__rw_is_write_locked(uint32_t s) {
     return pm__rw_readers(s) == PM_RW_WRITE_LOCKED;
 }
 
+/* Held by one reader or more (not write-locked): a release_read would match. */
+static inline bool pm__rw_is_read_locked(uint32_t s) { return pm__rw_readers(s) - 1u < PM_RW_MAX_READERS; }
+
 /* Not write-locked and below the reader limit: one more reader would fit. */
 static inline bool pm__rw_has_reader_room(uint32_t s) {
     return pm__rw_readers(s) < PM_RW_MAX_READERS;
@@ -76,6 +86,9 @@ static inline bool pm__rw_has_reader_room(uint32_t s) {
 static inline bool pm__rw_readers_at_max(uint32_t s) {
     return pm__rw_readers(s) == PM_RW_MAX_READERS;
 }
+
+/* The box's last owner has left (pm_rwlock_orphan). */
+static inline bool pm__rw_is_orphaned(uint32_t s) { return (s & PM_RW_ORPHANED) != 0; }
 
 static inline bool pm__rw_readers_waiting(uint32_t s) { return (s & PM_RW_READERS_WAITING) != 0; }
 static inline bool pm__rw_writers_waiting(uint32_t s) { return (s & PM_RW_WRITERS_WAITING) != 0; }
@@ -110,6 +123,7 @@ static inline void pm_rwlock_init(pm_rwlock *l) {
     atomic_init(&l->writer_notify, 0u);
 #ifdef PM_DEBUG
     l->debug_name = NULL;
+    atomic_init(&l->debug_writer, NULL);
 #endif
 }
 
@@ -145,8 +159,9 @@ static inline void pm_rwlock_init_write(pm_rwlock *l) {
     atomic_init(&l->writer_notify, 0u);
 #ifdef PM_DEBUG
     l->debug_name = NULL;
+    atomic_init(&l->debug_writer, NULL);
 #endif
-    PM__DEBUG_ACQUIRED(l, PM_LOCK_WRITE);
+    PM__DEBUG_ACQUIRED_FRESH(l, PM_LOCK_WRITE); /* held, but ordered after nothing */
 }
 
 /* Non-blocking: PM_OK, PM_EBUSY (a writer holds or waits), PM_EOVERFLOW. */
@@ -167,26 +182,57 @@ static inline pm_status pm_rwlock_try_write(pm_rwlock *l) {
     return st;
 }
 
-static inline void pm_rwlock_release_read(pm_rwlock *l) {
+/* Releases refuse what the state shows cannot be held: a release_read when
+ * nobody reads (or a writer holds the lock), a release_write when it is not
+ * write-locked. The state is then left as it is, so one careless release
+ * cannot wedge the lock for everybody else; PM_DEBUG reports it
+ * (pm_debug_release_mismatches). A CAS loop in place of a blind fetch_sub:
+ * still one atomic RMW when uncontended.
+ * They return true when this release ended the last borrow of an orphaned
+ * lock (pm_rwlock_orphan): the caller must then destroy the box. */
+static inline bool pm_rwlock_release_read(pm_rwlock *l) {
+    /* Relaxed: only the CAS below publishes, and it checks the value again. */
+    uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
+    do {
+        if (PM_UNLIKELY(!pm__rw_is_read_locked(s))) {
+            PM__DEBUG_MISMATCH(l, PM_LOCK_READ);
+            return false;
+        }
+        /* Release: our reads happen-before the next writer's writes. */
+    } while (!atomic_compare_exchange_weak_explicit(&l->state, &s, s - PM_RW_READ_LOCKED,
+                                                    memory_order_release, memory_order_relaxed));
     PM__DEBUG_RELEASED(l, PM_LOCK_READ);
-    /* Release: our reads happen-before the next writer's writes. */
-    uint32_t s = atomic_fetch_sub_explicit(&l->state, PM_RW_READ_LOCKED, memory_order_release) -
-                 PM_RW_READ_LOCKED;
+    s -= PM_RW_READ_LOCKED;
     /* A reader can only be waiting on a read-locked lock if a writer waits
      * too; the last reader out wakes that writer. */
     if (PM_UNLIKELY(pm__rw_is_unlocked(s) && pm__rw_writers_waiting(s))) {
         pm__rwlock_wake_writer_or_readers(l, s);
     }
+    return pm__rw_is_unlocked(s) && pm__rw_is_orphaned(s);
 }
 
-static inline void pm_rwlock_release_write(pm_rwlock *l) {
+static inline bool pm_rwlock_release_write(pm_rwlock *l) {
+    /* Relaxed: only the CAS below publishes, and it checks the value again. */
+    uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
+    if (PM_UNLIKELY(!pm__rw_is_write_locked(s))) {
+        PM__DEBUG_MISMATCH(l, PM_LOCK_WRITE);
+        return false;
+    }
     PM__DEBUG_RELEASED(l, PM_LOCK_WRITE);
-    /* Release: our writes happen-before the next holder's acquire. */
-    uint32_t s = atomic_fetch_sub_explicit(&l->state, PM_RW_WRITE_LOCKED, memory_order_release) -
-                 PM_RW_WRITE_LOCKED;
+    /* Release: our writes happen-before the next holder's acquire. Others may
+     * only add waiting bits meanwhile (or a second careless release win). */
+    while (!atomic_compare_exchange_weak_explicit(&l->state, &s, s - PM_RW_WRITE_LOCKED,
+                                                  memory_order_release, memory_order_relaxed)) {
+        if (PM_UNLIKELY(!pm__rw_is_write_locked(s))) {
+            PM__DEBUG_MISMATCH(l, PM_LOCK_WRITE);
+            return false;
+        }
+    }
+    s -= PM_RW_WRITE_LOCKED;
     if (PM_UNLIKELY(pm__rw_anyone_waiting(s))) {
         pm__rwlock_wake_writer_or_readers(l, s);
     }
+    return pm__rw_is_orphaned(s);
 }
 
 /* Blocking forms: wait up to timeout_ns (relative; PM_FOREVER = no limit).
@@ -245,6 +291,32 @@ static inline void pm_rwlock_forget(pm_rwlock *l) {
 #else
     (void)l;
 #endif
+}
+
+/* True when the lock is held, for read or write (waiting bits aside). Acquire:
+ * a caller that sees it free may free the box; every release happened-before. */
+static inline bool pm_rwlock_in_use(const pm_rwlock *l) {
+    return !pm__rw_is_unlocked(atomic_load_explicit(&((pm_rwlock *)l)->state, memory_order_acquire));
+}
+
+/* The box's last owner has left. Held: marks the lock orphaned, in one step
+ * with the check, and returns true; the release that ends the last borrow
+ * returns true and its caller destroys the box. Free: returns false, and the
+ * caller destroys the box now (nobody can borrow it any more). */
+static inline bool pm_rwlock_orphan(pm_rwlock *l) {
+    /* Acquire (load and failed CAS): when the lock is seen free, every
+     * borrower's release happened-before the caller frees the box. */
+    uint32_t s = atomic_load_explicit(&l->state, memory_order_acquire);
+    while (!pm__rw_is_unlocked(s)) {
+        /* Release: the last owner's writes happen-before the destroy by the
+         * thread that ends the last borrow (its release continues this RMW's
+         * release sequence, and pm_rwlock_in_use/orphan then acquire). */
+        if (atomic_compare_exchange_weak_explicit(&l->state, &s, s | PM_RW_ORPHANED,
+                                                  memory_order_release, memory_order_acquire)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* True when no writer holds or waits for the lock (and a reader could enter).

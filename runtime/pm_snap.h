@@ -128,9 +128,12 @@ static inline bool pm_snap_try_load(pm_snap_word *snap, void *out, size_t size) 
     return atomic_load_explicit(&snap[0], memory_order_relaxed) == s;
 }
 
-/* Out of line: retry the snapshot briefly (pause only; `snap` NULL: none),
- * then copy `value` under a read lock, waiting as long as it takes. PM_OK, or
- * the status of pm_rwlock_read_wait (PM_EOVERFLOW; PM_EDEADLK under PM_DEBUG). */
+/* Out of line. With a snapshot: retry it briefly (pause only), then copy
+ * `value` under a read lock, waiting as long as it takes (only ever for
+ * another thread's publish to end): PM_OK, or the status of pm_rwlock_read_wait
+ * (PM_EOVERFLOW; PM_EDEADLK under PM_DEBUG). Without (`snap` NULL): the read
+ * lock, tried and retried for a brief spin, never waited for: PM_OK, PM_EBUSY
+ * (a writer holds or waits, possibly the caller itself) or PM_EOVERFLOW. */
 pm_status pm__snap_load_contended(pm_rwlock *lock, pm_snap_word *snap, void *out,
                                   const void *value, size_t size);
 

@@ -21,7 +21,7 @@ COMPILERS = [cc for cc in ("gcc", "clang") if have(cc)]
 MODES = {"plain": [], "debug": ["-DPM_DEBUG"], "metrics": ["-DPM_METRICS"],
          "debug+metrics": ["-DPM_DEBUG", "-DPM_METRICS"]}
 VERBS = {"init", "init_write", "try_read", "try_write", "release_read", "release_write",
-         "read_wait", "write_wait", "name", "forget", "writer_quiet"}
+         "read_wait", "write_wait", "name", "forget", "writer_quiet", "in_use", "orphan"}
 
 
 def syntax_check(compiler: str, flags: list[str], source: str) -> subprocess.CompletedProcess:

@@ -6,7 +6,8 @@
  *                  | READERS_WAITING | WRITERS_WAITING       (pm_rwlock.h)
  *   writer_notify, bumped before every writer wake-up
  *   try_read / try_write fast paths (pm_rwlock.h), read_contended, write_contended,
- *   writer_gives_up, wake_writer_or_readers, release_read, release_write.
+ *   writer_gives_up, wake_writer_or_readers, release_read, release_write (CAS
+ *   loops that refuse a release the state cannot match).
  * Each atomic RMW (CAS, fetch_add/sub) is one atomic step; plain loads are
  * one step each; spinning is a load. The futex is modelled exactly:
  * futex_wait(addr, v) atomically compares *addr with v and goes to sleep on
@@ -277,8 +278,20 @@ inline forget() {
     d_step { s = 0; ok = 0; passed = 0; woke = 0; done = 0; seq = 0; oww = 0 }
 }
 
+/* pm_rwlock_release_read: a CAS loop that refuses a release the state shows
+ * cannot be matched (no reader, or write-locked) and then leaves the state
+ * alone. The processes here only release what they hold: refusing is an error. */
 inline release_read() {
-    atomic { state = state - 1; s = state }
+    s = state;                                          /* relaxed load */
+    do
+    :: (s & MASK) == 0 || (s & MASK) == WL -> assert(false); break   /* refused */
+    :: else ->
+        cas(s, s - 1, ok);
+        if
+        :: ok -> s = s - 1; break
+        :: else -> skip                                 /* s is the new state: again */
+        fi
+    od;
     if
     :: (s & MASK) == 0 && (s & WW) != 0 -> wake_writer_or_readers(s)
     :: else -> skip
@@ -286,8 +299,18 @@ inline release_read() {
     forget()
 }
 
+/* pm_rwlock_release_write: the same, refusing unless write-locked. */
 inline release_write() {
-    atomic { state = state - WL; s = state }
+    s = state;                                          /* relaxed load */
+    do
+    :: (s & MASK) != WL -> assert(false); break         /* refused */
+    :: else ->
+        cas(s, s - WL, ok);
+        if
+        :: ok -> s = s - WL; break
+        :: else -> skip
+        fi
+    od;
     if
     :: (s & (RW | WW)) != 0 -> wake_writer_or_readers(s)
     :: else -> skip

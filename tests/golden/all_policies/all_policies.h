@@ -415,7 +415,11 @@ static inline Managed_Point_SingleThreaded_read_guard Managed_Point_SingleThread
 static inline void Managed_Point_SingleThreaded_read_guard_end(
     Managed_Point_SingleThreaded_read_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Point_SingleThreaded_release_read(guard->handle);
+        Managed_Point_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Point_SingleThreaded__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -433,7 +437,11 @@ Managed_Point_SingleThreaded_write_guard_begin(Managed_Point_SingleThreaded *h) 
 static inline void Managed_Point_SingleThreaded_write_guard_end(
     Managed_Point_SingleThreaded_write_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Point_SingleThreaded_release_write(guard->handle);
+        Managed_Point_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Point_SingleThreaded__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -601,7 +609,8 @@ static inline pm_status Managed_Point_ThreadSafe_write_shared(Managed_Point_Thre
 
 /* Copies the value out (copy: trivial). A value of up to PM_SNAP_MAX_BYTES is read
  * optimistically, as of the last write release: no lock, no shared write. A wider
- * one is copied under a read lock, waiting for a writer to finish. */
+ * one is copied under a read lock, tried for a brief spin: PM_EBUSY while a writer
+ * holds or waits (never a wait: that writer may be the caller). */
 static inline pm_status Managed_Point_ThreadSafe_load(Managed_Point_ThreadSafe h,
                                                       struct point *out) {
     if (h.box == NULL || out == NULL) {
@@ -775,7 +784,11 @@ static inline Managed_Point_ThreadSafe_read_guard Managed_Point_ThreadSafe_read_
 static inline void Managed_Point_ThreadSafe_read_guard_end(
     Managed_Point_ThreadSafe_read_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Point_ThreadSafe_release_read(guard->handle);
+        Managed_Point_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Point_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -793,7 +806,12 @@ static inline Managed_Point_ThreadSafe_write_guard Managed_Point_ThreadSafe_writ
 static inline void Managed_Point_ThreadSafe_write_guard_end(
     Managed_Point_ThreadSafe_write_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Point_ThreadSafe_release_write(guard->handle);
+        Managed_Point_ThreadSafe_box *box = guard->handle.box;
+        pm_snap_publish(box->snap, &box->value, sizeof box->value);
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Point_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -1577,7 +1595,11 @@ static inline Managed_Blob_SingleThreaded_read_guard Managed_Blob_SingleThreaded
 static inline void Managed_Blob_SingleThreaded_read_guard_end(
     Managed_Blob_SingleThreaded_read_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Blob_SingleThreaded_release_read(guard->handle);
+        Managed_Blob_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Blob_SingleThreaded__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -1595,7 +1617,11 @@ static inline Managed_Blob_SingleThreaded_write_guard Managed_Blob_SingleThreade
 static inline void Managed_Blob_SingleThreaded_write_guard_end(
     Managed_Blob_SingleThreaded_write_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Blob_SingleThreaded_release_write(guard->handle);
+        Managed_Blob_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Blob_SingleThreaded__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -1918,7 +1944,11 @@ static inline Managed_Blob_ThreadSafe_read_guard Managed_Blob_ThreadSafe_read_gu
 static inline void Managed_Blob_ThreadSafe_read_guard_end(
     Managed_Blob_ThreadSafe_read_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Blob_ThreadSafe_release_read(guard->handle);
+        Managed_Blob_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Blob_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -1936,7 +1966,11 @@ static inline Managed_Blob_ThreadSafe_write_guard Managed_Blob_ThreadSafe_write_
 static inline void Managed_Blob_ThreadSafe_write_guard_end(
     Managed_Blob_ThreadSafe_write_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Blob_ThreadSafe_release_write(guard->handle);
+        Managed_Blob_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Blob_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -2704,7 +2738,11 @@ static inline Managed_Item_SingleThreaded_read_guard Managed_Item_SingleThreaded
 static inline void Managed_Item_SingleThreaded_read_guard_end(
     Managed_Item_SingleThreaded_read_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Item_SingleThreaded_release_read(guard->handle);
+        Managed_Item_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Item_SingleThreaded__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -2722,7 +2760,11 @@ static inline Managed_Item_SingleThreaded_write_guard Managed_Item_SingleThreade
 static inline void Managed_Item_SingleThreaded_write_guard_end(
     Managed_Item_SingleThreaded_write_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Item_SingleThreaded_release_write(guard->handle);
+        Managed_Item_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Item_SingleThreaded__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -3054,7 +3096,11 @@ static inline Managed_Item_ThreadSafe_read_guard Managed_Item_ThreadSafe_read_gu
 static inline void Managed_Item_ThreadSafe_read_guard_end(
     Managed_Item_ThreadSafe_read_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Item_ThreadSafe_release_read(guard->handle);
+        Managed_Item_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Item_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -3072,7 +3118,11 @@ static inline Managed_Item_ThreadSafe_write_guard Managed_Item_ThreadSafe_write_
 static inline void Managed_Item_ThreadSafe_write_guard_end(
     Managed_Item_ThreadSafe_write_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Item_ThreadSafe_release_write(guard->handle);
+        Managed_Item_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Item_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -3854,7 +3904,11 @@ static inline Managed_Node_SingleThreaded_read_guard Managed_Node_SingleThreaded
 static inline void Managed_Node_SingleThreaded_read_guard_end(
     Managed_Node_SingleThreaded_read_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Node_SingleThreaded_release_read(guard->handle);
+        Managed_Node_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Node_SingleThreaded__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -3872,7 +3926,11 @@ static inline Managed_Node_SingleThreaded_write_guard Managed_Node_SingleThreade
 static inline void Managed_Node_SingleThreaded_write_guard_end(
     Managed_Node_SingleThreaded_write_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Node_SingleThreaded_release_write(guard->handle);
+        Managed_Node_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Node_SingleThreaded__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -4204,7 +4262,11 @@ static inline Managed_Node_ThreadSafe_read_guard Managed_Node_ThreadSafe_read_gu
 static inline void Managed_Node_ThreadSafe_read_guard_end(
     Managed_Node_ThreadSafe_read_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Node_ThreadSafe_release_read(guard->handle);
+        Managed_Node_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Node_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -4222,7 +4284,11 @@ static inline Managed_Node_ThreadSafe_write_guard Managed_Node_ThreadSafe_write_
 static inline void Managed_Node_ThreadSafe_write_guard_end(
     Managed_Node_ThreadSafe_write_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Node_ThreadSafe_release_write(guard->handle);
+        Managed_Node_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Node_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -5060,7 +5126,11 @@ static inline Managed_Mixed_ThreadSafe_read_guard Managed_Mixed_ThreadSafe_read_
 static inline void Managed_Mixed_ThreadSafe_read_guard_end(
     Managed_Mixed_ThreadSafe_read_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Mixed_ThreadSafe_release_read(guard->handle);
+        Managed_Mixed_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Mixed_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -5078,7 +5148,11 @@ static inline Managed_Mixed_ThreadSafe_write_guard Managed_Mixed_ThreadSafe_writ
 static inline void Managed_Mixed_ThreadSafe_write_guard_end(
     Managed_Mixed_ThreadSafe_write_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Mixed_ThreadSafe_release_write(guard->handle);
+        Managed_Mixed_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Mixed_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -5387,7 +5461,11 @@ static inline Managed_Tally_SingleThreaded_read_guard Managed_Tally_SingleThread
 static inline void Managed_Tally_SingleThreaded_read_guard_end(
     Managed_Tally_SingleThreaded_read_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Tally_SingleThreaded_release_read(guard->handle);
+        Managed_Tally_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Tally_SingleThreaded__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -5405,7 +5483,11 @@ Managed_Tally_SingleThreaded_write_guard_begin(Managed_Tally_SingleThreaded *h) 
 static inline void Managed_Tally_SingleThreaded_write_guard_end(
     Managed_Tally_SingleThreaded_write_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Tally_SingleThreaded_release_write(guard->handle);
+        Managed_Tally_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Tally_SingleThreaded__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -5571,7 +5653,8 @@ static inline pm_status Managed_Tally_ThreadSafe_write_shared(Managed_Tally_Thre
 
 /* Copies the value out (copy: trivial). A value of up to PM_SNAP_MAX_BYTES is read
  * optimistically, as of the last write release: no lock, no shared write. A wider
- * one is copied under a read lock, waiting for a writer to finish. */
+ * one is copied under a read lock, tried for a brief spin: PM_EBUSY while a writer
+ * holds or waits (never a wait: that writer may be the caller). */
 static inline pm_status Managed_Tally_ThreadSafe_load(Managed_Tally_ThreadSafe h, int64_t *out) {
     if (h.box == NULL || out == NULL) {
         return PM_EINVAL;
@@ -5742,7 +5825,11 @@ static inline Managed_Tally_ThreadSafe_read_guard Managed_Tally_ThreadSafe_read_
 static inline void Managed_Tally_ThreadSafe_read_guard_end(
     Managed_Tally_ThreadSafe_read_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Tally_ThreadSafe_release_read(guard->handle);
+        Managed_Tally_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Tally_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -5760,7 +5847,12 @@ static inline Managed_Tally_ThreadSafe_write_guard Managed_Tally_ThreadSafe_writ
 static inline void Managed_Tally_ThreadSafe_write_guard_end(
     Managed_Tally_ThreadSafe_write_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Tally_ThreadSafe_release_write(guard->handle);
+        Managed_Tally_ThreadSafe_box *box = guard->handle.box;
+        pm_snap_publish(box->snap, &box->value, sizeof box->value);
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Tally_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -5953,7 +6045,8 @@ static inline pm_status Managed_Wide_ThreadSafe_write_shared(Managed_Wide_Thread
 
 /* Copies the value out (copy: trivial). A value of up to PM_SNAP_MAX_BYTES is read
  * optimistically, as of the last write release: no lock, no shared write. A wider
- * one is copied under a read lock, waiting for a writer to finish. */
+ * one is copied under a read lock, tried for a brief spin: PM_EBUSY while a writer
+ * holds or waits (never a wait: that writer may be the caller). */
 static inline pm_status Managed_Wide_ThreadSafe_load(Managed_Wide_ThreadSafe h, struct wide *out) {
     if (h.box == NULL || out == NULL) {
         return PM_EINVAL;
@@ -6124,7 +6217,11 @@ static inline Managed_Wide_ThreadSafe_read_guard Managed_Wide_ThreadSafe_read_gu
 static inline void Managed_Wide_ThreadSafe_read_guard_end(
     Managed_Wide_ThreadSafe_read_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Wide_ThreadSafe_release_read(guard->handle);
+        Managed_Wide_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Wide_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -6142,7 +6239,12 @@ static inline Managed_Wide_ThreadSafe_write_guard Managed_Wide_ThreadSafe_write_
 static inline void Managed_Wide_ThreadSafe_write_guard_end(
     Managed_Wide_ThreadSafe_write_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Wide_ThreadSafe_release_write(guard->handle);
+        Managed_Wide_ThreadSafe_box *box = guard->handle.box;
+        pm_snap_publish(box->snap, &box->value, sizeof box->value);
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Wide_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }

@@ -286,7 +286,11 @@ static inline Managed_Items_SingleThreaded_read_guard Managed_Items_SingleThread
 static inline void Managed_Items_SingleThreaded_read_guard_end(
     Managed_Items_SingleThreaded_read_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Items_SingleThreaded_release_read(guard->handle);
+        Managed_Items_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Items_SingleThreaded__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -304,7 +308,11 @@ Managed_Items_SingleThreaded_write_guard_begin(Managed_Items_SingleThreaded *h) 
 static inline void Managed_Items_SingleThreaded_write_guard_end(
     Managed_Items_SingleThreaded_write_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Items_SingleThreaded_release_write(guard->handle);
+        Managed_Items_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Items_SingleThreaded__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -629,7 +637,11 @@ static inline Managed_Items_ThreadSafe_read_guard Managed_Items_ThreadSafe_read_
 static inline void Managed_Items_ThreadSafe_read_guard_end(
     Managed_Items_ThreadSafe_read_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Items_ThreadSafe_release_read(guard->handle);
+        Managed_Items_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Items_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
@@ -647,7 +659,11 @@ static inline Managed_Items_ThreadSafe_write_guard Managed_Items_ThreadSafe_writ
 static inline void Managed_Items_ThreadSafe_write_guard_end(
     Managed_Items_ThreadSafe_write_guard *guard) {
     if (guard->status == PM_OK) {
-        Managed_Items_ThreadSafe_release_write(guard->handle);
+        Managed_Items_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Items_ThreadSafe__type, box);
+        }
         guard->status = PM_EINVAL;
     }
 }
