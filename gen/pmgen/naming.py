@@ -27,7 +27,7 @@ OTHER_KEYWORDS = frozenset("""
 # Parameters and locals of the generated functions: a type of the same name would be
 # hidden inside them, a hook of the same name could not be called.
 GENERATED_LOCALS = frozenset("""
-    box copy dst guard h hp out shared size src status timeout_ns value
+    address box copy dst guard h hp other out shared size src status timeout_ns value
 """.split())
 # The runtime's prefixes: every pm_/PM_ name is the runtime's, now or later.
 RUNTIME_PREFIXES = ("pm_", "PM_")

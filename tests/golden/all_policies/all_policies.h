@@ -380,16 +380,16 @@ static inline Managed_Point_SingleThreaded Managed_Point_SingleThreaded_from_raw
     const struct point *value) {
     Managed_Point_SingleThreaded h = {NULL};
     if (value != NULL) {
-        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Point_SingleThreaded_box,
-                value);
-        h.box = (Managed_Point_SingleThreaded_box *)at;
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Point_SingleThreaded_box, value); /* the value's box */
+        h.box = (Managed_Point_SingleThreaded_box *)address;
     }
     return h;
 }
 
-static inline bool Managed_Point_SingleThreaded_ptr_eq(Managed_Point_SingleThreaded a,
-                                                       Managed_Point_SingleThreaded b) {
-    return a.box == b.box;
+static inline bool Managed_Point_SingleThreaded_ptr_eq(Managed_Point_SingleThreaded h,
+                                                       Managed_Point_SingleThreaded other) {
+    return h.box == other.box;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -749,16 +749,16 @@ static inline Managed_Point_ThreadSafe Managed_Point_ThreadSafe_from_raw(
     const struct point *value) {
     Managed_Point_ThreadSafe h = {NULL};
     if (value != NULL) {
-        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Point_ThreadSafe_box,
-                value);
-        h.box = (Managed_Point_ThreadSafe_box *)at;
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Point_ThreadSafe_box, value); /* the value's box */
+        h.box = (Managed_Point_ThreadSafe_box *)address;
     }
     return h;
 }
 
-static inline bool Managed_Point_ThreadSafe_ptr_eq(Managed_Point_ThreadSafe a,
-                                                   Managed_Point_ThreadSafe b) {
-    return a.box == b.box;
+static inline bool Managed_Point_ThreadSafe_ptr_eq(Managed_Point_ThreadSafe h,
+                                                   Managed_Point_ThreadSafe other) {
+    return h.box == other.box;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -1039,14 +1039,15 @@ static inline const struct point *Managed_Point_Local_into_raw(Managed_Point_Loc
 static inline Managed_Point_Local Managed_Point_Local_from_raw(const struct point *value) {
     Managed_Point_Local h = {NULL};
     if (value != NULL) {
-        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Point_Local_box, value);
-        h.box = (Managed_Point_Local_box *)at;
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Point_Local_box, value); /* the value's box */
+        h.box = (Managed_Point_Local_box *)address;
     }
     return h;
 }
 
-static inline bool Managed_Point_Local_ptr_eq(Managed_Point_Local a, Managed_Point_Local b) {
-    return a.box == b.box;
+static inline bool Managed_Point_Local_ptr_eq(Managed_Point_Local h, Managed_Point_Local other) {
+    return h.box == other.box;
 }
 
 /* Cell none: the value, with no status and no release (NULL for an empty handle). */
@@ -1285,14 +1286,15 @@ static inline const struct point *Managed_Point_Frozen_into_raw(Managed_Point_Fr
 static inline Managed_Point_Frozen Managed_Point_Frozen_from_raw(const struct point *value) {
     Managed_Point_Frozen h = {NULL};
     if (value != NULL) {
-        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Point_Frozen_box, value);
-        h.box = (Managed_Point_Frozen_box *)at;
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Point_Frozen_box, value); /* the value's box */
+        h.box = (Managed_Point_Frozen_box *)address;
     }
     return h;
 }
 
-static inline bool Managed_Point_Frozen_ptr_eq(Managed_Point_Frozen a, Managed_Point_Frozen b) {
-    return a.box == b.box;
+static inline bool Managed_Point_Frozen_ptr_eq(Managed_Point_Frozen h, Managed_Point_Frozen other) {
+    return h.box == other.box;
 }
 
 /* Cell none: the value, with no status and no release (NULL for an empty handle). */
@@ -1560,16 +1562,16 @@ static inline Managed_Blob_SingleThreaded Managed_Blob_SingleThreaded_from_raw(
     const struct blob *value) {
     Managed_Blob_SingleThreaded h = {NULL};
     if (value != NULL) {
-        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Blob_SingleThreaded_box,
-                value);
-        h.box = (Managed_Blob_SingleThreaded_box *)at;
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Blob_SingleThreaded_box, value); /* the value's box */
+        h.box = (Managed_Blob_SingleThreaded_box *)address;
     }
     return h;
 }
 
-static inline bool Managed_Blob_SingleThreaded_ptr_eq(Managed_Blob_SingleThreaded a,
-                                                      Managed_Blob_SingleThreaded b) {
-    return a.box == b.box;
+static inline bool Managed_Blob_SingleThreaded_ptr_eq(Managed_Blob_SingleThreaded h,
+                                                      Managed_Blob_SingleThreaded other) {
+    return h.box == other.box;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -1909,16 +1911,16 @@ static inline const struct blob *Managed_Blob_ThreadSafe_into_raw(Managed_Blob_T
 static inline Managed_Blob_ThreadSafe Managed_Blob_ThreadSafe_from_raw(const struct blob *value) {
     Managed_Blob_ThreadSafe h = {NULL};
     if (value != NULL) {
-        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Blob_ThreadSafe_box,
-                value);
-        h.box = (Managed_Blob_ThreadSafe_box *)at;
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Blob_ThreadSafe_box, value); /* the value's box */
+        h.box = (Managed_Blob_ThreadSafe_box *)address;
     }
     return h;
 }
 
-static inline bool Managed_Blob_ThreadSafe_ptr_eq(Managed_Blob_ThreadSafe a,
-                                                  Managed_Blob_ThreadSafe b) {
-    return a.box == b.box;
+static inline bool Managed_Blob_ThreadSafe_ptr_eq(Managed_Blob_ThreadSafe h,
+                                                  Managed_Blob_ThreadSafe other) {
+    return h.box == other.box;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -2187,14 +2189,15 @@ static inline const struct blob *Managed_Blob_Local_into_raw(Managed_Blob_Local 
 static inline Managed_Blob_Local Managed_Blob_Local_from_raw(const struct blob *value) {
     Managed_Blob_Local h = {NULL};
     if (value != NULL) {
-        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Blob_Local_box, value);
-        h.box = (Managed_Blob_Local_box *)at;
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Blob_Local_box, value); /* the value's box */
+        h.box = (Managed_Blob_Local_box *)address;
     }
     return h;
 }
 
-static inline bool Managed_Blob_Local_ptr_eq(Managed_Blob_Local a, Managed_Blob_Local b) {
-    return a.box == b.box;
+static inline bool Managed_Blob_Local_ptr_eq(Managed_Blob_Local h, Managed_Blob_Local other) {
+    return h.box == other.box;
 }
 
 /* Cell none: the value, with no status and no release (NULL for an empty handle). */
@@ -2421,14 +2424,15 @@ static inline const struct blob *Managed_Blob_Frozen_into_raw(Managed_Blob_Froze
 static inline Managed_Blob_Frozen Managed_Blob_Frozen_from_raw(const struct blob *value) {
     Managed_Blob_Frozen h = {NULL};
     if (value != NULL) {
-        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Blob_Frozen_box, value);
-        h.box = (Managed_Blob_Frozen_box *)at;
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Blob_Frozen_box, value); /* the value's box */
+        h.box = (Managed_Blob_Frozen_box *)address;
     }
     return h;
 }
 
-static inline bool Managed_Blob_Frozen_ptr_eq(Managed_Blob_Frozen a, Managed_Blob_Frozen b) {
-    return a.box == b.box;
+static inline bool Managed_Blob_Frozen_ptr_eq(Managed_Blob_Frozen h, Managed_Blob_Frozen other) {
+    return h.box == other.box;
 }
 
 /* Cell none: the value, with no status and no release (NULL for an empty handle). */
@@ -2703,16 +2707,16 @@ static inline Managed_Item_SingleThreaded Managed_Item_SingleThreaded_from_raw(
     const Item_SingleThreaded *value) {
     Managed_Item_SingleThreaded h = {NULL};
     if (value != NULL) {
-        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Item_SingleThreaded_box,
-                value);
-        h.box = (Managed_Item_SingleThreaded_box *)at;
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Item_SingleThreaded_box, value); /* the value's box */
+        h.box = (Managed_Item_SingleThreaded_box *)address;
     }
     return h;
 }
 
-static inline bool Managed_Item_SingleThreaded_ptr_eq(Managed_Item_SingleThreaded a,
-                                                      Managed_Item_SingleThreaded b) {
-    return a.box == b.box;
+static inline bool Managed_Item_SingleThreaded_ptr_eq(Managed_Item_SingleThreaded h,
+                                                      Managed_Item_SingleThreaded other) {
+    return h.box == other.box;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -3061,16 +3065,16 @@ static inline Managed_Item_ThreadSafe Managed_Item_ThreadSafe_from_raw(
     const Item_ThreadSafe *value) {
     Managed_Item_ThreadSafe h = {NULL};
     if (value != NULL) {
-        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Item_ThreadSafe_box,
-                value);
-        h.box = (Managed_Item_ThreadSafe_box *)at;
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Item_ThreadSafe_box, value); /* the value's box */
+        h.box = (Managed_Item_ThreadSafe_box *)address;
     }
     return h;
 }
 
-static inline bool Managed_Item_ThreadSafe_ptr_eq(Managed_Item_ThreadSafe a,
-                                                  Managed_Item_ThreadSafe b) {
-    return a.box == b.box;
+static inline bool Managed_Item_ThreadSafe_ptr_eq(Managed_Item_ThreadSafe h,
+                                                  Managed_Item_ThreadSafe other) {
+    return h.box == other.box;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -3346,14 +3350,15 @@ static inline const Item_Local *Managed_Item_Local_into_raw(Managed_Item_Local h
 static inline Managed_Item_Local Managed_Item_Local_from_raw(const Item_Local *value) {
     Managed_Item_Local h = {NULL};
     if (value != NULL) {
-        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Item_Local_box, value);
-        h.box = (Managed_Item_Local_box *)at;
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Item_Local_box, value); /* the value's box */
+        h.box = (Managed_Item_Local_box *)address;
     }
     return h;
 }
 
-static inline bool Managed_Item_Local_ptr_eq(Managed_Item_Local a, Managed_Item_Local b) {
-    return a.box == b.box;
+static inline bool Managed_Item_Local_ptr_eq(Managed_Item_Local h, Managed_Item_Local other) {
+    return h.box == other.box;
 }
 
 /* Cell none: the value, with no status and no release (NULL for an empty handle). */
@@ -3587,14 +3592,15 @@ static inline const Item_Frozen *Managed_Item_Frozen_into_raw(Managed_Item_Froze
 static inline Managed_Item_Frozen Managed_Item_Frozen_from_raw(const Item_Frozen *value) {
     Managed_Item_Frozen h = {NULL};
     if (value != NULL) {
-        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Item_Frozen_box, value);
-        h.box = (Managed_Item_Frozen_box *)at;
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Item_Frozen_box, value); /* the value's box */
+        h.box = (Managed_Item_Frozen_box *)address;
     }
     return h;
 }
 
-static inline bool Managed_Item_Frozen_ptr_eq(Managed_Item_Frozen a, Managed_Item_Frozen b) {
-    return a.box == b.box;
+static inline bool Managed_Item_Frozen_ptr_eq(Managed_Item_Frozen h, Managed_Item_Frozen other) {
+    return h.box == other.box;
 }
 
 /* Cell none: the value, with no status and no release (NULL for an empty handle). */
@@ -3869,16 +3875,16 @@ static inline Managed_Node_SingleThreaded Managed_Node_SingleThreaded_from_raw(
     const Node_SingleThreaded *value) {
     Managed_Node_SingleThreaded h = {NULL};
     if (value != NULL) {
-        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Node_SingleThreaded_box,
-                value);
-        h.box = (Managed_Node_SingleThreaded_box *)at;
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Node_SingleThreaded_box, value); /* the value's box */
+        h.box = (Managed_Node_SingleThreaded_box *)address;
     }
     return h;
 }
 
-static inline bool Managed_Node_SingleThreaded_ptr_eq(Managed_Node_SingleThreaded a,
-                                                      Managed_Node_SingleThreaded b) {
-    return a.box == b.box;
+static inline bool Managed_Node_SingleThreaded_ptr_eq(Managed_Node_SingleThreaded h,
+                                                      Managed_Node_SingleThreaded other) {
+    return h.box == other.box;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -4227,16 +4233,16 @@ static inline Managed_Node_ThreadSafe Managed_Node_ThreadSafe_from_raw(
     const Node_ThreadSafe *value) {
     Managed_Node_ThreadSafe h = {NULL};
     if (value != NULL) {
-        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Node_ThreadSafe_box,
-                value);
-        h.box = (Managed_Node_ThreadSafe_box *)at;
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Node_ThreadSafe_box, value); /* the value's box */
+        h.box = (Managed_Node_ThreadSafe_box *)address;
     }
     return h;
 }
 
-static inline bool Managed_Node_ThreadSafe_ptr_eq(Managed_Node_ThreadSafe a,
-                                                  Managed_Node_ThreadSafe b) {
-    return a.box == b.box;
+static inline bool Managed_Node_ThreadSafe_ptr_eq(Managed_Node_ThreadSafe h,
+                                                  Managed_Node_ThreadSafe other) {
+    return h.box == other.box;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -4512,14 +4518,15 @@ static inline const Node_Local *Managed_Node_Local_into_raw(Managed_Node_Local h
 static inline Managed_Node_Local Managed_Node_Local_from_raw(const Node_Local *value) {
     Managed_Node_Local h = {NULL};
     if (value != NULL) {
-        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Node_Local_box, value);
-        h.box = (Managed_Node_Local_box *)at;
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Node_Local_box, value); /* the value's box */
+        h.box = (Managed_Node_Local_box *)address;
     }
     return h;
 }
 
-static inline bool Managed_Node_Local_ptr_eq(Managed_Node_Local a, Managed_Node_Local b) {
-    return a.box == b.box;
+static inline bool Managed_Node_Local_ptr_eq(Managed_Node_Local h, Managed_Node_Local other) {
+    return h.box == other.box;
 }
 
 /* Cell none: the value, with no status and no release (NULL for an empty handle). */
@@ -4753,14 +4760,15 @@ static inline const Node_Frozen *Managed_Node_Frozen_into_raw(Managed_Node_Froze
 static inline Managed_Node_Frozen Managed_Node_Frozen_from_raw(const Node_Frozen *value) {
     Managed_Node_Frozen h = {NULL};
     if (value != NULL) {
-        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Node_Frozen_box, value);
-        h.box = (Managed_Node_Frozen_box *)at;
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Node_Frozen_box, value); /* the value's box */
+        h.box = (Managed_Node_Frozen_box *)address;
     }
     return h;
 }
 
-static inline bool Managed_Node_Frozen_ptr_eq(Managed_Node_Frozen a, Managed_Node_Frozen b) {
-    return a.box == b.box;
+static inline bool Managed_Node_Frozen_ptr_eq(Managed_Node_Frozen h, Managed_Node_Frozen other) {
+    return h.box == other.box;
 }
 
 /* Cell none: the value, with no status and no release (NULL for an empty handle). */
@@ -5091,16 +5099,16 @@ static inline Managed_Mixed_ThreadSafe Managed_Mixed_ThreadSafe_from_raw(
     const Mixed_ThreadSafe *value) {
     Managed_Mixed_ThreadSafe h = {NULL};
     if (value != NULL) {
-        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Mixed_ThreadSafe_box,
-                value);
-        h.box = (Managed_Mixed_ThreadSafe_box *)at;
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Mixed_ThreadSafe_box, value); /* the value's box */
+        h.box = (Managed_Mixed_ThreadSafe_box *)address;
     }
     return h;
 }
 
-static inline bool Managed_Mixed_ThreadSafe_ptr_eq(Managed_Mixed_ThreadSafe a,
-                                                   Managed_Mixed_ThreadSafe b) {
-    return a.box == b.box;
+static inline bool Managed_Mixed_ThreadSafe_ptr_eq(Managed_Mixed_ThreadSafe h,
+                                                   Managed_Mixed_ThreadSafe other) {
+    return h.box == other.box;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -5426,16 +5434,16 @@ static inline Managed_Tally_SingleThreaded Managed_Tally_SingleThreaded_from_raw
     const int64_t *value) {
     Managed_Tally_SingleThreaded h = {NULL};
     if (value != NULL) {
-        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Tally_SingleThreaded_box,
-                value);
-        h.box = (Managed_Tally_SingleThreaded_box *)at;
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Tally_SingleThreaded_box, value); /* the value's box */
+        h.box = (Managed_Tally_SingleThreaded_box *)address;
     }
     return h;
 }
 
-static inline bool Managed_Tally_SingleThreaded_ptr_eq(Managed_Tally_SingleThreaded a,
-                                                       Managed_Tally_SingleThreaded b) {
-    return a.box == b.box;
+static inline bool Managed_Tally_SingleThreaded_ptr_eq(Managed_Tally_SingleThreaded h,
+                                                       Managed_Tally_SingleThreaded other) {
+    return h.box == other.box;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -5790,16 +5798,16 @@ static inline const int64_t *Managed_Tally_ThreadSafe_into_raw(Managed_Tally_Thr
 static inline Managed_Tally_ThreadSafe Managed_Tally_ThreadSafe_from_raw(const int64_t *value) {
     Managed_Tally_ThreadSafe h = {NULL};
     if (value != NULL) {
-        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Tally_ThreadSafe_box,
-                value);
-        h.box = (Managed_Tally_ThreadSafe_box *)at;
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Tally_ThreadSafe_box, value); /* the value's box */
+        h.box = (Managed_Tally_ThreadSafe_box *)address;
     }
     return h;
 }
 
-static inline bool Managed_Tally_ThreadSafe_ptr_eq(Managed_Tally_ThreadSafe a,
-                                                   Managed_Tally_ThreadSafe b) {
-    return a.box == b.box;
+static inline bool Managed_Tally_ThreadSafe_ptr_eq(Managed_Tally_ThreadSafe h,
+                                                   Managed_Tally_ThreadSafe other) {
+    return h.box == other.box;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -6182,16 +6190,16 @@ static inline const struct wide *Managed_Wide_ThreadSafe_into_raw(Managed_Wide_T
 static inline Managed_Wide_ThreadSafe Managed_Wide_ThreadSafe_from_raw(const struct wide *value) {
     Managed_Wide_ThreadSafe h = {NULL};
     if (value != NULL) {
-        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Wide_ThreadSafe_box,
-                value);
-        h.box = (Managed_Wide_ThreadSafe_box *)at;
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Wide_ThreadSafe_box, value); /* the value's box */
+        h.box = (Managed_Wide_ThreadSafe_box *)address;
     }
     return h;
 }
 
-static inline bool Managed_Wide_ThreadSafe_ptr_eq(Managed_Wide_ThreadSafe a,
-                                                  Managed_Wide_ThreadSafe b) {
-    return a.box == b.box;
+static inline bool Managed_Wide_ThreadSafe_ptr_eq(Managed_Wide_ThreadSafe h,
+                                                  Managed_Wide_ThreadSafe other) {
+    return h.box == other.box;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */

@@ -251,16 +251,16 @@ static inline Managed_Items_SingleThreaded Managed_Items_SingleThreaded_from_raw
     const struct item_vec *value) {
     Managed_Items_SingleThreaded h = {NULL};
     if (value != NULL) {
-        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Items_SingleThreaded_box,
-                value);
-        h.box = (Managed_Items_SingleThreaded_box *)at;
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Items_SingleThreaded_box, value); /* the value's box */
+        h.box = (Managed_Items_SingleThreaded_box *)address;
     }
     return h;
 }
 
-static inline bool Managed_Items_SingleThreaded_ptr_eq(Managed_Items_SingleThreaded a,
-                                                       Managed_Items_SingleThreaded b) {
-    return a.box == b.box;
+static inline bool Managed_Items_SingleThreaded_ptr_eq(Managed_Items_SingleThreaded h,
+                                                       Managed_Items_SingleThreaded other) {
+    return h.box == other.box;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -602,16 +602,16 @@ static inline Managed_Items_ThreadSafe Managed_Items_ThreadSafe_from_raw(
     const struct item_vec *value) {
     Managed_Items_ThreadSafe h = {NULL};
     if (value != NULL) {
-        uintptr_t at = (uintptr_t)(const void *)value - offsetof(Managed_Items_ThreadSafe_box,
-                value);
-        h.box = (Managed_Items_ThreadSafe_box *)at;
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Items_ThreadSafe_box, value); /* the value's box */
+        h.box = (Managed_Items_ThreadSafe_box *)address;
     }
     return h;
 }
 
-static inline bool Managed_Items_ThreadSafe_ptr_eq(Managed_Items_ThreadSafe a,
-                                                   Managed_Items_ThreadSafe b) {
-    return a.box == b.box;
+static inline bool Managed_Items_ThreadSafe_ptr_eq(Managed_Items_ThreadSafe h,
+                                                   Managed_Items_ThreadSafe other) {
+    return h.box == other.box;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
