@@ -9,7 +9,6 @@
 #ifndef PM_RWLOCK_H
 #define PM_RWLOCK_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,13 +48,13 @@ extern "C" {
 #define PM_RW_WRITERS_WAITING (1u << 31)
 
 typedef struct pm_rwlock {
-    _Atomic uint32_t state;
-    _Atomic uint32_t writer_notify;
+    PM_ATOMIC(uint32_t) state;
+    PM_ATOMIC(uint32_t) writer_notify;
 #ifdef PM_DEBUG
     const char *debug_name; /* names the lock in lock-order reports */
     /* The thread (its PM_DEBUG table) that holds the write lock, NULL if none:
      * tells a stale held-lock entry from a real one. */
-    _Atomic(const void *) debug_writer;
+    PM_ATOMIC(const void *) debug_writer;
 #endif
 } pm_rwlock;
 

@@ -18,6 +18,17 @@
 #endif
 
 #ifdef __cplusplus
+/* Usable from C++ with the C layout: the anonymous struct in a box's union and
+ * the snapshot's flexible array member are C11, extensions in C++. */
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wgnu-anonymous-struct"
+#pragma clang diagnostic ignored "-Wnested-anon-types"
+#pragma clang diagnostic ignored "-Wc99-extensions"
+#elif defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+#endif
 extern "C" {
 #endif
 
@@ -269,7 +280,7 @@ static inline pm_status Managed_Point_SingleThreaded_write(Managed_Point_SingleT
     pm_status status = pm_box_copy_for_write(&Managed_Point_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Point_SingleThreaded_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -498,7 +509,7 @@ static inline pm_status Managed_Point_ThreadSafe_write(Managed_Point_ThreadSafe 
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Point_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Point_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -577,7 +588,7 @@ static inline pm_status Managed_Point_ThreadSafe_write_wait(Managed_Point_Thread
     pm_status status = pm_box_copy_for_write(&Managed_Point_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Point_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -791,7 +802,7 @@ static inline pm_status Managed_Point_Local_write(Managed_Point_Local *h, struct
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Point_Local__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Point_Local_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -954,7 +965,7 @@ static inline pm_status Managed_Point_Frozen_write(Managed_Point_Frozen *h, stru
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Point_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Point_Frozen_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -1137,7 +1148,7 @@ static inline pm_status Managed_Blob_SingleThreaded_write(Managed_Blob_SingleThr
     pm_status status = pm_box_copy_for_write(&Managed_Blob_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Blob_SingleThreaded_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -1349,7 +1360,7 @@ static inline pm_status Managed_Blob_ThreadSafe_write(Managed_Blob_ThreadSafe *h
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Blob_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Blob_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -1411,7 +1422,7 @@ static inline pm_status Managed_Blob_ThreadSafe_write_wait(Managed_Blob_ThreadSa
     pm_status status = pm_box_copy_for_write(&Managed_Blob_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Blob_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -1623,7 +1634,7 @@ static inline pm_status Managed_Blob_Local_write(Managed_Blob_Local *h, struct b
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Blob_Local__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Blob_Local_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -1776,7 +1787,7 @@ static inline pm_status Managed_Blob_Frozen_write(Managed_Blob_Frozen *h, struct
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Blob_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Blob_Frozen_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -1957,7 +1968,7 @@ static inline pm_status Managed_Item_SingleThreaded_write(Managed_Item_SingleThr
     pm_status status = pm_box_copy_for_write(&Managed_Item_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Item_SingleThreaded_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -2176,7 +2187,7 @@ static inline pm_status Managed_Item_ThreadSafe_write(Managed_Item_ThreadSafe *h
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Item_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Item_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -2239,7 +2250,7 @@ static inline pm_status Managed_Item_ThreadSafe_write_wait(Managed_Item_ThreadSa
     pm_status status = pm_box_copy_for_write(&Managed_Item_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Item_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -2458,7 +2469,7 @@ static inline pm_status Managed_Item_Local_write(Managed_Item_Local *h, Item_Loc
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Item_Local__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Item_Local_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -2618,7 +2629,7 @@ static inline pm_status Managed_Item_Frozen_write(Managed_Item_Frozen *h, Item_F
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Item_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Item_Frozen_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -2799,7 +2810,7 @@ static inline pm_status Managed_Node_SingleThreaded_write(Managed_Node_SingleThr
     pm_status status = pm_box_copy_for_write(&Managed_Node_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Node_SingleThreaded_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -3018,7 +3029,7 @@ static inline pm_status Managed_Node_ThreadSafe_write(Managed_Node_ThreadSafe *h
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Node_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Node_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -3081,7 +3092,7 @@ static inline pm_status Managed_Node_ThreadSafe_write_wait(Managed_Node_ThreadSa
     pm_status status = pm_box_copy_for_write(&Managed_Node_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Node_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -3300,7 +3311,7 @@ static inline pm_status Managed_Node_Local_write(Managed_Node_Local *h, Node_Loc
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Node_Local__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Node_Local_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -3460,7 +3471,7 @@ static inline pm_status Managed_Node_Frozen_write(Managed_Node_Frozen *h, Node_F
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Node_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Node_Frozen_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -3639,7 +3650,7 @@ static inline pm_status Managed_Mixed_ThreadSafe_write(Managed_Mixed_ThreadSafe 
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Mixed_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Mixed_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -3702,7 +3713,7 @@ static inline pm_status Managed_Mixed_ThreadSafe_write_wait(Managed_Mixed_Thread
     pm_status status = pm_box_copy_for_write(&Managed_Mixed_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Mixed_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -3936,7 +3947,7 @@ static inline pm_status Managed_Tally_SingleThreaded_write(Managed_Tally_SingleT
     pm_status status = pm_box_copy_for_write(&Managed_Tally_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Tally_SingleThreaded_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -4163,7 +4174,7 @@ static inline pm_status Managed_Tally_ThreadSafe_write(Managed_Tally_ThreadSafe 
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Tally_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Tally_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -4240,7 +4251,7 @@ static inline pm_status Managed_Tally_ThreadSafe_write_wait(Managed_Tally_Thread
     pm_status status = pm_box_copy_for_write(&Managed_Tally_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Tally_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -4475,7 +4486,7 @@ static inline pm_status Managed_Wide_ThreadSafe_write(Managed_Wide_ThreadSafe *h
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Wide_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Wide_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -4552,7 +4563,7 @@ static inline pm_status Managed_Wide_ThreadSafe_write_wait(Managed_Wide_ThreadSa
     pm_status status = pm_box_copy_for_write(&Managed_Wide_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Wide_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -4964,6 +4975,11 @@ void all_policies_metrics_print(FILE *out);
 
 #ifdef __cplusplus
 }
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#elif defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 #endif
 
 #endif /* PMGEN_ALL_POLICIES_H */
