@@ -2,7 +2,8 @@
  * cells and a reader-writer lock that pmgen-generated code links against.
  * This umbrella only includes the runtime's public headers, one per concern:
  *
- *   pm_status.h       version, attribute macros, pm_status, PM_FOREVER, the clock
+ *   pm_status.h       version, attribute macros, atomics (C and C++), pm_status,
+ *                     PM_FOREVER, the clock
  *   pm_box.h          storage: allocator hooks, the box descriptor, cold paths (pm_box.c)
  *   pm_count.h        plain and atomic saturating reference counters
  *   pm_cell_borrow.h  the single-threaded borrow cell

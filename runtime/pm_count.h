@@ -6,7 +6,6 @@
 #ifndef PM_COUNT_H
 #define PM_COUNT_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -78,7 +77,7 @@ static inline bool pm_count_plain_dec(pm_count_plain *c) {
 
 /* --- atomic: shared between threads --------------------------------------- */
 typedef struct pm_count_atomic {
-    _Atomic uint32_t n;
+    PM_ATOMIC(uint32_t) n;
 } pm_count_atomic;
 
 static inline void pm_count_atomic_init(pm_count_atomic *c) {

@@ -6,7 +6,6 @@
 #ifndef PM_INTERNAL_H
 #define PM_INTERNAL_H
 
-#include <stdatomic.h>
 #include <stdint.h>
 
 #include "pm_cell_borrow.h"

@@ -6,7 +6,6 @@
 #ifndef PM_METRICS_H
 #define PM_METRICS_H
 
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -27,13 +26,13 @@ extern "C" {
 
 typedef struct pm_metrics {
     const char *name;                 /* the handle type, e.g. "Managed_Item_ThreadSafe" */
-    _Atomic uint64_t acquisitions;    /* borrows a cell granted (read, write, write_shared) */
-    _Atomic uint64_t contended;       /* borrows refused by another borrow (EBUSY, EBORROWED) */
-    _Atomic uint64_t waits;           /* blocking calls whose first try failed, so they waited */
-    _Atomic uint64_t timeouts;        /* blocking calls that ended in PM_ETIMEDOUT */
-    _Atomic uint64_t copies_on_write; /* _write calls that copied a shared box */
-    _Atomic uint64_t in_place_writes; /* _write calls that wrote a unique box in place */
-    _Atomic uint64_t saturations;     /* dups that left the count saturated (box immortal) */
+    PM_ATOMIC(uint64_t) acquisitions;    /* borrows a cell granted (read, write, write_shared) */
+    PM_ATOMIC(uint64_t) contended;       /* borrows refused by another borrow (EBUSY, EBORROWED) */
+    PM_ATOMIC(uint64_t) waits;           /* blocking calls whose first try failed, so they waited */
+    PM_ATOMIC(uint64_t) timeouts;        /* blocking calls that ended in PM_ETIMEDOUT */
+    PM_ATOMIC(uint64_t) copies_on_write; /* _write calls that copied a shared box */
+    PM_ATOMIC(uint64_t) in_place_writes; /* _write calls that wrote a unique box in place */
+    PM_ATOMIC(uint64_t) saturations;     /* dups that left the count saturated (box immortal) */
 } pm_metrics;
 
 /* One line: "<name> acquisitions=N contended=N ...". */

@@ -5,7 +5,6 @@
 #ifndef PM_SNAP_H
 #define PM_SNAP_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,7 +35,7 @@ extern "C" {
 
 #define PM_SNAP_MAX_BYTES 64u
 
-typedef _Atomic size_t pm_snap_word;
+typedef PM_ATOMIC(size_t) pm_snap_word;
 
 /* Whether a value of `size` bytes gets a snapshot. */
 #define PM_SNAP_FITS(size) ((size) <= PM_SNAP_MAX_BYTES)

@@ -1,12 +1,111 @@
 /* pm_status.h — the perceus-mem runtime's foundation: version, compiler
- * attribute macros, status codes, and the monotonic clock the _wait forms
- * measure deadlines with. Every other runtime header includes this one.
+ * attribute macros, the atomics' spelling in C and C++ (PM_ATOMIC), status
+ * codes, and the monotonic clock the _wait forms measure deadlines with.
+ * Every other runtime header includes this one.
  * Part of the runtime: include "pm.h", which includes every public header.
  */
 #ifndef PM_STATUS_H
 #define PM_STATUS_H
 
 #include <stdint.h>
+
+/* ------------------------------------------------------------------------ */
+/* Atomics: C11 <stdatomic.h> in C, and the same spelling in C++, so that    */
+/* pm.h and every generated header compile in a C++ translation unit         */
+/* unchanged (g++ and clang++, C++17 and later).                             */
+/*                                                                           */
+/* Every atomic object is declared PM_ATOMIC(T): `_Atomic(T)` in C. In C++ it */
+/* is pm_atomic<T>, a trivial struct of one T with _Atomic(T)'s size and      */
+/* alignment, accessed only through atomic_init, atomic_load_explicit,        */
+/* atomic_store_explicit, atomic_fetch_add_explicit, atomic_fetch_sub_explicit */
+/* and atomic_compare_exchange_{weak,strong}_explicit overloads defined here  */
+/* on the GCC/Clang __atomic builtins (what C11 atomics compile to), with the */
+/* memory orders of <atomic>. Not std::atomic<T>: it has constructors, and    */
+/* g++ refuses a member with a constructor in the anonymous struct that a box */
+/* holding handles overlays with its destroy-list link (pm_box.h); and the   */
+/* layout must stay the one the C-compiled runtime and descriptors see.      */
+/* Outside extern "C": <atomic> and the templates need C++ linkage.          */
+/* ------------------------------------------------------------------------ */
+
+#ifndef __cplusplus
+
+#include <stdatomic.h>
+#define PM_ATOMIC(T) _Atomic(T)
+
+#else /* C++ */
+
+#if !defined(__GNUC__) && !defined(__clang__)
+#error "perceus-mem from C++ needs GCC or Clang (the __atomic builtins)"
+#endif
+
+#include <atomic> /* std::memory_order */
+
+template <class T> struct pm_atomic {
+    alignas(sizeof(T)) T value; /* as _Atomic(T): aligned to its size (4 or 8 here) */
+};
+#define PM_ATOMIC(T) pm_atomic<T>
+
+/* T, not deduced from a value argument: `atomic_init(&size_t_word, 0u)` as in C. */
+template <class T> struct pm_atomic_value {
+    typedef T type;
+};
+
+using std::memory_order_acquire;
+using std::memory_order_relaxed;
+using std::memory_order_release;
+using std::memory_order_seq_cst;
+
+/* std::memory_order's values are the __ATOMIC_* constants (GCC's and Clang's
+ * standard libraries define them so). */
+#define PM__ORDER(order) static_cast<int>(order)
+
+template <class T>
+inline void atomic_init(pm_atomic<T> *a, typename pm_atomic_value<T>::type value) {
+    a->value = value;
+}
+
+template <class T> inline T atomic_load_explicit(const pm_atomic<T> *a, std::memory_order order) {
+    return __atomic_load_n(&a->value, PM__ORDER(order));
+}
+
+template <class T>
+inline void atomic_store_explicit(pm_atomic<T> *a, typename pm_atomic_value<T>::type value,
+                                  std::memory_order order) {
+    __atomic_store_n(&a->value, value, PM__ORDER(order));
+}
+
+template <class T>
+inline T atomic_fetch_add_explicit(pm_atomic<T> *a, typename pm_atomic_value<T>::type operand,
+                                   std::memory_order order) {
+    return __atomic_fetch_add(&a->value, operand, PM__ORDER(order));
+}
+
+template <class T>
+inline T atomic_fetch_sub_explicit(pm_atomic<T> *a, typename pm_atomic_value<T>::type operand,
+                                   std::memory_order order) {
+    return __atomic_fetch_sub(&a->value, operand, PM__ORDER(order));
+}
+
+template <class T>
+inline bool atomic_compare_exchange_weak_explicit(pm_atomic<T> *a, T *expected,
+                                                  typename pm_atomic_value<T>::type desired,
+                                                  std::memory_order success,
+                                                  std::memory_order failure) {
+    return __atomic_compare_exchange_n(&a->value, expected, desired, true, PM__ORDER(success),
+                                       PM__ORDER(failure));
+}
+
+template <class T>
+inline bool atomic_compare_exchange_strong_explicit(pm_atomic<T> *a, T *expected,
+                                                    typename pm_atomic_value<T>::type desired,
+                                                    std::memory_order success,
+                                                    std::memory_order failure) {
+    return __atomic_compare_exchange_n(&a->value, expected, desired, false, PM__ORDER(success),
+                                       PM__ORDER(failure));
+}
+
+#endif /* __cplusplus */
+
 
 #ifdef __cplusplus
 extern "C" {

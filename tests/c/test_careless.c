@@ -583,10 +583,17 @@ static void F(test_drop_in_read_scope)(void) {
     {
         READ_SCOPE(Point, g, h);
         if (CHECK(g.status == PM_OK)) {
+            capture_begin();
             OP(Point, drop)(&h);
+            const char *report = capture_end();
             CHECK(h.box == NULL);
             CHECK(boxes_live == boxes + 1); /* not freed under the borrow */
             CHECK(g.value->x == 4 && g.value->y == 5);
+#ifdef PM_DEBUG
+            CHECK(mentions(report, STR(M(Point))) && mentions(report, "borrow"));
+#else
+            CHECK(report[0] == '\0');
+#endif
         }
     }
     CHECK(boxes_live == boxes && frees == freed + 1); /* freed once, at the scope's end */

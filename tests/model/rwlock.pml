@@ -280,9 +280,11 @@ inline forget() {
 
 /* pm_rwlock_release_read: a CAS loop that refuses a release the state shows
  * cannot be matched (no reader, or write-locked) and then leaves the state
- * alone. The processes here only release what they hold: refusing is an error. */
+ * alone. Its first CAS guesses one reader and no flag instead of loading the
+ * state; a failed CAS loads it. The processes here only release what they
+ * hold: refusing is an error. */
 inline release_read() {
-    s = state;                                          /* relaxed load */
+    s = 1;                                              /* the guess */
     do
     :: (s & MASK) == 0 || (s & MASK) == WL -> assert(false); break   /* refused */
     :: else ->
@@ -299,9 +301,11 @@ inline release_read() {
     forget()
 }
 
-/* pm_rwlock_release_write: the same, refusing unless write-locked. */
+/* pm_rwlock_release_write: the same, refusing unless write-locked (the
+ * guess: write-locked, no flag; a PM_DEBUG build loads the state first,
+ * which the guess's failed CAS covers). */
 inline release_write() {
-    s = state;                                          /* relaxed load */
+    s = WL;                                             /* the guess */
     do
     :: (s & MASK) != WL -> assert(false); break         /* refused */
     :: else ->

@@ -1,4 +1,5 @@
 /* all_policies_support.h — the C types and hooks behind tests/specs/all_policies.yaml.
+ * Its atomics are PM_ATOMIC (pm_atomic.h) so that C++ tests can include it too.
  *
  * The hooks and counters are defined in all_policies_support.c.
  */
@@ -30,11 +31,11 @@ struct blob {
 /* Live blob buffers: +1 per successful blob_make/blob_clone, -1 per blob_drop.
  * Zero at the end of a program means no leak and no double drop (a double
  * drop drives it negative, and the sanitizers see the double free). */
-extern _Atomic long blob_live;
+extern PM_ATOMIC(long) blob_live;
 /* Calls of blob_clone, successful or not. */
-extern _Atomic long blob_clone_calls;
+extern PM_ATOMIC(long) blob_clone_calls;
 /* When not PM_OK, blob_clone fails with this status and allocates nothing. */
-extern _Atomic int blob_clone_fail;
+extern PM_ATOMIC(int) blob_clone_fail;
 
 /* A fresh blob holding a copy of text (len 0 and data NULL if malloc fails). */
 struct blob blob_make(const char *text);

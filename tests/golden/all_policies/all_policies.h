@@ -18,6 +18,17 @@
 #endif
 
 #ifdef __cplusplus
+/* Usable from C++ with the C layout: the anonymous struct in a box's union and
+ * the snapshot's flexible array member are C11, extensions in C++. */
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wgnu-anonymous-struct"
+#pragma clang diagnostic ignored "-Wnested-anon-types"
+#pragma clang diagnostic ignored "-Wc99-extensions"
+#elif defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+#endif
 extern "C" {
 #endif
 
@@ -269,7 +280,7 @@ static inline pm_status Managed_Point_SingleThreaded_write(Managed_Point_SingleT
     pm_status status = pm_box_copy_for_write(&Managed_Point_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Point_SingleThreaded_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -580,7 +591,7 @@ static inline pm_status Managed_Point_ThreadSafe_write(Managed_Point_ThreadSafe 
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Point_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Point_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -659,7 +670,7 @@ static inline pm_status Managed_Point_ThreadSafe_write_wait(Managed_Point_Thread
     pm_status status = pm_box_copy_for_write(&Managed_Point_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Point_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -954,7 +965,7 @@ static inline pm_status Managed_Point_Local_write(Managed_Point_Local *h, struct
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Point_Local__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Point_Local_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -1199,7 +1210,7 @@ static inline pm_status Managed_Point_Frozen_write(Managed_Point_Frozen *h, stru
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Point_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Point_Frozen_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -1466,7 +1477,7 @@ static inline pm_status Managed_Blob_SingleThreaded_write(Managed_Blob_SingleThr
     pm_status status = pm_box_copy_for_write(&Managed_Blob_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Blob_SingleThreaded_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -1760,7 +1771,7 @@ static inline pm_status Managed_Blob_ThreadSafe_write(Managed_Blob_ThreadSafe *h
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Blob_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Blob_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -1822,7 +1833,7 @@ static inline pm_status Managed_Blob_ThreadSafe_write_wait(Managed_Blob_ThreadSa
     pm_status status = pm_box_copy_for_write(&Managed_Blob_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Blob_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -2114,7 +2125,7 @@ static inline pm_status Managed_Blob_Local_write(Managed_Blob_Local *h, struct b
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Blob_Local__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Blob_Local_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -2348,7 +2359,7 @@ static inline pm_status Managed_Blob_Frozen_write(Managed_Blob_Frozen *h, struct
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Blob_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Blob_Frozen_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -2611,7 +2622,7 @@ static inline pm_status Managed_Item_SingleThreaded_write(Managed_Item_SingleThr
     pm_status status = pm_box_copy_for_write(&Managed_Item_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Item_SingleThreaded_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -2912,7 +2923,7 @@ static inline pm_status Managed_Item_ThreadSafe_write(Managed_Item_ThreadSafe *h
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Item_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Item_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -2975,7 +2986,7 @@ static inline pm_status Managed_Item_ThreadSafe_write_wait(Managed_Item_ThreadSa
     pm_status status = pm_box_copy_for_write(&Managed_Item_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Item_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -3275,7 +3286,7 @@ static inline pm_status Managed_Item_Local_write(Managed_Item_Local *h, Item_Loc
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Item_Local__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Item_Local_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -3516,7 +3527,7 @@ static inline pm_status Managed_Item_Frozen_write(Managed_Item_Frozen *h, Item_F
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Item_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Item_Frozen_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -3779,7 +3790,7 @@ static inline pm_status Managed_Node_SingleThreaded_write(Managed_Node_SingleThr
     pm_status status = pm_box_copy_for_write(&Managed_Node_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Node_SingleThreaded_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -4080,7 +4091,7 @@ static inline pm_status Managed_Node_ThreadSafe_write(Managed_Node_ThreadSafe *h
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Node_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Node_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -4143,7 +4154,7 @@ static inline pm_status Managed_Node_ThreadSafe_write_wait(Managed_Node_ThreadSa
     pm_status status = pm_box_copy_for_write(&Managed_Node_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Node_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -4443,7 +4454,7 @@ static inline pm_status Managed_Node_Local_write(Managed_Node_Local *h, Node_Loc
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Node_Local__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Node_Local_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -4684,7 +4695,7 @@ static inline pm_status Managed_Node_Frozen_write(Managed_Node_Frozen *h, Node_F
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Node_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Node_Frozen_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -4945,7 +4956,7 @@ static inline pm_status Managed_Mixed_ThreadSafe_write(Managed_Mixed_ThreadSafe 
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Mixed_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Mixed_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -5008,7 +5019,7 @@ static inline pm_status Managed_Mixed_ThreadSafe_write_wait(Managed_Mixed_Thread
     pm_status status = pm_box_copy_for_write(&Managed_Mixed_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Mixed_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -5324,7 +5335,7 @@ static inline pm_status Managed_Tally_SingleThreaded_write(Managed_Tally_SingleT
     pm_status status = pm_box_copy_for_write(&Managed_Tally_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Tally_SingleThreaded_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -5632,7 +5643,7 @@ static inline pm_status Managed_Tally_ThreadSafe_write(Managed_Tally_ThreadSafe 
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Tally_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Tally_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -5709,7 +5720,7 @@ static inline pm_status Managed_Tally_ThreadSafe_write_wait(Managed_Tally_Thread
     pm_status status = pm_box_copy_for_write(&Managed_Tally_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Tally_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -6024,7 +6035,7 @@ static inline pm_status Managed_Wide_ThreadSafe_write(Managed_Wide_ThreadSafe *h
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Wide_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Wide_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -6101,7 +6112,7 @@ static inline pm_status Managed_Wide_ThreadSafe_write_wait(Managed_Wide_ThreadSa
     pm_status status = pm_box_copy_for_write(&Managed_Wide_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Wide_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -6719,6 +6730,11 @@ void all_policies_metrics_print(FILE *out);
 
 #ifdef __cplusplus
 }
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#elif defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 #endif
 
 #endif /* PMGEN_all_policies_H */

@@ -18,6 +18,17 @@
 #endif
 
 #ifdef __cplusplus
+/* Usable from C++ with the C layout: the anonymous struct in a box's union and
+ * the snapshot's flexible array member are C11, extensions in C++. */
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wgnu-anonymous-struct"
+#pragma clang diagnostic ignored "-Wnested-anon-types"
+#pragma clang diagnostic ignored "-Wc99-extensions"
+#elif defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+#endif
 extern "C" {
 #endif
 
@@ -155,7 +166,7 @@ static inline pm_status Managed_Items_SingleThreaded_write(Managed_Items_SingleT
     pm_status status = pm_box_copy_for_write(&Managed_Items_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Items_SingleThreaded_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -449,7 +460,7 @@ static inline pm_status Managed_Items_ThreadSafe_write(Managed_Items_ThreadSafe 
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Items_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Items_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -512,7 +523,7 @@ static inline pm_status Managed_Items_ThreadSafe_write_wait(Managed_Items_Thread
     pm_status status = pm_box_copy_for_write(&Managed_Items_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = copy; /* the other owners keep the old box */
+        h->box = (Managed_Items_ThreadSafe_box *)copy; /* the other owners keep the old box */
         *out = &h->box->value;
     }
     return status;
@@ -811,6 +822,11 @@ void items_metrics_print(FILE *out);
 
 #ifdef __cplusplus
 }
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#elif defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 #endif
 
 #endif /* PMGEN_items_H */
