@@ -180,8 +180,8 @@ static PM_ALWAYS_INLINE bool pm__cell_writer_quiet(const pm_box_type *type,
     return true;
 }
 
-static void pm__metric_add(pm_metrics *metrics, _Atomic uint64_t *counter) {
-    (void)metrics;
+/* Relaxed: metrics order nothing, they only count. */
+static void pm__metric_add(PM_ATOMIC(uint64_t) *counter) {
     atomic_fetch_add_explicit(counter, 1u, memory_order_relaxed);
 }
 
@@ -198,7 +198,7 @@ static PM_ALWAYS_INLINE pm_status pm__cell_read(const pm_box_type *type, pm_cell
         status = pm_rwlock_try_read(cell);
         if (status != PM_OK && wait) {
             if (type->metrics != NULL) {
-                pm__metric_add(type->metrics, &type->metrics->waits);
+                pm__metric_add(&type->metrics->waits);
             }
             status = pm_rwlock_read_wait(cell, timeout_ns);
         }
@@ -419,7 +419,7 @@ static PM_ALWAYS_INLINE pm_status pm__box_copy_for_write(const pm_box_type *type
         pm_box_destroy(type, shared); /* the other owners left while we copied */
     }
     if (PM_UNLIKELY(type->metrics != NULL)) {
-        pm__metric_add(type->metrics, &type->metrics->copies_on_write);
+        pm__metric_add(&type->metrics->copies_on_write);
     }
     *out = copy;
     return PM_OK;

@@ -92,8 +92,10 @@ def main(argv: Optional[list[str]] = None) -> int:
               f"{printable(exc.strerror or str(exc))}", file=sys.stderr)
         return EXIT_SPEC_ERROR
     targets = _dedupe(_targets(args, files))
-    refusal = _refusal(args, targets) if targets is not None else \
-        "two outputs would write different text to one file"
+    if targets is None:
+        refusal: Optional[str] = "two outputs would write different text to one file"
+    else:
+        refusal = _refusal(args, targets)
     if refusal is not None or targets is None:
         print(f"pmgen: error: {printable(refusal or '')}", file=sys.stderr)
         return EXIT_USAGE

@@ -52,17 +52,6 @@ def write_all(files: dict[Path, str]) -> list[Path]:
     return changed
 
 
-def write_if_changed(path: Path, text: str) -> bool:
-    """Write one file unless it already holds exactly `text`; True if written."""
-    try:
-        if path.read_bytes() == text.encode("utf-8"):
-            return False
-    except FileNotFoundError:
-        pass
-    write_all({path: text})
-    return True
-
-
 def depfile_text(targets: list[Path], prerequisites: list[str]) -> str:
     """A Makefile-syntax depfile: each target depends on the spec and the templates."""
     def escape(name: str) -> str:

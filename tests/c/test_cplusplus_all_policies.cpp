@@ -13,15 +13,7 @@ extern "C" {
 #include "all_policies.h"
 }
 
-static int failures;
-
-#define EXPECT(e)                                                          \
-    do {                                                                   \
-        if (!(e)) {                                                        \
-            std::fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #e); \
-            failures++;                                                    \
-        }                                                                  \
-    } while (0)
+#include "check_cxx.hpp"
 
 // The same steps for each Point handle type: new, dup, read, write (a copy
 // on write, then in place), load, drop.
@@ -141,10 +133,5 @@ int main() {
 
     EXPECT(atomic_load_explicit(&blob_live, memory_order_relaxed) == 0);
     EXPECT(std::strcmp(pm_status_str(PM_EBUSY), "PM_EBUSY") == 0);
-    if (failures != 0) {
-        std::fprintf(stderr, "test_cplusplus_all_policies: %d failed\n", failures);
-        return 1;
-    }
-    std::printf("test_cplusplus_all_policies: ok\n");
-    return 0;
+    return expect_summary("test_cplusplus_all_policies");
 }

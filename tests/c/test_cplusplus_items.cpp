@@ -24,15 +24,7 @@ extern "C" pm_status item_vec_clone(struct item_vec *dst, const struct item_vec 
 
 extern "C" void item_vec_free(struct item_vec *v) { std::free(v->data); }
 
-static int failures;
-
-#define EXPECT(e)                                                          \
-    do {                                                                   \
-        if (!(e)) {                                                        \
-            std::fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #e); \
-            failures++;                                                    \
-        }                                                                  \
-    } while (0)
+#include "check_cxx.hpp"
 
 static item_vec make(size_t n) {
     item_vec v{n, static_cast<item *>(std::malloc(n * sizeof(item)))};
@@ -74,10 +66,5 @@ int main() {
     EXPECT(Managed_Items_ThreadSafe_refcount(t) == 1);
     Managed_Items_ThreadSafe_drop(&t2);
     Managed_Items_ThreadSafe_drop(&t);
-    if (failures != 0) {
-        std::fprintf(stderr, "test_cplusplus_items: %d failed\n", failures);
-        return 1;
-    }
-    std::printf("test_cplusplus_items: ok\n");
-    return 0;
+    return expect_summary("test_cplusplus_items");
 }
