@@ -123,13 +123,14 @@ static inline void pm__cpu_relax(void) {
 
 enum { PM__SPIN_LIMIT = 100 }; /* as in Rust std: brief, never yields the CPU */
 
-/* Spin until the lock is worth a try (or anyone waits, to stay fair). */
+/* Spin until the lock is worth a try (or anyone waits, to stay fair): while
+ * a writer holds it, or readers that turned a writer away still hold it. */
 static uint32_t pm__spin_read(pm_rwlock *l) {
     for (int spin = PM__SPIN_LIMIT;; spin--) {
         /* Relaxed: only a hint; the CAS that takes the lock acquires. */
         uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
-        if (!pm__rw_is_write_locked(s) || pm__rw_readers_waiting(s) || pm__rw_writers_waiting(s) ||
-            spin == 0) {
+        bool held_against_readers = pm__rw_is_write_locked(s) || pm__rw_writer_polled(s);
+        if (!held_against_readers || pm__rw_anyone_waiting(s) || spin == 0) {
             return s;
         }
         pm__cpu_relax();
@@ -147,8 +148,27 @@ static uint32_t pm__spin_write(pm_rwlock *l) {
     }
 }
 
+/* The grace a polled writer had is over: let readers in again. Clears the
+ * bit, and READERS_WAITING with it (waking those sleepers, who set it again
+ * if they still have to wait, as after pm__rwlock_writer_gives_up). */
+PM_COLD static uint32_t pm__rwlock_end_poll_grace(pm_rwlock *l, uint32_t s) {
+    const uint32_t flags = PM_RW_WRITER_POLLED | PM_RW_READERS_WAITING;
+    /* Relaxed: flag bookkeeping only; the reader's own CAS then acquires. */
+    while (pm__rw_only_poll_blocks_readers(s)) {
+        if (atomic_compare_exchange_weak_explicit(&l->state, &s, s & ~flags, memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+            if (pm__rw_readers_waiting(s)) {
+                pm__futex_wake_all(&l->state);
+            }
+            return s & ~flags;
+        }
+    }
+    return s;
+}
+
 PM_NOINLINE pm_status pm__rwlock_read_contended(pm_rwlock *l, uint64_t deadline_ns) {
     uint32_t s = pm__spin_read(l);
+    uint64_t grace_ns = PM_FOREVER; /* end of a polled writer's grace, once seen */
     for (;;) {
         if (pm__rw_is_read_lockable(s)) {
             /* Acquire: the last writer's release happens-before our reads. */
@@ -164,6 +184,16 @@ PM_NOINLINE pm_status pm__rwlock_read_contended(pm_rwlock *l, uint64_t deadline_
         if (pm__deadline_passed(deadline_ns)) {
             return PM_ETIMEDOUT; /* a stale READERS_WAITING is cleared by the next unlock */
         }
+        uint64_t wake_ns = deadline_ns;
+        if (pm__rw_only_poll_blocks_readers(s)) {
+            if (grace_ns == PM_FOREVER) {
+                grace_ns = pm_deadline_after(PM_RW_POLL_GRACE_NS);
+            } else if (pm__deadline_passed(grace_ns)) {
+                s = pm__rwlock_end_poll_grace(l, s);
+                continue;
+            }
+            wake_ns = grace_ns < deadline_ns ? grace_ns : deadline_ns;
+        }
         /* Relaxed: setting the flag publishes nothing; the futex orders the
          * sleep against the unlocker's clearing of the flag. */
         if (!pm__rw_readers_waiting(s) &&
@@ -171,7 +201,7 @@ PM_NOINLINE pm_status pm__rwlock_read_contended(pm_rwlock *l, uint64_t deadline_
                                                      memory_order_relaxed, memory_order_relaxed)) {
             continue;
         }
-        pm__futex_wait(&l->state, s | PM_RW_READERS_WAITING, deadline_ns);
+        pm__futex_wait(&l->state, s | PM_RW_READERS_WAITING, wake_ns);
         s = pm__spin_read(l);
     }
 }
@@ -215,7 +245,7 @@ PM_NOINLINE pm_status pm__rwlock_write_contended(pm_rwlock *l, uint64_t deadline
             /* Acquire: pairs with the previous holder's release. Keep the
              * flag: other writers may still sleep once we took the lock. */
             if (atomic_compare_exchange_weak_explicit(
-                    &l->state, &s, s | PM_RW_WRITE_LOCKED | other_writers_waiting,
+                    &l->state, &s, pm__rw_write_locked_from(s) | other_writers_waiting,
                     memory_order_acquire, memory_order_relaxed)) {
                 return PM_OK;
             }
@@ -245,20 +275,25 @@ PM_NOINLINE pm_status pm__rwlock_write_contended(pm_rwlock *l, uint64_t deadline
     }
 }
 
+/* Called with the state an unlock left (no holder, a waiting bit set). A poll
+ * bit is kept as it is, for whoever polls next; it changes only while no
+ * writer waits (pm__rw_only_poll_blocks_readers), so not under the first two
+ * cases, and the last one retries if it did. */
 PM_COLD void pm__rwlock_wake_writer_or_readers(pm_rwlock *l, uint32_t s) {
     /* Relaxed CASes throughout: they move only flags; if the lock got taken
      * meanwhile, its new holder wakes the waiters when it unlocks. */
-    if (s == PM_RW_WRITERS_WAITING) {
-        if (atomic_compare_exchange_strong_explicit(&l->state, &s, 0u, memory_order_relaxed,
+    const uint32_t polled = pm__rw_poll_bit(s);
+    if ((s & ~polled) == PM_RW_WRITERS_WAITING) {
+        if (atomic_compare_exchange_strong_explicit(&l->state, &s, polled, memory_order_relaxed,
                                                     memory_order_relaxed)) {
             (void)pm__rwlock_wake_writer(l);
             return;
         }
         /* Readers may be waiting now too: fall through with the new state. */
     }
-    if (s == (PM_RW_READERS_WAITING | PM_RW_WRITERS_WAITING)) {
+    if ((s & ~polled) == (PM_RW_READERS_WAITING | PM_RW_WRITERS_WAITING)) {
         /* Both wait: leave readers waiting, wake one writer. */
-        if (!atomic_compare_exchange_strong_explicit(&l->state, &s, PM_RW_READERS_WAITING,
+        if (!atomic_compare_exchange_strong_explicit(&l->state, &s, polled | PM_RW_READERS_WAITING,
                                                      memory_order_relaxed, memory_order_relaxed)) {
             return;
         }
@@ -266,12 +301,35 @@ PM_COLD void pm__rwlock_wake_writer_or_readers(pm_rwlock *l, uint32_t s) {
             return;
         }
         /* No writer was asleep (maybe about to sleep): wake readers too. */
-        s = PM_RW_READERS_WAITING;
+        s = polled | PM_RW_READERS_WAITING;
     }
-    if (s == PM_RW_READERS_WAITING &&
-        atomic_compare_exchange_strong_explicit(&l->state, &s, 0u, memory_order_relaxed,
-                                                memory_order_relaxed)) {
-        pm__futex_wake_all(&l->state);
+    while ((s & ~PM_RW_WRITER_POLLED) == PM_RW_READERS_WAITING) {
+        if (atomic_compare_exchange_weak_explicit(&l->state, &s, pm__rw_poll_bit(s),
+                                                  memory_order_relaxed, memory_order_relaxed)) {
+            pm__futex_wake_all(&l->state);
+            return;
+        }
+    }
+}
+
+/* Only the polling forms (try_write, try_read) touch the poll bit: a writer
+ * that waits has WRITERS_WAITING, and takes it back when it gives up. */
+PM_COLD void pm__rwlock_try_write_refused(pm_rwlock *l) {
+    /* Turned away by readers: let no new one in, so a writer that polls gets
+     * in when they leave. One try; failing means the state moved on.
+     * Relaxed: a flag only, it publishes nothing. */
+    uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
+    if (pm__rw_is_read_locked(s) && !pm__rw_writer_polled(s)) {
+        (void)atomic_compare_exchange_strong_explicit(&l->state, &s, s | PM_RW_WRITER_POLLED,
+                                                      memory_order_relaxed, memory_order_relaxed);
+    }
+}
+
+PM_COLD void pm__rwlock_try_read_refused(pm_rwlock *l) {
+    /* Relaxed: flag bookkeeping only (pm__rwlock_end_poll_grace). */
+    uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
+    if (pm__rw_is_free_but_polled(s)) {
+        (void)pm__rwlock_end_poll_grace(l, s);
     }
 }
 

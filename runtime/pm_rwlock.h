@@ -24,8 +24,12 @@ extern "C" {
 /* Reader-writer lock (futex on Linux), after Rust std's futex RwLock        */
 /*                                                                           */
 /* state (u32):                                                              */
-/*   bits 0..28  PM_RW_MASK: number of readers, or PM_RW_WRITE_LOCKED (all    */
+/*   bits 0..27  PM_RW_MASK: number of readers, or PM_RW_WRITE_LOCKED (all    */
 /*               ones) when a writer holds the lock                          */
+/*   bit 28      PM_RW_WRITER_POLLED: a try_write was refused by readers; no */
+/*               new reader enters until a writer takes the lock, so a writer */
+/*               that polls gets in when those readers leave. Never set while */
+/*               write-locked: taking the write lock clears it.              */
 /*   bit 29      PM_RW_ORPHANED: the box's last owner left while the lock was */
 /*               held; the release that ends the last borrow says so (and   */
 /*               its caller destroys the box). Set once, at the end of life. */
@@ -34,15 +38,20 @@ extern "C" {
 /* writer_notify (u32): bumped before every writer wake-up, so a writer that   */
 /*   read it before sleeping cannot miss one.                                */
 /*                                                                           */
-/* Writers are preferred: a new reader does not enter while a writer waits,   */
-/* so readers cannot starve a writer. A reader count at PM_RW_MAX_READERS is  */
-/* refused with PM_EOVERFLOW instead of wrapping.                            */
+/* Writers are preferred: a new reader does not enter while a writer waits    */
+/* or after one polled, so readers cannot starve a writer. The poller may     */
+/* have given up, though, and a reader may wait while holding a read itself: */
+/* so a reader kept out by the poll bit alone waits at most                   */
+/* PM_RW_POLL_GRACE_NS and then clears it, and a try_read that finds the lock */
+/* free but for the bit clears it (and says PM_EBUSY, once). A reader count   */
+/* at PM_RW_MAX_READERS is refused with PM_EOVERFLOW instead of wrapping.     */
 /* ------------------------------------------------------------------------ */
 
 #define PM_RW_READ_LOCKED 1u
-#define PM_RW_MASK ((1u << 29) - 1u)
+#define PM_RW_MASK ((1u << 28) - 1u)
 #define PM_RW_WRITE_LOCKED PM_RW_MASK
 #define PM_RW_MAX_READERS (PM_RW_MASK - 1u)
+#define PM_RW_WRITER_POLLED (1u << 28)
 #define PM_RW_ORPHANED (1u << 29)
 #define PM_RW_READERS_WAITING (1u << 30)
 #define PM_RW_WRITERS_WAITING (1u << 31)
@@ -89,6 +98,12 @@ static inline bool pm__rw_readers_at_max(uint32_t s) {
 /* The box's last owner has left (pm_rwlock_orphan). */
 static inline bool pm__rw_is_orphaned(uint32_t s) { return (s & PM_RW_ORPHANED) != 0; }
 
+/* The poll bit of s, as a bit (0 or PM_RW_WRITER_POLLED), kept by wake-ups. */
+static inline uint32_t pm__rw_poll_bit(uint32_t s) { return s & PM_RW_WRITER_POLLED; }
+
+/* A try_write was refused by readers, and no writer has had the lock since. */
+static inline bool pm__rw_writer_polled(uint32_t s) { return pm__rw_poll_bit(s) != 0; }
+
 static inline bool pm__rw_readers_waiting(uint32_t s) { return (s & PM_RW_READERS_WAITING) != 0; }
 static inline bool pm__rw_writers_waiting(uint32_t s) { return (s & PM_RW_WRITERS_WAITING) != 0; }
 
@@ -98,10 +113,41 @@ static inline bool pm__rw_anyone_waiting(uint32_t s) {
 }
 
 static inline bool pm__rw_is_read_lockable(uint32_t s) {
-    /* No new reader while anyone waits: waiting writers have priority, and
-     * waiting readers are about to be woken by the unlocking thread. */
-    return pm__rw_has_reader_room(s) && !pm__rw_anyone_waiting(s);
+    /* No new reader while anyone waits (waiting writers have priority, and
+     * waiting readers are about to be woken by the unlocking thread), nor
+     * into a group of readers that turned a writer away. */
+    return pm__rw_has_reader_room(s) && !pm__rw_anyone_waiting(s) && !pm__rw_writer_polled(s);
 }
+
+/* Only a polled writer keeps a reader out: no writer holds or waits. After
+ * PM_RW_POLL_GRACE_NS of that, a waiting reader clears the bit and enters. */
+static inline bool pm__rw_only_poll_blocks_readers(uint32_t s) {
+    return pm__rw_writer_polled(s) && !pm__rw_writers_waiting(s) && pm__rw_has_reader_room(s);
+}
+
+/* Free but for a poll bit (and readers that wait behind it): what a refused
+ * try_read clears, so a poller that gave up costs one refused try, never a
+ * wedge, even if a reader that waited behind the bit timed out and left its
+ * READERS_WAITING there. */
+static inline bool pm__rw_is_free_but_polled(uint32_t s) {
+    return pm__rw_is_unlocked(s) && pm__rw_only_poll_blocks_readers(s);
+}
+
+/* The state a writer that takes the (unlocked) lock leaves: write-locked,
+ * waiting bits kept for the sleepers' wake-up, any poll bit answered. */
+static inline uint32_t pm__rw_write_locked_from(uint32_t s) {
+    return (s & ~PM_RW_WRITER_POLLED) | PM_RW_WRITE_LOCKED;
+}
+
+/* How long a polled writer keeps new readers waiting, at most (1 ms): long
+ * enough for a polling loop to come back, short enough that a poller that
+ * gave up (or a reader that waits while holding a read) costs little. */
+#define PM_RW_POLL_GRACE_NS 1000000u
+
+/* A try_read was refused: drop a poll bit nobody waits behind (cold). */
+void pm__rwlock_try_read_refused(pm_rwlock *l);
+/* A try_write was refused: if by readers, set the poll bit (cold). */
+void pm__rwlock_try_write_refused(pm_rwlock *l);
 
 /* ------------------------------------------------------------------------ */
 /* Slow paths (pm_rwlock.c)                                                  */
@@ -143,7 +189,7 @@ static inline pm_status pm__rwlock_try_write_nodebug(pm_rwlock *l) {
     while (pm__rw_is_unlocked(s)) {
         /* Acquire: pairs with the release of the previous holder's unlock.
          * Waiting bits are kept: the sleepers still need a wake-up later. */
-        if (atomic_compare_exchange_weak_explicit(&l->state, &s, s | PM_RW_WRITE_LOCKED,
+        if (atomic_compare_exchange_weak_explicit(&l->state, &s, pm__rw_write_locked_from(s),
                                                   memory_order_acquire, memory_order_relaxed)) {
             return PM_OK;
         }
@@ -163,20 +209,26 @@ static inline void pm_rwlock_init_write(pm_rwlock *l) {
     PM__DEBUG_ACQUIRED_FRESH(l, PM_LOCK_WRITE); /* held, but ordered after nothing */
 }
 
-/* Non-blocking: PM_OK, PM_EBUSY (a writer holds or waits), PM_EOVERFLOW. */
+/* Non-blocking: PM_OK, PM_EBUSY (a writer holds, waits or polled),
+ * PM_EOVERFLOW. */
 static inline pm_status pm_rwlock_try_read(pm_rwlock *l) {
     pm_status st = pm__rwlock_try_read_nodebug(l);
     if (st == PM_OK) {
         PM__DEBUG_ACQUIRED(l, PM_LOCK_READ);
+    } else if (PM_UNLIKELY(st == PM_EBUSY)) {
+        pm__rwlock_try_read_refused(l);
     }
     return st;
 }
 
-/* Non-blocking: PM_OK or PM_EBUSY. */
+/* Non-blocking: PM_OK or PM_EBUSY. Refused by readers, it keeps new readers
+ * out until those leave (PM_RW_WRITER_POLLED), so polling is not starved. */
 static inline pm_status pm_rwlock_try_write(pm_rwlock *l) {
     pm_status st = pm__rwlock_try_write_nodebug(l);
     if (st == PM_OK) {
         PM__DEBUG_ACQUIRED(l, PM_LOCK_WRITE);
+    } else {
+        pm__rwlock_try_write_refused(l);
     }
     return st;
 }
@@ -205,9 +257,9 @@ static inline bool pm_rwlock_release_read(pm_rwlock *l) {
                                                     memory_order_release, memory_order_relaxed));
     PM__DEBUG_RELEASED(l, PM_LOCK_READ);
     s -= PM_RW_READ_LOCKED;
-    /* A reader can only be waiting on a read-locked lock if a writer waits
-     * too; the last reader out wakes that writer. */
-    if (PM_UNLIKELY(pm__rw_is_unlocked(s) && pm__rw_writers_waiting(s))) {
+    /* Sleepers on a read-locked lock (a writer; readers behind a writer or a
+     * polled writer) wait for the last reader out, who wakes them. */
+    if (PM_UNLIKELY(pm__rw_is_unlocked(s) && pm__rw_anyone_waiting(s))) {
         pm__rwlock_wake_writer_or_readers(l, s);
     }
     return pm__rw_is_unlocked(s) && pm__rw_is_orphaned(s);

@@ -1,7 +1,8 @@
 """The lock protocol, model-checked: tests/model/rwlock.pml under spin.
 
 spin explores every interleaving of three processes (two lock/unlock rounds
-each, some with deadlines that may pass at any check) running the runtime's
+each, some with deadlines that may pass at any check, some polling with the
+try forms) running the runtime's
 reader-writer lock, statement by statement, and must find no error: no
 assertion violation (mutual exclusion; an idle, usable lock at the end) and no
 invalid end state (a process asleep for ever: a lost wake-up).
@@ -49,9 +50,10 @@ def errors(report: str) -> int:
     return int(found.group(1))
 
 
-@pytest.mark.parametrize("config", ["1", "2", "3"],
+@pytest.mark.parametrize("config", ["1", "2", "3", "4", "5"],
                          ids=["forever-readers+timed-writer", "timed-reader+writer",
-                              "timed-writer+writers+reader"])
+                              "timed-writer+writers+reader", "polling-writer+readers",
+                              "polling-writer+writer+reader"])
 def test_lock_protocol_has_no_error(config: str, tmp_path: Path) -> None:
     report = check_model(tmp_path, MODEL.read_text(encoding="utf-8"), f"CONFIG={config}")
     states = re.search(r"(\d+) states, stored", report)
@@ -64,17 +66,19 @@ def test_lock_protocol_has_no_error(config: str, tmp_path: Path) -> None:
 # Planted bugs: what is wrong -> (text of the model, replacement, a CONFIG that shows it).
 BUGS = {
     "last reader out does not wake the writer": (
-        ":: (s & MASK) == 0 && (s & WW) != 0 -> wake_writer_or_readers(s)",
+        ":: (s & MASK) == 0 && (s & (RW | WW)) != 0 -> wake_writer_or_readers(s)",
         ":: false -> skip", "3"),
     "writer sleeps without re-checking the state after reading writer_notify": (
         ":: unlocked(s) || (s & WW) == 0 -> skip /* continue */",
         ":: false -> skip", "3"),
     "unlock wakes no reader when no writer was asleep": (
-        ":: else -> s = RW   /* no writer was asleep: wake readers too */",
+        ":: else -> s = polled | RW   /* no writer was asleep: wake readers too */",
         ":: else -> done = 1", "1"),
     "a writer that gives up does not wake the readers": (
-        ":: (s & RW) != 0 -> futex_wake_all(ON_STATE)",
-        ":: false -> skip", "1"),
+        "state = s & ~(RW | WW) }        /* the CAS loop */\n    if\n"
+        "    :: (s & RW) != 0 -> futex_wake_all(ON_STATE)",
+        "state = s & ~(RW | WW) }        /* the CAS loop */\n    if\n"
+        "    :: false -> skip", "1"),
     "write lock taken while a reader holds it": (
         "#define unlocked(s)   (((s) & MASK) == 0)",
         "#define unlocked(s)   (((s) & MASK) <= 1)", "1"),
@@ -84,6 +88,13 @@ BUGS = {
         "    notify++;\n    futex_wake_all(ON_NOTIFY)\n}",
         "    if\n    :: (s & WW) != 0 -> notify++; futex_wake_all(ON_NOTIFY)\n"
         "    :: else -> skip\n    fi\n}", "3"),
+    # The poll bit (PM_RW_WRITER_POLLED) must be left out of the wake-up's
+    # comparisons: a sleeping writer behind a polled lock is never woken.
+    "wake-ups compare the state with the poll bit in it": (
+        "    polled = s & PW;", "    polled = 0;", "5"),
+    "taking the write lock keeps the poll bit": (
+        "#define write_locked_from(s) (((s) & ~PW) | WL)",
+        "#define write_locked_from(s) ((s) | WL)", "4"),
 }
 
 

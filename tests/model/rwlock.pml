@@ -3,11 +3,17 @@
  *
  * Modelled as the C code does it, statement by statement:
  *   state        = reader count or WL (all ones in the count bits)
- *                  | READERS_WAITING | WRITERS_WAITING       (pm_rwlock.h)
+ *                  | READERS_WAITING | WRITERS_WAITING | WRITER_POLLED
+ *                                                            (pm_rwlock.h)
  *   writer_notify, bumped before every writer wake-up
  *   try_read / try_write fast paths (pm_rwlock.h), read_contended, write_contended,
  *   writer_gives_up, wake_writer_or_readers, release_read, release_write (CAS
- *   loops that refuse a release the state cannot match).
+ *   loops that refuse a release the state cannot match); the polling forms
+ *   pm_rwlock_try_write / try_read with what a refusal does (try_write_refused
+ *   sets the poll bit, try_read_refused clears it when nobody waits behind it),
+ *   and a reader's grace: kept out by the poll bit alone, it may find the
+ *   grace over at any check (end_poll_grace), and its futex sleep may end by
+ *   the grace's timeout at any time.
  * Each atomic RMW (CAS, fetch_add/sub) is one atomic step; plain loads are
  * one step each; spinning is a load. The futex is modelled exactly:
  * futex_wait(addr, v) atomically compares *addr with v and goes to sleep on
@@ -28,14 +34,17 @@
  *     a state where it cannot move: spin reports it as an invalid end state
  *     (deadlock), since every process must reach the end of its code;
  *   - a usable lock after timeouts: when every process has finished, the
- *     lock is idle (state == 0: no holder and no stale waiting bit), and a
- *     fresh FOREVER reader and then writer (the init process) get it.
+ *     lock is idle (no holder, no stale waiting bit except behind a poll bit
+ *     a poller that gave up left), a try_read gets it at the latest at its
+ *     second try, and a fresh FOREVER reader and then writer get it;
+ *   - the poll bit is never set on a write-locked lock (checked at every
+ *     successful CAS).
  * Memory orderings are not modelled (spin is sequentially consistent);
  * ThreadSanitizer checks them in tests/stress.
  *
- * Configurations (spin -D...): CONFIG=1..3 pick the processes (see init);
+ * Configurations (spin -D...): CONFIG=1..5 pick the processes (see init);
  * ROUNDS=n lock/unlock rounds per process (default 2); FOUR adds a fourth
- * process. tests/test_model.py checks the three configurations; the
+ * process. tests/test_model.py checks the five configurations; the
  * command for the larger runs is in docs/RELIABILITY.md.
  */
 
@@ -43,6 +52,7 @@
 #define WL      31      /* PM_RW_WRITE_LOCKED */
 #define RW      32      /* PM_RW_READERS_WAITING */
 #define WW      64      /* PM_RW_WRITERS_WAITING */
+#define PW      128     /* PM_RW_WRITER_POLLED */
 #define ON_STATE  1     /* asleep on the futex of `state` */
 #define ON_NOTIFY 2     /* asleep on the futex of `writer_notify` */
 #define NPROC   6
@@ -53,6 +63,9 @@
 #ifndef ROUNDS
 #define ROUNDS 2
 #endif
+#ifndef TRIES
+#define TRIES 2         /* try_write / try_read calls a poller makes per round */
+#endif
 
 int state = 0;
 byte notify = 0;            /* u32 in C; wrap-around needs 2^32 wake-ups */
@@ -61,8 +74,12 @@ bit expired[NPROC];         /* the process's deadline has passed */
 byte readers_in = 0, writers_in = 0;
 hidden byte i, last;        /* scratch of the atomic wake loops, not state */
 
-#define lockable(s)   (((s) & MASK) < MASK - 1 && ((s) & (RW | WW)) == 0)
+#define room(s)       (((s) & MASK) < MASK - 1)
+#define lockable(s)   (room(s) && ((s) & (RW | WW | PW)) == 0)
 #define unlocked(s)   (((s) & MASK) == 0)
+#define read_locked(s) (((s) & MASK) != 0 && ((s) & MASK) != WL)
+#define only_poll(s)  (((s) & PW) != 0 && ((s) & WW) == 0 && room(s))
+#define write_locked_from(s) (((s) & ~PW) | WL)
 
 /* pm__deadline_passed: a timed process may see its deadline pass. */
 inline deadline_passed(timed, r) {
@@ -73,7 +90,9 @@ inline deadline_passed(timed, r) {
     r = expired[_pid]
 }
 
-inline futex_wait(addr, val, expect, where, timed) {
+/* `grace`: the sleep may also end when the poll grace is over (not the
+ * deadline: a FOREVER reader waits for a polled writer only that long). */
+inline futex_wait(addr, val, expect, where, timed, grace) {
     atomic {
         if
         :: (val) == (expect) -> asleep[_pid] = where
@@ -83,6 +102,7 @@ inline futex_wait(addr, val, expect, where, timed) {
     if
     :: asleep[_pid] == 0 -> skip                                  /* woken, or never slept */
     :: timed && asleep[_pid] != 0 -> atomic { asleep[_pid] = 0; expired[_pid] = 1 }  /* timeout */
+    :: grace && asleep[_pid] != 0 -> asleep[_pid] = 0             /* the grace's timeout */
     fi
 }
 
@@ -123,7 +143,8 @@ inline futex_wake_all(where) {
 inline cas(s, desired, ok) {
     atomic {
         if
-        :: state == s -> state = desired; ok = 1
+        :: state == s -> state = desired; ok = 1;
+            assert((state & PW) == 0 || (state & MASK) != WL)
         :: else -> s = state; ok = 0
         fi
     }
@@ -135,12 +156,14 @@ inline wake_writer(woke) {
     futex_wake_one(ON_NOTIFY, woke)
 }
 
-/* pm__rwlock_wake_writer_or_readers(l, s); `done` stands for its returns. */
+/* pm__rwlock_wake_writer_or_readers(l, s); `done` stands for its returns.
+ * The poll bit is kept as it is (`polled`), the comparisons leave it out. */
 inline wake_writer_or_readers(s) {
     done = 0;
+    polled = s & PW;
     if
-    :: s == WW ->
-        cas(s, 0, ok);
+    :: (s & ~polled) == WW ->
+        cas(s, polled, ok);
         if
         :: ok -> wake_writer(woke); done = 1
         :: else -> skip      /* s is the new state: fall through */
@@ -148,28 +171,48 @@ inline wake_writer_or_readers(s) {
     :: else -> skip
     fi;
     if
-    :: !done && s == (RW | WW) ->
-        cas(s, RW, ok);
+    :: !done && (s & ~polled) == (RW | WW) ->
+        cas(s, polled | RW, ok);
         if
         :: !ok -> done = 1
         :: else ->
             wake_writer(woke);
             if
             :: woke -> done = 1
-            :: else -> s = RW   /* no writer was asleep: wake readers too */
+            :: else -> s = polled | RW   /* no writer was asleep: wake readers too */
             fi
         fi
     :: else -> skip
     fi;
-    if
-    :: !done && s == RW ->
-        cas(s, 0, ok);
+    do
+    :: !done && (s & ~PW) == RW ->
+        cas(s, s & PW, ok);
         if
-        :: ok -> futex_wake_all(ON_STATE)
+        :: ok -> futex_wake_all(ON_STATE); break
         :: else -> skip
         fi
-    :: else -> skip
-    fi
+    :: else -> break
+    od
+}
+
+/* pm__rwlock_end_poll_grace: clear the poll bit and READERS_WAITING, wake
+ * the readers that slept. */
+inline end_poll_grace(s) {
+    do
+    :: only_poll(s) ->
+        cas(s, s & ~(PW | RW), ok);
+        if
+        :: ok ->
+            if
+            :: (s & RW) != 0 -> futex_wake_all(ON_STATE)
+            :: else -> skip
+            fi;
+            s = s & ~(PW | RW);
+            break
+        :: else -> skip
+        fi
+    :: else -> break
+    od
 }
 
 /* pm_rwlock_read_wait: fast path, then pm__rwlock_read_contended. got = PM_OK. */
@@ -186,19 +229,25 @@ inline read_lock(timed, got) {
         s = state;                                      /* pm__spin_read */
         do
         :: lockable(s) -> cas(s, s + 1, ok); if :: ok -> got = 1; break :: else -> skip fi
-        :: !lockable(s) ->
+        :: !lockable(s) && !room(s) && (s & MASK) != WL -> break  /* PM_EOVERFLOW */
+        :: !lockable(s) && (room(s) || (s & MASK) == WL) ->
             deadline_passed(timed, passed);
             if
             :: passed -> break                          /* PM_ETIMEDOUT, flag left as is */
             :: else -> skip
             fi;
             if
-            :: (s & RW) == 0 -> cas(s, s | RW, ok)
-            :: else -> ok = 1
+            :: only_poll(s) -> end_poll_grace(s)        /* the grace may be over */
+            :: true -> skip
+            fi;
+            if
+            :: lockable(s) -> ok = 0                    /* continue: take it */
+            :: !lockable(s) && (s & RW) == 0 -> cas(s, s | RW, ok)
+            :: !lockable(s) && (s & RW) != 0 -> ok = 1
             fi;
             if
             :: ok ->
-                futex_wait(state, state, s | RW, ON_STATE, timed);
+                futex_wait(state, state, s | RW, ON_STATE, timed, only_poll(s));
                 s = state                               /* pm__spin_read */
             :: else -> skip                             /* continue with the new s */
             fi
@@ -229,7 +278,7 @@ inline write_lock(timed, got) {
     expired[_pid] = 0;
     s = state;
     do
-    :: unlocked(s) -> cas(s, s | WL, ok); if :: ok -> got = 1; break :: else -> skip fi
+    :: unlocked(s) -> cas(s, write_locked_from(s), ok); if :: ok -> got = 1; break :: else -> skip fi
     :: !unlocked(s) -> break
     od;
     if
@@ -237,7 +286,7 @@ inline write_lock(timed, got) {
         oww = 0;
         s = state;                                      /* pm__spin_write */
         do
-        :: unlocked(s) -> cas(s, s | WL | oww, ok); if :: ok -> got = 1; break :: else -> skip fi
+        :: unlocked(s) -> cas(s, write_locked_from(s) | oww, ok); if :: ok -> got = 1; break :: else -> skip fi
         :: !unlocked(s) ->
             deadline_passed(timed, passed);
             if
@@ -261,7 +310,7 @@ inline write_lock(timed, got) {
                 if
                 :: unlocked(s) || (s & WW) == 0 -> skip /* continue */
                 :: else ->
-                    futex_wait(notify, notify, seq, ON_NOTIFY, timed);
+                    futex_wait(notify, notify, seq, ON_NOTIFY, timed, 0);
                     s = state
                 fi
             :: else -> skip
@@ -275,7 +324,7 @@ inline write_lock(timed, got) {
 /* The C locals die when a call returns; zero them so that dead values do
  * not multiply the states. */
 inline forget() {
-    d_step { s = 0; ok = 0; passed = 0; woke = 0; done = 0; seq = 0; oww = 0 }
+    d_step { s = 0; ok = 0; passed = 0; woke = 0; done = 0; seq = 0; oww = 0; polled = 0 }
 }
 
 /* pm_rwlock_release_read: a CAS loop that refuses a release the state shows
@@ -295,7 +344,7 @@ inline release_read() {
         fi
     od;
     if
-    :: (s & MASK) == 0 && (s & WW) != 0 -> wake_writer_or_readers(s)
+    :: (s & MASK) == 0 && (s & (RW | WW)) != 0 -> wake_writer_or_readers(s)
     :: else -> skip
     fi;
     forget()
@@ -322,8 +371,85 @@ inline release_write() {
     forget()
 }
 
+/* pm_rwlock_try_write: the fast path, then pm__rwlock_try_write_refused. */
+inline try_write(got) {
+    got = 0;
+    s = state;
+    do
+    :: unlocked(s) -> cas(s, write_locked_from(s), ok); if :: ok -> got = 1; break :: else -> skip fi
+    :: !unlocked(s) -> break
+    od;
+    if
+    :: !got ->
+        s = state;
+        if
+        :: read_locked(s) && (s & PW) == 0 -> cas(s, s | PW, ok)
+        :: else -> skip
+        fi
+    :: else -> skip
+    fi;
+    forget()
+}
+
+/* pm_rwlock_try_read: the fast path, then pm__rwlock_try_read_refused. */
+inline try_read(got) {
+    got = 0;
+    s = state;
+    do
+    :: lockable(s) -> cas(s, s + 1, ok); if :: ok -> got = 1; break :: else -> skip fi
+    :: !lockable(s) -> break
+    od;
+    if
+    :: !got ->
+        s = state;
+        if
+        :: unlocked(s) && only_poll(s) -> end_poll_grace(s)
+        :: else -> skip
+        fi
+    :: else -> skip
+    fi;
+    forget()
+}
+
+/* Polls with try_write, TRIES times a round, then gives up (nothing to undo). */
+proctype PollWriter() {
+    int s, oww, polled; bit ok, got, passed, woke, done; byte r, n, seq;
+    for (r : 1 .. ROUNDS) {
+        for (n : 1 .. TRIES) {
+            try_write(got);
+            if
+            :: got ->
+                writers_in++;
+                assert(writers_in == 1 && readers_in == 0);
+                writers_in--;
+                release_write();
+                break
+            :: else -> skip
+            fi
+        }
+    }
+}
+
+proctype PollReader() {
+    int s, oww, polled; bit ok, got, passed, woke, done; byte r, n, seq;
+    for (r : 1 .. ROUNDS) {
+        for (n : 1 .. TRIES) {
+            try_read(got);
+            if
+            :: got ->
+                readers_in++;
+                assert(writers_in == 0);
+                readers_in--;
+                release_read();
+                break
+            :: else -> skip
+            fi
+        }
+    }
+}
+
 proctype Reader(bit timed) {
-    int s, oww; bit ok, got, passed, woke, done; byte r, seq;
+    int s, oww, polled; bit ok, got, passed, woke, done; byte r, seq;
     for (r : 1 .. ROUNDS) {
         read_lock(timed, got);
         if
@@ -338,7 +464,7 @@ proctype Reader(bit timed) {
 }
 
 proctype Writer(bit timed) {
-    int s, oww; bit ok, got, passed, woke, done; byte r, seq;
+    int s, oww, polled; bit ok, got, passed, woke, done; byte r, seq;
     for (r : 1 .. ROUNDS) {
         write_lock(timed, got);
         if
@@ -353,7 +479,7 @@ proctype Writer(bit timed) {
 }
 
 init {
-    int s, oww; bit ok, got, passed, woke, done; byte seq;
+    int s, oww, polled; bit ok, got, passed, woke, done; byte seq;
     atomic {
 #if CONFIG == 1
         /* FOREVER readers, and a writer that times out */
@@ -367,16 +493,39 @@ init {
 #ifdef FOUR
         run Writer(0);
 #endif
-#else
+#elif CONFIG == 3
         /* writers, one of them timing out, and a FOREVER reader */
         run Writer(1); run Writer(0); run Reader(0);
 #ifdef FOUR
         run Writer(0);
 #endif
+#elif CONFIG == 4
+        /* a polling writer against a FOREVER and a polling reader */
+        run PollWriter(); run Reader(0); run PollReader();
+#ifdef FOUR
+        run Reader(1);
+#endif
+#else
+        /* a polling writer, a FOREVER writer and a FOREVER reader */
+        run PollWriter(); run Writer(0); run Reader(0);
+#ifdef FOUR
+        run Writer(1);
+#endif
 #endif
     }
     (_nr_pr == 1);              /* every process has finished */
-    assert(state == 0 && readers_in == 0 && writers_in == 0);
+    /* Idle: no holder, no waiting bit but behind a poll bit (a reader that
+     * timed out behind it leaves READERS_WAITING, as behind a writer). */
+    assert(readers_in == 0 && writers_in == 0);
+    assert(state == 0 || state == PW || state == (PW | RW));
+    /* A poller that gave up costs one refused try_read at most. */
+    try_read(got);
+    if
+    :: !got -> try_read(got)
+    :: else -> skip
+    fi;
+    assert(got);
+    release_read();
     /* The lock is usable: a FOREVER reader, then a FOREVER writer. */
     read_lock(0, got);
     assert(got);
