@@ -1,6 +1,9 @@
-/* pm.c — status names, counter saturation, the metrics printout. */
+/* pm.c — status names, counter saturation and weak-count locks, the metrics
+ * printout. */
+#define _POSIX_C_SOURCE 200809L /* sched_yield() */
 #include "pm.h"
 
+#include <sched.h>
 #include <stdlib.h>
 
 const char *pm_status_str(pm_status status) {
@@ -24,6 +27,17 @@ void pm__count_atomic_saturate(pm_count_atomic *c) {
     /* Relaxed: an immortal box is never destroyed, so nothing to order; the
      * store re-centres the count in the sticky range so it cannot wrap. */
     atomic_store_explicit(&c->n, PM_COUNT_STICKY, memory_order_relaxed);
+}
+
+uint32_t pm__count_atomic_wait_unlocked(pm_count_atomic *weak) {
+    /* The lock is held for two loads by a thread that is running (or was
+     * preempted right there): yield until it is gone, never sleep on it. */
+    uint32_t n;
+    /* Relaxed: the caller's CAS acquires. */
+    while ((n = atomic_load_explicit(&weak->n, memory_order_relaxed)) == PM_COUNT_LOCKED) {
+        sched_yield();
+    }
+    return n;
 }
 
 void pm_metrics_fprint(FILE *out, const pm_metrics *m) {

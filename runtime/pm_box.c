@@ -115,6 +115,48 @@ static PM_ALWAYS_INLINE bool pm__count_dec(pm_counter_kind counter, void *box) {
     return counter == PM_COUNTER_ATOMIC ? pm_count_atomic_dec(box) : pm_count_plain_dec(box);
 }
 
+/* A count that really reaches 0 (a weak-referenced box's two counts). */
+static PM_ALWAYS_INLINE bool pm__count_release(pm_counter_kind counter, void *count) {
+    return counter == PM_COUNTER_ATOMIC ? pm_count_atomic_release(count)
+                                        : pm_count_plain_release(count);
+}
+
+static PM_ALWAYS_INLINE bool pm__has_weak(const pm_box_type *type) {
+    return type->weak_offset != 0;
+}
+
+static PM_ALWAYS_INLINE void *pm__weak_of(const pm_box_type *type, void *box) {
+    return (char *)box + type->weak_offset;
+}
+
+/* One owner fewer: true when it was the last. Weak references read the owner
+ * count, so it must really reach 0 for them. */
+static PM_ALWAYS_INLINE uint32_t pm__count_get(pm_counter_kind counter, void *box) {
+    return counter == PM_COUNTER_ATOMIC ? pm_count_atomic_get(box) : pm_count_plain_get(box);
+}
+
+static PM_ALWAYS_INLINE bool pm__box_release_owner(const pm_box_type *type,
+                                                   pm_counter_kind counter, void *box) {
+    return pm__has_weak(type) ? pm__count_release(counter, box) : pm__count_dec(counter, box);
+}
+
+/* The value is gone: the memory goes now, or with the last weak reference. */
+static PM_ALWAYS_INLINE void pm__box_free_memory(const pm_box_type *type, void *box) {
+    if (!pm__has_weak(type) || pm__count_release(type->counter, pm__weak_of(type, box))) {
+        pm_free(box, type->box_size);
+    }
+}
+
+/* A count of 0 or 1 for a fresh box's owners and, with weak: true, the
+ * owners' one weak reference. */
+static PM_ALWAYS_INLINE void pm__counts_init(const pm_box_type *type, pm_counter_kind counter,
+                                             void *box) {
+    pm__count_init(counter, box);
+    if (pm__has_weak(type)) {
+        pm__count_init(counter, pm__weak_of(type, box));
+    }
+}
+
 /* A fresh cell, free (`held` false) or already write-borrowed by its creator. */
 static PM_ALWAYS_INLINE void pm__cell_init(const pm_box_type *type, pm_cell_kind cell_kind,
                                            void *box, bool held) {
@@ -239,13 +281,46 @@ static PM_ALWAYS_INLINE void *pm__box_alloc(const pm_box_type *type, pm_counter_
     (void)unused;
     void *box = pm_alloc(type->box_size);
     if (PM_LIKELY(box != NULL)) {
-        pm__count_init(counter, box);
+        pm__counts_init(type, counter, box);
         pm__cell_init(type, cell, box, false);
     }
     return box;
 }
 
 void *pm_box_alloc(const pm_box_type *type) { return PM__BY_KINDS(type, pm__box_alloc, 0); }
+
+void *pm_box_alloc_cyclic(const pm_box_type *type) {
+    void *box = pm_alloc(type->box_size);
+    if (box != NULL) {
+        if (type->counter == PM_COUNTER_ATOMIC) {
+            pm_count_atomic_init_zero(box);
+            pm_count_atomic_init(pm__weak_of(type, box));
+        } else {
+            pm_count_plain_init_zero(box);
+            pm_count_plain_init(pm__weak_of(type, box));
+        }
+    }
+    return box;
+}
+
+void pm_box_publish_cyclic(const pm_box_type *type, void *box) {
+    pm__cell_init(type, type->cell, box, false);
+    pm_snap_word *snap = pm__snap_of(type, box);
+    if (snap != NULL) {
+        pm_snap_init(snap, pm__value_of(type, box), type->value_size);
+    }
+    if (type->counter == PM_COUNTER_ATOMIC) {
+        pm_count_atomic_publish(box);
+    } else {
+        pm_count_plain_publish(box);
+    }
+}
+
+void pm_box_weak_drop(const pm_box_type *type, void *box) {
+    if (pm__count_release(type->counter, pm__weak_of(type, box))) {
+        pm_free(box, type->box_size);
+    }
+}
 
 /* ------------------------------------------------------------------------ */
 /* Destruction: a dying box holding handles is pushed on a list, never       */
@@ -260,16 +335,24 @@ static PM_ALWAYS_INLINE void pm__box_free(const pm_box_type *type, pm_counter_ki
         type->drop(pm__value_of(type, box));
     }
     pm__cell_forget(type, cell, box);
-    pm_free(box, type->box_size);
+    pm__box_free_memory(type, box);
 }
 
-/* Its header is dead: reuse it as the list link (the box's layout makes room). */
+/* Its header is dead: reuse it as the list link (the box's layout makes room
+ * at dead_offset: the whole header, or the cell of a weak-referenced box). */
 static pm_dead *pm__box_bury(const pm_box_type *type, void *box, pm_dead *list) {
     pm__cell_forget(type, type->cell, box);
-    pm_dead *dead = box;
+    pm_dead *dead = (pm_dead *)(void *)((char *)box + type->dead_offset);
     dead->next = list;
     dead->type = type;
     return dead;
+}
+
+/* A weak field lets go: the last weak reference frees the (dead) box. */
+static PM_ALWAYS_INLINE void pm__weak_field_drop(const pm_field *field, void *child) {
+    if (child != NULL) {
+        pm_box_weak_drop(field->type, child);
+    }
 }
 
 /* Boxes holding handles: drop each field's owner, queueing the boxes that die too. */
@@ -278,12 +361,17 @@ static PM_NOINLINE void pm__box_drain(const pm_box_type *type, void *box) {
     while (list != NULL) {
         pm_dead *dead = list;
         const pm_box_type *dead_type = dead->type;
-        char *value = pm__value_of(dead_type, dead);
+        void *dead_box = (char *)dead - dead_type->dead_offset;
+        char *value = pm__value_of(dead_type, dead_box);
         list = dead->next;
         for (size_t k = 0; k < dead_type->field_count; k++) {
             const pm_field *field = &dead_type->fields[k];
             void *child = pm__field_box(value + field->offset);
-            if (child == NULL || !pm__count_dec(field->type->counter, child) ||
+            if (field->weak) {
+                pm__weak_field_drop(field, child);
+                continue;
+            }
+            if (child == NULL || !pm__box_release_owner(field->type, field->type->counter, child) ||
                 pm__cell_orphan(field->type, child)) {
                 continue; /* still owned, or borrowed: its last borrow's end destroys it */
             }
@@ -296,7 +384,7 @@ static PM_NOINLINE void pm__box_drain(const pm_box_type *type, void *box) {
         if (dead_type->drop != NULL) {
             dead_type->drop(value);
         }
-        pm_free(dead, dead_type->box_size);
+        pm__box_free_memory(dead_type, dead_box);
     }
 }
 
@@ -324,9 +412,19 @@ static PM_ALWAYS_INLINE pm_status pm__value_clone(const pm_box_type *type, void 
     }
     pm__copy_bytes(dst, src, type->value_size);
     for (size_t k = 0; k < type->field_count; k++) {
-        void *child = pm__field_box((const char *)src + type->fields[k].offset);
-        if (child != NULL) {
-            pm__count_inc(type->fields[k].type->counter, child); /* never fails: saturates */
+        const pm_field *field = &type->fields[k];
+        void *child = pm__field_box((const char *)src + field->offset);
+        if (child == NULL) {
+            continue;
+        }
+        if (field->weak) { /* never fails: saturates */
+            if (field->type->counter == PM_COUNTER_ATOMIC) {
+                pm_count_atomic_inc_weak(pm__weak_of(field->type, child));
+            } else {
+                pm_count_plain_inc_weak(pm__weak_of(field->type, child));
+            }
+        } else {
+            pm__count_inc(field->type->counter, child); /* never fails: saturates */
         }
     }
     return PM_OK;
@@ -347,11 +445,15 @@ void pm_value_drop(const pm_box_type *type, void *value) {
         type->drop(value);
     }
     for (size_t k = 0; k < type->field_count; k++) {
-        char *field = (char *)value + type->fields[k].offset;
-        void *child = pm__field_box(field);
-        pm__field_clear(field);
-        if (child != NULL && pm__count_dec(type->fields[k].type->counter, child)) {
-            pm_box_destroy(type->fields[k].type, child);
+        const pm_field *field = &type->fields[k];
+        char *at = (char *)value + field->offset;
+        void *child = pm__field_box(at);
+        pm__field_clear(at);
+        if (field->weak) {
+            pm__weak_field_drop(field, child);
+        } else if (child != NULL &&
+                   pm__box_release_owner(field->type, field->type->counter, child)) {
+            pm_box_destroy(field->type, child);
         }
     }
 }
@@ -399,23 +501,72 @@ static PM_ALWAYS_INLINE pm_status pm__box_copy_of(const pm_box_type *type, pm_ce
     return PM_OK;
 }
 
+static PM_ALWAYS_INLINE pm_status pm__cell_try_write(const pm_box_type *type,
+                                                     pm_cell_kind cell_kind, void *box);
+static PM_ALWAYS_INLINE void pm__cell_release_write(const pm_box_type *type,
+                                                    pm_cell_kind cell_kind, void *box);
+
+/* The owner count 1 -> 0: no weak reference can upgrade from here on. */
+static PM_ALWAYS_INLINE bool pm__count_retire(pm_counter_kind counter, void *box) {
+    return counter == PM_COUNTER_ATOMIC ? pm_count_atomic_retire(box) : pm_count_plain_retire(box);
+}
+
+/* Arc::make_mut with weak references: the caller is the only owner of `box`, which
+ * weak references still point at. The value moves (no clone) to a fresh box held for
+ * write; `box` keeps only the weak references, whose upgrades fail from now on.
+ * PM_ESHARED if an upgrade made a second owner first (then: copy), the borrow's
+ * status, PM_ENOMEM; on failure nothing changed. */
+static PM_ALWAYS_INLINE pm_status pm__box_move_from_weak(const pm_box_type *type,
+                                                         pm_counter_kind counter,
+                                                         pm_cell_kind cell, void *box,
+                                                         void **out) {
+    pm_status status = pm__cell_try_write(type, cell, box); /* no borrow of ours is held */
+    if (status != PM_OK) {
+        return status;
+    }
+    void *moved = pm_alloc(type->box_size); /* first: failing must change nothing */
+    if (moved == NULL || !pm__count_retire(counter, box)) {
+        pm__cell_release_write(type, cell, box);
+        pm_free(moved, type->box_size);
+        return moved == NULL ? PM_ENOMEM : PM_ESHARED;
+    }
+    pm__copy_bytes(pm__value_of(type, moved), pm__value_of(type, box), type->value_size);
+    pm__cell_release_write(type, cell, box); /* PM_DEBUG: not held past here */
+    pm__cell_forget(type, cell, box);
+    pm__box_free_memory(type, box); /* the owners' weak reference */
+    pm__counts_init(type, counter, moved);
+    pm__cell_init(type, cell, moved, true);
+    pm_snap_word *snap = pm__snap_of(type, moved);
+    if (snap != NULL) {
+        pm_snap_init(snap, pm__value_of(type, moved), type->value_size);
+    }
+    *out = moved;
+    return PM_OK;
+}
+
 static PM_ALWAYS_INLINE pm_status pm__box_copy_for_write(const pm_box_type *type,
                                                          pm_counter_kind counter,
                                                          pm_cell_kind cell, void *shared,
                                                          void **out, bool wait,
                                                          uint64_t timeout_ns) {
     void *copy = NULL;
+    if (pm__has_weak(type) && pm__count_get(counter, shared) == 1u) {
+        pm_status moved = pm__box_move_from_weak(type, counter, cell, shared, out);
+        if (moved != PM_ESHARED) {
+            return moved;
+        }
+    }
     pm_status status = pm__box_copy_of(type, cell, shared, &copy, wait, timeout_ns);
     if (status != PM_OK) {
         return status;
     }
-    pm__count_init(counter, copy);
+    pm__counts_init(type, counter, copy);
     pm__cell_init(type, cell, copy, true); /* held for write from the start: nobody else sees it */
     pm_snap_word *snap = pm__snap_of(type, copy);
     if (snap != NULL) {
         pm_snap_init(snap, pm__value_of(type, copy), type->value_size);
     }
-    if (pm__count_dec(counter, shared)) {
+    if (pm__box_release_owner(type, counter, shared)) {
         pm_box_destroy(type, shared); /* the other owners left while we copied */
     }
     if (PM_UNLIKELY(type->metrics != NULL)) {
@@ -446,19 +597,34 @@ static PM_ALWAYS_INLINE pm_status pm__cell_try_write(const pm_box_type *type,
     return PM_OK;
 }
 
+static PM_ALWAYS_INLINE void pm__cell_release_write(const pm_box_type *type,
+                                                    pm_cell_kind cell_kind, void *box) {
+    switch (cell_kind) {
+    case PM_CELL_BORROW: pm_cell_borrow_release_write(pm__cell_of(type, box)); break;
+    case PM_CELL_RWLOCK: pm_rwlock_release_write(pm__cell_of(type, box)); break;
+    case PM_CELL_NONE: break;
+    }
+}
+
 static PM_ALWAYS_INLINE pm_status pm__box_take(const pm_box_type *type, pm_counter_kind counter,
                                                pm_cell_kind cell, void *box, void *out) {
-    (void)counter;
     pm_status status = pm__cell_try_write(type, cell, box);
     if (status != PM_OK) {
         return status;
+    }
+    /* Weak references: the owner count must read 0 before the value leaves
+     * (0 already: the caller's own last release, as in _unwrap_or_drop). */
+    if (pm__has_weak(type) && pm__count_get(counter, box) != 0u &&
+        !pm__count_retire(counter, box)) {
+        pm__cell_release_write(type, cell, box);
+        return PM_ESHARED; /* an upgrade made a second owner first */
     }
     if (cell == PM_CELL_RWLOCK) {
         pm_rwlock_release_write(pm__cell_of(type, box)); /* PM_DEBUG: not held past here */
     }
     pm__copy_bytes(out, pm__value_of(type, box), type->value_size);
     pm__cell_forget(type, cell, box);
-    pm_free(box, type->box_size);
+    pm__box_free_memory(type, box);
     return PM_OK;
 }
 

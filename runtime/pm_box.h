@@ -8,7 +8,11 @@
  *     struct { <counter> rc; [<cell> cell;] T value; [pm_snap_word snap[];] }
  * with the counter first; a box whose value holds handles wraps rc and cell
  * in a union with pm_dead, so that a dying box's header becomes the destroy
- * list's link. The descriptor records the sizes and offsets of that layout.
+ * list's link. A type with weak references (weak: true) has a second count
+ * after rc, `weak` (the weak references, plus one for all owners together),
+ * and its link shares a union with the cell only: rc must still read 0 for
+ * weak references while the box is dying. The descriptor records the sizes
+ * and offsets of that layout.
  */
 #ifndef PM_BOX_H
 #define PM_BOX_H
@@ -48,10 +52,12 @@ typedef enum pm_cell_kind { PM_CELL_NONE = 0, PM_CELL_BORROW, PM_CELL_RWLOCK } p
 
 typedef struct pm_box_type pm_box_type;
 
-/* A managed field of the value: a handle (one box pointer) at `offset`. */
+/* A managed field of the value: a handle (one box pointer) at `offset`; an
+ * owner, or a weak reference (`weak`) for a {weak: M} field. */
 typedef struct pm_field {
     size_t offset;
     const pm_box_type *type;
+    bool weak;
 } pm_field;
 
 struct pm_box_type {
@@ -61,6 +67,8 @@ struct pm_box_type {
     size_t value_size;   /* sizeof(T) */
     size_t cell_offset;  /* where the cell lives (cell != PM_CELL_NONE) */
     size_t snap_offset;  /* the snapshot words; 0: no snapshot (none, or T too wide) */
+    size_t weak_offset;  /* the weak count; 0: the type has no weak references */
+    size_t dead_offset;  /* where a dying box keeps its destroy list link (pm_dead) */
     pm_counter_kind counter;
     pm_cell_kind cell;
     /* Clones a value (NULL: a bitwise copy, then one more owner per managed field). */
@@ -86,8 +94,22 @@ void *pm_box_alloc(const pm_box_type *type);
  * pm_box_destroy again (the cell's release verb returns true then). */
 void pm_box_destroy(const pm_box_type *type, void *box);
 
+/* A box for _new_cyclic: no owner yet (count 0), one weak reference (the one
+ * lent to init, which becomes the owners' one), no cell yet; NULL on failure. */
+void *pm_box_alloc_cyclic(const pm_box_type *type);
+
+/* _new_cyclic's init succeeded: the cell, the snapshot, then the first owner
+ * (upgrades succeed from here on). */
+void pm_box_publish_cyclic(const pm_box_type *type, void *box);
+
+/* One weak reference fewer; the last one frees the memory (the value is gone). */
+void pm_box_weak_drop(const pm_box_type *type, void *box);
+
 /* Copy on write: clone the shared box's value into a new box, held for write
- * by the caller (count 1), and give up the caller's owner of `shared`.
+ * by the caller (count 1), and give up the caller's owner of `shared`. A box
+ * with one owner and weak references (weak: true) is not cloned: the value
+ * moves to the new box and the weak references stay with the old one, which
+ * they can no longer upgrade (Rust's Arc::make_mut).
  * `wait`: wait up to timeout_ns for a writer of `shared` to finish. On any
  * failure (the borrow's status, PM_ENOMEM, PM_ECLONE) nothing has changed. */
 pm_status pm_box_copy_for_write(const pm_box_type *type, void *shared, void **out, bool wait,
@@ -101,7 +123,9 @@ pm_status pm_box_load_contended(const pm_box_type *type, void *box, void *out);
 
 /* Moving the value out of a box its caller is the only owner of: if no borrow is held,
  * copies the value's bytes to `out` (no clone, no drop hook) and frees the box; otherwise
- * the borrow's status (PM_EBORROWED, PM_EBUSY) and nothing changes. */
+ * the borrow's status (PM_EBORROWED, PM_EBUSY) and nothing changes. With weak references
+ * (weak: true) the owner count goes 1 -> 0 first (PM_ESHARED if an upgrade came first;
+ * a count already 0 is the caller's own last release), and the memory stays for them. */
 pm_status pm_box_take(const pm_box_type *type, void *box, void *out);
 
 /* A clone of a shared box's value into `out`, under a read borrow (not waiting). PM_OK, the

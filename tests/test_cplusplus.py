@@ -30,7 +30,8 @@ SPEC_PROGRAMS = {
     "items": (ROOT / "examples", None, C_TESTS / "test_cplusplus_items.cpp"),
 }
 SPEC_FILES = {"all_policies": SPECS / "all_policies.yaml",
-              "items": ROOT / "examples" / "items.yaml"}
+              "items": ROOT / "examples" / "items.yaml",
+              "weak": SPECS / "weak.yaml"}
 
 
 def run(cmd: list[str], cwd: Path | None = None) -> None:

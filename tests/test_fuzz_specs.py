@@ -2,7 +2,8 @@
 reported, never crash (DESIGN.md, "The spec" and "Qualities").
 
 - Valid specs: random types (ctype with `copy: trivial` or clone/drop hooks, or `fields`
-  with plain and managed fields, self- and mutually recursive), custom policies of every
+  with plain, managed and weak fields, self- and mutually recursive, some `weak: true`),
+  custom policies of every
   allowed building-block combination, `policies` or `contexts` or neither, and managed
   fields with explicit policies that keep the thread-safety rule. Each one is rendered by
   pmgen, compiled with -Werror under gcc and clang, and run: a generated main news, dups,
@@ -59,6 +60,7 @@ def valid_specs(draw) -> dict:
                 for i in range(draw(st.integers(0, 3)))}
     all_policies = {**BUILT_IN, **{n: (p["counter"], p["cell"]) for n, p in policies.items()}}
     names = [f"T{i}" for i in range(draw(st.integers(1, 5)))]
+    with_weak = {name: draw(st.booleans()) for name in names}  # weak: true
     types: dict[str, dict] = {}
     for name in names:
         kind = draw(st.sampled_from(["trivial", "hooks", "fields", "fields"]))
@@ -74,7 +76,9 @@ def valid_specs(draw) -> dict:
                 if draw(st.booleans()):
                     fields[f"f{j}"] = draw(st.sampled_from(SCALARS))
                 else:
-                    field = {"managed": draw(st.sampled_from(names))}  # self and forward refs
+                    target = draw(st.sampled_from(names))  # self and forward refs
+                    weak = with_weak[target] and draw(st.booleans())
+                    field = {"weak" if weak else "managed": target}
                     if draw(st.booleans()):
                         field["policy"] = draw(st.sampled_from(sorted(all_policies)))
                     fields[f"f{j}"] = field
@@ -86,6 +90,8 @@ def valid_specs(draw) -> dict:
         elif how == "contexts":
             t["contexts"] = draw(st.lists(st.sampled_from(sorted(CONTEXT_POLICY)), min_size=1,
                                           max_size=3, unique=True))
+        if with_weak[name]:
+            t["weak"] = True
         types[name] = t
     spec = {"pmgen": 1, "module": "fz", "includes": ["<stdint.h>"]}
     if policies:
@@ -112,8 +118,9 @@ def instantiations(types: dict, all_policies: dict) -> dict[str, set[str]]:
             for field in t.get("fields", {}).values():
                 if isinstance(field, dict):
                     needed = {field["policy"]} if "policy" in field else result[name]
-                    if not needed <= result[field["managed"]]:
-                        result[field["managed"]] |= needed
+                    target = field.get("managed") or field["weak"]
+                    if not needed <= result[target]:
+                        result[target] |= needed
                         changed = True
     return result
 

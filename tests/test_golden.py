@@ -23,6 +23,7 @@ GOLDEN = ROOT / "tests" / "golden"
 SPECS_WITH_GOLDENS = {
     "all_policies": SPECS / "all_policies.yaml",  # every counter x cell combination
     "items": ROOT / "examples" / "items.yaml",  # the README's example
+    "weak": SPECS / "weak.yaml",  # weak references under every combination
 }
 UPDATE = os.environ.get("PMGEN_UPDATE_GOLDENS") == "1"
 

@@ -28,6 +28,7 @@ from pmgen import loader, naming, registry, schema  # noqa: E402
 SPEC_FILES = [
     SPECS / "all_policies.yaml",
     SPECS / "faults.yaml",
+    SPECS / "weak.yaml",
     ROOT / "examples" / "items.yaml",
     ROOT / "examples" / "cmake-consumer" / "counters.yaml",
     ROOT / "examples" / "make-consumer" / "pairs.yaml",
@@ -210,11 +211,11 @@ def _locals_of_functions(path: Path, includes: list[Path], names: set[str]) -> s
 def test_generated_functions_use_only_the_reserved_local_names(tmp_path: Path) -> None:
     # A spec type or hook named like one of these is refused (naming.GENERATED_LOCALS):
     # the list must hold every parameter and local the templates declare.
-    spec = SPECS / "all_policies.yaml"
-    out = generate(spec, tmp_path)
-    claimed = claimed_names(spec)
     used: set[str] = set()
-    for path in sorted(out.glob("*.[ch]")):
-        used |= _locals_of_functions(path, [RUNTIME, out, SPECS], claimed)
+    for spec in (SPECS / "all_policies.yaml", SPECS / "weak.yaml"):
+        out = generate(spec, tmp_path / spec.stem)
+        claimed = claimed_names(spec)
+        for path in sorted(out.glob("*.[ch]")):
+            used |= _locals_of_functions(path, [RUNTIME, out, SPECS], claimed)
     assert used, "no generated function found"
     assert used <= naming.GENERATED_LOCALS, sorted(used - naming.GENERATED_LOCALS)

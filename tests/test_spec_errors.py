@@ -171,7 +171,7 @@ KEYS = [
           Node:
             fields:
               next: {managed: Node, polcy: ThreadSafe}
-        """, "6:29", "unknown key 'polcy'", "field 'next'", "managed, policy",
+        """, "6:29", "unknown key 'polcy'", "field 'next'", "managed, weak, policy",
          id="unknown-key-in-managed-field"),
     case("""\
         pmgen: 1
@@ -614,6 +614,45 @@ TYPE_SHAPES = [
             fields:
               next: {policy: ThreadSafe}
         """, "6:13", "field 'next' of 'Node' has no 'managed'", id="managed-field-without-managed"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          Node:
+            weak: yes please
+            ctype: int
+            copy: trivial
+        """, "5:11", "'weak' of 'Node' must be true or false", id="weak-not-a-bool"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          Node:
+            weak: true
+            fields:
+              next: {managed: Node, weak: Node}
+        """, "7:29", "field 'next' of 'Node' has both 'managed' and 'weak'",
+         id="field-both-managed-and-weak"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          Node:
+            fields:
+              up: {weak: Nowhere}
+        """, "6:18", "field 'up' of 'Node'", "'Nowhere'", "does not define",
+         id="weak-field-of-unknown-type"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          Parent: {ctype: int, copy: trivial}
+          Child:
+            fields:
+              up: {weak: Parent}
+        """, "7:18", "field 'up' of 'Child' is a weak reference to 'Parent'",
+         "add 'weak: true' to type 'Parent'", notes=(note("4:3", "'Parent' is defined here"),),
+         id="weak-field-to-type-without-weak"),
 ]
 
 
@@ -682,6 +721,22 @@ def test_thread_safe_type_reaching_an_unsafe_field_through_another_type(tmp_path
         """)
     assert_reported(tmp_path, spec, "7:7", ("field 'p' of 'Inner'", "not thread-safe"),
                     (note("10:7", "'Inner'", "'ThreadSafe'"),))
+
+
+def test_thread_safe_type_with_single_threaded_weak_field(tmp_path):
+    spec = textwrap.dedent("""\
+        pmgen: 1
+        module: m
+        types:
+          Node:
+            weak: true
+            fields:
+              up: {weak: Node, policy: SingleThreaded}
+            policies: [ThreadSafe]
+        """)
+    assert_reported(tmp_path, spec, "7:7",
+                    ("field 'up' of 'Node'", "not thread-safe", "thread-safe policy 'ThreadSafe'"),
+                    (note("8:16", "'Node'", "'ThreadSafe'"),))
 
 
 # --- where output goes ---------------------------------------------------------------------

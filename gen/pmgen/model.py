@@ -106,6 +106,8 @@ class Field:
     c_type: Optional[str] = None  # plain field
     managed: Optional[str] = None  # the spec type name of a managed field
     policy: Optional[str] = None  # explicit policy of a managed field
+    weak: bool = False  # {weak: M}: a weak reference, not an owner
+    managed_location: Optional[SourceLocation] = None  # where the field names its type
 
 
 @dataclass
@@ -114,6 +116,7 @@ class TypeDef:
     location: SourceLocation
     c_type: Optional[str] = None  # `ctype` types
     copy_trivial: bool = False
+    weak: bool = False  # `weak: true`: the box keeps a weak count
     clone_hook: Optional[str] = None
     drop_hook: Optional[str] = None
     hook_locations: dict[str, SourceLocation] = field(default_factory=dict)  # "clone"/"drop"
@@ -133,6 +136,7 @@ class InstanceField:
     name: str
     c_type: str
     target: Optional["Instance"]  # set for managed fields
+    weak: bool = False  # a weak reference to `target`
 
 
 @dataclass

@@ -27,7 +27,8 @@ OTHER_KEYWORDS = frozenset("""
 # Parameters and locals of the generated functions: a type of the same name would be
 # hidden inside them, a hook of the same name could not be called.
 GENERATED_LOCALS = frozenset("""
-    address box copy dst guard h hp other out shared size src status timeout_ns value
+    address box copy ctx dst guard h hp init other out self shared size src status timeout_ns
+    value w
 """.split())
 # The runtime's prefixes: every pm_/PM_ name is the runtime's, now or later.
 RUNTIME_PREFIXES = ("pm_", "PM_")
@@ -68,6 +69,10 @@ def check_free_name(name: str, location: SourceLocation, what: str, where: str =
 
 def handle_name(type_name: str, policy_name: str) -> str:
     return f"Managed_{type_name}_{policy_name}"
+
+
+def weak_name(type_name: str, policy_name: str) -> str:
+    return f"Weak_{type_name}_{policy_name}"
 
 
 def value_struct_name(type_name: str, policy_name: str) -> str:

@@ -27,6 +27,7 @@ STRUCT = "struct"        # pmgen defines the value struct (a `fields` type)
 HANDLES = "handles"      # the value holds managed fields (dropped without recursion)
 CLONE_HOOK = "clone_hook"
 DROP_HOOK = "drop_hook"
+WEAK = "weak"            # `weak: true`: weak references, a weak count in the box
 
 
 def capabilities(inst: Instance) -> frozenset[str]:
@@ -48,6 +49,8 @@ def capabilities(inst: Instance) -> frozenset[str]:
         caps.add(CLONE_HOOK)
     if typedef.drop_hook:
         caps.add(DROP_HOOK)
+    if typedef.weak:
+        caps.add(WEAK)
     return frozenset(caps)
 
 
@@ -61,7 +64,7 @@ class Generic:
 
 @dataclass(frozen=True)
 class Entry:
-    """One file-scope name per instance: `pattern` over {handle} and {value}."""
+    """One file-scope name per instance: `pattern` over {handle}, {value} and {weak}."""
 
     op: str  # the key templates ask for with `i.has(op)`
     pattern: str
@@ -69,8 +72,8 @@ class Entry:
     requires: frozenset[str] = frozenset()
     generic: Optional[Generic] = None
 
-    def name(self, handle: str, value: str) -> str:
-        return self.pattern.format(handle=handle, value=value)
+    def name(self, handle: str, value: str, weak: str) -> str:
+        return self.pattern.format(handle=handle, value=value, weak=weak)
 
 
 def _e(op: str, kind: str = "function", requires: tuple[str, ...] = (),
@@ -113,6 +116,16 @@ INSTANCE_ENTRIES: tuple[Entry, ...] = (
     _e("from_raw"),
     _e("ptr_eq", generic=("a, b", "(a)")),
     _e("get", requires=(UNTRACKED,), generic=("h", "(h)")),
+    # Weak references (weak: true): the Weak_N_P type and its functions.
+    _e("weak_handle", "type", (WEAK,), pattern="{weak}"),
+    _e("downgrade", requires=(WEAK,), generic=("h, out", "(h)")),
+    _e("weak_count", requires=(WEAK,)),
+    _e("new_cyclic", requires=(WEAK,)),
+    _e("weak_dup", requires=(WEAK,), pattern="{weak}_dup"),
+    _e("weak_drop", requires=(WEAK,), pattern="{weak}_drop"),
+    _e("weak_upgrade", requires=(WEAK,), pattern="{weak}_upgrade"),
+    _e("weak_strong_count", requires=(WEAK,), pattern="{weak}_strong_count"),
+    _e("weak_weak_count", requires=(WEAK,), pattern="{weak}_weak_count"),
     _e("read_guard", "type"),
     _e("write_guard", "type"),
     _e("write_shared_guard", "type", (CELL,)),
@@ -156,9 +169,10 @@ def instance_names(inst: Instance) -> Iterator[tuple[str, Entry]]:
     caps = capabilities(inst)
     handle = naming.handle_name(inst.type.name, inst.policy.name)
     value = naming.value_struct_name(inst.type.name, inst.policy.name)
+    weak = naming.weak_name(inst.type.name, inst.policy.name)
     for entry in INSTANCE_ENTRIES:
         if entry.requires <= caps:
-            yield entry.name(handle, value), entry
+            yield entry.name(handle, value, weak), entry
 
 
 def operations(inst: Instance) -> frozenset[str]:

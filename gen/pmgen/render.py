@@ -31,6 +31,7 @@ class FieldView:
     name: str
     c_type: str
     target: Optional["InstanceView"]
+    weak: bool = False  # a weak reference to `target`, not an owner
 
 
 @dataclass
@@ -57,6 +58,7 @@ class InstanceView:
     drop_hook: Optional[str]
     origin: str  # spec line:col, for the comment above the code
     fields: list[FieldView]
+    weak: Optional[str] = None  # Weak_N_P when the type has weak references
 
     def has(self, op: str) -> bool:
         """Whether this instance gets registry entry `op` (an operation or a name)."""
@@ -103,7 +105,7 @@ def _views(module: Module) -> list[InstanceView]:
         views[inst.key] = _view(inst)
     for inst in module.instances:  # second pass: fields point at other views
         views[inst.key].fields = [
-            FieldView(f.name, f.c_type, views[f.target.key] if f.target else None)
+            FieldView(f.name, f.c_type, views[f.target.key] if f.target else None, f.weak)
             for f in inst.fields]
     return list(views.values())
 
@@ -120,7 +122,8 @@ def _view(inst: Instance) -> InstanceView:
         counter=p.counter, cell=p.cell, ops=registry.operations(inst),
         has_cell=registry.CELL in caps, snapshot=registry.SNAPSHOT in caps,
         clone_hook=t.clone_hook, drop_hook=t.drop_hook,
-        origin=f"{where.line}:{where.column}", fields=[])
+        origin=f"{where.line}:{where.column}", fields=[],
+        weak=naming.weak_name(t.name, p.name) if registry.WEAK in caps else None)
 
 
 def _environment() -> jinja2.Environment:

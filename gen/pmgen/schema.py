@@ -31,8 +31,8 @@ SYSTEM_HEADERS = frozenset("""
 """.split())
 _TOP_KEYS = ("pmgen", "module", "includes", "policies", "types")
 _POLICY_KEYS = ("counter", "cell")
-_TYPE_KEYS = ("ctype", "copy", "clone", "drop", "fields", "policies", "contexts")
-_MANAGED_KEYS = ("managed", "policy")
+_TYPE_KEYS = ("ctype", "copy", "clone", "drop", "fields", "policies", "contexts", "weak")
+_MANAGED_KEYS = ("managed", "weak", "policy")
 
 
 def _kind(node: Node) -> str:
@@ -159,11 +159,18 @@ def _field(name: str, name_loc: SourceLocation, node: Node, owner: str,
         c_type = ctext.c_type(c_type, node.location, f"the C type of field '{name}' of '{owner}'")
         return Field(name, name_loc, c_type=c_type)
     body = _mapping(node, f"field '{name}' of '{owner}'", _MANAGED_KEYS)
-    managed = _get(body, "managed")
+    if "managed" in body.entries and "weak" in body.entries:
+        raise SpecError(_key_location(body, "weak"), f"field '{name}' of '{owner}' has both "
+                        "'managed' and 'weak'; a field is an owner ({managed: TYPE}) or a weak "
+                        "reference ({weak: TYPE}), not both")
+    weak = "weak" in body.entries
+    key = "weak" if weak else "managed"
+    managed = _get(body, key)
     if managed is None:
         raise SpecError(body.location, f"field '{name}' of '{owner}' has no 'managed'; a field"
-                        " is a C type, {managed: TYPE} or {managed: TYPE, policy: POLICY}")
-    managed_name = _string(managed, f"'managed' of field '{name}' of '{owner}'")
+                        " is a C type, {managed: TYPE} or {managed: TYPE, policy: POLICY}, or a"
+                        " weak reference {weak: TYPE}")
+    managed_name = _string(managed, f"'{key}' of field '{name}' of '{owner}'")
     if managed_name not in type_names:
         raise SpecError(managed.location, f"field '{name}' of '{owner}' is managed type "
                         f"'{managed_name}', which the spec does not define; defined types: "
@@ -175,7 +182,8 @@ def _field(name: str, name_loc: SourceLocation, node: Node, owner: str,
         if policy_name not in policies:
             raise SpecError(policy.location, f"unknown policy '{policy_name}' for field "
                             f"'{name}' of '{owner}'; known policies: " + ", ".join(policies))
-    return Field(name, name_loc, managed=managed_name, policy=policy_name)
+    return Field(name, name_loc, managed=managed_name, policy=policy_name, weak=weak,
+                 managed_location=managed.location)
 
 
 def _type_policies(name: str, body: Mapping, policies: dict[str, Policy],
@@ -216,6 +224,12 @@ def _type(name: str, name_loc: SourceLocation, node: Node,
     body = _mapping(node, f"type '{name}'", _TYPE_KEYS)
     typedef = TypeDef(name, name_loc,
                       policies=_type_policies(name, body, policies, name_loc))
+    weak = _get(body, "weak")
+    if weak is not None:
+        if not isinstance(weak, Scalar) or weak.kind != "bool":
+            raise SpecError(weak.location, f"'weak' of '{name}' must be true or false, not "
+                            f"{_kind(weak)}")
+        typedef.weak = bool(weak.value)
     ctype, fields = _get(body, "ctype"), _get(body, "fields")
     hooks = [k for k in ("copy", "clone", "drop") if k in body.entries]
     if ctype is None and fields is None:
@@ -310,7 +324,8 @@ def _resolve_field(inst: Instance, spec_field: Field, types: dict[str, TypeDef],
         raise SpecError(spec_field.location, f"unknown policy '{policy_name}' for field "
                         f"'{spec_field.name}'; known policies: " + ", ".join(policies))
     if inst.policy.threadsafe and not policy.threadsafe:
-        handle = naming.handle_name(target_type.name, policy.name)
+        name_of = naming.weak_name if spec_field.weak else naming.handle_name
+        handle = name_of(target_type.name, policy.name)
         raise SpecError(spec_field.location, f"field '{spec_field.name}' of "
                         f"'{inst.type.name}' is a {handle}, which is not thread-safe, but "
                         f"'{inst.type.name}' is instantiated "
@@ -318,6 +333,12 @@ def _resolve_field(inst: Instance, spec_field: Field, types: dict[str, TypeDef],
                         "thread-safe policy (counter: atomic)",
                         [(inst.location, f"'{inst.type.name}' gets policy "
                           f"'{inst.policy.name}' here")])
+    if spec_field.weak and not target_type.weak:
+        raise SpecError(spec_field.managed_location or spec_field.location,
+                        f"field '{spec_field.name}' of '{inst.type.name}' is a weak reference "
+                        f"to '{target_type.name}', which has no weak references; add "
+                        f"'weak: true' to type '{target_type.name}'",
+                        [(target_type.location, f"'{target_type.name}' is defined here")])
     key = (target_type.name, policy.name)
     target = instances.get(key)
     if target is None:
@@ -325,6 +346,8 @@ def _resolve_field(inst: Instance, spec_field: Field, types: dict[str, TypeDef],
                           required_by=spec_field.location)
         instances[key] = target
         pending.append(target)
+    if spec_field.weak:
+        return InstanceField(spec_field.name, naming.weak_name(*key), target, weak=True)
     return InstanceField(spec_field.name, naming.handle_name(*key), target)
 
 

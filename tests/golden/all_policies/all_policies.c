@@ -187,7 +187,7 @@ pm_metrics Managed_Item_SingleThreaded_metrics = {.name = "Managed_Item_SingleTh
 
 /* The managed fields: cloned by a dup, dropped without recursion. */
 static const pm_field Managed_Item_SingleThreaded__fields[] = {
-    {offsetof(Item_SingleThreaded, tag), &Managed_Blob_SingleThreaded__type},
+    {offsetof(Item_SingleThreaded, tag), &Managed_Blob_SingleThreaded__type, false},
 };
 
 const pm_box_type Managed_Item_SingleThreaded__type = {
@@ -221,7 +221,7 @@ pm_metrics Managed_Item_ThreadSafe_metrics = {.name = "Managed_Item_ThreadSafe"}
 
 /* The managed fields: cloned by a dup, dropped without recursion. */
 static const pm_field Managed_Item_ThreadSafe__fields[] = {
-    {offsetof(Item_ThreadSafe, tag), &Managed_Blob_ThreadSafe__type},
+    {offsetof(Item_ThreadSafe, tag), &Managed_Blob_ThreadSafe__type, false},
 };
 
 const pm_box_type Managed_Item_ThreadSafe__type = {
@@ -255,7 +255,7 @@ pm_metrics Managed_Item_Local_metrics = {.name = "Managed_Item_Local"};
 
 /* The managed fields: cloned by a dup, dropped without recursion. */
 static const pm_field Managed_Item_Local__fields[] = {
-    {offsetof(Item_Local, tag), &Managed_Blob_Local__type},
+    {offsetof(Item_Local, tag), &Managed_Blob_Local__type, false},
 };
 
 const pm_box_type Managed_Item_Local__type = {
@@ -288,7 +288,7 @@ pm_metrics Managed_Item_Frozen_metrics = {.name = "Managed_Item_Frozen"};
 
 /* The managed fields: cloned by a dup, dropped without recursion. */
 static const pm_field Managed_Item_Frozen__fields[] = {
-    {offsetof(Item_Frozen, tag), &Managed_Blob_Frozen__type},
+    {offsetof(Item_Frozen, tag), &Managed_Blob_Frozen__type, false},
 };
 
 const pm_box_type Managed_Item_Frozen__type = {
@@ -321,7 +321,7 @@ pm_metrics Managed_Node_SingleThreaded_metrics = {.name = "Managed_Node_SingleTh
 
 /* The managed fields: cloned by a dup, dropped without recursion. */
 static const pm_field Managed_Node_SingleThreaded__fields[] = {
-    {offsetof(Node_SingleThreaded, next), &Managed_Node_SingleThreaded__type},
+    {offsetof(Node_SingleThreaded, next), &Managed_Node_SingleThreaded__type, false},
 };
 
 const pm_box_type Managed_Node_SingleThreaded__type = {
@@ -355,7 +355,7 @@ pm_metrics Managed_Node_ThreadSafe_metrics = {.name = "Managed_Node_ThreadSafe"}
 
 /* The managed fields: cloned by a dup, dropped without recursion. */
 static const pm_field Managed_Node_ThreadSafe__fields[] = {
-    {offsetof(Node_ThreadSafe, next), &Managed_Node_ThreadSafe__type},
+    {offsetof(Node_ThreadSafe, next), &Managed_Node_ThreadSafe__type, false},
 };
 
 const pm_box_type Managed_Node_ThreadSafe__type = {
@@ -389,7 +389,7 @@ pm_metrics Managed_Node_Local_metrics = {.name = "Managed_Node_Local"};
 
 /* The managed fields: cloned by a dup, dropped without recursion. */
 static const pm_field Managed_Node_Local__fields[] = {
-    {offsetof(Node_Local, next), &Managed_Node_Local__type},
+    {offsetof(Node_Local, next), &Managed_Node_Local__type, false},
 };
 
 const pm_box_type Managed_Node_Local__type = {
@@ -422,7 +422,7 @@ pm_metrics Managed_Node_Frozen_metrics = {.name = "Managed_Node_Frozen"};
 
 /* The managed fields: cloned by a dup, dropped without recursion. */
 static const pm_field Managed_Node_Frozen__fields[] = {
-    {offsetof(Node_Frozen, next), &Managed_Node_Frozen__type},
+    {offsetof(Node_Frozen, next), &Managed_Node_Frozen__type, false},
 };
 
 const pm_box_type Managed_Node_Frozen__type = {
@@ -455,7 +455,7 @@ pm_metrics Managed_Mixed_ThreadSafe_metrics = {.name = "Managed_Mixed_ThreadSafe
 
 /* The managed fields: cloned by a dup, dropped without recursion. */
 static const pm_field Managed_Mixed_ThreadSafe__fields[] = {
-    {offsetof(Mixed_ThreadSafe, origin), &Managed_Point_Frozen__type},
+    {offsetof(Mixed_ThreadSafe, origin), &Managed_Point_Frozen__type, false},
 };
 
 const pm_box_type Managed_Mixed_ThreadSafe__type = {
