@@ -552,7 +552,10 @@ static PM_ALWAYS_INLINE pm_status pm__box_copy_for_write(const pm_box_type *type
     void *copy = NULL;
     if (pm__has_weak(type) && pm__count_get(counter, shared) == 1u) {
         pm_status moved = pm__box_move_from_weak(type, counter, cell, shared, out);
-        if (moved != PM_ESHARED) {
+        /* PM_ESHARED: an upgrade came first. A borrow in the way, when the caller
+         * waits: an upgrader's, maybe; the copy below waits for it. */
+        bool borrowed = moved == PM_EBUSY || moved == PM_EBORROWED;
+        if (moved != PM_ESHARED && !(wait && borrowed)) {
             return moved;
         }
     }
