@@ -76,12 +76,15 @@ static void test_boxes_without_weak_unchanged(void) {
 
 #define RACE(T, name) XCAT(name, T)
 
+static _Atomic bool upgrader_running; /* the race starts once the upgrader runs */
+
 /* An upgrade racing the last drop on another thread: it either gets a live
  * value (and its owner), or PM_EGONE for ever after; never a box brought back. */
 #define UPGRADE_RACE(T)                                                                  \
     static void *RACE(T, upgrader)(void *arg) {                                          \
         Weak_Num_##T *w = arg;                                                           \
         long got = 0;                                                                    \
+        upgrader_running = true;                                                         \
         for (;;) {                                                                       \
             Managed_Num_##T h = {NULL};                                                  \
             pm_status st = Weak_Num_##T##_upgrade(*w, &h);                               \
@@ -105,8 +108,11 @@ static void test_boxes_without_weak_unchanged(void) {
             CHECK(Managed_Num_##T##_new(&h, 42) == PM_OK);                               \
             CHECK(Managed_Num_##T##_downgrade(h, &w) == PM_OK);                          \
             pthread_t t;                                                                 \
+            upgrader_running = false;                                                    \
             CHECK(pthread_create(&t, NULL, RACE(T, upgrader), &w) == 0);                 \
-            for (volatile long spin = r % 500; spin > 0; spin--) {                       \
+            while (!upgrader_running) {                                                  \
+            }                                                                            \
+            for (volatile long spin = r % 2000; spin > 0; spin--) {                      \
             }                                                                            \
             Managed_Num_##T##_drop(&h);                                                  \
             void *got;                                                                   \

@@ -415,6 +415,43 @@ static void TEST(long_chain_with_weak_fields)(long n) {
     CHECK(boxes_live == 0);
 }
 
+/* Saturation: a weak count at its limit turns sticky (the memory is never freed,
+ * never freed early); an upgrade at the owner limit makes the box immortal. */
+static void TEST(saturation)(void) {
+    H(Num) h = {NULL};
+    CHECK(F(Num, new)(&h, 1) == PM_OK);
+    h.box->weak.n = PM_COUNT_MAX;
+    WK(Num) w = {NULL};
+    CHECK(F(Num, downgrade)(h, &w) == PM_OK);
+    CHECK(F(Num, weak_count)(h) == PM_COUNT_SATURATED);
+    WK(Num) w2 = WF(Num, dup)(w);
+    WF(Num, drop)(&w);
+    WF(Num, drop)(&w2);
+    CHECK(F(Num, weak_count)(h) == PM_COUNT_SATURATED);
+    XCAT(XCAT(Managed_Num, P), box) *box = h.box;
+    F(Num, drop)(&h);
+    CHECK(boxes_live == 1); /* the value is gone, the memory stays for ever */
+    box->weak.n = 1;          /* the test frees it by hand */
+    pm_box_weak_drop(&XCAT(XCAT(Managed_Num, P), _type), box);
+    CHECK(boxes_live == 0);
+
+    CHECK(F(Num, new)(&h, 2) == PM_OK);
+    CHECK(F(Num, downgrade)(h, &w) == PM_OK);
+    h.box->rc.n = PM_COUNT_MAX;
+    H(Num) up = {NULL};
+    CHECK(WF(Num, upgrade)(w, &up) == PM_OK); /* at the limit: immortal, not wrapped */
+    CHECK(F(Num, refcount)(h) == PM_COUNT_SATURATED);
+    F(Num, drop)(&up);
+    F(Num, drop)(&h);
+    CHECK(WF(Num, upgrade)(w, &up) == PM_OK && TEST(num_of)(up) == 2);
+    F(Num, drop)(&up);
+    box = w.box;
+    WF(Num, drop)(&w);
+    box->rc.n = 1; /* the test frees it by hand */
+    F(Num, drop)(&(H(Num)){box});
+    CHECK(boxes_live == 0);
+}
+
 static void TEST(all)(long n) {
     TEST(rust_weak_count)();
     TEST(rust_weak_counts)();
@@ -426,6 +463,7 @@ static void TEST(all)(long n) {
     TEST(rust_drop_value_before_memory)();
     TEST(move_from_weak_out_of_memory)();
     TEST(empty_handles)();
+    TEST(saturation)();
     TEST(rust_new_cyclic)();
     TEST(parent_pointers)(50);
     TEST(long_chain_with_weak_fields)(n);
