@@ -145,7 +145,7 @@ struct node_box {
 };
 
 extern const pm_box_type node_type;
-static const pm_field node_fields[] = {{offsetof(struct node, next), &node_type}};
+static const pm_field node_fields[] = {{offsetof(struct node, next), &node_type, false}};
 const pm_box_type node_type = {
     .name = "node_box",
     .box_size = sizeof(node_box),
