@@ -44,7 +44,7 @@ void pm_metrics_fprint(FILE *out, const pm_metrics *m) {
     /* Relaxed loads: a snapshot for people, not a synchronization point. */
     fprintf(out,
             "%s acquisitions=%llu contended=%llu waits=%llu timeouts=%llu copies_on_write=%llu "
-            "in_place_writes=%llu saturations=%llu\n",
+            "in_place_writes=%llu saturations=%llu reused=%llu\n",
             m->name,
             (unsigned long long)atomic_load_explicit(&m->acquisitions, memory_order_relaxed),
             (unsigned long long)atomic_load_explicit(&m->contended, memory_order_relaxed),
@@ -52,5 +52,6 @@ void pm_metrics_fprint(FILE *out, const pm_metrics *m) {
             (unsigned long long)atomic_load_explicit(&m->timeouts, memory_order_relaxed),
             (unsigned long long)atomic_load_explicit(&m->copies_on_write, memory_order_relaxed),
             (unsigned long long)atomic_load_explicit(&m->in_place_writes, memory_order_relaxed),
-            (unsigned long long)atomic_load_explicit(&m->saturations, memory_order_relaxed));
+            (unsigned long long)atomic_load_explicit(&m->saturations, memory_order_relaxed),
+            (unsigned long long)atomic_load_explicit(&m->reused, memory_order_relaxed));
 }

@@ -140,11 +140,28 @@ static PM_ALWAYS_INLINE bool pm__box_release_owner(const pm_box_type *type,
     return pm__has_weak(type) ? pm__count_release(counter, box) : pm__count_dec(counter, box);
 }
 
-/* The value is gone: the memory goes now, or with the last weak reference. */
-static PM_ALWAYS_INLINE void pm__box_free_memory(const pm_box_type *type, void *box) {
+/* Keeps a dead box's memory in a token, freeing what the token held. */
+static void pm__reuse_keep(pm_reuse *token, void *memory, size_t size) {
+    pm_reuse_drop(token);
+    token->memory = memory;
+    token->size = size;
+}
+
+/* The value is gone: the memory goes now (to `token` when there is one), or
+ * with the last weak reference. */
+static PM_ALWAYS_INLINE void pm__box_release_memory(const pm_box_type *type, void *box,
+                                                    pm_reuse *token) {
     if (!pm__has_weak(type) || pm__count_release(type->counter, pm__weak_of(type, box))) {
-        pm_free(box, type->box_size);
+        if (token != NULL) {
+            pm__reuse_keep(token, box, type->box_size);
+        } else {
+            pm_free(box, type->box_size);
+        }
     }
+}
+
+static PM_ALWAYS_INLINE void pm__box_free_memory(const pm_box_type *type, void *box) {
+    pm__box_release_memory(type, box, NULL);
 }
 
 /* A count of 0 or 1 for a fresh box's owners and, with weak: true, the
@@ -327,15 +344,16 @@ void pm_box_weak_drop(const pm_box_type *type, void *box) {
 /* recursed into, so a chain of any length is dropped in constant C stack.  */
 /* ------------------------------------------------------------------------ */
 
-/* The last owner of a box without managed fields: drop hook, then the memory. */
+/* The last owner of a box without managed fields: drop hook, then the memory
+ * (to `token`, when there is one). */
 static PM_ALWAYS_INLINE void pm__box_free(const pm_box_type *type, pm_counter_kind counter,
-                                          pm_cell_kind cell, void *box) {
+                                          pm_cell_kind cell, void *box, pm_reuse *token) {
     (void)counter;
     if (type->drop != NULL) {
         type->drop(pm__value_of(type, box));
     }
     pm__cell_forget(type, cell, box);
-    pm__box_free_memory(type, box);
+    pm__box_release_memory(type, box, token);
 }
 
 /* Its header is dead: reuse it as the list link (the box's layout makes room
@@ -355,8 +373,9 @@ static PM_ALWAYS_INLINE void pm__weak_field_drop(const pm_field *field, void *ch
     }
 }
 
-/* Boxes holding handles: drop each field's owner, queueing the boxes that die too. */
-static PM_NOINLINE void pm__box_drain(const pm_box_type *type, void *box) {
+/* Boxes holding handles: drop each field's owner, queueing the boxes that die too.
+ * The first box's memory goes to `token` when there is one. */
+static PM_NOINLINE void pm__box_drain(const pm_box_type *type, void *box, pm_reuse *token) {
     pm_dead *list = pm__box_bury(type, box, NULL);
     while (list != NULL) {
         pm_dead *dead = list;
@@ -378,26 +397,28 @@ static PM_NOINLINE void pm__box_drain(const pm_box_type *type, void *box) {
             if (field->type->field_count != 0) {
                 list = pm__box_bury(field->type, child, list);
             } else {
-                pm__box_free(field->type, field->type->counter, field->type->cell, child);
+                pm__box_free(field->type, field->type->counter, field->type->cell, child, NULL);
             }
         }
         if (dead_type->drop != NULL) {
             dead_type->drop(value);
         }
-        pm__box_free_memory(dead_type, dead_box);
+        pm__box_release_memory(dead_type, dead_box, dead_box == box ? token : NULL);
     }
 }
 
-void pm_box_destroy(const pm_box_type *type, void *box) {
+void pm_box_destroy_reuse(const pm_box_type *type, void *box, pm_reuse *token) {
     if (pm__cell_orphan(type, box)) {
         return; /* deferred: the scope that still borrows it destroys it at its end */
     }
     if (type->field_count != 0) {
-        pm__box_drain(type, box);
+        pm__box_drain(type, box, token);
         return;
     }
-    PM__BY_KINDS(type, pm__box_free, box);
+    PM__BY_KINDS(type, pm__box_free, box, token);
 }
+
+void pm_box_destroy(const pm_box_type *type, void *box) { pm_box_destroy_reuse(type, box, NULL); }
 
 /* ------------------------------------------------------------------------ */
 /* The value: clone and drop                                                 */
@@ -610,7 +631,8 @@ static PM_ALWAYS_INLINE void pm__cell_release_write(const pm_box_type *type,
 }
 
 static PM_ALWAYS_INLINE pm_status pm__box_take(const pm_box_type *type, pm_counter_kind counter,
-                                               pm_cell_kind cell, void *box, void *out) {
+                                               pm_cell_kind cell, void *box, void *out,
+                                               pm_reuse *token) {
     pm_status status = pm__cell_try_write(type, cell, box);
     if (status != PM_OK) {
         return status;
@@ -627,12 +649,42 @@ static PM_ALWAYS_INLINE pm_status pm__box_take(const pm_box_type *type, pm_count
     }
     pm__copy_bytes(out, pm__value_of(type, box), type->value_size);
     pm__cell_forget(type, cell, box);
-    pm__box_free_memory(type, box);
+    pm__box_release_memory(type, box, token);
     return PM_OK;
 }
 
 pm_status pm_box_take(const pm_box_type *type, void *box, void *out) {
-    return PM__BY_KINDS(type, pm__box_take, box, out);
+    return PM__BY_KINDS(type, pm__box_take, box, out, NULL);
+}
+
+pm_status pm_box_take_reuse(const pm_box_type *type, void *box, void *out, pm_reuse *token) {
+    return PM__BY_KINDS(type, pm__box_take, box, out, token);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Perceus reuse                                                             */
+/* ------------------------------------------------------------------------ */
+
+void pm_reuse_drop(pm_reuse *token) {
+    if (token != NULL) {
+        pm_free(token->memory, token->size);
+        token->memory = NULL;
+        token->size = 0;
+    }
+}
+
+void *pm_reuse_alloc(pm_reuse *token, const pm_box_type *type) {
+    if (token->memory != NULL && token->size == type->box_size) {
+        void *memory = token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        if (PM_UNLIKELY(type->metrics != NULL)) {
+            pm__metric_add(&type->metrics->reused);
+        }
+        return memory;
+    }
+    pm_reuse_drop(token);
+    return pm_alloc(type->box_size);
 }
 
 static PM_ALWAYS_INLINE pm_status pm__box_clone_out(const pm_box_type *type,

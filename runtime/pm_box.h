@@ -138,6 +138,36 @@ pm_status pm_box_clone_out(const pm_box_type *type, void *box, void *out);
 pm_status pm_value_clone(const pm_box_type *type, void *dst, const void *src);
 void pm_value_drop(const pm_box_type *type, void *value);
 
+/* ------------------------------------------------------------------------ */
+/* Perceus reuse: a dead box's memory for the next box of the same size      */
+/* ------------------------------------------------------------------------ */
+
+/* At most one dead box's memory, kept for the next box of the same size, of
+ * any type. Zero-initialized: empty. Not shared between threads. */
+typedef struct pm_reuse {
+    void *memory; /* NULL: empty */
+    size_t size;
+} pm_reuse;
+
+/* Frees the memory a token holds (if any); the token is empty after. NULL: nothing. */
+void pm_reuse_drop(pm_reuse *token);
+
+/* Memory for a new box of `type`: the token's when it holds that size, else a
+ * fresh allocation (the token's other memory is freed first). The token is
+ * empty afterwards, also when this fails (NULL). */
+void *pm_reuse_alloc(pm_reuse *token, const pm_box_type *type);
+
+/* _drop_reuse: the caller's release ended the last owner: drop the value (hook,
+ * fields, without recursion) and keep the box's memory in *token, freeing what
+ * it held. A box still borrowed or weakly referenced goes the ordinary way,
+ * and the token is left as it was. A NULL token: pm_box_destroy. */
+void pm_box_destroy_reuse(const pm_box_type *type, void *box, pm_reuse *token);
+
+/* _take_reuse: pm_box_take, with the memory going to *token (freeing what it
+ * held) instead of being freed; a weakly referenced box's memory stays with its
+ * weak references. On failure nothing changes, the token included. */
+pm_status pm_box_take_reuse(const pm_box_type *type, void *box, void *out, pm_reuse *token);
+
 /* A dead box's header, reused as the destroy list's link. */
 typedef struct pm_dead pm_dead;
 struct pm_dead {

@@ -33,6 +33,7 @@ typedef struct pm_metrics {
     PM_ATOMIC(uint64_t) copies_on_write; /* _write calls that copied a shared box */
     PM_ATOMIC(uint64_t) in_place_writes; /* _write calls that wrote a unique box in place */
     PM_ATOMIC(uint64_t) saturations;     /* dups that left the count saturated (box immortal) */
+    PM_ATOMIC(uint64_t) reused;          /* boxes made in a reuse token's memory (_new_reuse) */
 } pm_metrics;
 
 /* One line: "<name> acquisitions=N contended=N ...". */

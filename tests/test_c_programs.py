@@ -28,6 +28,7 @@ PROGRAMS = {
     "test_metrics": (SPECS / "all_policies.yaml", SPECS, ["-DPM_METRICS"]),
     "test_careless": (SPECS / "all_policies.yaml", SPECS, []),
     "test_weak": (SPECS / "weak.yaml", SPECS, []),
+    "test_reuse": (SPECS / "all_policies.yaml", SPECS, []),
     "process_data": (ROOT / "examples" / "items.yaml", ROOT / "examples", []),
 }
 SANITIZE_ADDRESS = ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",

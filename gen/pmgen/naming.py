@@ -28,7 +28,7 @@ OTHER_KEYWORDS = frozenset("""
 # hidden inside them, a hook of the same name could not be called.
 GENERATED_LOCALS = frozenset("""
     address box copy ctx dst guard h hp init other out self shared size src status timeout_ns
-    value w
+    memory token value w
 """.split())
 # The runtime's prefixes: every pm_/PM_ name is the runtime's, now or later.
 RUNTIME_PREFIXES = ("pm_", "PM_")

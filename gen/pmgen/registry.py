@@ -116,6 +116,10 @@ INSTANCE_ENTRIES: tuple[Entry, ...] = (
     _e("from_raw"),
     _e("ptr_eq", generic=("a, b", "(a)")),
     _e("get", requires=(UNTRACKED,), generic=("h", "(h)")),
+    # Perceus reuse.
+    _e("drop_reuse", generic=("hp, token", "*(hp)")),
+    _e("take_reuse", generic=("hp, out, token", "*(hp)")),
+    _e("new_reuse", generic=("out, token, value", "*(out)")),
     # Weak references (weak: true): the Weak_N_P type and its functions.
     _e("weak_handle", "type", (WEAK,), pattern="{weak}"),
     _e("downgrade", requires=(WEAK,), generic=("h, out", "(h)")),

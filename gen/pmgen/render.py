@@ -260,8 +260,9 @@ def _wrap(line: str, width: int, continued: bool = False) -> list[str]:
 def _pack(head: str, parts: list[str], continuation: str, width: int) -> list[str]:
     """`head` then `parts` joined by ", ", as many per line as fit."""
     lines, current = [], head + parts[0]
-    for part in parts[1:]:
-        if len(current) + 2 + len(part) > width:
+    for k, part in enumerate(parts[1:], start=2):
+        comma = 1 if k < len(parts) else 0  # a line that goes on ends in ","
+        if len(current) + 2 + len(part) + comma > width:
             lines.append(current + ",")
             current = continuation + part
         else:

@@ -104,7 +104,24 @@ static void module_listing(void) {
     all_policies_metrics_print(stdout);
 }
 
+/* Boxes made in a reuse token's memory are counted; fresh allocations are not. */
+static void reuse_counts(void) {
+    const pm_metrics *m = &Managed_Point_Local_metrics;
+    pm_reuse token = {NULL, 0};
+    Managed_Point_Local a = {0};
+    CHECK(Managed_Point_Local_new(&a, (struct point){1, 2}) == PM_OK);
+    Managed_Point_Local_drop_reuse(&a, &token);
+    CHECK(Managed_Point_Local_new_reuse(&a, &token, (struct point){3, 4}) == PM_OK);
+    CHECK(m->reused == 1);
+    Managed_Point_Local b = {0}; /* the token is empty now: a fresh box, not counted */
+    CHECK(Managed_Point_Local_new_reuse(&b, &token, (struct point){5, 6}) == PM_OK);
+    CHECK(m->reused == 1);
+    Managed_Point_Local_drop(&a);
+    Managed_Point_Local_drop(&b);
+}
+
 int main(void) {
+    reuse_counts();
     thread_safe_counts();
     copy_under_read_lock_counts();
     single_threaded_counts();

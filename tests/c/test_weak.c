@@ -31,23 +31,8 @@ static bool should_fail(void) {
 #define COUNTING_SHOULD_FAIL() should_fail()
 #include "counting_alloc.h"
 
-#define XCAT_(a, b) a##_##b
-#define XCAT(a, b) XCAT_(a, b)
-#define XCAT3_(a, b, c) a##_##b##_##c
-#define XCAT3(a, b, c) XCAT3_(a, b, c)
-
-#define P SingleThreaded
-#include "test_weak_policy.h"
-#undef P
-#define P ThreadSafe
-#include "test_weak_policy.h"
-#undef P
-#define P Local
-#include "test_weak_policy.h"
-#undef P
-#define P Frozen
-#include "test_weak_policy.h"
-#undef P
+#define EACH_POLICY_BODY "test_weak_policy.h"
+#include "each_policy.h"
 
 static bool quick(void) { return getenv("PM_TEST_QUICK") != NULL; }
 

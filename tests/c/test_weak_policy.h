@@ -452,6 +452,32 @@ static void TEST(saturation)(void) {
     CHECK(boxes_live == 0);
 }
 
+/* Reuse: a box's memory goes to a token only when no weak reference keeps it. */
+static void TEST(reuse_with_weak_references)(void) {
+    pm_reuse token = {NULL, 0};
+    H(Num) a = {NULL};
+    CHECK(F(Num, new)(&a, 1) == PM_OK);
+    WK(Num) w = {NULL};
+    CHECK(F(Num, downgrade)(a, &w) == PM_OK);
+    F(Num, drop_reuse)(&a, &token);
+    CHECK(token.memory == NULL && boxes_live == 1); /* the memory stays for w */
+    H(Num) up = {NULL};
+    CHECK(WF(Num, upgrade)(w, &up) == PM_EGONE);
+    WF(Num, drop)(&w);
+    CHECK(boxes_live == 0);
+    CHECK(F(Num, new)(&a, 2) == PM_OK);
+    void *memory = a.box;
+    F(Num, drop_reuse)(&a, &token); /* no weak reference: kept */
+    CHECK(token.memory == memory);
+    CHECK(F(Num, new_reuse)(&a, &token, 3) == PM_OK && (void *)a.box == memory);
+    CHECK(F(Num, downgrade)(a, &w) == PM_OK);
+    int64_t out = 0;
+    CHECK(F(Num, take_reuse)(&a, &out, &token) == PM_OK && out == 3 && a.box == NULL);
+    CHECK(token.memory == NULL && WF(Num, upgrade)(w, &up) == PM_EGONE);
+    WF(Num, drop)(&w);
+    CHECK(boxes_live == 0);
+}
+
 static void TEST(all)(long n) {
     TEST(rust_weak_count)();
     TEST(rust_weak_counts)();
@@ -464,6 +490,7 @@ static void TEST(all)(long n) {
     TEST(move_from_weak_out_of_memory)();
     TEST(empty_handles)();
     TEST(saturation)();
+    TEST(reuse_with_weak_references)();
     TEST(rust_new_cyclic)();
     TEST(parent_pointers)(50);
     TEST(long_chain_with_weak_fields)(n);

@@ -403,6 +403,70 @@ static inline bool Managed_Point_SingleThreaded_ptr_eq(Managed_Point_SingleThrea
     return h.box == other.box;
 }
 
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Point_SingleThreaded_drop_reuse(Managed_Point_SingleThreaded *h,
+                                                           pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Point_SingleThreaded_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Point_SingleThreaded__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Point_SingleThreaded_take_reuse(Managed_Point_SingleThreaded *h,
+                                                                struct point *out,
+                                                                pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Point_SingleThreaded__type, h->box, out,
+                token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Point_SingleThreaded__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Point_SingleThreaded_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Point_SingleThreaded_new_reuse(Managed_Point_SingleThreaded *out,
+                                                               pm_reuse *token,
+                                                               struct point value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Point_SingleThreaded__type);
+    Managed_Point_SingleThreaded_box *box = (Managed_Point_SingleThreaded_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    pm_cell_borrow_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_cell_borrow_name(&box->cell, Managed_Point_SingleThreaded__type.name);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Point_SingleThreaded_read_guard {
     Managed_Point_SingleThreaded handle;
@@ -772,6 +836,68 @@ static inline bool Managed_Point_ThreadSafe_ptr_eq(Managed_Point_ThreadSafe h,
     return h.box == other.box;
 }
 
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Point_ThreadSafe_drop_reuse(Managed_Point_ThreadSafe *h,
+                                                       pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Point_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Point_ThreadSafe__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Point_ThreadSafe_take_reuse(Managed_Point_ThreadSafe *h,
+                                                            struct point *out, pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Point_ThreadSafe__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Point_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Point_ThreadSafe_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Point_ThreadSafe_new_reuse(Managed_Point_ThreadSafe *out,
+                                                           pm_reuse *token, struct point value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Point_ThreadSafe__type);
+    Managed_Point_ThreadSafe_box *box = (Managed_Point_ThreadSafe_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    pm_rwlock_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_rwlock_name(&box->cell, Managed_Point_ThreadSafe__type.name);
+    box->value = value;
+    pm_snap_init(box->snap, &box->value, sizeof box->value);
+    out->box = box;
+    return PM_OK;
+}
+
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Point_ThreadSafe_read_guard {
     Managed_Point_ThreadSafe handle;
@@ -1066,6 +1192,63 @@ static inline const struct point *Managed_Point_Local_get(Managed_Point_Local h)
     return h.box == NULL ? NULL : &h.box->value;
 }
 
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Point_Local_drop_reuse(Managed_Point_Local *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Point_Local_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Point_Local__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Point_Local_take_reuse(Managed_Point_Local *h, struct point *out,
+                                                       pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Point_Local__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Point_Local__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Point_Local_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Point_Local_new_reuse(Managed_Point_Local *out, pm_reuse *token,
+                                                      struct point value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Point_Local__type);
+    Managed_Point_Local_box *box = (Managed_Point_Local_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Point_Local_read_guard {
     Managed_Point_Local handle;
@@ -1311,6 +1494,63 @@ static inline bool Managed_Point_Frozen_ptr_eq(Managed_Point_Frozen h, Managed_P
 /* Cell none: the value, with no status and no release (NULL for an empty handle). */
 static inline const struct point *Managed_Point_Frozen_get(Managed_Point_Frozen h) {
     return h.box == NULL ? NULL : &h.box->value;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Point_Frozen_drop_reuse(Managed_Point_Frozen *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Point_Frozen_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Point_Frozen__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Point_Frozen_take_reuse(Managed_Point_Frozen *h, struct point *out,
+                                                        pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Point_Frozen__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Point_Frozen__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Point_Frozen_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Point_Frozen_new_reuse(Managed_Point_Frozen *out, pm_reuse *token,
+                                                       struct point value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Point_Frozen__type);
+    Managed_Point_Frozen_box *box = (Managed_Point_Frozen_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -1583,6 +1823,68 @@ static inline Managed_Blob_SingleThreaded Managed_Blob_SingleThreaded_from_raw(
 static inline bool Managed_Blob_SingleThreaded_ptr_eq(Managed_Blob_SingleThreaded h,
                                                       Managed_Blob_SingleThreaded other) {
     return h.box == other.box;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Blob_SingleThreaded_drop_reuse(Managed_Blob_SingleThreaded *h,
+                                                          pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Blob_SingleThreaded_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Blob_SingleThreaded__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Blob_SingleThreaded_take_reuse(Managed_Blob_SingleThreaded *h,
+                                                               struct blob *out, pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Blob_SingleThreaded__type, h->box, out,
+                token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Blob_SingleThreaded__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Blob_SingleThreaded_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Blob_SingleThreaded_new_reuse(Managed_Blob_SingleThreaded *out,
+                                                              pm_reuse *token, struct blob value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Blob_SingleThreaded__type);
+    Managed_Blob_SingleThreaded_box *box = (Managed_Blob_SingleThreaded_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    pm_cell_borrow_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_cell_borrow_name(&box->cell, Managed_Blob_SingleThreaded__type.name);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -1934,6 +2236,66 @@ static inline bool Managed_Blob_ThreadSafe_ptr_eq(Managed_Blob_ThreadSafe h,
     return h.box == other.box;
 }
 
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Blob_ThreadSafe_drop_reuse(Managed_Blob_ThreadSafe *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Blob_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Blob_ThreadSafe__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Blob_ThreadSafe_take_reuse(Managed_Blob_ThreadSafe *h,
+                                                           struct blob *out, pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Blob_ThreadSafe__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Blob_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Blob_ThreadSafe_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Blob_ThreadSafe_new_reuse(Managed_Blob_ThreadSafe *out,
+                                                          pm_reuse *token, struct blob value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Blob_ThreadSafe__type);
+    Managed_Blob_ThreadSafe_box *box = (Managed_Blob_ThreadSafe_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    pm_rwlock_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_rwlock_name(&box->cell, Managed_Blob_ThreadSafe__type.name);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Blob_ThreadSafe_read_guard {
     Managed_Blob_ThreadSafe handle;
@@ -2216,6 +2578,63 @@ static inline const struct blob *Managed_Blob_Local_get(Managed_Blob_Local h) {
     return h.box == NULL ? NULL : &h.box->value;
 }
 
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Blob_Local_drop_reuse(Managed_Blob_Local *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Blob_Local_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Blob_Local__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Blob_Local_take_reuse(Managed_Blob_Local *h, struct blob *out,
+                                                      pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Blob_Local__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Blob_Local__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Blob_Local_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Blob_Local_new_reuse(Managed_Blob_Local *out, pm_reuse *token,
+                                                     struct blob value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Blob_Local__type);
+    Managed_Blob_Local_box *box = (Managed_Blob_Local_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Blob_Local_read_guard {
     Managed_Blob_Local handle;
@@ -2449,6 +2868,63 @@ static inline bool Managed_Blob_Frozen_ptr_eq(Managed_Blob_Frozen h, Managed_Blo
 /* Cell none: the value, with no status and no release (NULL for an empty handle). */
 static inline const struct blob *Managed_Blob_Frozen_get(Managed_Blob_Frozen h) {
     return h.box == NULL ? NULL : &h.box->value;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Blob_Frozen_drop_reuse(Managed_Blob_Frozen *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Blob_Frozen_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Blob_Frozen__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Blob_Frozen_take_reuse(Managed_Blob_Frozen *h, struct blob *out,
+                                                       pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Blob_Frozen__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Blob_Frozen__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Blob_Frozen_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Blob_Frozen_new_reuse(Managed_Blob_Frozen *out, pm_reuse *token,
+                                                      struct blob value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Blob_Frozen__type);
+    Managed_Blob_Frozen_box *box = (Managed_Blob_Frozen_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -2728,6 +3204,70 @@ static inline Managed_Item_SingleThreaded Managed_Item_SingleThreaded_from_raw(
 static inline bool Managed_Item_SingleThreaded_ptr_eq(Managed_Item_SingleThreaded h,
                                                       Managed_Item_SingleThreaded other) {
     return h.box == other.box;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Item_SingleThreaded_drop_reuse(Managed_Item_SingleThreaded *h,
+                                                          pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Item_SingleThreaded_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Item_SingleThreaded__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Item_SingleThreaded_take_reuse(Managed_Item_SingleThreaded *h,
+                                                               Item_SingleThreaded *out,
+                                                               pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Item_SingleThreaded__type, h->box, out,
+                token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Item_SingleThreaded__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Item_SingleThreaded_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Item_SingleThreaded_new_reuse(Managed_Item_SingleThreaded *out,
+                                                              pm_reuse *token,
+                                                              Item_SingleThreaded value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Item_SingleThreaded__type);
+    Managed_Item_SingleThreaded_box *box = (Managed_Item_SingleThreaded_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    pm_cell_borrow_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_cell_borrow_name(&box->cell, Managed_Item_SingleThreaded__type.name);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -3088,6 +3628,66 @@ static inline bool Managed_Item_ThreadSafe_ptr_eq(Managed_Item_ThreadSafe h,
     return h.box == other.box;
 }
 
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Item_ThreadSafe_drop_reuse(Managed_Item_ThreadSafe *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Item_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Item_ThreadSafe__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Item_ThreadSafe_take_reuse(Managed_Item_ThreadSafe *h,
+                                                           Item_ThreadSafe *out, pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Item_ThreadSafe__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Item_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Item_ThreadSafe_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Item_ThreadSafe_new_reuse(Managed_Item_ThreadSafe *out,
+                                                          pm_reuse *token, Item_ThreadSafe value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Item_ThreadSafe__type);
+    Managed_Item_ThreadSafe_box *box = (Managed_Item_ThreadSafe_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    pm_rwlock_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_rwlock_name(&box->cell, Managed_Item_ThreadSafe__type.name);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Item_ThreadSafe_read_guard {
     Managed_Item_ThreadSafe handle;
@@ -3377,6 +3977,63 @@ static inline const Item_Local *Managed_Item_Local_get(Managed_Item_Local h) {
     return h.box == NULL ? NULL : &h.box->value;
 }
 
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Item_Local_drop_reuse(Managed_Item_Local *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Item_Local_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Item_Local__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Item_Local_take_reuse(Managed_Item_Local *h, Item_Local *out,
+                                                      pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Item_Local__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Item_Local__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Item_Local_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Item_Local_new_reuse(Managed_Item_Local *out, pm_reuse *token,
+                                                     Item_Local value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Item_Local__type);
+    Managed_Item_Local_box *box = (Managed_Item_Local_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Item_Local_read_guard {
     Managed_Item_Local handle;
@@ -3617,6 +4274,63 @@ static inline bool Managed_Item_Frozen_ptr_eq(Managed_Item_Frozen h, Managed_Ite
 /* Cell none: the value, with no status and no release (NULL for an empty handle). */
 static inline const Item_Frozen *Managed_Item_Frozen_get(Managed_Item_Frozen h) {
     return h.box == NULL ? NULL : &h.box->value;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Item_Frozen_drop_reuse(Managed_Item_Frozen *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Item_Frozen_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Item_Frozen__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Item_Frozen_take_reuse(Managed_Item_Frozen *h, Item_Frozen *out,
+                                                       pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Item_Frozen__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Item_Frozen__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Item_Frozen_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Item_Frozen_new_reuse(Managed_Item_Frozen *out, pm_reuse *token,
+                                                      Item_Frozen value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Item_Frozen__type);
+    Managed_Item_Frozen_box *box = (Managed_Item_Frozen_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -3896,6 +4610,70 @@ static inline Managed_Node_SingleThreaded Managed_Node_SingleThreaded_from_raw(
 static inline bool Managed_Node_SingleThreaded_ptr_eq(Managed_Node_SingleThreaded h,
                                                       Managed_Node_SingleThreaded other) {
     return h.box == other.box;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Node_SingleThreaded_drop_reuse(Managed_Node_SingleThreaded *h,
+                                                          pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Node_SingleThreaded_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Node_SingleThreaded__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Node_SingleThreaded_take_reuse(Managed_Node_SingleThreaded *h,
+                                                               Node_SingleThreaded *out,
+                                                               pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Node_SingleThreaded__type, h->box, out,
+                token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Node_SingleThreaded__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Node_SingleThreaded_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Node_SingleThreaded_new_reuse(Managed_Node_SingleThreaded *out,
+                                                              pm_reuse *token,
+                                                              Node_SingleThreaded value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Node_SingleThreaded__type);
+    Managed_Node_SingleThreaded_box *box = (Managed_Node_SingleThreaded_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    pm_cell_borrow_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_cell_borrow_name(&box->cell, Managed_Node_SingleThreaded__type.name);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -4256,6 +5034,66 @@ static inline bool Managed_Node_ThreadSafe_ptr_eq(Managed_Node_ThreadSafe h,
     return h.box == other.box;
 }
 
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Node_ThreadSafe_drop_reuse(Managed_Node_ThreadSafe *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Node_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Node_ThreadSafe__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Node_ThreadSafe_take_reuse(Managed_Node_ThreadSafe *h,
+                                                           Node_ThreadSafe *out, pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Node_ThreadSafe__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Node_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Node_ThreadSafe_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Node_ThreadSafe_new_reuse(Managed_Node_ThreadSafe *out,
+                                                          pm_reuse *token, Node_ThreadSafe value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Node_ThreadSafe__type);
+    Managed_Node_ThreadSafe_box *box = (Managed_Node_ThreadSafe_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    pm_rwlock_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_rwlock_name(&box->cell, Managed_Node_ThreadSafe__type.name);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Node_ThreadSafe_read_guard {
     Managed_Node_ThreadSafe handle;
@@ -4545,6 +5383,63 @@ static inline const Node_Local *Managed_Node_Local_get(Managed_Node_Local h) {
     return h.box == NULL ? NULL : &h.box->value;
 }
 
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Node_Local_drop_reuse(Managed_Node_Local *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Node_Local_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Node_Local__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Node_Local_take_reuse(Managed_Node_Local *h, Node_Local *out,
+                                                      pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Node_Local__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Node_Local__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Node_Local_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Node_Local_new_reuse(Managed_Node_Local *out, pm_reuse *token,
+                                                     Node_Local value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Node_Local__type);
+    Managed_Node_Local_box *box = (Managed_Node_Local_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Node_Local_read_guard {
     Managed_Node_Local handle;
@@ -4785,6 +5680,63 @@ static inline bool Managed_Node_Frozen_ptr_eq(Managed_Node_Frozen h, Managed_Nod
 /* Cell none: the value, with no status and no release (NULL for an empty handle). */
 static inline const Node_Frozen *Managed_Node_Frozen_get(Managed_Node_Frozen h) {
     return h.box == NULL ? NULL : &h.box->value;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Node_Frozen_drop_reuse(Managed_Node_Frozen *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Node_Frozen_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Node_Frozen__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Node_Frozen_take_reuse(Managed_Node_Frozen *h, Node_Frozen *out,
+                                                       pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Node_Frozen__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Node_Frozen__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Node_Frozen_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Node_Frozen_new_reuse(Managed_Node_Frozen *out, pm_reuse *token,
+                                                      Node_Frozen value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Node_Frozen__type);
+    Managed_Node_Frozen_box *box = (Managed_Node_Frozen_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -5122,6 +6074,69 @@ static inline bool Managed_Mixed_ThreadSafe_ptr_eq(Managed_Mixed_ThreadSafe h,
     return h.box == other.box;
 }
 
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Mixed_ThreadSafe_drop_reuse(Managed_Mixed_ThreadSafe *h,
+                                                       pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Mixed_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Mixed_ThreadSafe__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Mixed_ThreadSafe_take_reuse(Managed_Mixed_ThreadSafe *h,
+                                                            Mixed_ThreadSafe *out,
+                                                            pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Mixed_ThreadSafe__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Mixed_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Mixed_ThreadSafe_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Mixed_ThreadSafe_new_reuse(Managed_Mixed_ThreadSafe *out,
+                                                           pm_reuse *token,
+                                                           Mixed_ThreadSafe value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Mixed_ThreadSafe__type);
+    Managed_Mixed_ThreadSafe_box *box = (Managed_Mixed_ThreadSafe_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    pm_rwlock_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_rwlock_name(&box->cell, Managed_Mixed_ThreadSafe__type.name);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Mixed_ThreadSafe_read_guard {
     Managed_Mixed_ThreadSafe handle;
@@ -5455,6 +6470,68 @@ static inline Managed_Tally_SingleThreaded Managed_Tally_SingleThreaded_from_raw
 static inline bool Managed_Tally_SingleThreaded_ptr_eq(Managed_Tally_SingleThreaded h,
                                                        Managed_Tally_SingleThreaded other) {
     return h.box == other.box;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Tally_SingleThreaded_drop_reuse(Managed_Tally_SingleThreaded *h,
+                                                           pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Tally_SingleThreaded_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Tally_SingleThreaded__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Tally_SingleThreaded_take_reuse(Managed_Tally_SingleThreaded *h,
+                                                                int64_t *out, pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Tally_SingleThreaded__type, h->box, out,
+                token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Tally_SingleThreaded__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Tally_SingleThreaded_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Tally_SingleThreaded_new_reuse(Managed_Tally_SingleThreaded *out,
+                                                               pm_reuse *token, int64_t value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Tally_SingleThreaded__type);
+    Managed_Tally_SingleThreaded_box *box = (Managed_Tally_SingleThreaded_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    pm_cell_borrow_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_cell_borrow_name(&box->cell, Managed_Tally_SingleThreaded__type.name);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -5819,6 +6896,68 @@ static inline Managed_Tally_ThreadSafe Managed_Tally_ThreadSafe_from_raw(const i
 static inline bool Managed_Tally_ThreadSafe_ptr_eq(Managed_Tally_ThreadSafe h,
                                                    Managed_Tally_ThreadSafe other) {
     return h.box == other.box;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Tally_ThreadSafe_drop_reuse(Managed_Tally_ThreadSafe *h,
+                                                       pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Tally_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Tally_ThreadSafe__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Tally_ThreadSafe_take_reuse(Managed_Tally_ThreadSafe *h,
+                                                            int64_t *out, pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Tally_ThreadSafe__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Tally_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Tally_ThreadSafe_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Tally_ThreadSafe_new_reuse(Managed_Tally_ThreadSafe *out,
+                                                           pm_reuse *token, int64_t value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Tally_ThreadSafe__type);
+    Managed_Tally_ThreadSafe_box *box = (Managed_Tally_ThreadSafe_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    pm_rwlock_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_rwlock_name(&box->cell, Managed_Tally_ThreadSafe__type.name);
+    box->value = value;
+    pm_snap_init(box->snap, &box->value, sizeof box->value);
+    out->box = box;
+    return PM_OK;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -6211,6 +7350,67 @@ static inline Managed_Wide_ThreadSafe Managed_Wide_ThreadSafe_from_raw(const str
 static inline bool Managed_Wide_ThreadSafe_ptr_eq(Managed_Wide_ThreadSafe h,
                                                   Managed_Wide_ThreadSafe other) {
     return h.box == other.box;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Wide_ThreadSafe_drop_reuse(Managed_Wide_ThreadSafe *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Wide_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Wide_ThreadSafe__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Wide_ThreadSafe_take_reuse(Managed_Wide_ThreadSafe *h,
+                                                           struct wide *out, pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Wide_ThreadSafe__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Wide_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Wide_ThreadSafe_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Wide_ThreadSafe_new_reuse(Managed_Wide_ThreadSafe *out,
+                                                          pm_reuse *token, struct wide value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Wide_ThreadSafe__type);
+    Managed_Wide_ThreadSafe_box *box = (Managed_Wide_ThreadSafe_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    pm_rwlock_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_rwlock_name(&box->cell, Managed_Wide_ThreadSafe__type.name);
+    box->value = value;
+    pm_snap_init(box->snap, &box->value, sizeof box->value);
+    out->box = box;
+    return PM_OK;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -6727,6 +7927,75 @@ void all_policies_metrics_print(FILE *out);
              Managed_Node_Local: Managed_Node_Local_get, \
              Managed_Node_Frozen: Managed_Node_Frozen_get) \
     (h)
+#define all_policies_drop_reuse(hp, token) \
+    _Generic(*(hp), \
+             Managed_Point_SingleThreaded: Managed_Point_SingleThreaded_drop_reuse, \
+             Managed_Point_ThreadSafe: Managed_Point_ThreadSafe_drop_reuse, \
+             Managed_Point_Local: Managed_Point_Local_drop_reuse, \
+             Managed_Point_Frozen: Managed_Point_Frozen_drop_reuse, \
+             Managed_Blob_SingleThreaded: Managed_Blob_SingleThreaded_drop_reuse, \
+             Managed_Blob_ThreadSafe: Managed_Blob_ThreadSafe_drop_reuse, \
+             Managed_Blob_Local: Managed_Blob_Local_drop_reuse, \
+             Managed_Blob_Frozen: Managed_Blob_Frozen_drop_reuse, \
+             Managed_Item_SingleThreaded: Managed_Item_SingleThreaded_drop_reuse, \
+             Managed_Item_ThreadSafe: Managed_Item_ThreadSafe_drop_reuse, \
+             Managed_Item_Local: Managed_Item_Local_drop_reuse, \
+             Managed_Item_Frozen: Managed_Item_Frozen_drop_reuse, \
+             Managed_Node_SingleThreaded: Managed_Node_SingleThreaded_drop_reuse, \
+             Managed_Node_ThreadSafe: Managed_Node_ThreadSafe_drop_reuse, \
+             Managed_Node_Local: Managed_Node_Local_drop_reuse, \
+             Managed_Node_Frozen: Managed_Node_Frozen_drop_reuse, \
+             Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_drop_reuse, \
+             Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_drop_reuse, \
+             Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_drop_reuse, \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_drop_reuse) \
+    (hp, token)
+#define all_policies_take_reuse(hp, out, token) \
+    _Generic(*(hp), \
+             Managed_Point_SingleThreaded: Managed_Point_SingleThreaded_take_reuse, \
+             Managed_Point_ThreadSafe: Managed_Point_ThreadSafe_take_reuse, \
+             Managed_Point_Local: Managed_Point_Local_take_reuse, \
+             Managed_Point_Frozen: Managed_Point_Frozen_take_reuse, \
+             Managed_Blob_SingleThreaded: Managed_Blob_SingleThreaded_take_reuse, \
+             Managed_Blob_ThreadSafe: Managed_Blob_ThreadSafe_take_reuse, \
+             Managed_Blob_Local: Managed_Blob_Local_take_reuse, \
+             Managed_Blob_Frozen: Managed_Blob_Frozen_take_reuse, \
+             Managed_Item_SingleThreaded: Managed_Item_SingleThreaded_take_reuse, \
+             Managed_Item_ThreadSafe: Managed_Item_ThreadSafe_take_reuse, \
+             Managed_Item_Local: Managed_Item_Local_take_reuse, \
+             Managed_Item_Frozen: Managed_Item_Frozen_take_reuse, \
+             Managed_Node_SingleThreaded: Managed_Node_SingleThreaded_take_reuse, \
+             Managed_Node_ThreadSafe: Managed_Node_ThreadSafe_take_reuse, \
+             Managed_Node_Local: Managed_Node_Local_take_reuse, \
+             Managed_Node_Frozen: Managed_Node_Frozen_take_reuse, \
+             Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_take_reuse, \
+             Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_take_reuse, \
+             Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_take_reuse, \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_take_reuse) \
+    (hp, out, token)
+#define all_policies_new_reuse(out, token, value) \
+    _Generic(*(out), \
+             Managed_Point_SingleThreaded: Managed_Point_SingleThreaded_new_reuse, \
+             Managed_Point_ThreadSafe: Managed_Point_ThreadSafe_new_reuse, \
+             Managed_Point_Local: Managed_Point_Local_new_reuse, \
+             Managed_Point_Frozen: Managed_Point_Frozen_new_reuse, \
+             Managed_Blob_SingleThreaded: Managed_Blob_SingleThreaded_new_reuse, \
+             Managed_Blob_ThreadSafe: Managed_Blob_ThreadSafe_new_reuse, \
+             Managed_Blob_Local: Managed_Blob_Local_new_reuse, \
+             Managed_Blob_Frozen: Managed_Blob_Frozen_new_reuse, \
+             Managed_Item_SingleThreaded: Managed_Item_SingleThreaded_new_reuse, \
+             Managed_Item_ThreadSafe: Managed_Item_ThreadSafe_new_reuse, \
+             Managed_Item_Local: Managed_Item_Local_new_reuse, \
+             Managed_Item_Frozen: Managed_Item_Frozen_new_reuse, \
+             Managed_Node_SingleThreaded: Managed_Node_SingleThreaded_new_reuse, \
+             Managed_Node_ThreadSafe: Managed_Node_ThreadSafe_new_reuse, \
+             Managed_Node_Local: Managed_Node_Local_new_reuse, \
+             Managed_Node_Frozen: Managed_Node_Frozen_new_reuse, \
+             Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_new_reuse, \
+             Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_new_reuse, \
+             Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_new_reuse, \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_new_reuse) \
+    (out, token, value)
 
 #ifdef __cplusplus
 }

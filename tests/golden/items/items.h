@@ -274,6 +274,70 @@ static inline bool Managed_Items_SingleThreaded_ptr_eq(Managed_Items_SingleThrea
     return h.box == other.box;
 }
 
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Items_SingleThreaded_drop_reuse(Managed_Items_SingleThreaded *h,
+                                                           pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Items_SingleThreaded_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Items_SingleThreaded__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Items_SingleThreaded_take_reuse(Managed_Items_SingleThreaded *h,
+                                                                struct item_vec *out,
+                                                                pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Items_SingleThreaded__type, h->box, out,
+                token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Items_SingleThreaded__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Items_SingleThreaded_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Items_SingleThreaded_new_reuse(Managed_Items_SingleThreaded *out,
+                                                               pm_reuse *token,
+                                                               struct item_vec value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Items_SingleThreaded__type);
+    Managed_Items_SingleThreaded_box *box = (Managed_Items_SingleThreaded_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    pm_cell_borrow_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_cell_borrow_name(&box->cell, Managed_Items_SingleThreaded__type.name);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Items_SingleThreaded_read_guard {
     Managed_Items_SingleThreaded handle;
@@ -625,6 +689,67 @@ static inline bool Managed_Items_ThreadSafe_ptr_eq(Managed_Items_ThreadSafe h,
     return h.box == other.box;
 }
 
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Items_ThreadSafe_drop_reuse(Managed_Items_ThreadSafe *h,
+                                                       pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Items_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Items_ThreadSafe__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Items_ThreadSafe_take_reuse(Managed_Items_ThreadSafe *h,
+                                                            struct item_vec *out, pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Items_ThreadSafe__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Items_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Items_ThreadSafe_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Items_ThreadSafe_new_reuse(Managed_Items_ThreadSafe *out,
+                                                           pm_reuse *token, struct item_vec value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Items_ThreadSafe__type);
+    Managed_Items_ThreadSafe_box *box = (Managed_Items_ThreadSafe_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    pm_rwlock_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_rwlock_name(&box->cell, Managed_Items_ThreadSafe__type.name);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Items_ThreadSafe_read_guard {
     Managed_Items_ThreadSafe handle;
@@ -819,6 +944,21 @@ void items_metrics_print(FILE *out);
              Managed_Items_SingleThreaded: Managed_Items_SingleThreaded_ptr_eq, \
              Managed_Items_ThreadSafe: Managed_Items_ThreadSafe_ptr_eq) \
     (a, b)
+#define items_drop_reuse(hp, token) \
+    _Generic(*(hp), \
+             Managed_Items_SingleThreaded: Managed_Items_SingleThreaded_drop_reuse, \
+             Managed_Items_ThreadSafe: Managed_Items_ThreadSafe_drop_reuse) \
+    (hp, token)
+#define items_take_reuse(hp, out, token) \
+    _Generic(*(hp), \
+             Managed_Items_SingleThreaded: Managed_Items_SingleThreaded_take_reuse, \
+             Managed_Items_ThreadSafe: Managed_Items_ThreadSafe_take_reuse) \
+    (hp, out, token)
+#define items_new_reuse(out, token, value) \
+    _Generic(*(out), \
+             Managed_Items_SingleThreaded: Managed_Items_SingleThreaded_new_reuse, \
+             Managed_Items_ThreadSafe: Managed_Items_ThreadSafe_new_reuse) \
+    (out, token, value)
 
 #ifdef __cplusplus
 }

@@ -399,6 +399,71 @@ static inline bool Managed_Tree_SingleThreaded_ptr_eq(Managed_Tree_SingleThreade
     return h.box == other.box;
 }
 
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Tree_SingleThreaded_drop_reuse(Managed_Tree_SingleThreaded *h,
+                                                          pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Tree_SingleThreaded_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_plain_release(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Tree_SingleThreaded__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Tree_SingleThreaded_take_reuse(Managed_Tree_SingleThreaded *h,
+                                                               Tree_SingleThreaded *out,
+                                                               pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Tree_SingleThreaded__type, h->box, out,
+                token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Tree_SingleThreaded__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Tree_SingleThreaded_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Tree_SingleThreaded_new_reuse(Managed_Tree_SingleThreaded *out,
+                                                              pm_reuse *token,
+                                                              Tree_SingleThreaded value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Tree_SingleThreaded__type);
+    Managed_Tree_SingleThreaded_box *box = (Managed_Tree_SingleThreaded_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    pm_count_plain_init(&box->weak);
+    pm_cell_borrow_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_cell_borrow_name(&box->cell, Managed_Tree_SingleThreaded__type.name);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
 /* A weak reference to h's box in *out: it keeps the memory, not the value. */
 static inline pm_status Managed_Tree_SingleThreaded_downgrade(Managed_Tree_SingleThreaded h,
                                                               Weak_Tree_SingleThreaded *out) {
@@ -844,6 +909,67 @@ static inline bool Managed_Tree_ThreadSafe_ptr_eq(Managed_Tree_ThreadSafe h,
     return h.box == other.box;
 }
 
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Tree_ThreadSafe_drop_reuse(Managed_Tree_ThreadSafe *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Tree_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_release(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Tree_ThreadSafe__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Tree_ThreadSafe_take_reuse(Managed_Tree_ThreadSafe *h,
+                                                           Tree_ThreadSafe *out, pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Tree_ThreadSafe__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Tree_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Tree_ThreadSafe_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Tree_ThreadSafe_new_reuse(Managed_Tree_ThreadSafe *out,
+                                                          pm_reuse *token, Tree_ThreadSafe value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Tree_ThreadSafe__type);
+    Managed_Tree_ThreadSafe_box *box = (Managed_Tree_ThreadSafe_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    pm_count_atomic_init(&box->weak);
+    pm_rwlock_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_rwlock_name(&box->cell, Managed_Tree_ThreadSafe__type.name);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
 /* A weak reference to h's box in *out: it keeps the memory, not the value. */
 static inline pm_status Managed_Tree_ThreadSafe_downgrade(Managed_Tree_ThreadSafe h,
                                                           Weak_Tree_ThreadSafe *out) {
@@ -1219,6 +1345,64 @@ static inline const Tree_Local *Managed_Tree_Local_get(Managed_Tree_Local h) {
     return h.box == NULL ? NULL : &h.box->value;
 }
 
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Tree_Local_drop_reuse(Managed_Tree_Local *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Tree_Local_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_plain_release(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Tree_Local__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Tree_Local_take_reuse(Managed_Tree_Local *h, Tree_Local *out,
+                                                      pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Tree_Local__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Tree_Local__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Tree_Local_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Tree_Local_new_reuse(Managed_Tree_Local *out, pm_reuse *token,
+                                                     Tree_Local value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Tree_Local__type);
+    Managed_Tree_Local_box *box = (Managed_Tree_Local_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    pm_count_plain_init(&box->weak);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
 /* A weak reference to h's box in *out: it keeps the memory, not the value. */
 static inline pm_status Managed_Tree_Local_downgrade(Managed_Tree_Local h, Weak_Tree_Local *out) {
     if (h.box == NULL || out == NULL) {
@@ -1542,6 +1726,64 @@ static inline bool Managed_Tree_Frozen_ptr_eq(Managed_Tree_Frozen h, Managed_Tre
 /* Cell none: the value, with no status and no release (NULL for an empty handle). */
 static inline const Tree_Frozen *Managed_Tree_Frozen_get(Managed_Tree_Frozen h) {
     return h.box == NULL ? NULL : &h.box->value;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Tree_Frozen_drop_reuse(Managed_Tree_Frozen *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Tree_Frozen_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_release(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Tree_Frozen__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Tree_Frozen_take_reuse(Managed_Tree_Frozen *h, Tree_Frozen *out,
+                                                       pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Tree_Frozen__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Tree_Frozen__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Tree_Frozen_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Tree_Frozen_new_reuse(Managed_Tree_Frozen *out, pm_reuse *token,
+                                                      Tree_Frozen value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Tree_Frozen__type);
+    Managed_Tree_Frozen_box *box = (Managed_Tree_Frozen_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    pm_count_atomic_init(&box->weak);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
 }
 
 /* A weak reference to h's box in *out: it keeps the memory, not the value. */
@@ -1899,6 +2141,68 @@ static inline Managed_Obj_SingleThreaded Managed_Obj_SingleThreaded_from_raw(
 static inline bool Managed_Obj_SingleThreaded_ptr_eq(Managed_Obj_SingleThreaded h,
                                                      Managed_Obj_SingleThreaded other) {
     return h.box == other.box;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Obj_SingleThreaded_drop_reuse(Managed_Obj_SingleThreaded *h,
+                                                         pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Obj_SingleThreaded_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_plain_release(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Obj_SingleThreaded__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Obj_SingleThreaded_take_reuse(Managed_Obj_SingleThreaded *h,
+                                                              struct obj *out, pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Obj_SingleThreaded__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Obj_SingleThreaded__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Obj_SingleThreaded_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Obj_SingleThreaded_new_reuse(Managed_Obj_SingleThreaded *out,
+                                                             pm_reuse *token, struct obj value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Obj_SingleThreaded__type);
+    Managed_Obj_SingleThreaded_box *box = (Managed_Obj_SingleThreaded_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    pm_count_plain_init(&box->weak);
+    pm_cell_borrow_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_cell_borrow_name(&box->cell, Managed_Obj_SingleThreaded__type.name);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
 }
 
 /* A weak reference to h's box in *out: it keeps the memory, not the value. */
@@ -2336,6 +2640,67 @@ static inline bool Managed_Obj_ThreadSafe_ptr_eq(Managed_Obj_ThreadSafe h,
     return h.box == other.box;
 }
 
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Obj_ThreadSafe_drop_reuse(Managed_Obj_ThreadSafe *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Obj_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_release(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Obj_ThreadSafe__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Obj_ThreadSafe_take_reuse(Managed_Obj_ThreadSafe *h,
+                                                          struct obj *out, pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Obj_ThreadSafe__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Obj_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Obj_ThreadSafe_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Obj_ThreadSafe_new_reuse(Managed_Obj_ThreadSafe *out,
+                                                         pm_reuse *token, struct obj value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Obj_ThreadSafe__type);
+    Managed_Obj_ThreadSafe_box *box = (Managed_Obj_ThreadSafe_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    pm_count_atomic_init(&box->weak);
+    pm_rwlock_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_rwlock_name(&box->cell, Managed_Obj_ThreadSafe__type.name);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
 /* A weak reference to h's box in *out: it keeps the memory, not the value. */
 static inline pm_status Managed_Obj_ThreadSafe_downgrade(Managed_Obj_ThreadSafe h,
                                                          Weak_Obj_ThreadSafe *out) {
@@ -2704,6 +3069,64 @@ static inline const struct obj *Managed_Obj_Local_get(Managed_Obj_Local h) {
     return h.box == NULL ? NULL : &h.box->value;
 }
 
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Obj_Local_drop_reuse(Managed_Obj_Local *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Obj_Local_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_plain_release(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Obj_Local__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Obj_Local_take_reuse(Managed_Obj_Local *h, struct obj *out,
+                                                     pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Obj_Local__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Obj_Local__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Obj_Local_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Obj_Local_new_reuse(Managed_Obj_Local *out, pm_reuse *token,
+                                                    struct obj value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Obj_Local__type);
+    Managed_Obj_Local_box *box = (Managed_Obj_Local_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    pm_count_plain_init(&box->weak);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
 /* A weak reference to h's box in *out: it keeps the memory, not the value. */
 static inline pm_status Managed_Obj_Local_downgrade(Managed_Obj_Local h, Weak_Obj_Local *out) {
     if (h.box == NULL || out == NULL) {
@@ -3019,6 +3442,64 @@ static inline bool Managed_Obj_Frozen_ptr_eq(Managed_Obj_Frozen h, Managed_Obj_F
 /* Cell none: the value, with no status and no release (NULL for an empty handle). */
 static inline const struct obj *Managed_Obj_Frozen_get(Managed_Obj_Frozen h) {
     return h.box == NULL ? NULL : &h.box->value;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Obj_Frozen_drop_reuse(Managed_Obj_Frozen *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Obj_Frozen_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_release(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Obj_Frozen__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Obj_Frozen_take_reuse(Managed_Obj_Frozen *h, struct obj *out,
+                                                      pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Obj_Frozen__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Obj_Frozen__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Obj_Frozen_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Obj_Frozen_new_reuse(Managed_Obj_Frozen *out, pm_reuse *token,
+                                                     struct obj value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Obj_Frozen__type);
+    Managed_Obj_Frozen_box *box = (Managed_Obj_Frozen_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    pm_count_atomic_init(&box->weak);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
 }
 
 /* A weak reference to h's box in *out: it keeps the memory, not the value. */
@@ -3389,6 +3870,68 @@ static inline Managed_Num_SingleThreaded Managed_Num_SingleThreaded_from_raw(con
 static inline bool Managed_Num_SingleThreaded_ptr_eq(Managed_Num_SingleThreaded h,
                                                      Managed_Num_SingleThreaded other) {
     return h.box == other.box;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Num_SingleThreaded_drop_reuse(Managed_Num_SingleThreaded *h,
+                                                         pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Num_SingleThreaded_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_plain_release(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Num_SingleThreaded__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Num_SingleThreaded_take_reuse(Managed_Num_SingleThreaded *h,
+                                                              int64_t *out, pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Num_SingleThreaded__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Num_SingleThreaded__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Num_SingleThreaded_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Num_SingleThreaded_new_reuse(Managed_Num_SingleThreaded *out,
+                                                             pm_reuse *token, int64_t value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Num_SingleThreaded__type);
+    Managed_Num_SingleThreaded_box *box = (Managed_Num_SingleThreaded_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    pm_count_plain_init(&box->weak);
+    pm_cell_borrow_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_cell_borrow_name(&box->cell, Managed_Num_SingleThreaded__type.name);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
 }
 
 /* A weak reference to h's box in *out: it keeps the memory, not the value. */
@@ -3839,6 +4382,68 @@ static inline bool Managed_Num_ThreadSafe_ptr_eq(Managed_Num_ThreadSafe h,
     return h.box == other.box;
 }
 
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Num_ThreadSafe_drop_reuse(Managed_Num_ThreadSafe *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Num_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_release(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Num_ThreadSafe__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Num_ThreadSafe_take_reuse(Managed_Num_ThreadSafe *h, int64_t *out,
+                                                          pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Num_ThreadSafe__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Num_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Num_ThreadSafe_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Num_ThreadSafe_new_reuse(Managed_Num_ThreadSafe *out,
+                                                         pm_reuse *token, int64_t value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Num_ThreadSafe__type);
+    Managed_Num_ThreadSafe_box *box = (Managed_Num_ThreadSafe_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    pm_count_atomic_init(&box->weak);
+    pm_rwlock_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_rwlock_name(&box->cell, Managed_Num_ThreadSafe__type.name);
+    box->value = value;
+    pm_snap_init(box->snap, &box->value, sizeof box->value);
+    out->box = box;
+    return PM_OK;
+}
+
 /* A weak reference to h's box in *out: it keeps the memory, not the value. */
 static inline pm_status Managed_Num_ThreadSafe_downgrade(Managed_Num_ThreadSafe h,
                                                          Weak_Num_ThreadSafe *out) {
@@ -4217,6 +4822,64 @@ static inline const int64_t *Managed_Num_Local_get(Managed_Num_Local h) {
     return h.box == NULL ? NULL : &h.box->value;
 }
 
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Num_Local_drop_reuse(Managed_Num_Local *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Num_Local_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_plain_release(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Num_Local__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Num_Local_take_reuse(Managed_Num_Local *h, int64_t *out,
+                                                     pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Num_Local__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Num_Local__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Num_Local_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Num_Local_new_reuse(Managed_Num_Local *out, pm_reuse *token,
+                                                    int64_t value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Num_Local__type);
+    Managed_Num_Local_box *box = (Managed_Num_Local_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    pm_count_plain_init(&box->weak);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
 /* A weak reference to h's box in *out: it keeps the memory, not the value. */
 static inline pm_status Managed_Num_Local_downgrade(Managed_Num_Local h, Weak_Num_Local *out) {
     if (h.box == NULL || out == NULL) {
@@ -4541,6 +5204,64 @@ static inline bool Managed_Num_Frozen_ptr_eq(Managed_Num_Frozen h, Managed_Num_F
 /* Cell none: the value, with no status and no release (NULL for an empty handle). */
 static inline const int64_t *Managed_Num_Frozen_get(Managed_Num_Frozen h) {
     return h.box == NULL ? NULL : &h.box->value;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Num_Frozen_drop_reuse(Managed_Num_Frozen *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Num_Frozen_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_release(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Num_Frozen__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Num_Frozen_take_reuse(Managed_Num_Frozen *h, int64_t *out,
+                                                      pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Num_Frozen__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Num_Frozen__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Num_Frozen_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Num_Frozen_new_reuse(Managed_Num_Frozen *out, pm_reuse *token,
+                                                     int64_t value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Num_Frozen__type);
+    Managed_Num_Frozen_box *box = (Managed_Num_Frozen_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    pm_count_atomic_init(&box->weak);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
 }
 
 /* A weak reference to h's box in *out: it keeps the memory, not the value. */
@@ -4912,6 +5633,68 @@ static inline bool Managed_Plain_SingleThreaded_ptr_eq(Managed_Plain_SingleThrea
     return h.box == other.box;
 }
 
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Plain_SingleThreaded_drop_reuse(Managed_Plain_SingleThreaded *h,
+                                                           pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Plain_SingleThreaded_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Plain_SingleThreaded__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Plain_SingleThreaded_take_reuse(Managed_Plain_SingleThreaded *h,
+                                                                int64_t *out, pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Plain_SingleThreaded__type, h->box, out,
+                token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Plain_SingleThreaded__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Plain_SingleThreaded_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Plain_SingleThreaded_new_reuse(Managed_Plain_SingleThreaded *out,
+                                                               pm_reuse *token, int64_t value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Plain_SingleThreaded__type);
+    Managed_Plain_SingleThreaded_box *box = (Managed_Plain_SingleThreaded_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    pm_cell_borrow_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_cell_borrow_name(&box->cell, Managed_Plain_SingleThreaded__type.name);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Plain_SingleThreaded_read_guard {
     Managed_Plain_SingleThreaded handle;
@@ -5274,6 +6057,68 @@ static inline Managed_Plain_ThreadSafe Managed_Plain_ThreadSafe_from_raw(const i
 static inline bool Managed_Plain_ThreadSafe_ptr_eq(Managed_Plain_ThreadSafe h,
                                                    Managed_Plain_ThreadSafe other) {
     return h.box == other.box;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Plain_ThreadSafe_drop_reuse(Managed_Plain_ThreadSafe *h,
+                                                       pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Plain_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Plain_ThreadSafe__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Plain_ThreadSafe_take_reuse(Managed_Plain_ThreadSafe *h,
+                                                            int64_t *out, pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Plain_ThreadSafe__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Plain_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Plain_ThreadSafe_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Plain_ThreadSafe_new_reuse(Managed_Plain_ThreadSafe *out,
+                                                           pm_reuse *token, int64_t value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Plain_ThreadSafe__type);
+    Managed_Plain_ThreadSafe_box *box = (Managed_Plain_ThreadSafe_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    pm_rwlock_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_rwlock_name(&box->cell, Managed_Plain_ThreadSafe__type.name);
+    box->value = value;
+    pm_snap_init(box->snap, &box->value, sizeof box->value);
+    out->box = box;
+    return PM_OK;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
@@ -5684,6 +6529,57 @@ void weak_metrics_print(FILE *out);
              Managed_Num_Local: Managed_Num_Local_get, \
              Managed_Num_Frozen: Managed_Num_Frozen_get) \
     (h)
+#define weak_drop_reuse(hp, token) \
+    _Generic(*(hp), \
+             Managed_Tree_SingleThreaded: Managed_Tree_SingleThreaded_drop_reuse, \
+             Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_drop_reuse, \
+             Managed_Tree_Local: Managed_Tree_Local_drop_reuse, \
+             Managed_Tree_Frozen: Managed_Tree_Frozen_drop_reuse, \
+             Managed_Obj_SingleThreaded: Managed_Obj_SingleThreaded_drop_reuse, \
+             Managed_Obj_ThreadSafe: Managed_Obj_ThreadSafe_drop_reuse, \
+             Managed_Obj_Local: Managed_Obj_Local_drop_reuse, \
+             Managed_Obj_Frozen: Managed_Obj_Frozen_drop_reuse, \
+             Managed_Num_SingleThreaded: Managed_Num_SingleThreaded_drop_reuse, \
+             Managed_Num_ThreadSafe: Managed_Num_ThreadSafe_drop_reuse, \
+             Managed_Num_Local: Managed_Num_Local_drop_reuse, \
+             Managed_Num_Frozen: Managed_Num_Frozen_drop_reuse, \
+             Managed_Plain_SingleThreaded: Managed_Plain_SingleThreaded_drop_reuse, \
+             Managed_Plain_ThreadSafe: Managed_Plain_ThreadSafe_drop_reuse) \
+    (hp, token)
+#define weak_take_reuse(hp, out, token) \
+    _Generic(*(hp), \
+             Managed_Tree_SingleThreaded: Managed_Tree_SingleThreaded_take_reuse, \
+             Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_take_reuse, \
+             Managed_Tree_Local: Managed_Tree_Local_take_reuse, \
+             Managed_Tree_Frozen: Managed_Tree_Frozen_take_reuse, \
+             Managed_Obj_SingleThreaded: Managed_Obj_SingleThreaded_take_reuse, \
+             Managed_Obj_ThreadSafe: Managed_Obj_ThreadSafe_take_reuse, \
+             Managed_Obj_Local: Managed_Obj_Local_take_reuse, \
+             Managed_Obj_Frozen: Managed_Obj_Frozen_take_reuse, \
+             Managed_Num_SingleThreaded: Managed_Num_SingleThreaded_take_reuse, \
+             Managed_Num_ThreadSafe: Managed_Num_ThreadSafe_take_reuse, \
+             Managed_Num_Local: Managed_Num_Local_take_reuse, \
+             Managed_Num_Frozen: Managed_Num_Frozen_take_reuse, \
+             Managed_Plain_SingleThreaded: Managed_Plain_SingleThreaded_take_reuse, \
+             Managed_Plain_ThreadSafe: Managed_Plain_ThreadSafe_take_reuse) \
+    (hp, out, token)
+#define weak_new_reuse(out, token, value) \
+    _Generic(*(out), \
+             Managed_Tree_SingleThreaded: Managed_Tree_SingleThreaded_new_reuse, \
+             Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_new_reuse, \
+             Managed_Tree_Local: Managed_Tree_Local_new_reuse, \
+             Managed_Tree_Frozen: Managed_Tree_Frozen_new_reuse, \
+             Managed_Obj_SingleThreaded: Managed_Obj_SingleThreaded_new_reuse, \
+             Managed_Obj_ThreadSafe: Managed_Obj_ThreadSafe_new_reuse, \
+             Managed_Obj_Local: Managed_Obj_Local_new_reuse, \
+             Managed_Obj_Frozen: Managed_Obj_Frozen_new_reuse, \
+             Managed_Num_SingleThreaded: Managed_Num_SingleThreaded_new_reuse, \
+             Managed_Num_ThreadSafe: Managed_Num_ThreadSafe_new_reuse, \
+             Managed_Num_Local: Managed_Num_Local_new_reuse, \
+             Managed_Num_Frozen: Managed_Num_Frozen_new_reuse, \
+             Managed_Plain_SingleThreaded: Managed_Plain_SingleThreaded_new_reuse, \
+             Managed_Plain_ThreadSafe: Managed_Plain_ThreadSafe_new_reuse) \
+    (out, token, value)
 #define weak_downgrade(h, out) \
     _Generic((h), \
              Managed_Tree_SingleThreaded: Managed_Tree_SingleThreaded_downgrade, \
