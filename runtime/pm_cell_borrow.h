@@ -1,9 +1,9 @@
 /* pm_cell_borrow.h — the borrow cell: a single-threaded RefCell (a borrow
  * flag, no lock). It has the same verbs as pm_rwlock (init, init_write,
- * try_read, try_write, release_read, release_write, read_wait, write_wait,
- * name, forget, writer_quiet), so generated code can call either kind by
- * prefix. Part of the runtime: include "pm.h", which includes every public
- * header. Test hooks are in pm_internal.h.
+ * try_read, try_write, release_read, release_write, downgrade, read_wait,
+ * write_wait, name, forget, writer_quiet), so generated code can call either
+ * kind by prefix. Part of the runtime: include "pm.h", which includes every
+ * public header. Test hooks are in pm_internal.h.
  */
 #ifndef PM_CELL_BORROW_H
 #define PM_CELL_BORROW_H
@@ -49,6 +49,11 @@ static inline bool pm__borrow_is_writing(uint32_t s) { return s >= PM_BORROW_ORP
 static inline bool pm__borrow_readers_at_max(uint32_t s) { return s == PM_BORROW_MAX_READERS; }
 /* Orphaned, and no borrow left: the box must go. */
 static inline bool pm__borrow_orphan_ended(uint32_t s) { return s == PM_BORROW_ORPHANED; }
+/* The state a downgrade of the exclusive borrow s leaves: one shared borrow,
+ * orphaned or not as s was. */
+static inline uint32_t pm__borrow_downgraded_from(uint32_t s) {
+    return s == PM_BORROW_WRITING ? 1u : PM_BORROW_ORPHANED + 1u;
+}
 
 static inline void pm_cell_borrow_init(pm_cell_borrow *c) {
     c->state = 0;
@@ -107,6 +112,18 @@ static inline bool pm_cell_borrow_release_write(pm_cell_borrow *c) {
     }
     PM__DEBUG_MISMATCH(c, PM_LOCK_WRITE);
     return false;
+}
+
+/* The exclusive borrow becomes one shared borrow (end it with release_read):
+ * PM_OK. PM_EINVAL when the cell is not write-borrowed: the cell is left as
+ * it is, and PM_DEBUG reports it, as a release matching no borrow. */
+static inline pm_status pm_cell_borrow_downgrade(pm_cell_borrow *c) {
+    if (PM_LIKELY(pm__borrow_is_writing(c->state))) {
+        c->state = pm__borrow_downgraded_from(c->state);
+        return PM_OK;
+    }
+    PM__DEBUG_DOWNGRADE_MISMATCH(c);
+    return PM_EINVAL;
 }
 
 /* Blocking forms, for the same verb set as pm_rwlock: single-threaded, nobody

@@ -29,7 +29,8 @@ void pm_debug_on_lock_order(pm_lock_order_fn report, void *ctx);
 uint64_t pm_debug_lock_order_inversions(void);
 
 /* Releases that matched no borrow (PM_DEBUG): a release_read of a cell nobody
- * reads or that is write-locked, a release_write of a cell not write-locked.
+ * reads or that is write-locked, a release_write of a cell not write-locked
+ * (and a downgrade of a cell not write-locked, counted with them).
  * The cell ignores them (it stays usable); each is reported once on stderr,
  * naming the cell by its handle type, and counted here. */
 uint64_t pm_debug_release_mismatches(void);
@@ -53,17 +54,27 @@ void pm__debug_rename(const void *lock, const char *name);
 pm_status pm__debug_check_wait(struct pm_rwlock *lock, enum pm_lock_mode mode);
 /* A release of a `mode` borrow of `cell` (named `name`) that matched none: reported, counted. */
 void pm__debug_release_mismatch(const void *cell, const char *name, enum pm_lock_mode mode);
+/* `lock`, write-locked by this thread, was downgraded to a read lock: its write
+ * entry becomes a read entry (ordered after nothing new: the lock was held). */
+void pm__debug_note_downgrade(struct pm_rwlock *lock);
+/* A downgrade of `cell` (named `name`), which was not write-borrowed: reported,
+ * counted with the release mismatches. */
+void pm__debug_downgrade_mismatch(const void *cell, const char *name);
 
 #ifdef PM_DEBUG
 #define PM__DEBUG_ACQUIRED(lock, mode) pm__debug_note_acquire((lock), (mode))
 #define PM__DEBUG_ACQUIRED_FRESH(lock, mode) pm__debug_note_fresh((lock), (mode))
 #define PM__DEBUG_RELEASED(lock, mode) pm__debug_note_release((lock), (mode))
 #define PM__DEBUG_MISMATCH(cell, mode) pm__debug_release_mismatch((cell), (cell)->debug_name, (mode))
+#define PM__DEBUG_DOWNGRADED(lock) pm__debug_note_downgrade(lock)
+#define PM__DEBUG_DOWNGRADE_MISMATCH(cell) pm__debug_downgrade_mismatch((cell), (cell)->debug_name)
 #else
 #define PM__DEBUG_ACQUIRED(lock, mode) ((void)0)
 #define PM__DEBUG_ACQUIRED_FRESH(lock, mode) ((void)0)
 #define PM__DEBUG_RELEASED(lock, mode) ((void)0)
 #define PM__DEBUG_MISMATCH(cell, mode) ((void)0)
+#define PM__DEBUG_DOWNGRADED(lock) ((void)0)
+#define PM__DEBUG_DOWNGRADE_MISMATCH(cell) ((void)0)
 #endif
 
 #ifdef __cplusplus

@@ -312,6 +312,10 @@ PM_COLD void pm__rwlock_wake_writer_or_readers(pm_rwlock *l, uint32_t s) {
     }
 }
 
+/* pm_rwlock_downgrade let the sleeping readers in: it cleared READERS_WAITING
+ * in its CAS (so they do not find it set and sleep again), now wake them. */
+PM_COLD void pm__rwlock_wake_readers(pm_rwlock *l) { pm__futex_wake_all(&l->state); }
+
 /* Only the polling forms (try_write, try_read) touch the poll bit: a writer
  * that waits has WRITERS_WAITING, and takes it back when it gives up. */
 PM_COLD void pm__rwlock_try_write_refused(pm_rwlock *l) {
@@ -484,6 +488,16 @@ void pm__debug_note_release(pm_rwlock *lock, enum pm_lock_mode mode) {
     }
 }
 
+/* Called after the downgrade's CAS, by the thread that held the write lock: no
+ * writer can take the lock before this thread's release_read, so clearing
+ * debug_writer races with nobody. The read entry orders nothing new: the lock
+ * was held all along (recording pairs now, against locks taken after it,
+ * would report inversions that are not there). */
+void pm__debug_note_downgrade(pm_rwlock *lock) {
+    pm__debug_note_release(lock, PM_LOCK_WRITE);
+    pm__debug_note(lock, PM_LOCK_READ, false);
+}
+
 pm_status pm__debug_check_wait(pm_rwlock *lock, enum pm_lock_mode mode) {
     /* Holding it for write: no wait can ever end. Holding it for read: a
      * writer waits on us (we only get here after a failed try), and under
@@ -522,14 +536,25 @@ uint64_t pm_debug_release_mismatches(void) {
     return atomic_load_explicit(&pm__release_mismatches, memory_order_relaxed);
 }
 
-void pm__debug_release_mismatch(const void *cell, const char *name, enum pm_lock_mode mode) {
-    bool read = mode == PM_LOCK_READ;
+/* `call` (e.g. "release_read") of `cell`, a `kind` of call ("release"), found
+ * it not borrowed in `mode`: reported and counted. */
+static void pm__debug_mismatch(const void *cell, const char *name, const char *call,
+                               const char *kind, enum pm_lock_mode mode) {
     atomic_fetch_add_explicit(&pm__release_mismatches, 1u, memory_order_relaxed);
     fprintf(stderr,
-            "perceus-mem: release_%s of %s %p, which is not %s: ignored (a release without "
+            "perceus-mem: %s of %s %p, which is not %s: ignored (a %s without "
             "its borrow, or on another box than the one borrowed?)\n",
-            read ? "read" : "write", name != NULL ? name : "cell", cell,
-            read ? "borrowed for read" : "borrowed for write");
+            call, name != NULL ? name : "cell", cell,
+            mode == PM_LOCK_READ ? "borrowed for read" : "borrowed for write", kind);
+}
+
+void pm__debug_release_mismatch(const void *cell, const char *name, enum pm_lock_mode mode) {
+    const char *call = mode == PM_LOCK_READ ? "release_read" : "release_write";
+    pm__debug_mismatch(cell, name, call, "release", mode);
+}
+
+void pm__debug_downgrade_mismatch(const void *cell, const char *name) {
+    pm__debug_mismatch(cell, name, "downgrade", "downgrade", PM_LOCK_WRITE);
 }
 
 /* ------------------------------------------------------------------------ */

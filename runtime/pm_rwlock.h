@@ -2,9 +2,9 @@
  * word, the named predicates over it, the inline fast paths, and the
  * declarations of the out-of-line slow paths in pm_rwlock.c. It has the same
  * verbs as pm_cell_borrow (init, init_write, try_read, try_write,
- * release_read, release_write, read_wait, write_wait, name, forget,
- * writer_quiet). Part of the runtime: include "pm.h", which includes every
- * public header. Test hooks are in pm_internal.h.
+ * release_read, release_write, downgrade, read_wait, write_wait, name,
+ * forget, writer_quiet). Part of the runtime: include "pm.h", which
+ * includes every public header. Test hooks are in pm_internal.h.
  */
 #ifndef PM_RWLOCK_H
 #define PM_RWLOCK_H
@@ -139,6 +139,23 @@ static inline uint32_t pm__rw_write_locked_from(uint32_t s) {
     return (s & ~PM_RW_WRITER_POLLED) | PM_RW_WRITE_LOCKED;
 }
 
+/* Downgrade (pm_rwlock_downgrade): readers sleep on the write-locked lock and
+ * no writer waits, so the downgrade lets them in to share the read. With a
+ * writer waiting they sleep on: it has priority, and the last reader out
+ * wakes it (and they wait behind it, as behind any waiting writer). */
+static inline bool pm__rw_downgrade_wakes_readers(uint32_t s) {
+    return pm__rw_readers_waiting(s) && !pm__rw_writers_waiting(s);
+}
+
+/* The state a downgrade of the write-locked state s leaves: exactly one
+ * reader, every flag kept (WRITERS_WAITING, ORPHANED; no poll bit is set
+ * while write-locked), but READERS_WAITING cleared when those readers are
+ * woken, or they would find it set and sleep again. */
+static inline uint32_t pm__rw_downgraded_from(uint32_t s) {
+    uint32_t one_reader = s - PM_RW_WRITE_LOCKED + PM_RW_READ_LOCKED;
+    return pm__rw_downgrade_wakes_readers(s) ? one_reader & ~PM_RW_READERS_WAITING : one_reader;
+}
+
 /* How long a polled writer keeps new readers waiting, at most (1 ms): long
  * enough for a polling loop to come back, short enough that a poller that
  * gave up (or a reader that waits while holding a read) costs little. */
@@ -158,6 +175,8 @@ void pm__rwlock_try_write_refused(pm_rwlock *l);
 pm_status pm__rwlock_read_contended(pm_rwlock *l, uint64_t deadline_ns);
 pm_status pm__rwlock_write_contended(pm_rwlock *l, uint64_t deadline_ns);
 void pm__rwlock_wake_writer_or_readers(pm_rwlock *l, uint32_t state);
+/* A downgrade cleared READERS_WAITING: wake the readers that slept. */
+void pm__rwlock_wake_readers(pm_rwlock *l);
 
 /* ------------------------------------------------------------------------ */
 /* Fast paths                                                                */
@@ -293,6 +312,34 @@ static inline bool pm_rwlock_release_write(pm_rwlock *l) {
         pm__rwlock_wake_writer_or_readers(l, s);
     }
     return pm__rw_is_orphaned(s);
+}
+
+/* ---- downgrade: a write lock becomes one read lock ---- */
+
+/* The write lock becomes a read lock held by the caller (end it with
+ * release_read), in one atomic RMW: no writer can take the lock in between
+ * (parking_lot's RwLockWriteGuard::downgrade). Writers keep their priority:
+ * with a writer waiting, new and sleeping readers stay out, and the last
+ * reader out wakes the writer; with only readers waiting, they are woken and
+ * share the read. PM_OK; PM_EINVAL when the lock is not write-locked (a
+ * careless call): the state is left as it is, and PM_DEBUG reports it
+ * (pm_debug_release_mismatches). Like release_write, the first CAS guesses
+ * the uncontended state (write-locked, no flag) instead of loading it. */
+static inline pm_status pm_rwlock_downgrade(pm_rwlock *l) {
+    uint32_t s = PM_RW_WRITE_LOCKED; /* the guess: the CAS checks it */
+    do {
+        if (PM_UNLIKELY(!pm__rw_is_write_locked(s))) {
+            PM__DEBUG_DOWNGRADE_MISMATCH(l);
+            return PM_EINVAL;
+        }
+        /* Release: our writes happen-before the reads of every reader that enters after. */
+    } while (!atomic_compare_exchange_weak_explicit(&l->state, &s, pm__rw_downgraded_from(s),
+                                                    memory_order_release, memory_order_relaxed));
+    PM__DEBUG_DOWNGRADED(l); /* held for read now; no writer can get in before our release */
+    if (PM_UNLIKELY(pm__rw_downgrade_wakes_readers(s))) {
+        pm__rwlock_wake_readers(l);
+    }
+    return PM_OK;
 }
 
 /* Blocking forms: wait up to timeout_ns (relative; PM_FOREVER = no limit).

@@ -2,7 +2,7 @@
 
 spin explores every interleaving of three processes (two lock/unlock rounds
 each, some with deadlines that may pass at any check, some polling with the
-try forms) running the runtime's
+try forms, one downgrading its write lock to a read lock) running the runtime's
 reader-writer lock, statement by statement, and must find no error: no
 assertion violation (mutual exclusion; an idle, usable lock at the end) and no
 invalid end state (a process asleep for ever: a lost wake-up).
@@ -50,10 +50,10 @@ def errors(report: str) -> int:
     return int(found.group(1))
 
 
-@pytest.mark.parametrize("config", ["1", "2", "3", "4", "5"],
+@pytest.mark.parametrize("config", ["1", "2", "3", "4", "5", "6"],
                          ids=["forever-readers+timed-writer", "timed-reader+writer",
                               "timed-writer+writers+reader", "polling-writer+readers",
-                              "polling-writer+writer+reader"])
+                              "polling-writer+writer+reader", "downgrading-writer+writer+reader"])
 def test_lock_protocol_has_no_error(config: str, tmp_path: Path) -> None:
     report = check_model(tmp_path, MODEL.read_text(encoding="utf-8"), f"CONFIG={config}")
     states = re.search(r"(\d+) states, stored", report)
@@ -95,6 +95,18 @@ BUGS = {
     "taking the write lock keeps the poll bit": (
         "#define write_locked_from(s) (((s) & ~PW) | WL)",
         "#define write_locked_from(s) ((s) | WL)", "4"),
+    # pm_rwlock_downgrade: one CAS that keeps the waiting writer's flag and wakes the
+    # readers whose flag it clears; done as an unlock and a new read lock, a writer
+    # gets in between.
+    "a downgrade drops WRITERS_WAITING (the waiting writer is never woken)": (
+        "#define downgraded_from(s) (((s) - WL + 1) & ~(wakes_readers(s) -> RW : 0))",
+        "#define downgraded_from(s) (((s) - WL + 1) & ~WW & ~(wakes_readers(s) -> RW : 0))",
+        "6"),
+    "a downgrade clears READERS_WAITING but wakes nobody": (
+        ":: wakes_readers(s) -> futex_wake_all(ON_STATE)", ":: false -> skip", "6"),
+    "a downgrade as release_write then a read lock: a writer gets in between": (
+        "        downgrade();\n",
+        "        writers_in--;\n        release_write();\n        read_lock(0, got);\n", "6"),
 }
 
 

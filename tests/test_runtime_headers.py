@@ -21,7 +21,8 @@ COMPILERS = [cc for cc in ("gcc", "clang") if have(cc)]
 MODES = {"plain": [], "debug": ["-DPM_DEBUG"], "metrics": ["-DPM_METRICS"],
          "debug+metrics": ["-DPM_DEBUG", "-DPM_METRICS"]}
 VERBS = {"init", "init_write", "try_read", "try_write", "release_read", "release_write",
-         "read_wait", "write_wait", "name", "forget", "writer_quiet", "in_use", "orphan"}
+         "downgrade", "read_wait", "write_wait", "name", "forget", "writer_quiet", "in_use",
+         "orphan"}
 
 
 def syntax_check(compiler: str, flags: list[str], source: str) -> subprocess.CompletedProcess:
@@ -71,6 +72,9 @@ CELL_VERBS_BY_PREFIX = """\
         if (st == PM_OK) P##release_read(c);                                \\
         st = P##try_write(c);                                               \\
         if (st == PM_OK) P##release_write(c);                               \\
+        st = P##try_write(c);                                               \\
+        if (st == PM_OK) st = P##downgrade(c);                              \\
+        if (st == PM_OK) P##release_read(c);                                \\
         st = P##write_wait(c, PM_FOREVER);                                  \\
         if (st == PM_OK) P##release_write(c);                               \\
         P##forget(c);                                                       \\

@@ -109,6 +109,9 @@ INSTANCE_ENTRIES: tuple[Entry, ...] = (
     _e("read_wait", requires=(BLOCKING,), generic=("h, out, timeout_ns", "(h)")),
     _e("write_wait", requires=(BLOCKING,), generic=("hp, out, timeout_ns", "*(hp)")),
     _e("write_shared_wait", requires=(BLOCKING,), generic=("h, out, timeout_ns", "(h)")),
+    # -- lock downgrade: a write borrow becomes a read borrow, no writer in between --
+    _e("downgrade_write", requires=(CELL,), generic=("h", "(h)")),
+    # -- end of lock downgrade --
     _e("try_unwrap", generic=("hp, out", "*(hp)")),
     _e("unwrap_or_drop", generic=("hp, out", "*(hp)")),
     _e("into_inner", generic=("hp, out", "*(hp)")),

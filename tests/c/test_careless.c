@@ -14,7 +14,9 @@
  *     another thread).
  * (4) PM_DEBUG is precise: no lock-order pair for the fresh box a copy on write
  *     creates; no PM_EDEADLK from a held-lock entry left behind when another
- *     thread released the lock.
+ *     thread released the lock; a downgrade records no new pair and leaves no
+ *     write hold behind.
+ * A _downgrade_write without a write borrow is refused like a stray release (1).
  *
  * Each per-policy behaviour is written once (part 2) and compiled for every
  * policy with a cell (SingleThreaded, ThreadSafe), as in test_generated.c.
@@ -487,6 +489,42 @@ static void test_no_false_deadlock_after_foreign_release(void) {
     check_released_elsewhere(true, false);
 }
 
+/* ---- (4c) a downgrade is no new acquisition, and leaves no hold behind ---- */
+
+static void test_downgrade_orders_nothing(void) {
+    uint64_t before = pm_debug_lock_order_inversions();
+    pm_rwlock a, b;
+    pm_rwlock_init(&a);
+    pm_rwlock_init(&b);
+    /* a, then b: the pair (a, b). Downgrading a then takes nothing new: a pair (b, a)
+     * recorded for it would be an inversion that is not there. */
+    CHECK(pm_rwlock_try_write(&a) == PM_OK && pm_rwlock_try_read(&b) == PM_OK);
+    CHECK(pm_rwlock_downgrade(&a) == PM_OK);
+    pm_rwlock_release_read(&b);
+    pm_rwlock_release_read(&a);
+    CHECK(pm_debug_lock_order_inversions() == before);
+    pm_rwlock_forget(&a);
+    pm_rwlock_forget(&b);
+
+    /* Downgraded and released, a is held no more, for write or read: taking b, then a,
+     * records (b, a) only (a stale hold of a would add (a, b), an inversion). */
+    CHECK(pm_rwlock_try_write(&a) == PM_OK && pm_rwlock_downgrade(&a) == PM_OK);
+    pm_rwlock_release_read(&a);
+    CHECK(pm_rwlock_try_write(&b) == PM_OK && pm_rwlock_try_write(&a) == PM_OK);
+    pm_rwlock_release_write(&a);
+    pm_rwlock_release_write(&b);
+    CHECK(pm_debug_lock_order_inversions() == before);
+    CHECK(lock_state(&a) == 0 && lock_state(&b) == 0);
+#ifdef PM_DEBUG
+    CHECK(pm_rwlock_try_write(&a) == PM_OK && pm_rwlock_downgrade(&a) == PM_OK);
+    CHECK(pm_rwlock_write_wait(&a, PM_FOREVER) == PM_EDEADLK); /* held for read */
+    pm_rwlock_release_read(&a);
+    CHECK(a.debug_writer == NULL);
+#endif
+    pm_rwlock_forget(&a);
+    pm_rwlock_forget(&b);
+}
+
 int main(void) {
     pm_set_allocator(counting_alloc, counting_free, NULL);
     run_SingleThreaded();
@@ -495,6 +533,7 @@ int main(void) {
     test_load_wide_never_hangs();
     test_scope_drop_races_other_thread();
     test_no_order_pair_for_fresh_copy();
+    test_downgrade_orders_nothing();
     test_no_false_deadlock_after_foreign_release();
     CHECK(boxes_live == 0);
     CHECK(blob_live == 0);
@@ -526,6 +565,21 @@ static bool F(cell_is_free)(M(Point) h) {
     return true;
 }
 
+/* PM_DEBUG: `count` mismatches since `before`, reported naming the handle type and
+ * `word`. Otherwise none counted, nothing reported. */
+static void F(check_mismatches)(const char *report, uint64_t before, uint64_t count,
+                                const char *word) {
+#ifdef PM_DEBUG
+    CHECK(pm_debug_release_mismatches() == before + count);
+    CHECK(mentions(report, STR(M(Point))) && mentions(report, word));
+#else
+    (void)count;
+    (void)word;
+    CHECK(pm_debug_release_mismatches() == before);
+    CHECK(!mentions(report, STR(M(Point)))); /* nothing reported */
+#endif
+}
+
 /* ---- (1) the natural trigger: _read, then _write on the shared handle ---- */
 
 static void F(test_stray_release_after_copy_on_write)(void) {
@@ -552,15 +606,45 @@ static void F(test_stray_release_after_copy_on_write)(void) {
     OP(Point, release_read)(h); /* one too many: nothing held */
     OP(Point, release_write)(h);
     CHECK(F(cell_is_free)(h));
-#ifdef PM_DEBUG
-    CHECK(pm_debug_release_mismatches() == before + 3);
-    CHECK(mentions(report, STR(M(Point))));
-#else
-    CHECK(pm_debug_release_mismatches() == before);
-    CHECK(!mentions(report, STR(M(Point)))); /* nothing reported */
-#endif
+    F(check_mismatches)(report, before, 3, "release");
 #if CELL == CELL_RWLOCK
     check_lock_usable(h);
+#endif
+    OP(Point, drop)(&other);
+    OP(Point, drop)(&h);
+}
+
+/* ---- (1) a downgrade without a write borrow: refused, the cell as it was ---- */
+
+static void F(test_stray_downgrade)(void) {
+    uint64_t before = pm_debug_release_mismatches();
+    capture_begin();
+    M(Point) h = F(point)(1, 2), other = OP(Point, dup)(h);
+    CHECK(OP(Point, downgrade_write)(h) == PM_EINVAL); /* nothing held */
+    const struct point *r = NULL;
+    struct point *w = NULL;
+    if (CHECK(OP(Point, read)(h, &r) == PM_OK)) {
+        CHECK(OP(Point, downgrade_write)(h) == PM_EINVAL); /* read, not written */
+        if (CHECK(OP(Point, write)(&h, &w) == PM_OK)) { /* shared: h moves to a fresh copy */
+            w->x = 3;
+            /* Meant for the box written, on the old one (read-borrowed): refused. */
+            CHECK(OP(Point, downgrade_write)(other) == PM_EINVAL);
+            CHECK(OP(Point, downgrade_write)(h) == PM_OK);
+            CHECK(OP(Point, write_shared)(h, &w) == CONFLICT);
+            OP(Point, release_read)(h);
+        }
+        OP(Point, release_read)(other); /* the read borrow really held */
+    }
+    const char *report = capture_end();
+    CHECK(F(cell_is_free)(h) && F(cell_is_free)(other));
+    CHECK(OP(Point, read)(h, &r) == PM_OK && r->x == 3);
+    OP(Point, release_read)(h);
+    CHECK(OP(Point, read)(other, &r) == PM_OK && r->x == 1);
+    OP(Point, release_read)(other);
+    F(check_mismatches)(report, before, 3, "downgrade");
+#if CELL == CELL_RWLOCK
+    check_lock_usable(h);
+    check_lock_usable(other);
 #endif
     OP(Point, drop)(&other);
     OP(Point, drop)(&h);
@@ -722,6 +806,7 @@ static void F(test_plain_drop_unchanged)(void) {
 
 static void F(run)(void) {
     F(test_stray_release_after_copy_on_write)();
+    F(test_stray_downgrade)();
     F(test_drop_in_read_scope)();
     F(test_drop_in_write_scope)();
     F(test_drop_in_nested_scopes)();

@@ -129,6 +129,19 @@ int main() {
     Managed_Point_ThreadSafe p{};
     EXPECT(Managed_Point_ThreadSafe_new(&p, point{5, 6}) == PM_OK);
     EXPECT(read_in_scope(p) == 5);
+    // A write borrow downgraded to a read borrow: shared, and _load sees the write.
+    point *pw = nullptr;
+    if (Managed_Point_ThreadSafe_write_shared(p, &pw) == PM_OK) {
+        pw->x = 7;
+        EXPECT(Managed_Point_ThreadSafe_downgrade_write(p) == PM_OK);
+        point pout{0, 0};
+        EXPECT(Managed_Point_ThreadSafe_load(p, &pout) == PM_OK && pout.x == 7);
+        EXPECT(read_in_scope(p) == 7);
+        Managed_Point_ThreadSafe_release_read(p);
+    } else {
+        EXPECT(!"write_shared");
+    }
+    EXPECT(Managed_Point_ThreadSafe_downgrade_write(p) == PM_EINVAL); // not write-borrowed
     Managed_Point_ThreadSafe_drop(&p);
 
     EXPECT(atomic_load_explicit(&blob_live, memory_order_relaxed) == 0);

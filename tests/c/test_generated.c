@@ -220,6 +220,13 @@ int main(void) {
 #define SET_NO_READERS(h) pm_rwlock_set_for_test(&(h).box->cell, 0)
 #endif
 
+/* The cell's state word, to check that a refused call changed nothing. */
+#if CELL == CELL_BORROW
+#define CELL_STATE(h) ((h).box->cell.state)
+#elif CELL == CELL_RWLOCK
+#define CELL_STATE(h) atomic_load_explicit(&(h).box->cell.state, memory_order_relaxed)
+#endif
+
 static M(Point) F(point)(int32_t x, int32_t y) {
     M(Point) h = {0};
     CHECK(all_policies_new(&h, ((struct point){x, y})) == PM_OK);
@@ -659,6 +666,81 @@ static void F(test_write_shared)(void) {
 }
 #endif
 
+/* ---- _downgrade_write: the write borrow becomes a read borrow ---- */
+
+#if CELL != CELL_NONE
+static void F(test_downgrade_write)(void) {
+    M(Point) h = F(point)(1, 2);
+    M(Point) other = all_policies_dup(h);
+    struct point *w = NULL, *w2 = NULL;
+    const struct point *r = NULL;
+    struct point loaded = {0, 0};
+    if (CHECK(all_policies_write_shared(h, &w) == PM_OK)) {
+        w->x = 42;
+#if CELL == CELL_RWLOCK
+        CHECK(all_policies_load(other, &loaded) == PM_OK && loaded.x == 1); /* as released */
+#else
+        CHECK(all_policies_load(other, &loaded) == CONFLICT);
+#endif
+        CHECK(all_policies_downgrade_write(h) == PM_OK);
+        /* Now a read borrow: another reader shares it and sees the value written... */
+        if (CHECK(all_policies_read(other, &r) == PM_OK)) {
+            CHECK(r == w && r->x == 42 && r->y == 2);
+            all_policies_release_read(other);
+        }
+        CHECK(all_policies_load(other, &loaded) == PM_OK && loaded.x == 42);
+        /* ...and no writer gets in until it ends. */
+        CHECK(all_policies_write_shared(other, &w2) == CONFLICT);
+        CHECK(w->x == 42);
+        /* A second downgrade finds no write borrow: PM_EINVAL, the borrow unchanged. */
+        uint32_t before = CELL_STATE(h);
+        CHECK(all_policies_downgrade_write(h) == PM_EINVAL);
+        CHECK(CELL_STATE(h) == before);
+        CHECK(all_policies_write_shared(other, &w2) == CONFLICT);
+        all_policies_release_read(h);
+    }
+    CHECK(F(cell_is_free)(h));
+    CHECK(h.box == other.box && all_policies_refcount(h) == 2);
+
+    /* Not write-borrowed at all: free, or read by one or two readers. */
+    uint32_t before = CELL_STATE(h);
+    CHECK(all_policies_downgrade_write(h) == PM_EINVAL);
+    CHECK(CELL_STATE(h) == before && F(cell_is_free)(h));
+    for (int readers = 1; readers <= 2; readers++) {
+        for (int k = 0; k < readers; k++) {
+            CHECK(all_policies_read(h, &r) == PM_OK);
+        }
+        before = CELL_STATE(h);
+        CHECK(all_policies_downgrade_write(other) == PM_EINVAL);
+        CHECK(CELL_STATE(h) == before);
+        for (int k = 0; k < readers; k++) {
+            all_policies_release_read(h);
+        }
+        CHECK(F(cell_is_free)(h));
+    }
+
+    /* After an FBIP _write of the shared handle: the fresh copy is downgraded, the other
+     * owner keeps the old box, free. */
+    if (CHECK(all_policies_write(&h, &w) == PM_OK)) {
+        CHECK(h.box != other.box);
+        w->x = 7;
+        CHECK(all_policies_downgrade_write(h) == PM_OK);
+        CHECK(all_policies_load(h, &loaded) == PM_OK && loaded.x == 7);
+        CHECK(F(x_of)(h) == 7 && F(x_of)(other) == 42);
+        CHECK(F(cell_is_free)(other));
+        CHECK(all_policies_write_shared(h, &w2) == CONFLICT);
+        all_policies_release_read(h);
+    }
+    CHECK(F(cell_is_free)(h));
+    CHECK(all_policies_refcount(h) == 1 && all_policies_refcount(other) == 1);
+
+    M(Point) empty = {0};
+    CHECK(all_policies_downgrade_write(empty) == PM_EINVAL);
+    all_policies_drop(&other);
+    all_policies_drop(&h);
+}
+#endif
+
 /* ---- the _wait forms ---- */
 
 #if CELL == CELL_RWLOCK
@@ -756,6 +838,51 @@ static void F(test_wait_forms)(void) {
     CHECK(OP(Point, write_shared_wait)(h, NULL, 0) == PM_EINVAL);
     all_policies_drop(&other);
     all_policies_drop(&h);
+}
+#endif
+
+#if CELL == CELL_RWLOCK
+/* The downgraded read is a read: under PM_DEBUG a write wait on it is PM_EDEADLK (and
+ * the write hold is gone); a read wait shares it. A value too wide for a snapshot. */
+static void F(test_downgrade_write_locks)(void) {
+    M(Point) h = F(point)(1, 2);
+    struct point *w = NULL;
+    const struct point *r = NULL;
+    if (CHECK(all_policies_write_shared_wait(h, &w, PM_FOREVER) == PM_OK)) {
+        w->y = 5;
+        CHECK(all_policies_downgrade_write(h) == PM_OK);
+        uint64_t t0 = pm_monotonic_ns();
+        F(check_self_wait)(all_policies_write_shared_wait(h, &w, 20 * MS), t0);
+        if (CHECK(all_policies_read_wait(h, &r, 20 * MS) == PM_OK)) {
+            CHECK(r->y == 5);
+            all_policies_release_read(h);
+        }
+        all_policies_release_read(h);
+    }
+    CHECK(F(cell_is_free)(h));
+    if (CHECK(all_policies_write_wait(&h, &w, PM_FOREVER) == PM_OK)) {
+        w->y = 6;
+        CHECK(all_policies_downgrade_write(h) == PM_OK);
+        all_policies_release_read(h);
+    }
+    CHECK(F(cell_is_free)(h) && F(x_of)(h) == 1);
+    struct point loaded = {0, 0};
+    CHECK(all_policies_load(h, &loaded) == PM_OK && loaded.y == 6);
+    all_policies_drop(&h);
+
+    /* No snapshot: _load takes the read lock, which the downgraded reader shares. */
+    Managed_Wide_ThreadSafe wide = {0};
+    struct wide value = {{0}}, *ww = NULL;
+    CHECK(sizeof value > PM_SNAP_MAX_BYTES);
+    if (CHECK(all_policies_new(&wide, value) == PM_OK) &&
+        CHECK(all_policies_write(&wide, &ww) == PM_OK)) {
+        ww->v[3] = 33;
+        CHECK(all_policies_load(wide, &value) == PM_EBUSY); /* our own write borrow */
+        CHECK(all_policies_downgrade_write(wide) == PM_OK);
+        CHECK(all_policies_load(wide, &value) == PM_OK && value.v[3] == 33);
+        all_policies_release_read(wide);
+    }
+    all_policies_drop(&wide);
 }
 #endif
 
@@ -1113,6 +1240,12 @@ static void F(run)(void) {
 #if CELL == CELL_RWLOCK
     F(test_wait_forms)();
 #endif
+#if CELL != CELL_NONE
+    F(test_downgrade_write)();
+#endif
+#if CELL == CELL_RWLOCK
+    F(test_downgrade_write_locks)();
+#endif
     F(test_scopes)();
     F(test_fields_clone_and_drop)();
     F(test_try_unwrap)();
@@ -1130,5 +1263,6 @@ static void F(run)(void) {
 #undef SET_RC
 #undef SET_MAX_READERS
 #undef SET_NO_READERS
+#undef CELL_STATE
 
 #endif /* POLICY */

@@ -259,6 +259,31 @@ static void test_borrow_cell(void) {
     CHECK(c.state == PM_BORROW_MAX_READERS);
 }
 
+/* downgrade: the exclusive borrow becomes one shared borrow, orphaned or not;
+ * not write-borrowed: PM_EINVAL, the cell unchanged. */
+static void test_borrow_cell_downgrade(void) {
+    pm_cell_borrow c;
+    pm_cell_borrow_init(&c);
+    CHECK(pm_cell_borrow_try_write(&c) == PM_OK);
+    CHECK(pm_cell_borrow_downgrade(&c) == PM_OK);
+    CHECK(c.state == 1);
+    CHECK(pm_cell_borrow_try_read(&c) == PM_OK); /* a second reader shares it */
+    CHECK(pm_cell_borrow_try_write(&c) == PM_EBORROWED);
+    CHECK(pm_cell_borrow_downgrade(&c) == PM_EINVAL && c.state == 2);
+    pm_cell_borrow_release_read(&c);
+    CHECK(!pm_cell_borrow_release_read(&c) && c.state == 0);
+    CHECK(pm_cell_borrow_downgrade(&c) == PM_EINVAL && c.state == 0);
+
+    /* Orphaned during the write borrow: still orphaned, and the last release says so. */
+    pm_cell_borrow_init_write(&c);
+    CHECK(pm_cell_borrow_orphan(&c));
+    CHECK(pm_cell_borrow_downgrade(&c) == PM_OK);
+    CHECK(c.state == PM_BORROW_ORPHANED + 1u);
+    CHECK(pm_cell_borrow_release_read(&c)); /* ended the last borrow: destroy */
+    CHECK(c.state == PM_BORROW_ORPHANED);
+    CHECK(pm_cell_borrow_downgrade(&c) == PM_EINVAL && c.state == PM_BORROW_ORPHANED);
+}
+
 /* ------------------------------------------------------------------------ */
 /* rwlock                                                                    */
 /* ------------------------------------------------------------------------ */
@@ -285,6 +310,63 @@ static void test_rwlock_try(void) {
     CHECK(state_of(&l) == PM_RW_MAX_READERS);
     pm_rwlock_release_read(&l);
     pm_rwlock_set_for_test(&l, 0);
+}
+
+/* downgrade, state by state: write-locked -> one reader, in one step, the flags
+ * kept but READERS_WAITING when no writer waits (those readers are woken). */
+static void test_rwlock_downgrade_states(void) {
+    const uint32_t WL = PM_RW_WRITE_LOCKED, R1 = PM_RW_READ_LOCKED;
+    const uint32_t RW = PM_RW_READERS_WAITING, WW = PM_RW_WRITERS_WAITING;
+    const uint32_t OR = PM_RW_ORPHANED;
+    const struct {
+        uint32_t before, after;
+    } cases[] = {
+        {WL, R1},
+        {WL | WW, R1 | WW},           /* a waiting writer keeps its priority */
+        {WL | RW, R1},                /* only readers wait: they are let in */
+        {WL | RW | WW, R1 | RW | WW}, /* readers wait behind the writer */
+        {WL | OR, R1 | OR},
+        {WL | OR | RW | WW, R1 | OR | RW | WW},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pm_rwlock l;
+        pm_rwlock_init(&l);
+        CHECK(pm_rwlock_try_write(&l) == PM_OK);
+        pm_rwlock_set_for_test(&l, cases[i].before);
+        CHECK(pm_rwlock_downgrade(&l) == PM_OK);
+        CHECK(state_of(&l) == cases[i].after);
+        pm_rwlock_set_for_test(&l, R1); /* the waiters were made up: drop them */
+        pm_rwlock_release_read(&l);
+        CHECK(state_of(&l) == 0);
+    }
+
+    /* The downgraded lock is read-locked: readers share it, writers are refused. */
+    pm_rwlock l;
+    pm_rwlock_init(&l);
+    CHECK(pm_rwlock_try_write(&l) == PM_OK && pm_rwlock_downgrade(&l) == PM_OK);
+    CHECK(pm_rwlock_try_read(&l) == PM_OK);
+    CHECK(pm_rwlock_try_write(&l) == PM_EBUSY);
+    pm_rwlock_release_read(&l);
+    pm_rwlock_release_read(&l);
+    CHECK(state_of(&l) == PM_RW_WRITER_POLLED); /* the refused try_write's poll bit */
+    CHECK(pm_rwlock_try_write(&l) == PM_OK);
+    pm_rwlock_release_write(&l);
+    CHECK(state_of(&l) == 0);
+
+    /* Not write-locked: PM_EINVAL, the state as it was. */
+    const uint32_t not_write_locked[] = {0, R1, 2 * R1 | WW, R1 | PM_RW_WRITER_POLLED, RW, OR};
+    for (size_t i = 0; i < sizeof not_write_locked / sizeof not_write_locked[0]; i++) {
+        pm_rwlock_set_for_test(&l, not_write_locked[i]);
+        CHECK(pm_rwlock_downgrade(&l) == PM_EINVAL);
+        CHECK(state_of(&l) == not_write_locked[i]);
+    }
+    pm_rwlock_set_for_test(&l, 0);
+
+    /* An orphaned lock: the release that ends the downgraded read says so. */
+    CHECK(pm_rwlock_try_write(&l) == PM_OK && pm_rwlock_orphan(&l));
+    CHECK(pm_rwlock_downgrade(&l) == PM_OK);
+    CHECK(pm_rwlock_release_read(&l));
+    CHECK(state_of(&l) == OR);
 }
 
 /* Another thread holds the lock (here: main); a waiter must time out on time. */
@@ -368,6 +450,49 @@ static void test_rwlock_writer_preference(void) {
     CHECK(state_of(&l) == 0);
 }
 
+/* downgrade under threads: readers asleep behind the write lock share the
+ * downgraded read when no writer waits; with a writer waiting they sleep on,
+ * and the writer gets the lock first, once the downgraded read ends. */
+static void test_rwlock_downgrade_wakeups(void) {
+    pm_rwlock l;
+    pm_rwlock_init(&l);
+    waiter r[3];
+    CHECK(pm_rwlock_try_write(&l) == PM_OK);
+    for (int i = 0; i < 3; i++) {
+        start(&r[i], &l, false, PM_FOREVER);
+    }
+    CHECK(wait_for_bits(&l, PM_RW_READERS_WAITING));
+    CHECK(pm_rwlock_downgrade(&l) == PM_OK);
+    for (int i = 0; i < 3; i++) { /* in while main still reads */
+        CHECK(wait_for_flag(&r[i].acquired, 5000 * MS));
+    }
+    pm_rwlock_release_read(&l);
+    for (int i = 0; i < 3; i++) {
+        join(&r[i]);
+        CHECK(r[i].status == PM_OK);
+    }
+    CHECK(state_of(&l) == 0);
+
+    _Atomic int released = 0;
+    waiter w, r2;
+    CHECK(pm_rwlock_try_write(&l) == PM_OK);
+    start_after(&w, &l, true, PM_FOREVER, &released);
+    CHECK(wait_for_bits(&l, PM_RW_WRITERS_WAITING));
+    start_after(&r2, &l, false, PM_FOREVER, &released);
+    CHECK(wait_for_bits(&l, PM_RW_READERS_WAITING));
+    CHECK(pm_rwlock_downgrade(&l) == PM_OK);
+    CHECK(state_of(&l) == (PM_RW_READ_LOCKED | PM_RW_READERS_WAITING | PM_RW_WRITERS_WAITING));
+    CHECK(!wait_for_flag(&r2.acquired, 20 * MS)); /* the reader still waits */
+    CHECK(!atomic_load(&w.acquired));
+    atomic_store(&released, 1);
+    pm_rwlock_release_read(&l);
+    join(&w);
+    join(&r2);
+    CHECK(w.status == PM_OK && w.saw_release);
+    CHECK(r2.status == PM_OK && r2.saw_release);
+    CHECK(state_of(&l) == 0);
+}
+
 static void test_rwlock_writer_timeout_leaves_lock_usable(void) {
     pm_rwlock l;
     pm_rwlock_init(&l);
@@ -390,7 +515,8 @@ static void test_rwlock_writer_timeout_leaves_lock_usable(void) {
 }
 
 /* Exact invariant under contention: a and b change together under the write
- * lock; readers must never see them torn, and a never goes backwards. */
+ * lock; readers must never see them torn, and a never goes backwards. Some
+ * writers downgrade to a read: a writer getting in then would change a. */
 enum { STRESS_THREADS = 4, STRESS_ITERS = 20000 };
 #ifndef STRESS_WORK
 #define STRESS_WORK 100
@@ -428,7 +554,18 @@ static void *stress_main(void *p) {
         for (volatile int k = 0; k < STRESS_WORK; k++) {
             /* hold the lock a little while, so that others must wait */
         }
-        if (write) {
+        if (write && kind == 1) {
+            /* Downgraded: readers may join, no writer gets in before our release. */
+            uint64_t mine = ++sh->a;
+            sh->b = ~mine;
+            arg->writes++;
+            CHECK(pm_rwlock_downgrade(&sh->lock) == PM_OK);
+            for (volatile int k = 0; k < STRESS_WORK; k++) {
+            }
+            CHECK(sh->a == mine && sh->b == ~mine);
+            last = mine;
+            pm_rwlock_release_read(&sh->lock);
+        } else if (write) {
             sh->a++;
             sh->b = ~sh->a;
             arg->writes++;
@@ -507,6 +644,14 @@ static void test_debug_deadlock(void) {
     join(&w);
     CHECK(w.status == PM_OK);
 
+    /* Downgraded: held for read now, no longer for write. */
+    CHECK(pm_rwlock_try_write(&l) == PM_OK && pm_rwlock_downgrade(&l) == PM_OK);
+    CHECK(pm_rwlock_write_wait(&l, PM_FOREVER) == PM_EDEADLK);
+    CHECK(pm_rwlock_read_wait(&l, PM_FOREVER) == PM_OK); /* recursive read, no writer */
+    pm_rwlock_release_read(&l);
+    pm_rwlock_release_read(&l);
+    CHECK(l.debug_writer == NULL && state_of(&l) == 0);
+
     /* Held by another thread: an ordinary wait that times out. */
     holder h = {.lock = &l};
     CHECK(pthread_create(&h.tid, NULL, holder_main, &h) == 0);
@@ -539,10 +684,13 @@ int main(void) {
     test_count_atomic();
     test_count_atomic_threads();
     test_borrow_cell();
+    test_borrow_cell_downgrade();
     test_rwlock_try();
+    test_rwlock_downgrade_states();
     test_rwlock_timeouts();
     test_rwlock_wakeups();
     test_rwlock_writer_preference();
+    test_rwlock_downgrade_wakeups();
     test_rwlock_writer_timeout_leaves_lock_usable();
     test_rwlock_stress();
 #ifdef PM_DEBUG

@@ -11,7 +11,8 @@
  * (e) many threads reading and dup/dropping at once;
  * (f) N threads each giving up one of N owners with _unwrap_or_drop: exactly one
  *     gets the value, every round, and nothing leaks;
- * plus the _wait forms against a lock held by another thread.
+ * plus the _wait forms against a lock held by another thread, and
+ * _downgrade_write with a writer or readers waiting.
  *
  * The behaviours written for both policies are in part 2 at the bottom of the
  * file, which this file includes once per policy. PM_TEST_QUICK (set for
@@ -43,7 +44,7 @@ enum { NTHREADS = 4, BATCH = 64 /* owners each thread holds at once in (a) */ };
 
 static bool quick(void) { return getenv("PM_TEST_QUICK") != NULL; }
 
-#define MS (1000u * 1000u) /* nanoseconds */
+#define MS (1000ull * 1000ull) /* nanoseconds (64-bit: 10000 * MS must not wrap) */
 
 static void sleep_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -445,6 +446,156 @@ static void test_wait_for_another_thread(void) {
     all_policies_drop(&held.h);
 }
 
+/* ---- _downgrade_write: no writer in between, waiting readers let in ---- */
+
+enum { DOWN_READERS = 3 };
+/* Bounds: main polls up to DOWN_POLL_MS for what must happen; the threads' waits give up
+ * after DOWN_WAIT_NS, later, so a missing wake-up fails main's poll and never hangs (a
+ * wait that timed out still takes a lock it finds free: it would hide the bug). */
+#define DOWN_POLL_MS 5000
+#define DOWN_WAIT_NS (20000ull * MS)
+
+static struct {
+    Managed_Point_ThreadSafe h;
+    _Atomic int released;   /* main is about to end its downgraded read borrow */
+    _Atomic int writer_in;  /* the waiting writer got the lock */
+    _Atomic int readers_in; /* readers that got in (and saw main's value) */
+    int32_t writer_saw;     /* x as the writer found it */
+} down;
+
+static void down_reset(void) {
+    down.h.box = NULL;
+    down.released = 0;
+    down.writer_in = 0;
+    down.readers_in = 0;
+    down.writer_saw = 0;
+}
+
+static uint32_t down_lock_state(void) {
+    /* Relaxed: a test's look at the state word, synchronizing nothing. */
+    return atomic_load_explicit(&down.h.box->cell.state, memory_order_relaxed);
+}
+
+/* Polls the lock state, a millisecond apart, until `holds` is true of it (or the limit). */
+static bool down_poll(bool (*holds)(uint32_t)) {
+    for (int ms = 0; ms < DOWN_POLL_MS; ms++) {
+        if (holds(down_lock_state())) {
+            return true;
+        }
+        sleep_ms(1);
+    }
+    return false;
+}
+
+/* A fresh down.h, write-borrowed by main through *w; false (and nothing held) on failure. */
+static bool down_begin(struct point **w) {
+    down_reset();
+    if (!CHECK(all_policies_new(&down.h, ((struct point){1, 0})) == PM_OK)) {
+        return false;
+    }
+    if (!CHECK(all_policies_write_shared(down.h, w) == PM_OK)) {
+        all_policies_drop(&down.h);
+        return false;
+    }
+    return true;
+}
+
+static void *down_writer(void *p) {
+    (void)p;
+    struct point *w = NULL;
+    if (CHECK(all_policies_write_shared_wait(down.h, &w, DOWN_WAIT_NS) == PM_OK)) {
+        CHECK(down.released); /* only once main's downgraded read ended */
+        down.writer_saw = w->x;
+        w->x = -1;
+        down.writer_in = 1;
+        all_policies_release_write(down.h);
+    }
+    return NULL;
+}
+
+/* main holds the write borrow while a writer waits for it, writes, downgrades: it reads
+ * its own value back, and the writer gets in only after main's read borrow ends. */
+static void test_downgrade_keeps_the_waiting_writer_out(void) {
+    struct point *w = NULL;
+    pthread_t t;
+    if (!down_begin(&w)) {
+        return;
+    }
+    if (!CHECK(pthread_create(&t, NULL, down_writer, NULL) == 0)) {
+        all_policies_release_write(down.h);
+        all_policies_drop(&down.h);
+        return;
+    }
+    CHECK(down_poll(pm__rw_writers_waiting)); /* the writer really waits */
+    w->x = 42;
+    CHECK(all_policies_downgrade_write(down.h) == PM_OK);
+    CHECK(pm__rw_writers_waiting(down_lock_state())); /* still waiting, still first in line */
+    const struct point *r = w;                        /* now a read borrow */
+    for (int ms = 0; ms < 20 && !down.writer_in; ms++) {
+        sleep_ms(1); /* room for a writer to get in, if the downgrade let one */
+    }
+    CHECK(!down.writer_in && r->x == 42);
+    const struct point *r2 = NULL;
+    CHECK(all_policies_read(down.h, &r2) == PM_EBUSY); /* the waiting writer goes first */
+    down.released = 1;
+    all_policies_release_read(down.h);
+    for (int ms = 0; ms < DOWN_POLL_MS && !down.writer_in; ms++) {
+        sleep_ms(1); /* the last reader out wakes the writer */
+    }
+    CHECK(down.writer_in);
+    CHECK(pthread_join(t, NULL) == 0);
+    CHECK(down.writer_saw == 42);
+    if (CHECK(all_policies_read(down.h, &r2) == PM_OK)) {
+        CHECK(r2->x == -1);
+        all_policies_release_read(down.h);
+    }
+    CHECK(down_lock_state() == 0);
+    all_policies_drop(&down.h);
+}
+
+static void *down_reader(void *p) {
+    (void)p;
+    const struct point *r = NULL;
+    if (CHECK(all_policies_read_wait(down.h, &r, DOWN_WAIT_NS) == PM_OK)) {
+        CHECK(r->x == 42); /* the downgrading writer's value */
+        down.readers_in++;
+        all_policies_release_read(down.h);
+    }
+    return NULL;
+}
+
+/* Readers waiting behind main's write borrow, no writer waiting: the downgrade lets them
+ * in, to share the read while main still holds it. */
+static void test_downgrade_lets_waiting_readers_in(void) {
+    struct point *w = NULL;
+    if (!down_begin(&w)) {
+        return;
+    }
+    pthread_t threads[DOWN_READERS];
+    int started = 0;
+    for (int i = 0; i < DOWN_READERS; i++) {
+        if (CHECK(pthread_create(&threads[i], NULL, down_reader, NULL) == 0)) {
+            started++;
+        }
+    }
+    CHECK(down_poll(pm__rw_readers_waiting)); /* a reader really waits */
+    CHECK(down.readers_in == 0);
+    w->x = 42;
+    CHECK(all_policies_downgrade_write(down.h) == PM_OK);
+    CHECK(!pm__rw_readers_waiting(down_lock_state())); /* woken */
+    for (int ms = 0; ms < DOWN_POLL_MS && down.readers_in < started; ms++) {
+        sleep_ms(1);
+    }
+    CHECK(down.readers_in == started); /* all in while main still reads */
+    CHECK(w->x == 42);
+    all_policies_release_read(down.h);
+    for (int i = 0; i < started; i++) {
+        pthread_join(threads[i], NULL);
+    }
+    CHECK(down_lock_state() == 0);
+    all_policies_drop(&down.h);
+}
+
 int main(void) {
     pm_set_allocator(counting_alloc, counting_free, NULL);
 
@@ -453,6 +604,8 @@ int main(void) {
     test_no_lost_update();
     test_handles_move_between_threads();
     test_wait_for_another_thread();
+    test_downgrade_keeps_the_waiting_writer_out();
+    test_downgrade_lets_waiting_readers_in();
 
     CHECK(boxes_live == 0);
     CHECK(blob_live == 0);

@@ -13,7 +13,8 @@
  *   sets the poll bit, try_read_refused clears it when nobody waits behind it),
  *   and a reader's grace: kept out by the poll bit alone, it may find the
  *   grace over at any check (end_poll_grace), and its futex sleep may end by
- *   the grace's timeout at any time.
+ *   the grace's timeout at any time; pm_rwlock_downgrade (a write lock
+ *   becomes one read lock in one CAS, waking the readers that wait alone).
  * Each atomic RMW (CAS, fetch_add/sub) is one atomic step; plain loads are
  * one step each; spinning is a load. The futex is modelled exactly:
  * futex_wait(addr, v) atomically compares *addr with v and goes to sleep on
@@ -38,13 +39,15 @@
  *     a poller that gave up left), a try_read gets it at the latest at its
  *     second try, and a fresh FOREVER reader and then writer get it;
  *   - the poll bit is never set on a write-locked lock (checked at every
- *     successful CAS).
+ *     successful CAS);
+ *   - a downgrade lets no writer in between: the downgrading writer counts
+ *     as a reader from its write section to its release_read.
  * Memory orderings are not modelled (spin is sequentially consistent);
  * ThreadSanitizer checks them in tests/stress.
  *
- * Configurations (spin -D...): CONFIG=1..5 pick the processes (see init);
+ * Configurations (spin -D...): CONFIG=1..6 pick the processes (see init);
  * ROUNDS=n lock/unlock rounds per process (default 2); FOUR adds a fourth
- * process. tests/test_model.py checks the five configurations; the
+ * process. tests/test_model.py checks the six configurations; the
  * command for the larger runs is in docs/RELIABILITY.md.
  */
 
@@ -80,6 +83,9 @@ hidden byte i, last;        /* scratch of the atomic wake loops, not state */
 #define read_locked(s) (((s) & MASK) != 0 && ((s) & MASK) != WL)
 #define only_poll(s)  (((s) & PW) != 0 && ((s) & WW) == 0 && room(s))
 #define write_locked_from(s) (((s) & ~PW) | WL)
+/* pm__rw_downgrade_wakes_readers, pm__rw_downgraded_from */
+#define wakes_readers(s) (((s) & RW) != 0 && ((s) & WW) == 0)
+#define downgraded_from(s) (((s) - WL + 1) & ~(wakes_readers(s) -> RW : 0))
 
 /* pm__deadline_passed: a timed process may see its deadline pass. */
 inline deadline_passed(timed, r) {
@@ -371,6 +377,35 @@ inline release_write() {
     forget()
 }
 
+/* pm_rwlock_downgrade: one CAS from write-locked to one reader, flags kept
+ * but READERS_WAITING when no writer waits (the guess: write-locked, no
+ * flag), then a wake-up for the readers whose flag it cleared. The caller
+ * counts itself among the readers before and leaves the writers' count in
+ * the CAS's own atomic step: it is never out, so a writer that got in in
+ * between would fail its assertion. */
+inline downgrade() {
+    s = WL;                                             /* the guess */
+    do
+    :: (s & MASK) != WL -> assert(false); break         /* refused: PM_EINVAL */
+    :: else ->
+        atomic {
+            if
+            :: state == s -> state = downgraded_from(s); ok = 1; writers_in--
+            :: else -> s = state; ok = 0
+            fi
+        }
+        if
+        :: ok -> break
+        :: else -> skip                                 /* s is the new state: again */
+        fi
+    od;
+    if
+    :: wakes_readers(s) -> futex_wake_all(ON_STATE)
+    :: else -> skip
+    fi;
+    forget()
+}
+
 /* pm_rwlock_try_write: the fast path, then pm__rwlock_try_write_refused. */
 inline try_write(got) {
     got = 0;
@@ -478,6 +513,21 @@ proctype Writer(bit timed) {
     }
 }
 
+/* Writes, downgrades to a read (pm_rwlock_downgrade), then ends the read. */
+proctype DownWriter() {
+    int s, oww, polled; bit ok, got, passed, woke, done; byte r, seq;
+    for (r : 1 .. ROUNDS) {
+        write_lock(0, got);
+        writers_in++;
+        assert(writers_in == 1 && readers_in == 0);
+        readers_in++;                                   /* a reader from now on */
+        downgrade();
+        assert(writers_in == 0);
+        readers_in--;
+        release_read()
+    }
+}
+
 init {
     int s, oww, polled; bit ok, got, passed, woke, done; byte seq;
     atomic {
@@ -505,9 +555,15 @@ init {
 #ifdef FOUR
         run Reader(1);
 #endif
-#else
+#elif CONFIG == 5
         /* a polling writer, a FOREVER writer and a FOREVER reader */
         run PollWriter(); run Writer(0); run Reader(0);
+#ifdef FOUR
+        run Writer(1);
+#endif
+#else
+        /* a downgrading writer, a FOREVER writer and a FOREVER reader */
+        run DownWriter(); run Writer(0); run Reader(0);
 #ifdef FOUR
         run Writer(1);
 #endif

@@ -321,6 +321,18 @@ static inline pm_status Managed_Point_SingleThreaded_load(Managed_Point_SingleTh
     return PM_OK;
 }
 
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Point_SingleThreaded_release_read. */
+static inline pm_status Managed_Point_SingleThreaded_downgrade_write(
+    Managed_Point_SingleThreaded h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    return pm_cell_borrow_downgrade(&h.box->cell);
+}
+
 /* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
  * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
  * nothing changes. */
@@ -753,6 +765,19 @@ static inline pm_status Managed_Point_ThreadSafe_write_shared_wait(Managed_Point
         *out = &h.box->value;
     }
     return status;
+}
+
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Point_ThreadSafe_release_read. */
+static inline pm_status Managed_Point_ThreadSafe_downgrade_write(Managed_Point_ThreadSafe h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    /* Published before readers can enter, as by _release_write: _load sees the new value. */
+    pm_snap_publish(h.box->snap, &h.box->value, sizeof h.box->value);
+    return pm_rwlock_downgrade(&h.box->cell);
 }
 
 /* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
@@ -1743,6 +1768,17 @@ static inline pm_status Managed_Blob_SingleThreaded_write_shared(Managed_Blob_Si
     return status;
 }
 
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Blob_SingleThreaded_release_read. */
+static inline pm_status Managed_Blob_SingleThreaded_downgrade_write(Managed_Blob_SingleThreaded h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    return pm_cell_borrow_downgrade(&h.box->cell);
+}
+
 /* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
  * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
  * nothing changes. */
@@ -2154,6 +2190,17 @@ static inline pm_status Managed_Blob_ThreadSafe_write_shared_wait(Managed_Blob_T
         *out = &h.box->value;
     }
     return status;
+}
+
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Blob_ThreadSafe_release_read. */
+static inline pm_status Managed_Blob_ThreadSafe_downgrade_write(Managed_Blob_ThreadSafe h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    return pm_rwlock_downgrade(&h.box->cell);
 }
 
 /* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
@@ -3124,6 +3171,17 @@ static inline pm_status Managed_Item_SingleThreaded_write_shared(Managed_Item_Si
     return status;
 }
 
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Item_SingleThreaded_release_read. */
+static inline pm_status Managed_Item_SingleThreaded_downgrade_write(Managed_Item_SingleThreaded h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    return pm_cell_borrow_downgrade(&h.box->cell);
+}
+
 /* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
  * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
  * nothing changes. */
@@ -3545,6 +3603,17 @@ static inline pm_status Managed_Item_ThreadSafe_write_shared_wait(Managed_Item_T
         *out = &h.box->value;
     }
     return status;
+}
+
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Item_ThreadSafe_release_read. */
+static inline pm_status Managed_Item_ThreadSafe_downgrade_write(Managed_Item_ThreadSafe h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    return pm_rwlock_downgrade(&h.box->cell);
 }
 
 /* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
@@ -4530,6 +4599,17 @@ static inline pm_status Managed_Node_SingleThreaded_write_shared(Managed_Node_Si
     return status;
 }
 
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Node_SingleThreaded_release_read. */
+static inline pm_status Managed_Node_SingleThreaded_downgrade_write(Managed_Node_SingleThreaded h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    return pm_cell_borrow_downgrade(&h.box->cell);
+}
+
 /* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
  * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
  * nothing changes. */
@@ -4951,6 +5031,17 @@ static inline pm_status Managed_Node_ThreadSafe_write_shared_wait(Managed_Node_T
         *out = &h.box->value;
     }
     return status;
+}
+
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Node_ThreadSafe_release_read. */
+static inline pm_status Managed_Node_ThreadSafe_downgrade_write(Managed_Node_ThreadSafe h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    return pm_rwlock_downgrade(&h.box->cell);
 }
 
 /* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
@@ -5992,6 +6083,17 @@ static inline pm_status Managed_Mixed_ThreadSafe_write_shared_wait(Managed_Mixed
     return status;
 }
 
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Mixed_ThreadSafe_release_read. */
+static inline pm_status Managed_Mixed_ThreadSafe_downgrade_write(Managed_Mixed_ThreadSafe h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    return pm_rwlock_downgrade(&h.box->cell);
+}
+
 /* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
  * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
  * nothing changes. */
@@ -6389,6 +6491,18 @@ static inline pm_status Managed_Tally_SingleThreaded_load(Managed_Tally_SingleTh
     *out = h.box->value;
     pm_cell_borrow_release_read(&h.box->cell);
     return PM_OK;
+}
+
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Tally_SingleThreaded_release_read. */
+static inline pm_status Managed_Tally_SingleThreaded_downgrade_write(
+    Managed_Tally_SingleThreaded h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    return pm_cell_borrow_downgrade(&h.box->cell);
 }
 
 /* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
@@ -6816,6 +6930,19 @@ static inline pm_status Managed_Tally_ThreadSafe_write_shared_wait(Managed_Tally
         *out = &h.box->value;
     }
     return status;
+}
+
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Tally_ThreadSafe_release_read. */
+static inline pm_status Managed_Tally_ThreadSafe_downgrade_write(Managed_Tally_ThreadSafe h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    /* Published before readers can enter, as by _release_write: _load sees the new value. */
+    pm_snap_publish(h.box->snap, &h.box->value, sizeof h.box->value);
+    return pm_rwlock_downgrade(&h.box->cell);
 }
 
 /* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
@@ -7270,6 +7397,19 @@ static inline pm_status Managed_Wide_ThreadSafe_write_shared_wait(Managed_Wide_T
         *out = &h.box->value;
     }
     return status;
+}
+
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Wide_ThreadSafe_release_read. */
+static inline pm_status Managed_Wide_ThreadSafe_downgrade_write(Managed_Wide_ThreadSafe h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    /* Published before readers can enter, as by _release_write: _load sees the new value. */
+    pm_snap_publish(h.box->snap, &h.box->value, sizeof h.box->value);
+    return pm_rwlock_downgrade(&h.box->cell);
 }
 
 /* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
@@ -7801,6 +7941,21 @@ void all_policies_metrics_print(FILE *out);
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_write_shared_wait, \
              Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_write_shared_wait) \
     (h, out, timeout_ns)
+#define all_policies_downgrade_write(h) \
+    _Generic((h), \
+             Managed_Point_SingleThreaded: Managed_Point_SingleThreaded_downgrade_write, \
+             Managed_Point_ThreadSafe: Managed_Point_ThreadSafe_downgrade_write, \
+             Managed_Blob_SingleThreaded: Managed_Blob_SingleThreaded_downgrade_write, \
+             Managed_Blob_ThreadSafe: Managed_Blob_ThreadSafe_downgrade_write, \
+             Managed_Item_SingleThreaded: Managed_Item_SingleThreaded_downgrade_write, \
+             Managed_Item_ThreadSafe: Managed_Item_ThreadSafe_downgrade_write, \
+             Managed_Node_SingleThreaded: Managed_Node_SingleThreaded_downgrade_write, \
+             Managed_Node_ThreadSafe: Managed_Node_ThreadSafe_downgrade_write, \
+             Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_downgrade_write, \
+             Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_downgrade_write, \
+             Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_downgrade_write, \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_downgrade_write) \
+    (h)
 #define all_policies_try_unwrap(hp, out) \
     _Generic(*(hp), \
              Managed_Point_SingleThreaded: Managed_Point_SingleThreaded_try_unwrap, \

@@ -192,6 +192,18 @@ static inline pm_status Managed_Items_SingleThreaded_write_shared(Managed_Items_
     return status;
 }
 
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Items_SingleThreaded_release_read. */
+static inline pm_status Managed_Items_SingleThreaded_downgrade_write(
+    Managed_Items_SingleThreaded h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    return pm_cell_borrow_downgrade(&h.box->cell);
+}
+
 /* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
  * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
  * nothing changes. */
@@ -608,6 +620,17 @@ static inline pm_status Managed_Items_ThreadSafe_write_shared_wait(Managed_Items
     return status;
 }
 
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Items_ThreadSafe_release_read. */
+static inline pm_status Managed_Items_ThreadSafe_downgrade_write(Managed_Items_ThreadSafe h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    return pm_rwlock_downgrade(&h.box->cell);
+}
+
 /* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
  * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
  * nothing changes. */
@@ -919,6 +942,11 @@ void items_metrics_print(FILE *out);
     _Generic((h), \
              Managed_Items_ThreadSafe: Managed_Items_ThreadSafe_write_shared_wait) \
     (h, out, timeout_ns)
+#define items_downgrade_write(h) \
+    _Generic((h), \
+             Managed_Items_SingleThreaded: Managed_Items_SingleThreaded_downgrade_write, \
+             Managed_Items_ThreadSafe: Managed_Items_ThreadSafe_downgrade_write) \
+    (h)
 #define items_try_unwrap(hp, out) \
     _Generic(*(hp), \
              Managed_Items_SingleThreaded: Managed_Items_SingleThreaded_try_unwrap, \

@@ -317,6 +317,17 @@ static inline pm_status Managed_Tree_SingleThreaded_write_shared(Managed_Tree_Si
     return status;
 }
 
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Tree_SingleThreaded_release_read. */
+static inline pm_status Managed_Tree_SingleThreaded_downgrade_write(Managed_Tree_SingleThreaded h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    return pm_cell_borrow_downgrade(&h.box->cell);
+}
+
 /* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
  * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
  * nothing changes. */
@@ -826,6 +837,17 @@ static inline pm_status Managed_Tree_ThreadSafe_write_shared_wait(Managed_Tree_T
         *out = &h.box->value;
     }
     return status;
+}
+
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Tree_ThreadSafe_release_read. */
+static inline pm_status Managed_Tree_ThreadSafe_downgrade_write(Managed_Tree_ThreadSafe h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    return pm_rwlock_downgrade(&h.box->cell);
 }
 
 /* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
@@ -2062,6 +2084,17 @@ static inline pm_status Managed_Obj_SingleThreaded_write_shared(Managed_Obj_Sing
     return status;
 }
 
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Obj_SingleThreaded_release_read. */
+static inline pm_status Managed_Obj_SingleThreaded_downgrade_write(Managed_Obj_SingleThreaded h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    return pm_cell_borrow_downgrade(&h.box->cell);
+}
+
 /* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
  * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
  * nothing changes. */
@@ -2558,6 +2591,17 @@ static inline pm_status Managed_Obj_ThreadSafe_write_shared_wait(Managed_Obj_Thr
         *out = &h.box->value;
     }
     return status;
+}
+
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Obj_ThreadSafe_release_read. */
+static inline pm_status Managed_Obj_ThreadSafe_downgrade_write(Managed_Obj_ThreadSafe h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    return pm_rwlock_downgrade(&h.box->cell);
 }
 
 /* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
@@ -3792,6 +3836,17 @@ static inline pm_status Managed_Num_SingleThreaded_load(Managed_Num_SingleThread
     return PM_OK;
 }
 
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Num_SingleThreaded_release_read. */
+static inline pm_status Managed_Num_SingleThreaded_downgrade_write(Managed_Num_SingleThreaded h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    return pm_cell_borrow_downgrade(&h.box->cell);
+}
+
 /* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
  * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
  * nothing changes. */
@@ -4302,6 +4357,19 @@ static inline pm_status Managed_Num_ThreadSafe_write_shared_wait(Managed_Num_Thr
         *out = &h.box->value;
     }
     return status;
+}
+
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Num_ThreadSafe_release_read. */
+static inline pm_status Managed_Num_ThreadSafe_downgrade_write(Managed_Num_ThreadSafe h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    /* Published before readers can enter, as by _release_write: _load sees the new value. */
+    pm_snap_publish(h.box->snap, &h.box->value, sizeof h.box->value);
+    return pm_rwlock_downgrade(&h.box->cell);
 }
 
 /* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
@@ -5552,6 +5620,18 @@ static inline pm_status Managed_Plain_SingleThreaded_load(Managed_Plain_SingleTh
     return PM_OK;
 }
 
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Plain_SingleThreaded_release_read. */
+static inline pm_status Managed_Plain_SingleThreaded_downgrade_write(
+    Managed_Plain_SingleThreaded h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    return pm_cell_borrow_downgrade(&h.box->cell);
+}
+
 /* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
  * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
  * nothing changes. */
@@ -5977,6 +6057,19 @@ static inline pm_status Managed_Plain_ThreadSafe_write_shared_wait(Managed_Plain
         *out = &h.box->value;
     }
     return status;
+}
+
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Plain_ThreadSafe_release_read. */
+static inline pm_status Managed_Plain_ThreadSafe_downgrade_write(Managed_Plain_ThreadSafe h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    /* Published before readers can enter, as by _release_write: _load sees the new value. */
+    pm_snap_publish(h.box->snap, &h.box->value, sizeof h.box->value);
+    return pm_rwlock_downgrade(&h.box->cell);
 }
 
 /* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
@@ -6435,6 +6528,17 @@ void weak_metrics_print(FILE *out);
              Managed_Num_ThreadSafe: Managed_Num_ThreadSafe_write_shared_wait, \
              Managed_Plain_ThreadSafe: Managed_Plain_ThreadSafe_write_shared_wait) \
     (h, out, timeout_ns)
+#define weak_downgrade_write(h) \
+    _Generic((h), \
+             Managed_Tree_SingleThreaded: Managed_Tree_SingleThreaded_downgrade_write, \
+             Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_downgrade_write, \
+             Managed_Obj_SingleThreaded: Managed_Obj_SingleThreaded_downgrade_write, \
+             Managed_Obj_ThreadSafe: Managed_Obj_ThreadSafe_downgrade_write, \
+             Managed_Num_SingleThreaded: Managed_Num_SingleThreaded_downgrade_write, \
+             Managed_Num_ThreadSafe: Managed_Num_ThreadSafe_downgrade_write, \
+             Managed_Plain_SingleThreaded: Managed_Plain_SingleThreaded_downgrade_write, \
+             Managed_Plain_ThreadSafe: Managed_Plain_ThreadSafe_downgrade_write) \
+    (h)
 #define weak_try_unwrap(hp, out) \
     _Generic(*(hp), \
              Managed_Tree_SingleThreaded: Managed_Tree_SingleThreaded_try_unwrap, \
