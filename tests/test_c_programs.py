@@ -27,6 +27,7 @@ PROGRAMS = {
     "test_lock_order": (SPECS / "all_policies.yaml", SPECS, []),
     "test_metrics": (SPECS / "all_policies.yaml", SPECS, ["-DPM_METRICS"]),
     "test_careless": (SPECS / "all_policies.yaml", SPECS, []),
+    "test_convert": (SPECS / "all_policies.yaml", SPECS, []),
     "process_data": (ROOT / "examples" / "items.yaml", ROOT / "examples", []),
 }
 SANITIZE_ADDRESS = ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",

@@ -17,6 +17,7 @@ from .model import (ALLOWED_COMBINATIONS, BUILTIN_POLICIES, CELLS, CONTEXT_POLIC
 
 SPEC_VERSION = 1
 MAX_INSTANCES = 10_000  # (type, policy) pairs of one module: bounds the output's size
+MAX_CONVERSIONS = 10_000  # Managed_N_P_to_Q functions (ordered policy pairs of one type)
 RUNTIME_HEADER = "pm"  # runtime/pm.h, included by every generated header
 # Headers a module's <module>.h must not be named like: C11's, and POSIX's and Linux's
 # that a program using the output (or the runtime) commonly includes.
@@ -290,7 +291,25 @@ def _instances(types: dict[str, TypeDef], policies: dict[str, Policy]) -> list[I
         for spec_field in inst.type.fields:
             inst.fields.append(_resolve_field(inst, spec_field, types, policies,
                                               instances, pending))
+    _link_conversions(list(instances.values()))
     return list(instances.values())
+
+
+def _link_conversions(instances: list[Instance]) -> None:
+    """Each instance converts to the same type under every other policy it has."""
+    by_type: dict[str, list[Instance]] = {}
+    for inst in instances:
+        by_type.setdefault(inst.type.name, []).append(inst)
+    total = 0
+    for name, family in by_type.items():
+        total += len(family) * (len(family) - 1)
+        if total > MAX_CONVERSIONS:
+            raise SpecError(family[0].type.location, f"type '{name}' under {len(family)} "
+                            f"policies takes the spec past {MAX_CONVERSIONS:,} conversion "
+                            "functions (Managed_N_P_to_Q, one per ordered pair of a type's "
+                            "policies); split it into several modules")
+    for inst in instances:
+        inst.conversions = [other for other in by_type[inst.type.name] if other is not inst]
 
 
 def _resolve_field(inst: Instance, spec_field: Field, types: dict[str, TypeDef],
