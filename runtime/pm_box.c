@@ -598,10 +598,10 @@ static pm_status pm__cell_unborrowed(const pm_box_type *type, void *box) {
     return PM_OK;
 }
 
-/* A unique box keeps its address when both layouts put the value at the same place in
- * boxes of the same size. */
+/* A unique box keeps its address when both layouts have boxes of the same size (the
+ * value then moves inside the box if the two put it at different offsets). */
 static bool pm__conv_in_place(const pm_box_type *from, const pm_box_type *to) {
-    return from->box_size == to->box_size && from->value_offset == to->value_offset;
+    return from->box_size == to->box_size;
 }
 
 /* A box of `to` whose value is in place gets its header: count 1, a free cell, the
@@ -613,6 +613,15 @@ static void pm__conv_init(const pm_box_type *to, void *box) {
     if (snap != NULL) {
         pm_snap_init(snap, pm__value_of(to, box), to->value_size);
     }
+}
+
+/* A unique box converted in place: its value where `to` keeps it, then its header. */
+static void pm__conv_reinit(const pm_box_type *from, const pm_box_type *to, void *box) {
+    pm__cell_forget(from, from->cell, box);
+    if (from->value_offset != to->value_offset) {
+        memmove(pm__value_of(to, box), pm__value_of(from, box), from->value_size);
+    }
+    pm__conv_init(to, box);
 }
 
 /* A slot of a value (a handle) holding a box address and a tag. */
@@ -902,8 +911,7 @@ static void pm__conv_commit_slot(const pm_box_type *from, const pm_box_type *to,
     }
     if ((planned & PM__CONV_TAGS) == 0) {
         if (from->field_count == 0) {
-            pm__cell_forget(from, from->cell, box);
-            pm__conv_init(to, box); /* in place */
+            pm__conv_reinit(from, to, box); /* in place */
         }
         return;
     }
@@ -931,8 +939,7 @@ static void pm__conv_commit(pm__conv *c, const pm_box_type *from, const pm_box_t
         if (source != rec) {
             pm__conv_move(rec_from, rec_to, source, rec);
         } else {
-            pm__cell_forget(rec_from, rec_from->cell, rec);
-            pm__conv_init(rec_to, rec);
+            pm__conv_reinit(rec_from, rec_to, rec);
         }
         rec = next;
     }

@@ -116,14 +116,15 @@ pm_status pm_box_clone_out(const pm_box_type *type, void *box, void *out);
  * caller holds one owner, becomes a box of `to`, the same type under another policy
  * of the module (`to` is in from->family). A unique box (count 1, no borrow held)
  * keeps its value without a clone: in place, without allocating, when the two box
- * layouts have the same size and value offset, else moved (its bytes, no hook) to a
- * new box; a shared one is cloned into a new box (clone hook, or a copy whose managed
- * fields gain an owner) and the caller's owner of it is given up. Every managed field
- * whose type differs between the two (one without an explicit policy) is converted
- * the same way, without recursion. PM_OK: *out is the new box, the caller's owner of
- * `box` is consumed. Otherwise nothing has changed (every allocation made is freed):
- * PM_EINVAL (NULL, `to` not of from's family), a held borrow's status (PM_EBORROWED,
- * PM_EBUSY; also PM_EOVERFLOW when a shared box cannot be read), PM_ENOMEM, PM_ECLONE. */
+ * layouts have the same size (the value moves inside the box if their value offsets
+ * differ), else moved (its bytes, no hook) to a new box; a shared one is cloned into
+ * a new box (clone hook, or a copy whose managed fields gain an owner) and the
+ * caller's owner of it is given up. Every managed field whose type differs between the
+ * two (one without an explicit policy) is converted the same way, without recursion.
+ * PM_OK: *out is the new box, the caller's owner of `box` is consumed. Otherwise
+ * nothing has changed (every allocation made is freed): PM_EINVAL (NULL, `to` not of
+ * from's family), a held borrow's status (PM_EBORROWED, PM_EBUSY; also PM_EOVERFLOW
+ * when a shared box cannot be read), PM_ENOMEM, PM_ECLONE. */
 pm_status pm_box_convert(const pm_box_type *from, const pm_box_type *to, void *box, void **out);
 
 /* The value's clone and drop: the generated N_P_clone / N_P_drop and the hook thunks.

@@ -5,8 +5,8 @@
  * The per-pair part at the bottom is compiled twelve times: this file includes itself
  * with FROM, TO and FROM_CELL defined. For each pair and type:
  *   - a unique box keeps its value (no clone hook): in place, with no allocation, when
- *     the descriptors give both boxes the same size and value offset (the box pointer
- *     is unchanged), else moved to exactly one new box;
+ *     the descriptors give both boxes the same size (the box pointer is unchanged),
+ *     else moved to exactly one new box;
  *   - a shared box is cloned (the clone hook once), this owner is given up, the other
  *     owners still see the old value;
  *   - a unique box with a borrow held is refused with the borrow's status, and nothing
@@ -15,7 +15,9 @@
  *     Node's next: 1,000,000-node lists, unique and shared, and a 100,000-node mixed
  *     one, each converted on a thread with a 256 KiB stack), a field with an explicit
  *     policy is left alone (Pinned's origin);
- *   - Blob's clone and drop hooks are counted: no leak, no double drop.
+ *   - Blob's clone and drop hooks are counted: no leak, no double drop;
+ *   - under an atomic counter, a shared list converts while another thread reads it,
+ *     dups and drops its head, and drops its own owner (run under ThreadSanitizer too).
  * PM_TEST_QUICK (set for valgrind) shortens the long lists to 2,000 nodes, a
  * ThreadSanitizer build to 100,000. Failed allocations are swept in
  * tests/c/test_faults.c. A failed CHECK prints "FAIL file:line: expr (in function)";
@@ -56,8 +58,8 @@ static size_t long_list(void) {
 }
 
 /* Whether a unique box converts in place between these two descriptors. */
-static bool same_layout(const pm_box_type *a, const pm_box_type *b) {
-    return a->box_size == b->box_size && a->value_offset == b->value_offset;
+static bool same_box_size(const pm_box_type *a, const pm_box_type *b) {
+    return a->box_size == b->box_size;
 }
 
 /* Runs job(arg) on a thread with a small stack: a conversion that recursed per node
@@ -105,16 +107,16 @@ static void on_small_stack(void *(*job)(void *), void *arg) {
  * type, and (outside PM_DEBUG, whose cells are wider) every `fields` type in place
  * between any two policies (its header is the destroy list's link, 16 bytes). */
 static void test_layouts(void) {
-    CHECK(same_layout(&Managed_Point_Local__type, &Managed_Point_Frozen__type));
-    CHECK(same_layout(&Managed_Blob_Local__type, &Managed_Blob_Frozen__type));
-    CHECK(same_layout(&Managed_Item_Local__type, &Managed_Item_Frozen__type));
-    CHECK(same_layout(&Managed_Node_Local__type, &Managed_Node_Frozen__type));
+    CHECK(same_box_size(&Managed_Point_Local__type, &Managed_Point_Frozen__type));
+    CHECK(same_box_size(&Managed_Blob_Local__type, &Managed_Blob_Frozen__type));
+    CHECK(same_box_size(&Managed_Item_Local__type, &Managed_Item_Frozen__type));
+    CHECK(same_box_size(&Managed_Node_Local__type, &Managed_Node_Frozen__type));
 #ifndef PM_DEBUG
-    CHECK(same_layout(&Managed_Node_SingleThreaded__type, &Managed_Node_ThreadSafe__type));
-    CHECK(same_layout(&Managed_Item_SingleThreaded__type, &Managed_Item_Local__type));
+    CHECK(same_box_size(&Managed_Node_SingleThreaded__type, &Managed_Node_ThreadSafe__type));
+    CHECK(same_box_size(&Managed_Item_SingleThreaded__type, &Managed_Item_Local__type));
 #endif
     /* A snapshot makes ThreadSafe's Point box larger: moved, not in place. */
-    CHECK(!same_layout(&Managed_Point_SingleThreaded__type, &Managed_Point_ThreadSafe__type));
+    CHECK(!same_box_size(&Managed_Point_SingleThreaded__type, &Managed_Point_ThreadSafe__type));
 }
 
 /* Tally's two policies come from its contexts (sync, parallel). */
@@ -182,7 +184,7 @@ static void F(test_point_unique)(void) {
     MT(Point) out = {0};
     CHECK(CONV(Point)(&h, &out) == PM_OK);
     CHECK(h.box == NULL && out.box != NULL);
-    if (same_layout(&DF(Point), &DT(Point))) {
+    if (same_box_size(&DF(Point), &DT(Point))) {
         CHECK((void *)out.box == old && allocations == allocs); /* in place */
     } else {
         CHECK((void *)out.box != old && allocations == allocs + 1); /* moved */
@@ -268,7 +270,7 @@ static void F(test_blob)(void) {
     void *old = h.box;
     MT(Blob) out = {0};
     CHECK(CONV(Blob)(&h, &out) == PM_OK && h.box == NULL);
-    CHECK(same_layout(&DF(Blob), &DT(Blob)) == ((void *)out.box == old));
+    CHECK(same_box_size(&DF(Blob), &DT(Blob)) == ((void *)out.box == old));
     const struct blob *r = NULL;
     if (CHECK(all_policies_read(out, &r) == PM_OK)) {
         CHECK(r->data == b.data && strcmp(r->data, "blob") == 0); /* the same buffer */
@@ -347,8 +349,8 @@ static void F(test_item)(void) {
     long allocs = allocations;
     MT(Item) out = {0};
     CHECK(CONV(Item)(&h, &out) == PM_OK && h.box == NULL);
-    bool item_in_place = same_layout(&DF(Item), &DT(Item));
-    bool tag_in_place = same_layout(&DF(Blob), &DT(Blob));
+    bool item_in_place = same_box_size(&DF(Item), &DT(Item));
+    bool tag_in_place = same_box_size(&DF(Blob), &DT(Blob));
     CHECK(((void *)out.box == old) == item_in_place);
     CHECK((F(item_check)(out, 1) == old_tag) == tag_in_place);
     CHECK(allocations == allocs + !item_in_place + !tag_in_place);
@@ -523,7 +525,7 @@ static void F(test_list_unique)(void) {
     long allocs = allocations, live = boxes_live;
     MT(Node) out = {0};
     CHECK(F(convert_list)(&h, &out) == PM_OK && h.box == NULL);
-    if (same_layout(&DF(Node), &DT(Node))) {
+    if (same_box_size(&DF(Node), &DT(Node))) {
         CHECK(allocations == allocs);            /* every node in place */
         CHECK(F(list_ok)(out, n, boxes));
     } else {
@@ -563,7 +565,7 @@ static void F(test_list_mixed)(void) {
     MF(Node) tail = {(BOXF(Node) *)boxes[m]};
     tail = all_policies_dup(tail);
     long allocs = allocations;
-    bool in_place = same_layout(&DF(Node), &DT(Node));
+    bool in_place = same_box_size(&DF(Node), &DT(Node));
     MT(Node) out = {0};
     CHECK(F(convert_list)(&h, &out) == PM_OK && h.box == NULL);
     CHECK(allocations == allocs + (long)(in_place ? n - m : n));
@@ -614,6 +616,66 @@ static void F(test_list_borrowed)(void) {
 }
 #endif
 
+/* ---- a shared list converted while another thread uses and drops its own owner ---- */
+
+typedef struct F(user) {
+    MF(Node) other; /* the thread's owner of the list */
+    bool drop;      /* drop it once the conversion has started */
+    PM_ATOMIC(bool) started, stop;
+    bool ok;
+} F(user);
+
+/* Reads the head, and dups and drops it, until told to stop; with `drop`, drops its own
+ * owner as soon as the conversion has started (racing its end), or at the latest when
+ * told to stop. */
+static void *F(user_job)(void *arg) {
+    F(user) *u = arg;
+    for (long rounds = 0; !atomic_load(&u->stop) || rounds < 100; rounds++) {
+        MF(Node) mine = all_policies_dup(u->other);
+        const VF(Node) *v = NULL;
+        if (all_policies_read(mine, &v) == PM_OK) {
+            u->ok = u->ok && v->value == 0;
+            all_policies_release_read(mine);
+        }
+        all_policies_drop(&mine);
+        if (u->drop && atomic_load(&u->started)) {
+            break;
+        }
+    }
+    if (u->drop) {
+        all_policies_drop(&u->other);
+    }
+    return NULL;
+}
+
+static void F(test_list_shared_racing)(bool drop) {
+    if (DF(Node).counter != PM_COUNTER_ATOMIC) {
+        return; /* a plain counter is one thread's */
+    }
+    size_t n = long_list() / 50;
+    MF(Node) h = F(list)(n, NULL);
+    F(user) u = {.other = all_policies_dup(h), .drop = drop, .ok = true};
+    atomic_init(&u.started, false);
+    atomic_init(&u.stop, false);
+    pthread_t thread;
+    if (!CHECK(pthread_create(&thread, NULL, F(user_job), &u) == 0)) {
+        all_policies_drop(&u.other);
+        all_policies_drop(&h);
+        return;
+    }
+    MT(Node) out = {0};
+    atomic_store(&u.started, true);
+    CHECK(CONV(Node)(&h, &out) == PM_OK && h.box == NULL);
+    atomic_store(&u.stop, true);
+    CHECK(pthread_join(thread, NULL) == 0);
+    CHECK(u.ok && F(list_ok)(out, n, NULL));
+    if (!drop) {
+        CHECK(all_policies_refcount(u.other) == 1 && F(old_list_ok)(u.other, n, 0));
+        all_policies_drop(&u.other);
+    }
+    all_policies_drop(&out);
+}
+
 static void F(run)(void) {
     F(test_einval)();
     F(test_point_unique)();
@@ -624,6 +686,8 @@ static void F(run)(void) {
     F(test_list_unique)();
     F(test_list_shared)();
     F(test_list_mixed)();
+    F(test_list_shared_racing)(false);
+    F(test_list_shared_racing)(true);
 #ifdef F_BORROWED
     F(test_point_borrowed)();
     F(test_item_tag_borrowed)();

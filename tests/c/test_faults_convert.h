@@ -39,9 +39,7 @@
 enum { G(nodes_max) = 10 };
 
 /* Whether a unique box of N moves (a new box) rather than converting in place. */
-#define MOVES(N) \
-    (DESC(N, FROM).box_size != DESC(N, TO).box_size || \
-     DESC(N, FROM).value_offset != DESC(N, TO).value_offset)
+#define MOVES(N) (DESC(N, FROM).box_size != DESC(N, TO).box_size)
 
 /* A list of n Trees linked by `left`, node k keyed k with a payload of `parts` parts;
  * its nodes' and payloads' boxes in nodes[] and payloads[]. Built unarmed. */
