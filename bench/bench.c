@@ -30,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_time.h"
 #include "bench_types.h"
 
 #ifdef BENCH_HAVE_GLIB
@@ -46,24 +47,6 @@
 
 static bool quick;
 static volatile int64_t sink; /* results land here so no loop is dead code */
-
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(const double *v, int n) {
-    double tmp[64];
-    memcpy(tmp, v, (size_t)n * sizeof *v);
-    qsort(tmp, (size_t)n, sizeof *tmp, cmp_double);
-    return n % 2 ? tmp[n / 2] : (tmp[n / 2 - 1] + tmp[n / 2]) / 2;
-}
 
 pm_status bench_val_clone(struct bench_val *dst, const struct bench_val *src) {
     *dst = *src;

@@ -721,3 +721,539 @@ pm_status pm_box_load_contended(const pm_box_type *type, void *box, void *out) {
     }
     return status;
 }
+
+/* ------------------------------------------------------------------------ */
+/* Conversion between policies                                               */
+/*                                                                           */
+/* Two passes, so that a failure anywhere changes nothing. The plan walks,   */
+/* from the caller's owner, every box it reaches through boxes the caller    */
+/* alone owns, without recursion. A unique box is checked for borrows; if    */
+/* its layout differs from the target's, its new box is allocated (a move).  */
+/* A shared box is cloned, with everything below it, into new boxes of the   */
+/* target policy (a copy). The plan changes nothing anyone else can see: it  */
+/* points each slot (a managed field of a unique box's value, or the root)   */
+/* at its result, tagged, and a unique box with fields lends its header to   */
+/* the work list, as pm_box_destroy does. The commit cannot fail: it gives   */
+/* each box its new header, moves the moved values, and gives up the        */
+/* caller's owners of the copied boxes. When the plan fails, the undo        */
+/* restores every slot and header and frees what the plan made.              */
+/* ------------------------------------------------------------------------ */
+
+/* A slot's result during the plan, in the low bits of the box address it holds
+ * (a box is at least 4-aligned: it starts with its 32-bit counter). Untagged: the
+ * box itself, converted in place. */
+#define PM__CONV_MOVED ((uintptr_t)1)  /* a new box; the old one's address is in it */
+#define PM__CONV_COPIED ((uintptr_t)2) /* a copy of a shared box; the old one is logged */
+#define PM__CONV_TAGS ((uintptr_t)3)
+
+/* The header of a box with managed fields while it waits in a work list: a unique
+ * box converted in place, or the new box of a move (`from` tagged PM__CONV_MOVED),
+ * or a copy whose fields are not copied yet. The box's layout keeps room for it
+ * (the pm_dead union). */
+typedef struct pm__conv_rec pm__conv_rec;
+struct pm__conv_rec {
+    pm__conv_rec *next;
+    uintptr_t from; /* the box's type before the conversion, | PM__CONV_MOVED */
+};
+
+/* A shared box the plan copied: the slot that held the caller's owner of it. */
+typedef struct pm__conv_copy {
+    void *slot;
+    void *old;
+    const pm_box_type *from;
+} pm__conv_copy;
+
+#define PM__CONV_LOCAL_COPIES 8
+#define PM__CONV_CHUNK_COPIES 128
+
+typedef struct pm__conv_chunk pm__conv_chunk;
+struct pm__conv_chunk {
+    pm__conv_chunk *older;
+    size_t count;
+    pm__conv_copy copy[PM__CONV_CHUNK_COPIES];
+};
+
+/* One conversion's state: its work lists and the log of its copies (the first few
+ * here, on the C stack; then chunks from pm_alloc). */
+typedef struct pm__conv {
+    size_t policy; /* the target policy's index in its module */
+    const pm_box_type *last_from, *last_to; /* the last family look-up */
+    pm__conv_rec *todo;    /* unique boxes whose fields are still to plan */
+    pm__conv_rec *planned; /* unique boxes whose fields are planned */
+    size_t local_copies;
+    pm__conv_copy local[PM__CONV_LOCAL_COPIES];
+    pm__conv_chunk *chunks; /* newest first */
+} pm__conv;
+
+/* `from`'s type under the target policy; NULL if it has none. */
+static const pm_box_type *pm__conv_target(pm__conv *c, const pm_box_type *from) {
+    if (from != c->last_from) {
+        const pm_box_type *to = NULL;
+        for (size_t k = 0; k < from->family_count && to == NULL; k++) {
+            if (from->family[k]->policy == c->policy) {
+                to = from->family[k];
+            }
+        }
+        c->last_from = from;
+        c->last_to = to;
+    }
+    return c->last_to;
+}
+
+/* The one test that the caller's owner is the only way to a box: count 1, and no
+ * weak reference (weak: true; the weak count is locked while the owner count is
+ * read, as _is_unique does). Acquire: the owners that left happen-before. */
+static PM_ALWAYS_INLINE bool pm__box_unique(const pm_box_type *type, void *box) {
+    if (pm__has_weak(type)) {
+        return type->counter == PM_COUNTER_ATOMIC
+                   ? pm_count_atomic_is_unique_weak(box, pm__weak_of(type, box))
+                   : pm_count_plain_is_unique_weak(box, pm__weak_of(type, box));
+    }
+    return type->counter == PM_COUNTER_ATOMIC ? pm_count_atomic_is_unique(box)
+                                              : pm_count_plain_is_unique(box);
+}
+
+/* PM_OK if no borrow of a box the caller alone owns is held (then none can start:
+ * nobody else reaches it), else the status a write borrow would get. */
+static pm_status pm__cell_unborrowed(const pm_box_type *type, void *box) {
+    switch (type->cell) {
+    case PM_CELL_BORROW:
+        return pm_cell_borrow_in_use(pm__cell_of(type, box)) ? PM_EBORROWED : PM_OK;
+    case PM_CELL_RWLOCK: return pm_rwlock_in_use(pm__cell_of(type, box)) ? PM_EBUSY : PM_OK;
+    case PM_CELL_NONE: break;
+    }
+    return PM_OK;
+}
+
+/* A unique box keeps its address when both layouts have boxes of the same size (the
+ * value then moves inside the box if the two put it at different offsets). */
+static bool pm__conv_in_place(const pm_box_type *from, const pm_box_type *to) {
+    return from->box_size == to->box_size;
+}
+
+/* A box of `to` whose value is in place gets its header: count 1, a free cell, the
+ * snapshot of its value. */
+static void pm__conv_init(const pm_box_type *to, void *box) {
+    pm__counts_init(to, to->counter, box);
+    pm__cell_init(to, to->cell, box, false);
+    pm_snap_word *snap = pm__snap_of(to, box);
+    if (snap != NULL) {
+        pm_snap_init(snap, pm__value_of(to, box), to->value_size);
+    }
+}
+
+/* A unique box converted in place: its value where `to` keeps it, then its header. */
+static void pm__conv_reinit(const pm_box_type *from, const pm_box_type *to, void *box) {
+    pm__cell_forget(from, from->cell, box);
+    if (from->value_offset != to->value_offset) {
+        memmove(pm__value_of(to, box), pm__value_of(from, box), from->value_size);
+    }
+    pm__conv_init(to, box);
+}
+
+/* A slot of a value (a handle) holding a box address and a tag. */
+static PM_ALWAYS_INLINE uintptr_t pm__slot_get(const void *slot) {
+    return (uintptr_t)pm__field_box(slot);
+}
+
+static PM_ALWAYS_INLINE void pm__slot_set(void *slot, void *box, uintptr_t tag) {
+    void *tagged = (void *)((uintptr_t)box | tag);
+    memcpy(slot, &tagged, sizeof tagged);
+}
+
+static PM_ALWAYS_INLINE void *pm__slot_box(uintptr_t slot) {
+    return (void *)(slot & ~PM__CONV_TAGS);
+}
+
+/* Where a move's new box keeps the old box's address until the commit: in its value
+ * when it has fields (its header is a work-list record; a handle fits the value),
+ * else first. */
+static void *pm__conv_origin_at(const pm_box_type *to, void *moved) {
+    return (char *)moved + (to->field_count != 0 ? to->value_offset : 0);
+}
+
+static PM_ALWAYS_INLINE const pm_box_type *pm__rec_from(const pm__conv_rec *rec) {
+    return (const pm_box_type *)(rec->from & ~PM__CONV_TAGS);
+}
+
+/* The box whose value holds a record's fields while the conversion lasts. */
+static void *pm__rec_source(const pm__conv_rec *rec, const pm_box_type *to) {
+    if ((rec->from & PM__CONV_MOVED) == 0) {
+        return (void *)rec;
+    }
+    return pm__field_box(pm__conv_origin_at(to, (void *)rec));
+}
+
+/* --- the copy of a shared box, everything below it included ------------------ */
+
+/* Clones `box`'s value into a new box of `to` (header not set) under a read borrow:
+ * the clone hook, or a bitwise copy whose managed fields gain an owner. */
+static pm_status pm__conv_clone_box(const pm_box_type *from, const pm_box_type *to, void *box,
+                                    void **out) {
+    void *copy = pm_alloc(to->box_size);
+    if (copy == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_status status = pm__cell_read(from, from->cell, box, false, 0);
+    if (status == PM_OK) {
+        status = pm__value_clone(from, pm__value_of(to, copy), pm__value_of(from, box));
+        pm__cell_release_read(from, from->cell, box);
+    }
+    if (status != PM_OK) {
+        pm_free(copy, to->box_size);
+        return status;
+    }
+    *out = copy;
+    return PM_OK;
+}
+
+/* A copy's fields from the k-th on still hold the owners the clone gave the old
+ * boxes: give them up, leaving the fields empty. */
+static void pm__conv_drop_olds(const pm_box_type *from, const pm_box_type *to, char *value,
+                               size_t k) {
+    for (; k < from->field_count; k++) {
+        const pm_box_type *field_from = from->fields[k].type;
+        void *slot = value + from->fields[k].offset;
+        void *old = pm__field_box(slot);
+        if (field_from == to->fields[k].type || old == NULL) {
+            continue;
+        }
+        pm__field_clear(slot);
+        if (pm__box_release_owner(field_from, field_from->counter, old)) {
+            pm_box_destroy(field_from, old);
+        }
+    }
+}
+
+/* A new box of `to` holding a copy of shared `box`, with every field whose type
+ * changes copied the same way (a work list of the copies, not recursion). Each old
+ * box below the first is held by an owner the clone of its parent gave it until its
+ * own copy is made. On failure all that was made is destroyed. */
+static pm_status pm__conv_copy_deep(pm__conv *c, const pm_box_type *from,
+                                    const pm_box_type *to, void *box, void **out) {
+    void *root = NULL;
+    pm_status status = pm__conv_clone_box(from, to, box, &root);
+    if (status != PM_OK) {
+        return status;
+    }
+    if (from->field_count == 0) {
+        pm__conv_init(to, root);
+        *out = root;
+        return PM_OK;
+    }
+    pm__conv_rec *todo = root;
+    todo->next = NULL;
+    todo->from = (uintptr_t)from;
+    while (todo != NULL) {
+        pm__conv_rec *rec = todo;
+        const pm_box_type *rec_from = pm__rec_from(rec);
+        const pm_box_type *rec_to = pm__conv_target(c, rec_from);
+        char *value = pm__value_of(rec_to, rec);
+        todo = rec->next;
+        size_t k = 0;
+        for (; k < rec_from->field_count; k++) {
+            const pm_box_type *field_from = rec_from->fields[k].type;
+            const pm_box_type *field_to = rec_to->fields[k].type;
+            void *slot = value + rec_from->fields[k].offset;
+            void *old = pm__field_box(slot);
+            if (field_from == field_to || old == NULL) {
+                continue; /* an explicit policy: the same handle, given an owner by the clone */
+            }
+            void *copy = NULL;
+            status = pm__conv_clone_box(field_from, field_to, old, &copy);
+            if (status != PM_OK) {
+                break;
+            }
+            pm__slot_set(slot, copy, 0);
+            if (pm__box_release_owner(field_from, field_from->counter, old)) {
+                pm_box_destroy(field_from, old); /* its other owners left meanwhile */
+            }
+            if (field_from->field_count != 0) {
+                pm__conv_rec *child = copy;
+                child->next = todo;
+                child->from = (uintptr_t)field_from;
+                todo = child;
+            } else {
+                pm__conv_init(field_to, copy);
+            }
+        }
+        if (status != PM_OK) {
+            pm__conv_drop_olds(rec_from, rec_to, value, k);
+            pm__conv_init(rec_to, rec);
+            while (todo != NULL) {
+                rec = todo;
+                rec_from = pm__rec_from(rec);
+                rec_to = pm__conv_target(c, rec_from);
+                todo = rec->next;
+                pm__conv_drop_olds(rec_from, rec_to, pm__value_of(rec_to, rec), 0);
+                pm__conv_init(rec_to, rec);
+            }
+            pm_box_destroy(to, root); /* now a whole tree of `to` boxes */
+            return status;
+        }
+        pm__conv_init(rec_to, rec);
+    }
+    *out = root;
+    return PM_OK;
+}
+
+/* --- the log of copies ----------------------------------------------------------- */
+
+/* Room for one more copy (not counted until pm__conv_log_add); NULL: no memory. */
+static pm__conv_copy *pm__conv_log_room(pm__conv *c) {
+    if (c->local_copies < PM__CONV_LOCAL_COPIES) {
+        return &c->local[c->local_copies];
+    }
+    if (c->chunks == NULL || c->chunks->count == PM__CONV_CHUNK_COPIES) {
+        pm__conv_chunk *chunk = pm_alloc(sizeof *chunk);
+        if (chunk == NULL) {
+            return NULL;
+        }
+        chunk->older = c->chunks;
+        chunk->count = 0;
+        c->chunks = chunk;
+    }
+    return &c->chunks->copy[c->chunks->count];
+}
+
+static void pm__conv_log_add(pm__conv *c) {
+    if (c->local_copies < PM__CONV_LOCAL_COPIES) {
+        c->local_copies++;
+    } else {
+        c->chunks->count++;
+    }
+}
+
+/* Commit: give up the caller's owner of each copied box. Undo: destroy each copy and
+ * give its slot the old box back. Then the log's memory goes. */
+static void pm__conv_copy_end(pm__conv *c, const pm__conv_copy *copy, bool commit) {
+    if (commit) {
+        if (pm__box_release_owner(copy->from, copy->from->counter, copy->old)) {
+            pm_box_destroy(copy->from, copy->old); /* the other owners left meanwhile */
+        }
+        return;
+    }
+    pm_box_destroy(pm__conv_target(c, copy->from), pm__slot_box(pm__slot_get(copy->slot)));
+    pm__slot_set(copy->slot, copy->old, 0);
+}
+
+static void pm__conv_log_end(pm__conv *c, bool commit) {
+    for (size_t k = 0; k < c->local_copies; k++) {
+        pm__conv_copy_end(c, &c->local[k], commit);
+    }
+    while (c->chunks != NULL) {
+        pm__conv_chunk *chunk = c->chunks;
+        for (size_t k = 0; k < chunk->count; k++) {
+            pm__conv_copy_end(c, &chunk->copy[k], commit);
+        }
+        c->chunks = chunk->older;
+        pm_free(chunk, sizeof *chunk);
+    }
+}
+
+/* --- plan ---------------------------------------------------------------------- */
+
+/* One slot holding the caller's owner of a box of `from`: decide, allocate, copy. */
+static pm_status pm__conv_plan_slot(pm__conv *c, const pm_box_type *from,
+                                    const pm_box_type *to, void *slot) {
+    void *box = pm__field_box(slot);
+    if (box == NULL) {
+        return PM_OK;
+    }
+    if (!pm__box_unique(from, box)) {
+        pm__conv_copy *log = pm__conv_log_room(c);
+        if (log == NULL) {
+            return PM_ENOMEM;
+        }
+        void *copy = NULL;
+        pm_status status = pm__conv_copy_deep(c, from, to, box, &copy);
+        if (status != PM_OK) {
+            return status;
+        }
+        log->slot = slot;
+        log->old = box;
+        log->from = from;
+        pm__conv_log_add(c);
+        pm__slot_set(slot, copy, PM__CONV_COPIED);
+        return PM_OK;
+    }
+    pm_status status = pm__cell_unborrowed(from, box);
+    if (status != PM_OK) {
+        return status;
+    }
+    void *result = box;
+    uintptr_t tag = 0;
+    if (!pm__conv_in_place(from, to)) {
+        result = pm_alloc(to->box_size);
+        if (result == NULL) {
+            return PM_ENOMEM;
+        }
+        pm__slot_set(pm__conv_origin_at(to, result), box, 0);
+        tag = PM__CONV_MOVED;
+    }
+    if (from->field_count != 0) {
+        pm__conv_rec *rec = result;
+        rec->next = c->todo;
+        rec->from = (uintptr_t)from | tag;
+        c->todo = rec;
+    }
+    pm__slot_set(slot, result, tag);
+    return PM_OK;
+}
+
+/* The fields of a unique box (or of the old box of a move) whose type changes. */
+static pm_status pm__conv_plan_fields(pm__conv *c, pm__conv_rec *rec) {
+    const pm_box_type *from = pm__rec_from(rec);
+    const pm_box_type *to = pm__conv_target(c, from);
+    char *value = pm__value_of(from, pm__rec_source(rec, to));
+    for (size_t k = 0; k < from->field_count; k++) {
+        if (from->fields[k].type != to->fields[k].type) {
+            pm_status status = pm__conv_plan_slot(c, from->fields[k].type, to->fields[k].type,
+                                                  value + from->fields[k].offset);
+            if (status != PM_OK) {
+                return status;
+            }
+        }
+    }
+    return PM_OK;
+}
+
+/* --- commit -------------------------------------------------------------------- */
+
+/* The value of `old` moves to `moved`, which gets its header; `old` is freed. */
+static void pm__conv_move(const pm_box_type *from, const pm_box_type *to, void *old,
+                          void *moved) {
+    pm__copy_bytes(pm__value_of(to, moved), pm__value_of(from, old), from->value_size);
+    pm__cell_forget(from, from->cell, old);
+    pm_free(old, from->box_size);
+    pm__conv_init(to, moved);
+}
+
+/* A planned slot gets its final box. A box with fields is finished by its record. */
+static void pm__conv_commit_slot(const pm_box_type *from, const pm_box_type *to, void *slot) {
+    uintptr_t planned = pm__slot_get(slot);
+    void *box = pm__slot_box(planned);
+    if (box == NULL) {
+        return;
+    }
+    if ((planned & PM__CONV_TAGS) == 0) {
+        if (from->field_count == 0) {
+            pm__conv_reinit(from, to, box); /* in place */
+        }
+        return;
+    }
+    if ((planned & PM__CONV_MOVED) != 0 && from->field_count == 0) {
+        pm__conv_move(from, to, pm__field_box(pm__conv_origin_at(to, box)), box);
+    }
+    pm__slot_set(slot, box, 0);
+}
+
+static void pm__conv_commit(pm__conv *c, const pm_box_type *from, const pm_box_type *to,
+                            void *root) {
+    pm__conv_rec *rec = c->planned;
+    while (rec != NULL) {
+        pm__conv_rec *next = rec->next;
+        const pm_box_type *rec_from = pm__rec_from(rec);
+        const pm_box_type *rec_to = pm__conv_target(c, rec_from);
+        void *source = pm__rec_source(rec, rec_to);
+        char *value = pm__value_of(rec_from, source);
+        for (size_t k = 0; k < rec_from->field_count; k++) {
+            if (rec_from->fields[k].type != rec_to->fields[k].type) {
+                pm__conv_commit_slot(rec_from->fields[k].type, rec_to->fields[k].type,
+                                     value + rec_from->fields[k].offset);
+            }
+        }
+        if (source != rec) {
+            pm__conv_move(rec_from, rec_to, source, rec);
+        } else {
+            pm__conv_reinit(rec_from, rec_to, rec);
+        }
+        rec = next;
+    }
+    pm__conv_commit_slot(from, to, root);
+    pm__conv_log_end(c, true);
+}
+
+/* --- undo ---------------------------------------------------------------------- */
+
+/* A planned slot gets its old box back; a leaf's new box is freed (a record's is
+ * freed with the records). Copies were undone by the log. */
+static void pm__conv_undo_slot(const pm_box_type *from, const pm_box_type *to, void *slot) {
+    uintptr_t planned = pm__slot_get(slot);
+    if ((planned & PM__CONV_MOVED) == 0) {
+        return;
+    }
+    void *moved = pm__slot_box(planned);
+    void *old = pm__field_box(pm__conv_origin_at(to, moved));
+    if (from->field_count == 0) {
+        pm_free(moved, to->box_size);
+    }
+    pm__slot_set(slot, old, 0);
+}
+
+static void pm__conv_undo_list(pm__conv *c, pm__conv_rec *list, bool slots) {
+    while (list != NULL) {
+        pm__conv_rec *rec = list;
+        const pm_box_type *from = pm__rec_from(rec);
+        const pm_box_type *to = pm__conv_target(c, from);
+        list = rec->next;
+        if (slots) {
+            char *value = pm__value_of(from, pm__rec_source(rec, to));
+            for (size_t k = 0; k < from->field_count; k++) {
+                if (from->fields[k].type != to->fields[k].type) {
+                    pm__conv_undo_slot(from->fields[k].type, to->fields[k].type,
+                                       value + from->fields[k].offset);
+                }
+            }
+        } else if ((rec->from & PM__CONV_MOVED) != 0) {
+            pm_free(rec, to->box_size); /* the old box was never touched */
+        } else {
+            pm__counts_init(from, from->counter, rec); /* the header it lent to the list */
+            pm__cell_init(from, from->cell, rec, false);
+        }
+    }
+}
+
+static void pm__conv_undo(pm__conv *c, const pm_box_type *from, const pm_box_type *to,
+                          void *root) {
+    pm__conv_log_end(c, false);
+    pm__conv_undo_slot(from, to, root);
+    /* Slots first, while every new box still holds its old box's address (the slots of
+     * the boxes still to plan are untouched), then the records' headers. */
+    pm__conv_undo_list(c, c->planned, true);
+    pm__conv_undo_list(c, c->planned, false);
+    pm__conv_undo_list(c, c->todo, false);
+}
+
+pm_status pm_box_convert(const pm_box_type *from, const pm_box_type *to, void *box, void **out) {
+    if (from == NULL || to == NULL || box == NULL || out == NULL || from == to) {
+        return PM_EINVAL;
+    }
+    pm__conv c;
+    c.policy = to->policy;
+    c.last_from = NULL;
+    c.last_to = NULL;
+    c.todo = NULL;
+    c.planned = NULL;
+    c.local_copies = 0;
+    c.chunks = NULL;
+    if (pm__conv_target(&c, from) != to) {
+        return PM_EINVAL; /* not the same type under another policy of the module */
+    }
+    void *root = box;
+    pm_status status = pm__conv_plan_slot(&c, from, to, &root);
+    while (status == PM_OK && c.todo != NULL) {
+        pm__conv_rec *rec = c.todo;
+        c.todo = rec->next;
+        rec->next = c.planned;
+        c.planned = rec;
+        status = pm__conv_plan_fields(&c, rec);
+    }
+    if (status != PM_OK) {
+        pm__conv_undo(&c, from, to, &root);
+        return status;
+    }
+    pm__conv_commit(&c, from, to, &root);
+    *out = root;
+    return PM_OK;
+}

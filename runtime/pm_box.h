@@ -78,6 +78,10 @@ struct pm_box_type {
     const pm_field *fields; /* managed fields, dropped without recursion */
     size_t field_count;
     pm_metrics *metrics; /* NULL unless built with PM_METRICS */
+    /* Conversion between policies (pm_box_convert); zero for a type under one policy. */
+    size_t policy;                    /* this policy's index among the module's policies */
+    const pm_box_type *const *family; /* the same type under each of its policies, by index */
+    size_t family_count;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -131,6 +135,21 @@ pm_status pm_box_take(const pm_box_type *type, void *box, void *out);
 /* A clone of a shared box's value into `out`, under a read borrow (not waiting). PM_OK, the
  * borrow's status, PM_ENOMEM or PM_ECLONE; on failure `out` is unspecified, nothing leaks. */
 pm_status pm_box_clone_out(const pm_box_type *type, void *box, void *out);
+
+/* Conversion between policies (the generated Managed_N_P_to_Q): `box`, of which the
+ * caller holds one owner, becomes a box of `to`, the same type under another policy
+ * of the module (`to` is in from->family). A unique box (count 1, no borrow held)
+ * keeps its value without a clone: in place, without allocating, when the two box
+ * layouts have the same size (the value moves inside the box if their value offsets
+ * differ), else moved (its bytes, no hook) to a new box; a shared one is cloned into
+ * a new box (clone hook, or a copy whose managed fields gain an owner) and the
+ * caller's owner of it is given up. Every managed field whose type differs between the
+ * two (one without an explicit policy) is converted the same way, without recursion.
+ * PM_OK: *out is the new box, the caller's owner of `box` is consumed. Otherwise
+ * nothing has changed (every allocation made is freed): PM_EINVAL (NULL, `to` not of
+ * from's family), a held borrow's status (PM_EBORROWED, PM_EBUSY; also PM_EOVERFLOW
+ * when a shared box cannot be read), PM_ENOMEM, PM_ECLONE. */
+pm_status pm_box_convert(const pm_box_type *from, const pm_box_type *to, void *box, void **out);
 
 /* The value's clone and drop: the generated N_P_clone / N_P_drop and the hook thunks.
  * Clone: PM_OK, PM_EINVAL (NULL), PM_ENOMEM or PM_ECLONE from a hook. Drop

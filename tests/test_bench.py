@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PYTHON, ROOT, have
+from conftest import PYTHON, ROOT, RUNTIME, RUNTIME_SOURCES, compile_c, generate, have
 
 RECORDS = ("peer", "op", "mt", "optread", "timeout")
 
@@ -51,3 +51,20 @@ def test_bench_quick_builds_runs_and_reports(tmp_path: Path) -> None:
         assert "![" in text
     else:
         assert "No chart" in text
+
+
+def test_bench_convert_quick_runs(tmp_path: Path) -> None:
+    # bench/convert.c (conversion between policies): it builds and prints its records;
+    # nothing is asserted on the figures.
+    out = generate(ROOT / "bench" / "convert.yaml", tmp_path / "gen")
+    binary = tmp_path / "bench_convert"
+    compile_c("gcc", ["-O2"], [ROOT / "bench" / "convert.c", out / "bench_convert_types.c",
+                               *RUNTIME_SOURCES], [RUNTIME, out], binary)
+    result = subprocess.run([str(binary), "--quick"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    records = [line.split("\t") for line in result.stdout.splitlines()
+               if line.startswith("convert")]
+    assert {(r[1], r[2]) for r in records} >= {
+        (pair, case) for pair in ("SingleThreaded->ThreadSafe", "Local->Frozen")
+        for case in ("unique", "shared")}
+    assert all(float(r[4]) > 0 for r in records)

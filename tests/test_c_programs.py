@@ -29,6 +29,7 @@ PROGRAMS = {
     "test_careless": (SPECS / "all_policies.yaml", SPECS, []),
     "test_weak": (SPECS / "weak.yaml", SPECS, []),
     "test_reuse": (SPECS / "all_policies.yaml", SPECS, []),
+    "test_convert": (SPECS / "all_policies.yaml", SPECS, []),
     "process_data": (ROOT / "examples" / "items.yaml", ROOT / "examples", []),
 }
 SANITIZE_ADDRESS = ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",

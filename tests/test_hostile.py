@@ -154,6 +154,19 @@ def test_instances_from_aliases_are_bounded(tmp_path: Path) -> None:
     assert "more than 10,000 instances" in result.stderr
 
 
+def test_conversions_are_bounded(tmp_path: Path) -> None:
+    # 101 policies on one type: 10,100 Managed_T_P_to_Q functions, past the limit.
+    policies = [f"P{k}" for k in range(101)]
+    lines = ["pmgen: 1", "module: m", "policies:"]
+    lines += [f"  {p}: {{counter: plain, cell: none}}" for p in policies]
+    lines += ["types:", f"  T: {{ctype: int, copy: trivial, policies: [{', '.join(policies)}]}}"]
+    (tmp_path / "spec.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run_pmgen("spec.yaml", "-o", "out", cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("spec.yaml:106:3: error: type 'T' under 101 policies")
+    assert "10,000 conversion functions" in result.stderr
+
+
 # --- the command line never destroys input ------------------------------------------------
 
 def test_output_that_is_the_spec_itself_is_refused(tmp_path: Path) -> None:

@@ -219,3 +219,54 @@ def test_generated_functions_use_only_the_reserved_local_names(tmp_path: Path) -
             used |= _locals_of_functions(path, [RUNTIME, out, SPECS], claimed)
     assert used, "no generated function found"
     assert used <= naming.GENERATED_LOCALS, sorted(used - naming.GENERATED_LOCALS)
+
+
+# --- conversion between policies: Managed_N_P_to_Q, one name per ordered pair --------------
+
+# N converts from A to B as Managed_N_A_to_B: the handle of N under policy A_to_B.
+POLICY_HANDLE = """\
+    policies:
+      A: {counter: plain, cell: none}
+      B: {counter: plain, cell: none}
+      A_to_B: {counter: plain, cell: none}
+    types:
+      N: {ctype: int, copy: trivial, policies: [A, B, A_to_B]}
+    """
+# X converts from P to Q as Managed_X_P_to_Q: the handle of type X_P under policy to_Q.
+TYPE_HANDLE = """\
+    policies:
+      P: {counter: plain, cell: none}
+      Q: {counter: atomic, cell: none}
+      to_Q: {counter: plain, cell: none}
+    types:
+      X: {ctype: int, copy: trivial, policies: [P, Q]}
+      X_P: {ctype: int, copy: trivial, policies: [to_Q]}
+    """
+CONVERSION_CLASHES = [
+    pytest.param(POLICY_HANDLE, "8:51", ("'N' under 'A_to_B'", "'Managed_N_A_to_B'"), "8:45",
+                 "'N' under 'A'", id="another-policy's-handle"),
+    pytest.param(TYPE_HANDLE, "9:47", ("'X_P' under 'to_Q'", "'Managed_X_P_to_Q'"), "8:45",
+                 "'X' under 'P'", id="another-type's-handle"),
+]
+
+
+@pytest.mark.parametrize("body, at, words, note_at, owner", CONVERSION_CLASHES)
+def test_conversion_names_are_claimed(tmp_path: Path, body: str, at: str,
+                                      words: tuple[str, ...], note_at: str, owner: str) -> None:
+    spec = "pmgen: 1\nmodule: m\n" + textwrap.dedent(body)
+    assert_reported(tmp_path, spec, at, (*words, owner), (note(note_at, owner),))
+
+
+def test_every_ordered_pair_of_policies_converts() -> None:
+    spec = SPECS / "all_policies.yaml"
+    text = spec.read_text(encoding="utf-8")
+    module = schema.build(loader.load(text, str(spec)), str(spec))
+    names = {c.name for c in registry.claims(module.name, module.location, module.instances)}
+    policies = ["SingleThreaded", "ThreadSafe", "Local", "Frozen"]
+    for p in policies:
+        for q in policies:
+            assert (f"Managed_Node_{p}_to_{q}" in names) == (p != q)
+    # A type under one policy converts to nothing; Tally's contexts give it two.
+    assert not any(name.startswith("Managed_Wide_ThreadSafe_to_") for name in names)
+    assert {"Managed_Tally_SingleThreaded_to_ThreadSafe",
+            "Managed_Tally_ThreadSafe_to_SingleThreaded"} <= names

@@ -149,6 +149,8 @@ class Instance:
     fields: list[InstanceField] = field(default_factory=list)
     # Set when the instance exists only because a managed field needs it.
     required_by: Optional[SourceLocation] = None
+    # The same type under each other policy of the module: Managed_N_P_to_Q for each.
+    conversions: list["Instance"] = field(default_factory=list)
 
     @property
     def key(self) -> tuple[str, str]:

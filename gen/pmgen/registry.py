@@ -28,6 +28,7 @@ HANDLES = "handles"      # the value holds managed fields (dropped without recur
 CLONE_HOOK = "clone_hook"
 DROP_HOOK = "drop_hook"
 WEAK = "weak"            # `weak: true`: weak references, a weak count in the box
+CONVERTS = "converts"    # the type has other policies: Managed_N_P_to_Q for each
 
 
 def capabilities(inst: Instance) -> frozenset[str]:
@@ -51,6 +52,8 @@ def capabilities(inst: Instance) -> frozenset[str]:
         caps.add(DROP_HOOK)
     if typedef.weak:
         caps.add(WEAK)
+    if inst.conversions:
+        caps.add(CONVERTS)
     return frozenset(caps)
 
 
@@ -64,16 +67,21 @@ class Generic:
 
 @dataclass(frozen=True)
 class Entry:
-    """One file-scope name per instance: `pattern` over {handle}, {value} and {weak}."""
+    """One file-scope name per instance: `pattern` over {handle}, {value} and {weak}.
+
+    A `per_target` entry is one name per other policy of the instance's type,
+    `pattern` also over {target} (that policy's name).
+    """
 
     op: str  # the key templates ask for with `i.has(op)`
     pattern: str
     kind: str  # "function", "type", "variable"
     requires: frozenset[str] = frozenset()
     generic: Optional[Generic] = None
+    per_target: bool = False
 
-    def name(self, handle: str, value: str, weak: str) -> str:
-        return self.pattern.format(handle=handle, value=value, weak=weak)
+    def name(self, handle: str, value: str, weak: str, target: str = "") -> str:
+        return self.pattern.format(handle=handle, value=value, weak=weak, target=target)
 
 
 def _e(op: str, kind: str = "function", requires: tuple[str, ...] = (),
@@ -145,6 +153,10 @@ INSTANCE_ENTRIES: tuple[Entry, ...] = (
     _e("read_guard_begin_wait", requires=(BLOCKING,)),
     _e("write_guard_begin_wait", requires=(BLOCKING,)),
     _e("write_shared_guard_begin_wait", requires=(BLOCKING,)),
+    # ---- conversion between policies (Managed_N_P_to_Q, one per other policy Q) ----
+    Entry("to", "{handle}_to_{target}", "function", frozenset((CONVERTS,)), per_target=True),
+    _e("family_table", "variable", (CONVERTS,), pattern="{handle}__family"),
+    # ---- end of conversion ----
 )
 
 
@@ -178,7 +190,12 @@ def instance_names(inst: Instance) -> Iterator[tuple[str, Entry]]:
     value = naming.value_struct_name(inst.type.name, inst.policy.name)
     weak = naming.weak_name(inst.type.name, inst.policy.name)
     for entry in INSTANCE_ENTRIES:
-        if entry.requires <= caps:
+        if not entry.requires <= caps:
+            continue
+        if entry.per_target:
+            for other in inst.conversions:
+                yield entry.name(handle, value, weak, other.policy.name), entry
+        else:
             yield entry.name(handle, value, weak), entry
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
@@ -59,6 +59,15 @@ class InstanceView:
     origin: str  # spec line:col, for the comment above the code
     fields: list[FieldView]
     weak: Optional[str] = None  # Weak_N_P when the type has weak references
+    # Conversion: the module's index of this policy, and the same type under every
+    # other policy (Managed_N_P_to_Q for each, the descriptor's family table).
+    policy_index: int = 0
+    conversions: list["InstanceView"] = field(default_factory=list)
+
+    @property
+    def family(self) -> list["InstanceView"]:
+        """This type under each of its policies, this one included, in the module's order."""
+        return sorted([self, *self.conversions], key=lambda v: v.policy_index)
 
     def has(self, op: str) -> bool:
         """Whether this instance gets registry entry `op` (an operation or a name)."""
@@ -103,10 +112,13 @@ def _views(module: Module) -> list[InstanceView]:
     views: dict[tuple[str, str], InstanceView] = {}
     for inst in module.instances:
         views[inst.key] = _view(inst)
+    policy_index = {name: k for k, name in enumerate(module.policies)}
     for inst in module.instances:  # second pass: fields point at other views
         views[inst.key].fields = [
             FieldView(f.name, f.c_type, views[f.target.key] if f.target else None, f.weak)
             for f in inst.fields]
+        views[inst.key].policy_index = policy_index[inst.policy.name]
+        views[inst.key].conversions = [views[other.key] for other in inst.conversions]
     return list(views.values())
 
 

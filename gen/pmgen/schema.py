@@ -17,6 +17,7 @@ from .model import (ALLOWED_COMBINATIONS, BUILTIN_POLICIES, CELLS, CONTEXT_POLIC
 
 SPEC_VERSION = 1
 MAX_INSTANCES = 10_000  # (type, policy) pairs of one module: bounds the output's size
+MAX_CONVERSIONS = 10_000  # Managed_N_P_to_Q functions (ordered policy pairs of one type)
 RUNTIME_HEADER = "pm"  # runtime/pm.h, included by every generated header
 # Headers a module's <module>.h must not be named like: C11's, and POSIX's and Linux's
 # that a program using the output (or the runtime) commonly includes.
@@ -304,7 +305,48 @@ def _instances(types: dict[str, TypeDef], policies: dict[str, Policy]) -> list[I
         for spec_field in inst.type.fields:
             inst.fields.append(_resolve_field(inst, spec_field, types, policies,
                                               instances, pending))
+    _link_conversions(list(instances.values()))
     return list(instances.values())
+
+
+def _link_conversions(instances: list[Instance]) -> None:
+    """Each instance converts to the same type under every other policy it has."""
+    by_type: dict[str, list[Instance]] = {}
+    for inst in instances:
+        by_type.setdefault(inst.type.name, []).append(inst)
+    total = 0
+    for name, family in by_type.items():
+        total += len(family) * (len(family) - 1)
+        if total > MAX_CONVERSIONS:
+            raise SpecError(family[0].type.location, f"type '{name}' under {len(family)} "
+                            f"policies takes the spec past {MAX_CONVERSIONS:,} conversion "
+                            "functions (Managed_N_P_to_Q, one per ordered pair of a type's "
+                            "policies); split it into several modules")
+    blocked = _weak_under_policy(instances)
+    for inst in instances:
+        if inst.type.name not in blocked:
+            inst.conversions = [other for other in by_type[inst.type.name] if other is not inst]
+
+
+def _weak_under_policy(instances: list[Instance]) -> set[str]:
+    """Types whose conversion would reach a weak field that follows the policy.
+
+    A weak reference is not an owner: the box it points at is not the caller's to
+    convert, and under the other policy it would be another type. Such types (and
+    those reaching one through fields that follow the policy) get no _to_Q.
+    """
+    types = {inst.type.name: inst.type for inst in instances}
+    blocked = {name for name, t in types.items()
+               if any(f.weak and f.policy is None for f in t.fields)}
+    changed = True
+    while changed:
+        changed = False
+        for name, t in types.items():
+            if name not in blocked and any(
+                    f.managed in blocked and not f.weak and f.policy is None for f in t.fields):
+                blocked.add(name)
+                changed = True
+    return blocked
 
 
 def _resolve_field(inst: Instance, spec_field: Field, types: dict[str, TypeDef],

@@ -2,7 +2,8 @@
  * out by hand as generated code lays them out, with descriptors written here,
  * no generator involved. Creation, copy on write (with its failure paths and
  * the snapshot shortcut), destruction of long chains in constant stack, the
- * value's clone and drop, and the contended _load.
+ * value's clone and drop, the contended _load, and a conversion in place between
+ * two layouts of one size whose values sit at different offsets.
  *
  * Built with runtime/pm.c runtime/pm_box.c runtime/pm_rwlock.c (any flags).
  */
@@ -401,6 +402,57 @@ static void test_load_contended(void) {
     pm_box_destroy(&wide_type, wide);
 }
 
+/* ---- Conversion between two layouts of one size whose values sit at different offsets ---- */
+
+typedef struct high_box { /* {atomic, rwlock}: the value after the lock */
+    pm_count_atomic rc;
+    pm_rwlock cell;
+    int32_t value;
+} high_box;
+
+typedef struct low_box { /* {plain, none}: the value right after the count, same size */
+    pm_count_plain rc;
+    int32_t value;
+    char spare[sizeof(high_box) - 2 * sizeof(int32_t)];
+} low_box;
+
+extern const pm_box_type low_type, high_type;
+static const pm_box_type *const low_high_family[] = {&low_type, &high_type};
+
+const pm_box_type low_type = {
+    .name = "low_box", .box_size = sizeof(low_box), .value_offset = offsetof(low_box, value),
+    .value_size = sizeof(int32_t), .counter = PM_COUNTER_PLAIN, .cell = PM_CELL_NONE,
+    .policy = 0, .family = low_high_family, .family_count = 2,
+};
+
+const pm_box_type high_type = {
+    .name = "high_box", .box_size = sizeof(high_box), .value_offset = offsetof(high_box, value),
+    .value_size = sizeof(int32_t), .cell_offset = offsetof(high_box, cell),
+    .counter = PM_COUNTER_ATOMIC, .cell = PM_CELL_RWLOCK,
+    .policy = 1, .family = low_high_family, .family_count = 2,
+};
+
+static void test_convert_in_place_moves_the_value_inside_the_box(void) {
+    if (!CHECK(sizeof(low_box) == sizeof(high_box) &&
+               offsetof(low_box, value) != offsetof(high_box, value))) {
+        return;
+    }
+    low_box *low = pm_box_alloc(&low_type);
+    low->value = 42;
+    long allocs = allocations;
+    void *out = NULL;
+    CHECK(pm_box_convert(&low_type, &low_type, low, &out) == PM_EINVAL && out == NULL);
+    CHECK(pm_box_convert(&low_type, &pair_type, low, &out) == PM_EINVAL && out == NULL);
+    CHECK(pm_box_convert(&low_type, &high_type, low, &out) == PM_OK && out == (void *)low);
+    high_box *high = out;
+    CHECK(allocations == allocs && high->value == 42);
+    CHECK(pm_count_atomic_get(&high->rc) == 1 && !pm_rwlock_in_use(&high->cell));
+    CHECK(pm_box_convert(&high_type, &low_type, high, &out) == PM_OK && out == (void *)high);
+    low = out;
+    CHECK(allocations == allocs && low->value == 42 && pm_count_plain_get(&low->rc) == 1);
+    pm_box_destroy(&low_type, low);
+}
+
 int main(void) {
     pm_set_allocator(counting_alloc, counting_free, NULL);
     test_snapshot_only_where_the_value_fits();
@@ -416,6 +468,7 @@ int main(void) {
     test_copy_for_write_failures_change_nothing();
     test_copy_for_write_destroys_a_box_whose_other_owners_left();
     test_load_contended();
+    test_convert_in_place_moves_the_value_inside_the_box();
     CHECK(boxes_live == 0);
     pm_set_allocator(NULL, NULL, NULL);
     return check_summary("test_box");

@@ -142,12 +142,20 @@ static long sweep(const char *policy, const char *name, void (*scenario)(void)) 
 #undef POLICY
 #undef CELL
 
+/* ---- conversion between policies: once per ordered pair (test_faults_convert.h) ---- */
+#include "policy_pairs.h"
+#define PAIR_FILE "test_faults_convert.h"
+#include "policy_pairs.h"
+
+#define RUN_CONVERSION(P, Q) run_conv_##P##_##Q();
+
 int main(void) {
     pm_set_allocator(counting_alloc, counting_free, NULL);
     run_SingleThreaded();
     run_ThreadSafe();
     run_Local();
     run_Frozen();
+    FOR_EACH_POLICY_PAIR(RUN_CONVERSION)
     CHECK(boxes_live == 0 && parts_live == 0);
     pm_set_allocator(NULL, NULL, NULL);
 

@@ -57,6 +57,36 @@ static void test_boxes_without_weak_unchanged(void) {
     CHECK(Managed_Num_Frozen__type.weak_offset == sizeof(pm_count_atomic));
 }
 
+/* Conversion of a weak-referenced box: with weak references it is not the caller's
+ * alone, so the value is copied and the weak references see it go; without, it
+ * changes policy as any unique box (in place when the boxes have the same size). */
+static void test_conversion_with_weak_references(void) {
+    Managed_Num_Local a = {NULL};
+    CHECK(Managed_Num_Local_new(&a, 5) == PM_OK);
+    Weak_Num_Local w = {NULL};
+    CHECK(Managed_Num_Local_downgrade(a, &w) == PM_OK);
+    Managed_Num_Frozen b = {NULL};
+    CHECK(Managed_Num_Local_to_Frozen(&a, &b) == PM_OK && a.box == NULL);
+    CHECK((void *)b.box != (void *)w.box); /* copied */
+    int64_t v = 0;
+    CHECK(Managed_Num_Frozen_load(b, &v) == PM_OK && v == 5);
+    Managed_Num_Local up = {NULL};
+    CHECK(Weak_Num_Local_upgrade(w, &up) == PM_EGONE);
+    Weak_Num_Local_drop(&w);
+    void *memory = b.box;
+    Managed_Num_Local c = {NULL};
+    CHECK(Managed_Num_Frozen_to_Local(&b, &c) == PM_OK && (void *)c.box == memory);
+    CHECK(Managed_Num_Local_weak_count(c) == 0 && Managed_Num_Local_refcount(c) == 1);
+    Managed_Num_Local_drop(&c);
+    Managed_Obj_SingleThreaded o = {NULL};
+    CHECK(Managed_Obj_SingleThreaded_new(&o, obj_make(9)) == PM_OK);
+    Managed_Obj_ThreadSafe ot = {NULL};
+    CHECK(Managed_Obj_SingleThreaded_to_ThreadSafe(&o, &ot) == PM_OK);
+    CHECK(Managed_Obj_ThreadSafe_weak_count(ot) == 0 && Managed_Obj_ThreadSafe_is_unique(ot));
+    Managed_Obj_ThreadSafe_drop(&ot);
+    CHECK(boxes_live == 0 && obj_live == 0);
+}
+
 /* ---- threads ---- */
 
 #define RACE(T, name) XCAT(name, T)
@@ -169,6 +199,7 @@ int main(void) {
     long n = quick() ? 1000 : 100000;
     long rounds = quick() ? 50 : 1000;
     test_boxes_without_weak_unchanged();
+    test_conversion_with_weak_references();
     all_SingleThreaded(n);
     all_ThreadSafe(n);
     all_Local(n);

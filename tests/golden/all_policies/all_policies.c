@@ -12,6 +12,14 @@
 pm_metrics Managed_Point_SingleThreaded_metrics = {.name = "Managed_Point_SingleThreaded"};
 #endif
 
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Point_SingleThreaded__family[] = {
+    &Managed_Point_SingleThreaded__type,
+    &Managed_Point_ThreadSafe__type,
+    &Managed_Point_Local__type,
+    &Managed_Point_Frozen__type,
+};
+
 const pm_box_type Managed_Point_SingleThreaded__type = {
     .name = "Managed_Point_SingleThreaded",
     .box_size = sizeof(Managed_Point_SingleThreaded_box),
@@ -21,6 +29,9 @@ const pm_box_type Managed_Point_SingleThreaded__type = {
     .counter = PM_COUNTER_PLAIN,
     .cell = PM_CELL_BORROW,
     .metrics = PM_METRICS_REF(Managed_Point_SingleThreaded_metrics),
+    .policy = 0,
+    .family = Managed_Point_SingleThreaded__family,
+    .family_count = 4,
 };
 
 /* ---- Managed_Point_ThreadSafe ---- */
@@ -28,6 +39,14 @@ const pm_box_type Managed_Point_SingleThreaded__type = {
 #ifdef PM_METRICS
 pm_metrics Managed_Point_ThreadSafe_metrics = {.name = "Managed_Point_ThreadSafe"};
 #endif
+
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Point_ThreadSafe__family[] = {
+    &Managed_Point_SingleThreaded__type,
+    &Managed_Point_ThreadSafe__type,
+    &Managed_Point_Local__type,
+    &Managed_Point_Frozen__type,
+};
 
 const pm_box_type Managed_Point_ThreadSafe__type = {
     .name = "Managed_Point_ThreadSafe",
@@ -39,6 +58,9 @@ const pm_box_type Managed_Point_ThreadSafe__type = {
     .counter = PM_COUNTER_ATOMIC,
     .cell = PM_CELL_RWLOCK,
     .metrics = PM_METRICS_REF(Managed_Point_ThreadSafe_metrics),
+    .policy = 1,
+    .family = Managed_Point_ThreadSafe__family,
+    .family_count = 4,
 };
 
 /* ---- Managed_Point_Local ---- */
@@ -46,6 +68,14 @@ const pm_box_type Managed_Point_ThreadSafe__type = {
 #ifdef PM_METRICS
 pm_metrics Managed_Point_Local_metrics = {.name = "Managed_Point_Local"};
 #endif
+
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Point_Local__family[] = {
+    &Managed_Point_SingleThreaded__type,
+    &Managed_Point_ThreadSafe__type,
+    &Managed_Point_Local__type,
+    &Managed_Point_Frozen__type,
+};
 
 const pm_box_type Managed_Point_Local__type = {
     .name = "Managed_Point_Local",
@@ -55,6 +85,9 @@ const pm_box_type Managed_Point_Local__type = {
     .counter = PM_COUNTER_PLAIN,
     .cell = PM_CELL_NONE,
     .metrics = PM_METRICS_REF(Managed_Point_Local_metrics),
+    .policy = 2,
+    .family = Managed_Point_Local__family,
+    .family_count = 4,
 };
 
 /* ---- Managed_Point_Frozen ---- */
@@ -62,6 +95,14 @@ const pm_box_type Managed_Point_Local__type = {
 #ifdef PM_METRICS
 pm_metrics Managed_Point_Frozen_metrics = {.name = "Managed_Point_Frozen"};
 #endif
+
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Point_Frozen__family[] = {
+    &Managed_Point_SingleThreaded__type,
+    &Managed_Point_ThreadSafe__type,
+    &Managed_Point_Local__type,
+    &Managed_Point_Frozen__type,
+};
 
 const pm_box_type Managed_Point_Frozen__type = {
     .name = "Managed_Point_Frozen",
@@ -71,6 +112,9 @@ const pm_box_type Managed_Point_Frozen__type = {
     .counter = PM_COUNTER_ATOMIC,
     .cell = PM_CELL_NONE,
     .metrics = PM_METRICS_REF(Managed_Point_Frozen_metrics),
+    .policy = 3,
+    .family = Managed_Point_Frozen__family,
+    .family_count = 4,
 };
 
 /* ---- Managed_Blob_SingleThreaded ---- */
@@ -87,6 +131,14 @@ static void Managed_Blob_SingleThreaded__drop(void *value) {
     blob_drop(value);
 }
 
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Blob_SingleThreaded__family[] = {
+    &Managed_Blob_SingleThreaded__type,
+    &Managed_Blob_ThreadSafe__type,
+    &Managed_Blob_Local__type,
+    &Managed_Blob_Frozen__type,
+};
+
 const pm_box_type Managed_Blob_SingleThreaded__type = {
     .name = "Managed_Blob_SingleThreaded",
     .box_size = sizeof(Managed_Blob_SingleThreaded_box),
@@ -98,6 +150,9 @@ const pm_box_type Managed_Blob_SingleThreaded__type = {
     .clone = Managed_Blob_SingleThreaded__clone,
     .drop = Managed_Blob_SingleThreaded__drop,
     .metrics = PM_METRICS_REF(Managed_Blob_SingleThreaded_metrics),
+    .policy = 0,
+    .family = Managed_Blob_SingleThreaded__family,
+    .family_count = 4,
 };
 
 /* ---- Managed_Blob_ThreadSafe ---- */
@@ -114,6 +169,14 @@ static void Managed_Blob_ThreadSafe__drop(void *value) {
     blob_drop(value);
 }
 
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Blob_ThreadSafe__family[] = {
+    &Managed_Blob_SingleThreaded__type,
+    &Managed_Blob_ThreadSafe__type,
+    &Managed_Blob_Local__type,
+    &Managed_Blob_Frozen__type,
+};
+
 const pm_box_type Managed_Blob_ThreadSafe__type = {
     .name = "Managed_Blob_ThreadSafe",
     .box_size = sizeof(Managed_Blob_ThreadSafe_box),
@@ -125,6 +188,9 @@ const pm_box_type Managed_Blob_ThreadSafe__type = {
     .clone = Managed_Blob_ThreadSafe__clone,
     .drop = Managed_Blob_ThreadSafe__drop,
     .metrics = PM_METRICS_REF(Managed_Blob_ThreadSafe_metrics),
+    .policy = 1,
+    .family = Managed_Blob_ThreadSafe__family,
+    .family_count = 4,
 };
 
 /* ---- Managed_Blob_Local ---- */
@@ -141,6 +207,14 @@ static void Managed_Blob_Local__drop(void *value) {
     blob_drop(value);
 }
 
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Blob_Local__family[] = {
+    &Managed_Blob_SingleThreaded__type,
+    &Managed_Blob_ThreadSafe__type,
+    &Managed_Blob_Local__type,
+    &Managed_Blob_Frozen__type,
+};
+
 const pm_box_type Managed_Blob_Local__type = {
     .name = "Managed_Blob_Local",
     .box_size = sizeof(Managed_Blob_Local_box),
@@ -151,6 +225,9 @@ const pm_box_type Managed_Blob_Local__type = {
     .clone = Managed_Blob_Local__clone,
     .drop = Managed_Blob_Local__drop,
     .metrics = PM_METRICS_REF(Managed_Blob_Local_metrics),
+    .policy = 2,
+    .family = Managed_Blob_Local__family,
+    .family_count = 4,
 };
 
 /* ---- Managed_Blob_Frozen ---- */
@@ -167,6 +244,14 @@ static void Managed_Blob_Frozen__drop(void *value) {
     blob_drop(value);
 }
 
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Blob_Frozen__family[] = {
+    &Managed_Blob_SingleThreaded__type,
+    &Managed_Blob_ThreadSafe__type,
+    &Managed_Blob_Local__type,
+    &Managed_Blob_Frozen__type,
+};
+
 const pm_box_type Managed_Blob_Frozen__type = {
     .name = "Managed_Blob_Frozen",
     .box_size = sizeof(Managed_Blob_Frozen_box),
@@ -177,6 +262,9 @@ const pm_box_type Managed_Blob_Frozen__type = {
     .clone = Managed_Blob_Frozen__clone,
     .drop = Managed_Blob_Frozen__drop,
     .metrics = PM_METRICS_REF(Managed_Blob_Frozen_metrics),
+    .policy = 3,
+    .family = Managed_Blob_Frozen__family,
+    .family_count = 4,
 };
 
 /* ---- Managed_Item_SingleThreaded ---- */
@@ -190,6 +278,14 @@ static const pm_field Managed_Item_SingleThreaded__fields[] = {
     {offsetof(Item_SingleThreaded, tag), &Managed_Blob_SingleThreaded__type, false},
 };
 
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Item_SingleThreaded__family[] = {
+    &Managed_Item_SingleThreaded__type,
+    &Managed_Item_ThreadSafe__type,
+    &Managed_Item_Local__type,
+    &Managed_Item_Frozen__type,
+};
+
 const pm_box_type Managed_Item_SingleThreaded__type = {
     .name = "Managed_Item_SingleThreaded",
     .box_size = sizeof(Managed_Item_SingleThreaded_box),
@@ -201,6 +297,9 @@ const pm_box_type Managed_Item_SingleThreaded__type = {
     .fields = Managed_Item_SingleThreaded__fields,
     .field_count = 1,
     .metrics = PM_METRICS_REF(Managed_Item_SingleThreaded_metrics),
+    .policy = 0,
+    .family = Managed_Item_SingleThreaded__family,
+    .family_count = 4,
 };
 
 /* Copies every field; managed fields gain an owner (never fails). */
@@ -224,6 +323,14 @@ static const pm_field Managed_Item_ThreadSafe__fields[] = {
     {offsetof(Item_ThreadSafe, tag), &Managed_Blob_ThreadSafe__type, false},
 };
 
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Item_ThreadSafe__family[] = {
+    &Managed_Item_SingleThreaded__type,
+    &Managed_Item_ThreadSafe__type,
+    &Managed_Item_Local__type,
+    &Managed_Item_Frozen__type,
+};
+
 const pm_box_type Managed_Item_ThreadSafe__type = {
     .name = "Managed_Item_ThreadSafe",
     .box_size = sizeof(Managed_Item_ThreadSafe_box),
@@ -235,6 +342,9 @@ const pm_box_type Managed_Item_ThreadSafe__type = {
     .fields = Managed_Item_ThreadSafe__fields,
     .field_count = 1,
     .metrics = PM_METRICS_REF(Managed_Item_ThreadSafe_metrics),
+    .policy = 1,
+    .family = Managed_Item_ThreadSafe__family,
+    .family_count = 4,
 };
 
 /* Copies every field; managed fields gain an owner (never fails). */
@@ -258,6 +368,14 @@ static const pm_field Managed_Item_Local__fields[] = {
     {offsetof(Item_Local, tag), &Managed_Blob_Local__type, false},
 };
 
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Item_Local__family[] = {
+    &Managed_Item_SingleThreaded__type,
+    &Managed_Item_ThreadSafe__type,
+    &Managed_Item_Local__type,
+    &Managed_Item_Frozen__type,
+};
+
 const pm_box_type Managed_Item_Local__type = {
     .name = "Managed_Item_Local",
     .box_size = sizeof(Managed_Item_Local_box),
@@ -268,6 +386,9 @@ const pm_box_type Managed_Item_Local__type = {
     .fields = Managed_Item_Local__fields,
     .field_count = 1,
     .metrics = PM_METRICS_REF(Managed_Item_Local_metrics),
+    .policy = 2,
+    .family = Managed_Item_Local__family,
+    .family_count = 4,
 };
 
 /* Copies every field; managed fields gain an owner (never fails). */
@@ -291,6 +412,14 @@ static const pm_field Managed_Item_Frozen__fields[] = {
     {offsetof(Item_Frozen, tag), &Managed_Blob_Frozen__type, false},
 };
 
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Item_Frozen__family[] = {
+    &Managed_Item_SingleThreaded__type,
+    &Managed_Item_ThreadSafe__type,
+    &Managed_Item_Local__type,
+    &Managed_Item_Frozen__type,
+};
+
 const pm_box_type Managed_Item_Frozen__type = {
     .name = "Managed_Item_Frozen",
     .box_size = sizeof(Managed_Item_Frozen_box),
@@ -301,6 +430,9 @@ const pm_box_type Managed_Item_Frozen__type = {
     .fields = Managed_Item_Frozen__fields,
     .field_count = 1,
     .metrics = PM_METRICS_REF(Managed_Item_Frozen_metrics),
+    .policy = 3,
+    .family = Managed_Item_Frozen__family,
+    .family_count = 4,
 };
 
 /* Copies every field; managed fields gain an owner (never fails). */
@@ -324,6 +456,14 @@ static const pm_field Managed_Node_SingleThreaded__fields[] = {
     {offsetof(Node_SingleThreaded, next), &Managed_Node_SingleThreaded__type, false},
 };
 
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Node_SingleThreaded__family[] = {
+    &Managed_Node_SingleThreaded__type,
+    &Managed_Node_ThreadSafe__type,
+    &Managed_Node_Local__type,
+    &Managed_Node_Frozen__type,
+};
+
 const pm_box_type Managed_Node_SingleThreaded__type = {
     .name = "Managed_Node_SingleThreaded",
     .box_size = sizeof(Managed_Node_SingleThreaded_box),
@@ -335,6 +475,9 @@ const pm_box_type Managed_Node_SingleThreaded__type = {
     .fields = Managed_Node_SingleThreaded__fields,
     .field_count = 1,
     .metrics = PM_METRICS_REF(Managed_Node_SingleThreaded_metrics),
+    .policy = 0,
+    .family = Managed_Node_SingleThreaded__family,
+    .family_count = 4,
 };
 
 /* Copies every field; managed fields gain an owner (never fails). */
@@ -358,6 +501,14 @@ static const pm_field Managed_Node_ThreadSafe__fields[] = {
     {offsetof(Node_ThreadSafe, next), &Managed_Node_ThreadSafe__type, false},
 };
 
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Node_ThreadSafe__family[] = {
+    &Managed_Node_SingleThreaded__type,
+    &Managed_Node_ThreadSafe__type,
+    &Managed_Node_Local__type,
+    &Managed_Node_Frozen__type,
+};
+
 const pm_box_type Managed_Node_ThreadSafe__type = {
     .name = "Managed_Node_ThreadSafe",
     .box_size = sizeof(Managed_Node_ThreadSafe_box),
@@ -369,6 +520,9 @@ const pm_box_type Managed_Node_ThreadSafe__type = {
     .fields = Managed_Node_ThreadSafe__fields,
     .field_count = 1,
     .metrics = PM_METRICS_REF(Managed_Node_ThreadSafe_metrics),
+    .policy = 1,
+    .family = Managed_Node_ThreadSafe__family,
+    .family_count = 4,
 };
 
 /* Copies every field; managed fields gain an owner (never fails). */
@@ -392,6 +546,14 @@ static const pm_field Managed_Node_Local__fields[] = {
     {offsetof(Node_Local, next), &Managed_Node_Local__type, false},
 };
 
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Node_Local__family[] = {
+    &Managed_Node_SingleThreaded__type,
+    &Managed_Node_ThreadSafe__type,
+    &Managed_Node_Local__type,
+    &Managed_Node_Frozen__type,
+};
+
 const pm_box_type Managed_Node_Local__type = {
     .name = "Managed_Node_Local",
     .box_size = sizeof(Managed_Node_Local_box),
@@ -402,6 +564,9 @@ const pm_box_type Managed_Node_Local__type = {
     .fields = Managed_Node_Local__fields,
     .field_count = 1,
     .metrics = PM_METRICS_REF(Managed_Node_Local_metrics),
+    .policy = 2,
+    .family = Managed_Node_Local__family,
+    .family_count = 4,
 };
 
 /* Copies every field; managed fields gain an owner (never fails). */
@@ -425,6 +590,14 @@ static const pm_field Managed_Node_Frozen__fields[] = {
     {offsetof(Node_Frozen, next), &Managed_Node_Frozen__type, false},
 };
 
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Node_Frozen__family[] = {
+    &Managed_Node_SingleThreaded__type,
+    &Managed_Node_ThreadSafe__type,
+    &Managed_Node_Local__type,
+    &Managed_Node_Frozen__type,
+};
+
 const pm_box_type Managed_Node_Frozen__type = {
     .name = "Managed_Node_Frozen",
     .box_size = sizeof(Managed_Node_Frozen_box),
@@ -435,6 +608,9 @@ const pm_box_type Managed_Node_Frozen__type = {
     .fields = Managed_Node_Frozen__fields,
     .field_count = 1,
     .metrics = PM_METRICS_REF(Managed_Node_Frozen_metrics),
+    .policy = 3,
+    .family = Managed_Node_Frozen__family,
+    .family_count = 4,
 };
 
 /* Copies every field; managed fields gain an owner (never fails). */
@@ -487,6 +663,12 @@ void Mixed_ThreadSafe_drop(Mixed_ThreadSafe *value) {
 pm_metrics Managed_Tally_SingleThreaded_metrics = {.name = "Managed_Tally_SingleThreaded"};
 #endif
 
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Tally_SingleThreaded__family[] = {
+    &Managed_Tally_SingleThreaded__type,
+    &Managed_Tally_ThreadSafe__type,
+};
+
 const pm_box_type Managed_Tally_SingleThreaded__type = {
     .name = "Managed_Tally_SingleThreaded",
     .box_size = sizeof(Managed_Tally_SingleThreaded_box),
@@ -496,6 +678,9 @@ const pm_box_type Managed_Tally_SingleThreaded__type = {
     .counter = PM_COUNTER_PLAIN,
     .cell = PM_CELL_BORROW,
     .metrics = PM_METRICS_REF(Managed_Tally_SingleThreaded_metrics),
+    .policy = 0,
+    .family = Managed_Tally_SingleThreaded__family,
+    .family_count = 2,
 };
 
 /* ---- Managed_Tally_ThreadSafe ---- */
@@ -503,6 +688,12 @@ const pm_box_type Managed_Tally_SingleThreaded__type = {
 #ifdef PM_METRICS
 pm_metrics Managed_Tally_ThreadSafe_metrics = {.name = "Managed_Tally_ThreadSafe"};
 #endif
+
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Tally_ThreadSafe__family[] = {
+    &Managed_Tally_SingleThreaded__type,
+    &Managed_Tally_ThreadSafe__type,
+};
 
 const pm_box_type Managed_Tally_ThreadSafe__type = {
     .name = "Managed_Tally_ThreadSafe",
@@ -514,6 +705,9 @@ const pm_box_type Managed_Tally_ThreadSafe__type = {
     .counter = PM_COUNTER_ATOMIC,
     .cell = PM_CELL_RWLOCK,
     .metrics = PM_METRICS_REF(Managed_Tally_ThreadSafe_metrics),
+    .policy = 1,
+    .family = Managed_Tally_ThreadSafe__family,
+    .family_count = 2,
 };
 
 /* ---- Managed_Wide_ThreadSafe ---- */
@@ -533,6 +727,189 @@ const pm_box_type Managed_Wide_ThreadSafe__type = {
     .cell = PM_CELL_RWLOCK,
     .metrics = PM_METRICS_REF(Managed_Wide_ThreadSafe_metrics),
 };
+
+/* ---- Managed_Pinned_SingleThreaded ---- */
+
+#ifdef PM_METRICS
+pm_metrics Managed_Pinned_SingleThreaded_metrics = {.name = "Managed_Pinned_SingleThreaded"};
+#endif
+
+/* The managed fields: cloned by a dup, dropped without recursion. */
+static const pm_field Managed_Pinned_SingleThreaded__fields[] = {
+    {offsetof(Pinned_SingleThreaded, origin), &Managed_Point_Frozen__type, false},
+    {offsetof(Pinned_SingleThreaded, tag), &Managed_Blob_SingleThreaded__type, false},
+};
+
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Pinned_SingleThreaded__family[] = {
+    &Managed_Pinned_SingleThreaded__type,
+    &Managed_Pinned_ThreadSafe__type,
+    &Managed_Pinned_Local__type,
+    &Managed_Pinned_Frozen__type,
+};
+
+const pm_box_type Managed_Pinned_SingleThreaded__type = {
+    .name = "Managed_Pinned_SingleThreaded",
+    .box_size = sizeof(Managed_Pinned_SingleThreaded_box),
+    .value_offset = offsetof(Managed_Pinned_SingleThreaded_box, value),
+    .value_size = sizeof(Pinned_SingleThreaded),
+    .cell_offset = offsetof(Managed_Pinned_SingleThreaded_box, cell),
+    .counter = PM_COUNTER_PLAIN,
+    .cell = PM_CELL_BORROW,
+    .fields = Managed_Pinned_SingleThreaded__fields,
+    .field_count = 2,
+    .metrics = PM_METRICS_REF(Managed_Pinned_SingleThreaded_metrics),
+    .policy = 0,
+    .family = Managed_Pinned_SingleThreaded__family,
+    .family_count = 4,
+};
+
+/* Copies every field; managed fields gain an owner (never fails). */
+pm_status Pinned_SingleThreaded_clone(Pinned_SingleThreaded *dst,
+                                      const Pinned_SingleThreaded *src) {
+    return pm_value_clone(&Managed_Pinned_SingleThreaded__type, dst, src);
+}
+
+/* Drops every managed field (each left empty). */
+void Pinned_SingleThreaded_drop(Pinned_SingleThreaded *value) {
+    pm_value_drop(&Managed_Pinned_SingleThreaded__type, value);
+}
+
+/* ---- Managed_Pinned_ThreadSafe ---- */
+
+#ifdef PM_METRICS
+pm_metrics Managed_Pinned_ThreadSafe_metrics = {.name = "Managed_Pinned_ThreadSafe"};
+#endif
+
+/* The managed fields: cloned by a dup, dropped without recursion. */
+static const pm_field Managed_Pinned_ThreadSafe__fields[] = {
+    {offsetof(Pinned_ThreadSafe, origin), &Managed_Point_Frozen__type, false},
+    {offsetof(Pinned_ThreadSafe, tag), &Managed_Blob_ThreadSafe__type, false},
+};
+
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Pinned_ThreadSafe__family[] = {
+    &Managed_Pinned_SingleThreaded__type,
+    &Managed_Pinned_ThreadSafe__type,
+    &Managed_Pinned_Local__type,
+    &Managed_Pinned_Frozen__type,
+};
+
+const pm_box_type Managed_Pinned_ThreadSafe__type = {
+    .name = "Managed_Pinned_ThreadSafe",
+    .box_size = sizeof(Managed_Pinned_ThreadSafe_box),
+    .value_offset = offsetof(Managed_Pinned_ThreadSafe_box, value),
+    .value_size = sizeof(Pinned_ThreadSafe),
+    .cell_offset = offsetof(Managed_Pinned_ThreadSafe_box, cell),
+    .counter = PM_COUNTER_ATOMIC,
+    .cell = PM_CELL_RWLOCK,
+    .fields = Managed_Pinned_ThreadSafe__fields,
+    .field_count = 2,
+    .metrics = PM_METRICS_REF(Managed_Pinned_ThreadSafe_metrics),
+    .policy = 1,
+    .family = Managed_Pinned_ThreadSafe__family,
+    .family_count = 4,
+};
+
+/* Copies every field; managed fields gain an owner (never fails). */
+pm_status Pinned_ThreadSafe_clone(Pinned_ThreadSafe *dst, const Pinned_ThreadSafe *src) {
+    return pm_value_clone(&Managed_Pinned_ThreadSafe__type, dst, src);
+}
+
+/* Drops every managed field (each left empty). */
+void Pinned_ThreadSafe_drop(Pinned_ThreadSafe *value) {
+    pm_value_drop(&Managed_Pinned_ThreadSafe__type, value);
+}
+
+/* ---- Managed_Pinned_Local ---- */
+
+#ifdef PM_METRICS
+pm_metrics Managed_Pinned_Local_metrics = {.name = "Managed_Pinned_Local"};
+#endif
+
+/* The managed fields: cloned by a dup, dropped without recursion. */
+static const pm_field Managed_Pinned_Local__fields[] = {
+    {offsetof(Pinned_Local, origin), &Managed_Point_Frozen__type, false},
+    {offsetof(Pinned_Local, tag), &Managed_Blob_Local__type, false},
+};
+
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Pinned_Local__family[] = {
+    &Managed_Pinned_SingleThreaded__type,
+    &Managed_Pinned_ThreadSafe__type,
+    &Managed_Pinned_Local__type,
+    &Managed_Pinned_Frozen__type,
+};
+
+const pm_box_type Managed_Pinned_Local__type = {
+    .name = "Managed_Pinned_Local",
+    .box_size = sizeof(Managed_Pinned_Local_box),
+    .value_offset = offsetof(Managed_Pinned_Local_box, value),
+    .value_size = sizeof(Pinned_Local),
+    .counter = PM_COUNTER_PLAIN,
+    .cell = PM_CELL_NONE,
+    .fields = Managed_Pinned_Local__fields,
+    .field_count = 2,
+    .metrics = PM_METRICS_REF(Managed_Pinned_Local_metrics),
+    .policy = 2,
+    .family = Managed_Pinned_Local__family,
+    .family_count = 4,
+};
+
+/* Copies every field; managed fields gain an owner (never fails). */
+pm_status Pinned_Local_clone(Pinned_Local *dst, const Pinned_Local *src) {
+    return pm_value_clone(&Managed_Pinned_Local__type, dst, src);
+}
+
+/* Drops every managed field (each left empty). */
+void Pinned_Local_drop(Pinned_Local *value) {
+    pm_value_drop(&Managed_Pinned_Local__type, value);
+}
+
+/* ---- Managed_Pinned_Frozen ---- */
+
+#ifdef PM_METRICS
+pm_metrics Managed_Pinned_Frozen_metrics = {.name = "Managed_Pinned_Frozen"};
+#endif
+
+/* The managed fields: cloned by a dup, dropped without recursion. */
+static const pm_field Managed_Pinned_Frozen__fields[] = {
+    {offsetof(Pinned_Frozen, origin), &Managed_Point_Frozen__type, false},
+    {offsetof(Pinned_Frozen, tag), &Managed_Blob_Frozen__type, false},
+};
+
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Pinned_Frozen__family[] = {
+    &Managed_Pinned_SingleThreaded__type,
+    &Managed_Pinned_ThreadSafe__type,
+    &Managed_Pinned_Local__type,
+    &Managed_Pinned_Frozen__type,
+};
+
+const pm_box_type Managed_Pinned_Frozen__type = {
+    .name = "Managed_Pinned_Frozen",
+    .box_size = sizeof(Managed_Pinned_Frozen_box),
+    .value_offset = offsetof(Managed_Pinned_Frozen_box, value),
+    .value_size = sizeof(Pinned_Frozen),
+    .counter = PM_COUNTER_ATOMIC,
+    .cell = PM_CELL_NONE,
+    .fields = Managed_Pinned_Frozen__fields,
+    .field_count = 2,
+    .metrics = PM_METRICS_REF(Managed_Pinned_Frozen_metrics),
+    .policy = 3,
+    .family = Managed_Pinned_Frozen__family,
+    .family_count = 4,
+};
+
+/* Copies every field; managed fields gain an owner (never fails). */
+pm_status Pinned_Frozen_clone(Pinned_Frozen *dst, const Pinned_Frozen *src) {
+    return pm_value_clone(&Managed_Pinned_Frozen__type, dst, src);
+}
+
+/* Drops every managed field (each left empty). */
+void Pinned_Frozen_drop(Pinned_Frozen *value) {
+    pm_value_drop(&Managed_Pinned_Frozen__type, value);
+}
 #ifdef PM_METRICS
 
 static pm_metrics *const all_policies__all_metrics[] = {
@@ -556,6 +933,10 @@ static pm_metrics *const all_policies__all_metrics[] = {
     &Managed_Tally_SingleThreaded_metrics,
     &Managed_Tally_ThreadSafe_metrics,
     &Managed_Wide_ThreadSafe_metrics,
+    &Managed_Pinned_SingleThreaded_metrics,
+    &Managed_Pinned_ThreadSafe_metrics,
+    &Managed_Pinned_Local_metrics,
+    &Managed_Pinned_Frozen_metrics,
 };
 
 size_t all_policies_metrics(const pm_metrics **out, size_t capacity) {

@@ -113,6 +113,22 @@ typedef struct Managed_Wide_ThreadSafe_box Managed_Wide_ThreadSafe_box;
 typedef struct Managed_Wide_ThreadSafe {
     Managed_Wide_ThreadSafe_box *box;
 } Managed_Wide_ThreadSafe;
+typedef struct Managed_Pinned_SingleThreaded_box Managed_Pinned_SingleThreaded_box;
+typedef struct Managed_Pinned_SingleThreaded {
+    Managed_Pinned_SingleThreaded_box *box;
+} Managed_Pinned_SingleThreaded;
+typedef struct Managed_Pinned_ThreadSafe_box Managed_Pinned_ThreadSafe_box;
+typedef struct Managed_Pinned_ThreadSafe {
+    Managed_Pinned_ThreadSafe_box *box;
+} Managed_Pinned_ThreadSafe;
+typedef struct Managed_Pinned_Local_box Managed_Pinned_Local_box;
+typedef struct Managed_Pinned_Local {
+    Managed_Pinned_Local_box *box;
+} Managed_Pinned_Local;
+typedef struct Managed_Pinned_Frozen_box Managed_Pinned_Frozen_box;
+typedef struct Managed_Pinned_Frozen {
+    Managed_Pinned_Frozen_box *box;
+} Managed_Pinned_Frozen;
 
 /* Value structs of the `fields` types, one per policy (fields take its handles). */
 typedef struct Item_SingleThreaded {
@@ -155,6 +171,26 @@ typedef struct Mixed_ThreadSafe {
     int64_t count;
     Managed_Point_Frozen origin;
 } Mixed_ThreadSafe;
+typedef struct Pinned_SingleThreaded {
+    int64_t id;
+    Managed_Point_Frozen origin;
+    Managed_Blob_SingleThreaded tag;
+} Pinned_SingleThreaded;
+typedef struct Pinned_ThreadSafe {
+    int64_t id;
+    Managed_Point_Frozen origin;
+    Managed_Blob_ThreadSafe tag;
+} Pinned_ThreadSafe;
+typedef struct Pinned_Local {
+    int64_t id;
+    Managed_Point_Frozen origin;
+    Managed_Blob_Local tag;
+} Pinned_Local;
+typedef struct Pinned_Frozen {
+    int64_t id;
+    Managed_Point_Frozen origin;
+    Managed_Blob_Frozen tag;
+} Pinned_Frozen;
 
 /* The spec's hooks: defined by the user, declared here so a wrong signature fails. */
 pm_status blob_clone(struct blob *dst, const struct blob *src);
@@ -7647,6 +7683,2504 @@ Managed_Wide_ThreadSafe_write_shared_guard_begin_wait(Managed_Wide_ThreadSafe h,
     return guard;
 }
 
+/* ---- Managed_Pinned_SingleThreaded ----
+ * Pinned under SingleThreaded: counter plain, cell borrow (spec 63:16). */
+
+struct Managed_Pinned_SingleThreaded_box {
+    union {
+        struct {
+            pm_count_plain rc;
+            pm_cell_borrow cell;
+        };
+        pm_dead dead; /* the destroy list's link once the count reached zero */
+    };
+    Pinned_SingleThreaded value;
+};
+
+/* Sizes, offsets, blocks and clone/drop of the box: what the runtime's cold paths read. */
+extern const pm_box_type Managed_Pinned_SingleThreaded__type;
+#ifdef PM_METRICS
+extern pm_metrics Managed_Pinned_SingleThreaded_metrics;
+#endif
+pm_status Pinned_SingleThreaded_clone(Pinned_SingleThreaded *dst, const Pinned_SingleThreaded *src);
+void Pinned_SingleThreaded_drop(Pinned_SingleThreaded *value);
+
+/* Boxes `value` with count 1. On failure the caller still owns `value`. */
+static inline pm_status Managed_Pinned_SingleThreaded_new(Managed_Pinned_SingleThreaded *out,
+                                                          Pinned_SingleThreaded value) {
+    if (out == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = sizeof(Managed_Pinned_SingleThreaded_box);
+    Managed_Pinned_SingleThreaded_box *box = (Managed_Pinned_SingleThreaded_box *)pm_alloc(size);
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    pm_cell_borrow_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_cell_borrow_name(&box->cell, Managed_Pinned_SingleThreaded__type.name);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
+/* One more owner. Never fails: at the limit the box turns immortal. */
+static inline Managed_Pinned_SingleThreaded Managed_Pinned_SingleThreaded_dup(
+    Managed_Pinned_SingleThreaded h) {
+    if (h.box != NULL) {
+        pm_count_plain_inc(&h.box->rc);
+        PM_METRIC_SATURATION(Managed_Pinned_SingleThreaded_metrics, pm_count_plain_get(&h.box->rc));
+    }
+    return h;
+}
+
+/* One more owner, or PM_EOVERFLOW at the limit (PM_EINVAL: empty handle). */
+static inline pm_status Managed_Pinned_SingleThreaded_try_dup(
+    Managed_Pinned_SingleThreaded h, Managed_Pinned_SingleThreaded *out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = pm_count_plain_try_inc(&h.box->rc);
+    if (status == PM_OK) {
+        *out = h;
+    }
+    return status;
+}
+
+/* Gives up this owner and empties *h; the last owner destroys the value. */
+static inline void Managed_Pinned_SingleThreaded_drop(Managed_Pinned_SingleThreaded *h) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Pinned_SingleThreaded_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Pinned_SingleThreaded__type, box);
+    }
+}
+
+static inline uint32_t Managed_Pinned_SingleThreaded_refcount(Managed_Pinned_SingleThreaded h) {
+    return h.box == NULL ? 0u : pm_count_plain_get(&h.box->rc);
+}
+
+static inline bool Managed_Pinned_SingleThreaded_is_unique(Managed_Pinned_SingleThreaded h) {
+    return h.box != NULL && pm_count_plain_is_unique(&h.box->rc);
+}
+
+/* Shared borrow, non-blocking; end it with Managed_Pinned_SingleThreaded_release_read. */
+static inline pm_status Managed_Pinned_SingleThreaded_read(Managed_Pinned_SingleThreaded h,
+                                                           const Pinned_SingleThreaded **out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = PM_METRIC_BORROW(Managed_Pinned_SingleThreaded_metrics,
+            pm_cell_borrow_try_read(&h.box->cell));
+    if (status != PM_OK) {
+        return status;
+    }
+    *out = &h.box->value;
+    return PM_OK;
+}
+
+static inline void Managed_Pinned_SingleThreaded_release_read(Managed_Pinned_SingleThreaded h) {
+    if (h.box != NULL) {
+        pm_cell_borrow_release_read(&h.box->cell);
+    }
+}
+
+/* FBIP write: in place when unique, else a copy that *h alone owns. On failure *h is unchanged. */
+static inline pm_status Managed_Pinned_SingleThreaded_write(Managed_Pinned_SingleThreaded *h,
+                                                            Pinned_SingleThreaded **out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Pinned_SingleThreaded_box *box = h->box;
+    if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
+        pm_status status = PM_METRIC_BORROW(Managed_Pinned_SingleThreaded_metrics,
+                pm_cell_borrow_try_write(&box->cell));
+        if (status != PM_OK) {
+            return status;
+        }
+        PM_METRIC(Managed_Pinned_SingleThreaded_metrics, in_place_writes);
+        *out = &box->value;
+        return PM_OK;
+    }
+    void *copy = NULL;
+    pm_status status = pm_box_copy_for_write(&Managed_Pinned_SingleThreaded__type, box, &copy,
+            false, 0);
+    if (status == PM_OK) {
+        h->box = (Managed_Pinned_SingleThreaded_box *)copy; /* the other owners keep the old box */
+        *out = &h->box->value;
+    }
+    return status;
+}
+
+static inline void Managed_Pinned_SingleThreaded_release_write(Managed_Pinned_SingleThreaded h) {
+    if (h.box != NULL) {
+        pm_cell_borrow_release_write(&h.box->cell);
+    }
+}
+
+/* Exclusive borrow of the shared box itself: every owner sees the change. */
+static inline pm_status Managed_Pinned_SingleThreaded_write_shared(Managed_Pinned_SingleThreaded h,
+                                                                   Pinned_SingleThreaded **out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = PM_METRIC_BORROW(Managed_Pinned_SingleThreaded_metrics,
+            pm_cell_borrow_try_write(&h.box->cell));
+    if (status == PM_OK) {
+        *out = &h.box->value;
+    }
+    return status;
+}
+
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Pinned_SingleThreaded_release_read. */
+static inline pm_status Managed_Pinned_SingleThreaded_downgrade_write(
+    Managed_Pinned_SingleThreaded h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    return pm_cell_borrow_downgrade(&h.box->cell);
+}
+
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Pinned_SingleThreaded_try_unwrap(Managed_Pinned_SingleThreaded *h,
+                                                                 Pinned_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_plain_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Pinned_SingleThreaded__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Pinned_SingleThreaded_unwrap_or_drop(
+    Managed_Pinned_SingleThreaded *h, Pinned_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Pinned_SingleThreaded_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_plain_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Pinned_SingleThreaded__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Pinned_SingleThreaded__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static inline pm_status Managed_Pinned_SingleThreaded_into_inner(Managed_Pinned_SingleThreaded *h,
+                                                                 Pinned_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take(&Managed_Pinned_SingleThreaded__type, h->box, out);
+        if (status == PM_OK) {
+            h->box = NULL; /* moved out, box freed */
+        }
+        return status;
+    }
+    pm_status status = pm_box_clone_out(&Managed_Pinned_SingleThreaded__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Pinned_SingleThreaded_drop(h);
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Pinned_SingleThreaded_from_raw gives the handle back. NULL for an empty handle. */
+static inline const Pinned_SingleThreaded *Managed_Pinned_SingleThreaded_into_raw(
+    Managed_Pinned_SingleThreaded h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Pinned_SingleThreaded Managed_Pinned_SingleThreaded_from_raw(
+    const Pinned_SingleThreaded *value) {
+    Managed_Pinned_SingleThreaded h = {NULL};
+    if (value != NULL) {
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Pinned_SingleThreaded_box, value); /* the value's box */
+        h.box = (Managed_Pinned_SingleThreaded_box *)address;
+    }
+    return h;
+}
+
+static inline bool Managed_Pinned_SingleThreaded_ptr_eq(Managed_Pinned_SingleThreaded h,
+                                                        Managed_Pinned_SingleThreaded other) {
+    return h.box == other.box;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Pinned_SingleThreaded_drop_reuse(Managed_Pinned_SingleThreaded *h,
+                                                            pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Pinned_SingleThreaded_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Pinned_SingleThreaded__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Pinned_SingleThreaded_take_reuse(Managed_Pinned_SingleThreaded *h,
+                                                                 Pinned_SingleThreaded *out,
+                                                                 pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Pinned_SingleThreaded__type, h->box, out,
+                token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Pinned_SingleThreaded__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Pinned_SingleThreaded_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Pinned_SingleThreaded_new_reuse(Managed_Pinned_SingleThreaded *out,
+                                                                pm_reuse *token,
+                                                                Pinned_SingleThreaded value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Pinned_SingleThreaded__type);
+    Managed_Pinned_SingleThreaded_box *box = (Managed_Pinned_SingleThreaded_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    pm_cell_borrow_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_cell_borrow_name(&box->cell, Managed_Pinned_SingleThreaded__type.name);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
+/* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
+typedef struct Managed_Pinned_SingleThreaded_read_guard {
+    Managed_Pinned_SingleThreaded handle;
+    const Pinned_SingleThreaded *value;
+    pm_status status;
+} Managed_Pinned_SingleThreaded_read_guard;
+
+typedef struct Managed_Pinned_SingleThreaded_write_guard {
+    Managed_Pinned_SingleThreaded handle;
+    Pinned_SingleThreaded *value;
+    pm_status status;
+} Managed_Pinned_SingleThreaded_write_guard;
+
+static inline Managed_Pinned_SingleThreaded_read_guard
+Managed_Pinned_SingleThreaded_read_guard_begin(Managed_Pinned_SingleThreaded h) {
+    Managed_Pinned_SingleThreaded_read_guard guard = {h, NULL, PM_OK};
+    guard.status = Managed_Pinned_SingleThreaded_read(h, &guard.value);
+    return guard;
+}
+
+static inline void Managed_Pinned_SingleThreaded_read_guard_end(
+    Managed_Pinned_SingleThreaded_read_guard *guard) {
+    if (guard->status == PM_OK) {
+        Managed_Pinned_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Pinned_SingleThreaded__type, box);
+        }
+        guard->status = PM_EINVAL;
+    }
+}
+
+static inline Managed_Pinned_SingleThreaded_write_guard
+Managed_Pinned_SingleThreaded_write_guard_begin(Managed_Pinned_SingleThreaded *h) {
+    Managed_Pinned_SingleThreaded_write_guard guard = {{NULL}, NULL, PM_OK};
+    guard.status = Managed_Pinned_SingleThreaded_write(h, &guard.value);
+    if (guard.status == PM_OK) {
+        guard.handle = *h; /* the box written: a fresh copy if *h was shared */
+    }
+    return guard;
+}
+
+static inline void Managed_Pinned_SingleThreaded_write_guard_end(
+    Managed_Pinned_SingleThreaded_write_guard *guard) {
+    if (guard->status == PM_OK) {
+        Managed_Pinned_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Pinned_SingleThreaded__type, box);
+        }
+        guard->status = PM_EINVAL;
+    }
+}
+
+typedef Managed_Pinned_SingleThreaded_write_guard Managed_Pinned_SingleThreaded_write_shared_guard;
+
+static inline Managed_Pinned_SingleThreaded_write_guard
+Managed_Pinned_SingleThreaded_write_shared_guard_begin(Managed_Pinned_SingleThreaded h) {
+    Managed_Pinned_SingleThreaded_write_guard guard = {h, NULL, PM_OK};
+    guard.status = Managed_Pinned_SingleThreaded_write_shared(h, &guard.value);
+    return guard;
+}
+
+static inline void Managed_Pinned_SingleThreaded_write_shared_guard_end(
+    Managed_Pinned_SingleThreaded_write_guard *guard) {
+    Managed_Pinned_SingleThreaded_write_guard_end(guard);
+}
+
+/* ---- Managed_Pinned_ThreadSafe ----
+ * Pinned under ThreadSafe: counter atomic, cell rwlock (spec 63:32). */
+
+struct Managed_Pinned_ThreadSafe_box {
+    union {
+        struct {
+            pm_count_atomic rc;
+            pm_rwlock cell;
+        };
+        pm_dead dead; /* the destroy list's link once the count reached zero */
+    };
+    Pinned_ThreadSafe value;
+};
+
+/* Sizes, offsets, blocks and clone/drop of the box: what the runtime's cold paths read. */
+extern const pm_box_type Managed_Pinned_ThreadSafe__type;
+#ifdef PM_METRICS
+extern pm_metrics Managed_Pinned_ThreadSafe_metrics;
+#endif
+pm_status Pinned_ThreadSafe_clone(Pinned_ThreadSafe *dst, const Pinned_ThreadSafe *src);
+void Pinned_ThreadSafe_drop(Pinned_ThreadSafe *value);
+
+/* Boxes `value` with count 1. On failure the caller still owns `value`. */
+static inline pm_status Managed_Pinned_ThreadSafe_new(Managed_Pinned_ThreadSafe *out,
+                                                      Pinned_ThreadSafe value) {
+    if (out == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = sizeof(Managed_Pinned_ThreadSafe_box);
+    Managed_Pinned_ThreadSafe_box *box = (Managed_Pinned_ThreadSafe_box *)pm_alloc(size);
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    pm_rwlock_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_rwlock_name(&box->cell, Managed_Pinned_ThreadSafe__type.name);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
+/* One more owner. Never fails: at the limit the box turns immortal. */
+static inline Managed_Pinned_ThreadSafe Managed_Pinned_ThreadSafe_dup(Managed_Pinned_ThreadSafe h) {
+    if (h.box != NULL) {
+        pm_count_atomic_inc(&h.box->rc);
+        PM_METRIC_SATURATION(Managed_Pinned_ThreadSafe_metrics, pm_count_atomic_get(&h.box->rc));
+    }
+    return h;
+}
+
+/* One more owner, or PM_EOVERFLOW at the limit (PM_EINVAL: empty handle). */
+static inline pm_status Managed_Pinned_ThreadSafe_try_dup(Managed_Pinned_ThreadSafe h,
+                                                          Managed_Pinned_ThreadSafe *out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = pm_count_atomic_try_inc(&h.box->rc);
+    if (status == PM_OK) {
+        *out = h;
+    }
+    return status;
+}
+
+/* Gives up this owner and empties *h; the last owner destroys the value. */
+static inline void Managed_Pinned_ThreadSafe_drop(Managed_Pinned_ThreadSafe *h) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Pinned_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Pinned_ThreadSafe__type, box);
+    }
+}
+
+static inline uint32_t Managed_Pinned_ThreadSafe_refcount(Managed_Pinned_ThreadSafe h) {
+    return h.box == NULL ? 0u : pm_count_atomic_get(&h.box->rc);
+}
+
+static inline bool Managed_Pinned_ThreadSafe_is_unique(Managed_Pinned_ThreadSafe h) {
+    return h.box != NULL && pm_count_atomic_is_unique(&h.box->rc);
+}
+
+/* Shared borrow, non-blocking; end it with Managed_Pinned_ThreadSafe_release_read. */
+static inline pm_status Managed_Pinned_ThreadSafe_read(Managed_Pinned_ThreadSafe h,
+                                                       const Pinned_ThreadSafe **out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = PM_METRIC_BORROW(Managed_Pinned_ThreadSafe_metrics,
+            pm_rwlock_try_read(&h.box->cell));
+    if (status != PM_OK) {
+        return status;
+    }
+    *out = &h.box->value;
+    return PM_OK;
+}
+
+static inline void Managed_Pinned_ThreadSafe_release_read(Managed_Pinned_ThreadSafe h) {
+    if (h.box != NULL) {
+        pm_rwlock_release_read(&h.box->cell);
+    }
+}
+
+/* FBIP write: in place when unique, else a copy that *h alone owns. On failure *h is unchanged. */
+static inline pm_status Managed_Pinned_ThreadSafe_write(Managed_Pinned_ThreadSafe *h,
+                                                        Pinned_ThreadSafe **out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Pinned_ThreadSafe_box *box = h->box;
+    if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        pm_status status = PM_METRIC_BORROW(Managed_Pinned_ThreadSafe_metrics,
+                pm_rwlock_try_write(&box->cell));
+        if (status != PM_OK) {
+            return status;
+        }
+        PM_METRIC(Managed_Pinned_ThreadSafe_metrics, in_place_writes);
+        *out = &box->value;
+        return PM_OK;
+    }
+    void *copy = NULL;
+    pm_status status = pm_box_copy_for_write(&Managed_Pinned_ThreadSafe__type, box, &copy, false,
+            0);
+    if (status == PM_OK) {
+        h->box = (Managed_Pinned_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        *out = &h->box->value;
+    }
+    return status;
+}
+
+static inline void Managed_Pinned_ThreadSafe_release_write(Managed_Pinned_ThreadSafe h) {
+    if (h.box != NULL) {
+        pm_rwlock_release_write(&h.box->cell);
+    }
+}
+
+/* Exclusive borrow of the shared box itself: every owner sees the change. */
+static inline pm_status Managed_Pinned_ThreadSafe_write_shared(Managed_Pinned_ThreadSafe h,
+                                                               Pinned_ThreadSafe **out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = PM_METRIC_BORROW(Managed_Pinned_ThreadSafe_metrics,
+            pm_rwlock_try_write(&h.box->cell));
+    if (status == PM_OK) {
+        *out = &h.box->value;
+    }
+    return status;
+}
+
+/* Blocking forms: wait up to timeout_ns (PM_FOREVER: no limit), then PM_ETIMEDOUT. */
+static inline pm_status Managed_Pinned_ThreadSafe_read_wait(Managed_Pinned_ThreadSafe h,
+                                                            const Pinned_ThreadSafe **out,
+                                                            uint64_t timeout_ns) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = PM_METRIC_BORROW(Managed_Pinned_ThreadSafe_metrics,
+            PM_METRIC_WAIT(Managed_Pinned_ThreadSafe_metrics, pm_rwlock_try_read(&h.box->cell),
+            pm_rwlock_read_wait(&h.box->cell, timeout_ns)));
+    if (status == PM_OK) {
+        *out = &h.box->value;
+    }
+    return status;
+}
+
+static inline pm_status Managed_Pinned_ThreadSafe_write_wait(Managed_Pinned_ThreadSafe *h,
+                                                             Pinned_ThreadSafe **out,
+                                                             uint64_t timeout_ns) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Pinned_ThreadSafe_box *box = h->box;
+    if (pm_count_atomic_is_unique(&box->rc)) {
+        pm_status status = PM_METRIC_BORROW(Managed_Pinned_ThreadSafe_metrics,
+                PM_METRIC_WAIT(Managed_Pinned_ThreadSafe_metrics, pm_rwlock_try_write(&box->cell),
+                pm_rwlock_write_wait(&box->cell, timeout_ns)));
+        if (status == PM_OK) {
+            PM_METRIC(Managed_Pinned_ThreadSafe_metrics, in_place_writes);
+            *out = &box->value;
+        }
+        return status;
+    }
+    void *copy = NULL;
+    pm_status status = pm_box_copy_for_write(&Managed_Pinned_ThreadSafe__type, box, &copy, true,
+            timeout_ns);
+    if (status == PM_OK) {
+        h->box = (Managed_Pinned_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        *out = &h->box->value;
+    }
+    return status;
+}
+
+static inline pm_status Managed_Pinned_ThreadSafe_write_shared_wait(Managed_Pinned_ThreadSafe h,
+                                                                    Pinned_ThreadSafe **out,
+                                                                    uint64_t timeout_ns) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = PM_METRIC_BORROW(Managed_Pinned_ThreadSafe_metrics,
+            PM_METRIC_WAIT(Managed_Pinned_ThreadSafe_metrics, pm_rwlock_try_write(&h.box->cell),
+            pm_rwlock_write_wait(&h.box->cell, timeout_ns)));
+    if (status == PM_OK) {
+        *out = &h.box->value;
+    }
+    return status;
+}
+
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Pinned_ThreadSafe_release_read. */
+static inline pm_status Managed_Pinned_ThreadSafe_downgrade_write(Managed_Pinned_ThreadSafe h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    return pm_rwlock_downgrade(&h.box->cell);
+}
+
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Pinned_ThreadSafe_try_unwrap(Managed_Pinned_ThreadSafe *h,
+                                                             Pinned_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_atomic_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Pinned_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Pinned_ThreadSafe_unwrap_or_drop(Managed_Pinned_ThreadSafe *h,
+                                                                 Pinned_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Pinned_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Pinned_ThreadSafe__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Pinned_ThreadSafe__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static inline pm_status Managed_Pinned_ThreadSafe_into_inner(Managed_Pinned_ThreadSafe *h,
+                                                             Pinned_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take(&Managed_Pinned_ThreadSafe__type, h->box, out);
+        if (status == PM_OK) {
+            h->box = NULL; /* moved out, box freed */
+        }
+        return status;
+    }
+    pm_status status = pm_box_clone_out(&Managed_Pinned_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Pinned_ThreadSafe_drop(h);
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Pinned_ThreadSafe_from_raw gives the handle back. NULL for an empty handle. */
+static inline const Pinned_ThreadSafe *Managed_Pinned_ThreadSafe_into_raw(
+    Managed_Pinned_ThreadSafe h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Pinned_ThreadSafe Managed_Pinned_ThreadSafe_from_raw(
+    const Pinned_ThreadSafe *value) {
+    Managed_Pinned_ThreadSafe h = {NULL};
+    if (value != NULL) {
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Pinned_ThreadSafe_box, value); /* the value's box */
+        h.box = (Managed_Pinned_ThreadSafe_box *)address;
+    }
+    return h;
+}
+
+static inline bool Managed_Pinned_ThreadSafe_ptr_eq(Managed_Pinned_ThreadSafe h,
+                                                    Managed_Pinned_ThreadSafe other) {
+    return h.box == other.box;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Pinned_ThreadSafe_drop_reuse(Managed_Pinned_ThreadSafe *h,
+                                                        pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Pinned_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Pinned_ThreadSafe__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Pinned_ThreadSafe_take_reuse(Managed_Pinned_ThreadSafe *h,
+                                                             Pinned_ThreadSafe *out,
+                                                             pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Pinned_ThreadSafe__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Pinned_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Pinned_ThreadSafe_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Pinned_ThreadSafe_new_reuse(Managed_Pinned_ThreadSafe *out,
+                                                            pm_reuse *token,
+                                                            Pinned_ThreadSafe value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Pinned_ThreadSafe__type);
+    Managed_Pinned_ThreadSafe_box *box = (Managed_Pinned_ThreadSafe_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    pm_rwlock_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_rwlock_name(&box->cell, Managed_Pinned_ThreadSafe__type.name);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
+/* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
+typedef struct Managed_Pinned_ThreadSafe_read_guard {
+    Managed_Pinned_ThreadSafe handle;
+    const Pinned_ThreadSafe *value;
+    pm_status status;
+} Managed_Pinned_ThreadSafe_read_guard;
+
+typedef struct Managed_Pinned_ThreadSafe_write_guard {
+    Managed_Pinned_ThreadSafe handle;
+    Pinned_ThreadSafe *value;
+    pm_status status;
+} Managed_Pinned_ThreadSafe_write_guard;
+
+static inline Managed_Pinned_ThreadSafe_read_guard Managed_Pinned_ThreadSafe_read_guard_begin(
+    Managed_Pinned_ThreadSafe h) {
+    Managed_Pinned_ThreadSafe_read_guard guard = {h, NULL, PM_OK};
+    guard.status = Managed_Pinned_ThreadSafe_read(h, &guard.value);
+    return guard;
+}
+
+static inline void Managed_Pinned_ThreadSafe_read_guard_end(
+    Managed_Pinned_ThreadSafe_read_guard *guard) {
+    if (guard->status == PM_OK) {
+        Managed_Pinned_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Pinned_ThreadSafe__type, box);
+        }
+        guard->status = PM_EINVAL;
+    }
+}
+
+static inline Managed_Pinned_ThreadSafe_write_guard Managed_Pinned_ThreadSafe_write_guard_begin(
+    Managed_Pinned_ThreadSafe *h) {
+    Managed_Pinned_ThreadSafe_write_guard guard = {{NULL}, NULL, PM_OK};
+    guard.status = Managed_Pinned_ThreadSafe_write(h, &guard.value);
+    if (guard.status == PM_OK) {
+        guard.handle = *h; /* the box written: a fresh copy if *h was shared */
+    }
+    return guard;
+}
+
+static inline void Managed_Pinned_ThreadSafe_write_guard_end(
+    Managed_Pinned_ThreadSafe_write_guard *guard) {
+    if (guard->status == PM_OK) {
+        Managed_Pinned_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Pinned_ThreadSafe__type, box);
+        }
+        guard->status = PM_EINVAL;
+    }
+}
+
+typedef Managed_Pinned_ThreadSafe_write_guard Managed_Pinned_ThreadSafe_write_shared_guard;
+
+static inline Managed_Pinned_ThreadSafe_write_guard
+Managed_Pinned_ThreadSafe_write_shared_guard_begin(Managed_Pinned_ThreadSafe h) {
+    Managed_Pinned_ThreadSafe_write_guard guard = {h, NULL, PM_OK};
+    guard.status = Managed_Pinned_ThreadSafe_write_shared(h, &guard.value);
+    return guard;
+}
+
+static inline void Managed_Pinned_ThreadSafe_write_shared_guard_end(
+    Managed_Pinned_ThreadSafe_write_guard *guard) {
+    Managed_Pinned_ThreadSafe_write_guard_end(guard);
+}
+
+static inline Managed_Pinned_ThreadSafe_read_guard Managed_Pinned_ThreadSafe_read_guard_begin_wait(
+    Managed_Pinned_ThreadSafe h, uint64_t timeout_ns) {
+    Managed_Pinned_ThreadSafe_read_guard guard = {h, NULL, PM_OK};
+    guard.status = Managed_Pinned_ThreadSafe_read_wait(h, &guard.value, timeout_ns);
+    return guard;
+}
+
+static inline Managed_Pinned_ThreadSafe_write_guard
+Managed_Pinned_ThreadSafe_write_guard_begin_wait(Managed_Pinned_ThreadSafe *h,
+                                                 uint64_t timeout_ns) {
+    Managed_Pinned_ThreadSafe_write_guard guard = {{NULL}, NULL, PM_OK};
+    guard.status = Managed_Pinned_ThreadSafe_write_wait(h, &guard.value, timeout_ns);
+    if (guard.status == PM_OK) {
+        guard.handle = *h;
+    }
+    return guard;
+}
+
+static inline Managed_Pinned_ThreadSafe_write_guard
+Managed_Pinned_ThreadSafe_write_shared_guard_begin_wait(Managed_Pinned_ThreadSafe h,
+                                                        uint64_t timeout_ns) {
+    Managed_Pinned_ThreadSafe_write_guard guard = {h, NULL, PM_OK};
+    guard.status = Managed_Pinned_ThreadSafe_write_shared_wait(h, &guard.value, timeout_ns);
+    return guard;
+}
+
+/* ---- Managed_Pinned_Local ----
+ * Pinned under Local: counter plain, cell none (spec 63:44). */
+
+struct Managed_Pinned_Local_box {
+    union {
+        struct {
+            pm_count_plain rc;
+        };
+        pm_dead dead; /* the destroy list's link once the count reached zero */
+    };
+    Pinned_Local value;
+};
+
+/* Sizes, offsets, blocks and clone/drop of the box: what the runtime's cold paths read. */
+extern const pm_box_type Managed_Pinned_Local__type;
+#ifdef PM_METRICS
+extern pm_metrics Managed_Pinned_Local_metrics;
+#endif
+pm_status Pinned_Local_clone(Pinned_Local *dst, const Pinned_Local *src);
+void Pinned_Local_drop(Pinned_Local *value);
+
+/* Boxes `value` with count 1. On failure the caller still owns `value`. */
+static inline pm_status Managed_Pinned_Local_new(Managed_Pinned_Local *out, Pinned_Local value) {
+    if (out == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = sizeof(Managed_Pinned_Local_box);
+    Managed_Pinned_Local_box *box = (Managed_Pinned_Local_box *)pm_alloc(size);
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
+/* One more owner. Never fails: at the limit the box turns immortal. */
+static inline Managed_Pinned_Local Managed_Pinned_Local_dup(Managed_Pinned_Local h) {
+    if (h.box != NULL) {
+        pm_count_plain_inc(&h.box->rc);
+        PM_METRIC_SATURATION(Managed_Pinned_Local_metrics, pm_count_plain_get(&h.box->rc));
+    }
+    return h;
+}
+
+/* One more owner, or PM_EOVERFLOW at the limit (PM_EINVAL: empty handle). */
+static inline pm_status Managed_Pinned_Local_try_dup(Managed_Pinned_Local h,
+                                                     Managed_Pinned_Local *out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = pm_count_plain_try_inc(&h.box->rc);
+    if (status == PM_OK) {
+        *out = h;
+    }
+    return status;
+}
+
+/* Gives up this owner and empties *h; the last owner destroys the value. */
+static inline void Managed_Pinned_Local_drop(Managed_Pinned_Local *h) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Pinned_Local_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Pinned_Local__type, box);
+    }
+}
+
+static inline uint32_t Managed_Pinned_Local_refcount(Managed_Pinned_Local h) {
+    return h.box == NULL ? 0u : pm_count_plain_get(&h.box->rc);
+}
+
+static inline bool Managed_Pinned_Local_is_unique(Managed_Pinned_Local h) {
+    return h.box != NULL && pm_count_plain_is_unique(&h.box->rc);
+}
+
+/* Shared borrow, non-blocking; end it with Managed_Pinned_Local_release_read. */
+static inline pm_status Managed_Pinned_Local_read(Managed_Pinned_Local h,
+                                                  const Pinned_Local **out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    *out = &h.box->value;
+    return PM_OK;
+}
+
+static inline void Managed_Pinned_Local_release_read(Managed_Pinned_Local h) {
+    (void)h; /* nothing tracks borrows */
+}
+
+/* FBIP write: in place when unique, else a copy that *h alone owns. On failure *h is unchanged. */
+static inline pm_status Managed_Pinned_Local_write(Managed_Pinned_Local *h, Pinned_Local **out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Pinned_Local_box *box = h->box;
+    if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
+        PM_METRIC(Managed_Pinned_Local_metrics, in_place_writes);
+        *out = &box->value;
+        return PM_OK;
+    }
+    void *copy = NULL;
+    pm_status status = pm_box_copy_for_write(&Managed_Pinned_Local__type, box, &copy, false, 0);
+    if (status == PM_OK) {
+        h->box = (Managed_Pinned_Local_box *)copy; /* the other owners keep the old box */
+        *out = &h->box->value;
+    }
+    return status;
+}
+
+static inline void Managed_Pinned_Local_release_write(Managed_Pinned_Local h) {
+    (void)h; /* nothing tracks borrows */
+}
+
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Pinned_Local_try_unwrap(Managed_Pinned_Local *h,
+                                                        Pinned_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_plain_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Pinned_Local__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Pinned_Local_unwrap_or_drop(Managed_Pinned_Local *h,
+                                                            Pinned_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Pinned_Local_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_plain_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Pinned_Local__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Pinned_Local__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static inline pm_status Managed_Pinned_Local_into_inner(Managed_Pinned_Local *h,
+                                                        Pinned_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take(&Managed_Pinned_Local__type, h->box, out);
+        if (status == PM_OK) {
+            h->box = NULL; /* moved out, box freed */
+        }
+        return status;
+    }
+    pm_status status = pm_box_clone_out(&Managed_Pinned_Local__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Pinned_Local_drop(h);
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Pinned_Local_from_raw gives the handle back. NULL for an empty handle. */
+static inline const Pinned_Local *Managed_Pinned_Local_into_raw(Managed_Pinned_Local h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Pinned_Local Managed_Pinned_Local_from_raw(const Pinned_Local *value) {
+    Managed_Pinned_Local h = {NULL};
+    if (value != NULL) {
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Pinned_Local_box, value); /* the value's box */
+        h.box = (Managed_Pinned_Local_box *)address;
+    }
+    return h;
+}
+
+static inline bool Managed_Pinned_Local_ptr_eq(Managed_Pinned_Local h, Managed_Pinned_Local other) {
+    return h.box == other.box;
+}
+
+/* Cell none: the value, with no status and no release (NULL for an empty handle). */
+static inline const Pinned_Local *Managed_Pinned_Local_get(Managed_Pinned_Local h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Pinned_Local_drop_reuse(Managed_Pinned_Local *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Pinned_Local_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Pinned_Local__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Pinned_Local_take_reuse(Managed_Pinned_Local *h, Pinned_Local *out,
+                                                        pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Pinned_Local__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Pinned_Local__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Pinned_Local_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Pinned_Local_new_reuse(Managed_Pinned_Local *out, pm_reuse *token,
+                                                       Pinned_Local value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Pinned_Local__type);
+    Managed_Pinned_Local_box *box = (Managed_Pinned_Local_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
+/* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
+typedef struct Managed_Pinned_Local_read_guard {
+    Managed_Pinned_Local handle;
+    const Pinned_Local *value;
+    pm_status status;
+} Managed_Pinned_Local_read_guard;
+
+typedef struct Managed_Pinned_Local_write_guard {
+    Managed_Pinned_Local handle;
+    Pinned_Local *value;
+    pm_status status;
+} Managed_Pinned_Local_write_guard;
+
+static inline Managed_Pinned_Local_read_guard Managed_Pinned_Local_read_guard_begin(
+    Managed_Pinned_Local h) {
+    Managed_Pinned_Local_read_guard guard = {h, NULL, PM_OK};
+    guard.status = Managed_Pinned_Local_read(h, &guard.value);
+    return guard;
+}
+
+static inline void Managed_Pinned_Local_read_guard_end(Managed_Pinned_Local_read_guard *guard) {
+    if (guard->status == PM_OK) {
+        Managed_Pinned_Local_release_read(guard->handle);
+        guard->status = PM_EINVAL;
+    }
+}
+
+static inline Managed_Pinned_Local_write_guard Managed_Pinned_Local_write_guard_begin(
+    Managed_Pinned_Local *h) {
+    Managed_Pinned_Local_write_guard guard = {{NULL}, NULL, PM_OK};
+    guard.status = Managed_Pinned_Local_write(h, &guard.value);
+    if (guard.status == PM_OK) {
+        guard.handle = *h; /* the box written: a fresh copy if *h was shared */
+    }
+    return guard;
+}
+
+static inline void Managed_Pinned_Local_write_guard_end(Managed_Pinned_Local_write_guard *guard) {
+    if (guard->status == PM_OK) {
+        Managed_Pinned_Local_release_write(guard->handle);
+        guard->status = PM_EINVAL;
+    }
+}
+
+/* ---- Managed_Pinned_Frozen ----
+ * Pinned under Frozen: counter atomic, cell none (spec 63:51). */
+
+struct Managed_Pinned_Frozen_box {
+    union {
+        struct {
+            pm_count_atomic rc;
+        };
+        pm_dead dead; /* the destroy list's link once the count reached zero */
+    };
+    Pinned_Frozen value;
+};
+
+/* Sizes, offsets, blocks and clone/drop of the box: what the runtime's cold paths read. */
+extern const pm_box_type Managed_Pinned_Frozen__type;
+#ifdef PM_METRICS
+extern pm_metrics Managed_Pinned_Frozen_metrics;
+#endif
+pm_status Pinned_Frozen_clone(Pinned_Frozen *dst, const Pinned_Frozen *src);
+void Pinned_Frozen_drop(Pinned_Frozen *value);
+
+/* Boxes `value` with count 1. On failure the caller still owns `value`. */
+static inline pm_status Managed_Pinned_Frozen_new(Managed_Pinned_Frozen *out, Pinned_Frozen value) {
+    if (out == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = sizeof(Managed_Pinned_Frozen_box);
+    Managed_Pinned_Frozen_box *box = (Managed_Pinned_Frozen_box *)pm_alloc(size);
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
+/* One more owner. Never fails: at the limit the box turns immortal. */
+static inline Managed_Pinned_Frozen Managed_Pinned_Frozen_dup(Managed_Pinned_Frozen h) {
+    if (h.box != NULL) {
+        pm_count_atomic_inc(&h.box->rc);
+        PM_METRIC_SATURATION(Managed_Pinned_Frozen_metrics, pm_count_atomic_get(&h.box->rc));
+    }
+    return h;
+}
+
+/* One more owner, or PM_EOVERFLOW at the limit (PM_EINVAL: empty handle). */
+static inline pm_status Managed_Pinned_Frozen_try_dup(Managed_Pinned_Frozen h,
+                                                      Managed_Pinned_Frozen *out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = pm_count_atomic_try_inc(&h.box->rc);
+    if (status == PM_OK) {
+        *out = h;
+    }
+    return status;
+}
+
+/* Gives up this owner and empties *h; the last owner destroys the value. */
+static inline void Managed_Pinned_Frozen_drop(Managed_Pinned_Frozen *h) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Pinned_Frozen_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Pinned_Frozen__type, box);
+    }
+}
+
+static inline uint32_t Managed_Pinned_Frozen_refcount(Managed_Pinned_Frozen h) {
+    return h.box == NULL ? 0u : pm_count_atomic_get(&h.box->rc);
+}
+
+static inline bool Managed_Pinned_Frozen_is_unique(Managed_Pinned_Frozen h) {
+    return h.box != NULL && pm_count_atomic_is_unique(&h.box->rc);
+}
+
+/* Shared borrow, non-blocking; end it with Managed_Pinned_Frozen_release_read. */
+static inline pm_status Managed_Pinned_Frozen_read(Managed_Pinned_Frozen h,
+                                                   const Pinned_Frozen **out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    *out = &h.box->value;
+    return PM_OK;
+}
+
+static inline void Managed_Pinned_Frozen_release_read(Managed_Pinned_Frozen h) {
+    (void)h; /* nothing tracks borrows */
+}
+
+/* FBIP write: in place when unique, else a copy that *h alone owns. On failure *h is unchanged. */
+static inline pm_status Managed_Pinned_Frozen_write(Managed_Pinned_Frozen *h, Pinned_Frozen **out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Pinned_Frozen_box *box = h->box;
+    if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        PM_METRIC(Managed_Pinned_Frozen_metrics, in_place_writes);
+        *out = &box->value;
+        return PM_OK;
+    }
+    void *copy = NULL;
+    pm_status status = pm_box_copy_for_write(&Managed_Pinned_Frozen__type, box, &copy, false, 0);
+    if (status == PM_OK) {
+        h->box = (Managed_Pinned_Frozen_box *)copy; /* the other owners keep the old box */
+        *out = &h->box->value;
+    }
+    return status;
+}
+
+static inline void Managed_Pinned_Frozen_release_write(Managed_Pinned_Frozen h) {
+    (void)h; /* nothing tracks borrows */
+}
+
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Pinned_Frozen_try_unwrap(Managed_Pinned_Frozen *h,
+                                                         Pinned_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_atomic_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Pinned_Frozen__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Pinned_Frozen_unwrap_or_drop(Managed_Pinned_Frozen *h,
+                                                             Pinned_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Pinned_Frozen_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Pinned_Frozen__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Pinned_Frozen__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static inline pm_status Managed_Pinned_Frozen_into_inner(Managed_Pinned_Frozen *h,
+                                                         Pinned_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take(&Managed_Pinned_Frozen__type, h->box, out);
+        if (status == PM_OK) {
+            h->box = NULL; /* moved out, box freed */
+        }
+        return status;
+    }
+    pm_status status = pm_box_clone_out(&Managed_Pinned_Frozen__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Pinned_Frozen_drop(h);
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Pinned_Frozen_from_raw gives the handle back. NULL for an empty handle. */
+static inline const Pinned_Frozen *Managed_Pinned_Frozen_into_raw(Managed_Pinned_Frozen h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Pinned_Frozen Managed_Pinned_Frozen_from_raw(const Pinned_Frozen *value) {
+    Managed_Pinned_Frozen h = {NULL};
+    if (value != NULL) {
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Pinned_Frozen_box, value); /* the value's box */
+        h.box = (Managed_Pinned_Frozen_box *)address;
+    }
+    return h;
+}
+
+static inline bool Managed_Pinned_Frozen_ptr_eq(Managed_Pinned_Frozen h,
+                                                Managed_Pinned_Frozen other) {
+    return h.box == other.box;
+}
+
+/* Cell none: the value, with no status and no release (NULL for an empty handle). */
+static inline const Pinned_Frozen *Managed_Pinned_Frozen_get(Managed_Pinned_Frozen h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Pinned_Frozen_drop_reuse(Managed_Pinned_Frozen *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Pinned_Frozen_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Pinned_Frozen__type, box, token);
+    }
+}
+
+/* The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static inline pm_status Managed_Pinned_Frozen_take_reuse(Managed_Pinned_Frozen *h,
+                                                         Pinned_Frozen *out, pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        pm_status status = pm_box_take_reuse(&Managed_Pinned_Frozen__type, h->box, out, token);
+        if (status == PM_OK) {
+            h->box = NULL;
+        }
+        if (status != PM_ESHARED) {
+            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        }
+    }
+    pm_status status = pm_box_clone_out(&Managed_Pinned_Frozen__type, h->box, out);
+    if (status == PM_OK) {
+        Managed_Pinned_Frozen_drop_reuse(h, token);
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Pinned_Frozen_new_reuse(Managed_Pinned_Frozen *out, pm_reuse *token,
+                                                        Pinned_Frozen value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    void *memory = pm_reuse_alloc(token, &Managed_Pinned_Frozen__type);
+    Managed_Pinned_Frozen_box *box = (Managed_Pinned_Frozen_box *)memory;
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
+/* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
+typedef struct Managed_Pinned_Frozen_read_guard {
+    Managed_Pinned_Frozen handle;
+    const Pinned_Frozen *value;
+    pm_status status;
+} Managed_Pinned_Frozen_read_guard;
+
+typedef struct Managed_Pinned_Frozen_write_guard {
+    Managed_Pinned_Frozen handle;
+    Pinned_Frozen *value;
+    pm_status status;
+} Managed_Pinned_Frozen_write_guard;
+
+static inline Managed_Pinned_Frozen_read_guard Managed_Pinned_Frozen_read_guard_begin(
+    Managed_Pinned_Frozen h) {
+    Managed_Pinned_Frozen_read_guard guard = {h, NULL, PM_OK};
+    guard.status = Managed_Pinned_Frozen_read(h, &guard.value);
+    return guard;
+}
+
+static inline void Managed_Pinned_Frozen_read_guard_end(Managed_Pinned_Frozen_read_guard *guard) {
+    if (guard->status == PM_OK) {
+        Managed_Pinned_Frozen_release_read(guard->handle);
+        guard->status = PM_EINVAL;
+    }
+}
+
+static inline Managed_Pinned_Frozen_write_guard Managed_Pinned_Frozen_write_guard_begin(
+    Managed_Pinned_Frozen *h) {
+    Managed_Pinned_Frozen_write_guard guard = {{NULL}, NULL, PM_OK};
+    guard.status = Managed_Pinned_Frozen_write(h, &guard.value);
+    if (guard.status == PM_OK) {
+        guard.handle = *h; /* the box written: a fresh copy if *h was shared */
+    }
+    return guard;
+}
+
+static inline void Managed_Pinned_Frozen_write_guard_end(Managed_Pinned_Frozen_write_guard *guard) {
+    if (guard->status == PM_OK) {
+        Managed_Pinned_Frozen_release_write(guard->handle);
+        guard->status = PM_EINVAL;
+    }
+}
+
+/* Point from SingleThreaded to ThreadSafe: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Point_SingleThreaded_to_ThreadSafe(
+    Managed_Point_SingleThreaded *h, Managed_Point_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Point_SingleThreaded__type,
+            &Managed_Point_ThreadSafe__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Point_ThreadSafe_box *)box;
+    }
+    return status;
+}
+
+/* Point from SingleThreaded to Local: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Point_SingleThreaded_to_Local(Managed_Point_SingleThreaded *h,
+                                                              Managed_Point_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Point_SingleThreaded__type,
+            &Managed_Point_Local__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Point_Local_box *)box;
+    }
+    return status;
+}
+
+/* Point from SingleThreaded to Frozen: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Point_SingleThreaded_to_Frozen(Managed_Point_SingleThreaded *h,
+                                                               Managed_Point_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Point_SingleThreaded__type,
+            &Managed_Point_Frozen__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Point_Frozen_box *)box;
+    }
+    return status;
+}
+
+/* Point from ThreadSafe to SingleThreaded: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Point_ThreadSafe_to_SingleThreaded(
+    Managed_Point_ThreadSafe *h, Managed_Point_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Point_ThreadSafe__type,
+            &Managed_Point_SingleThreaded__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Point_SingleThreaded_box *)box;
+    }
+    return status;
+}
+
+/* Point from ThreadSafe to Local: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Point_ThreadSafe_to_Local(Managed_Point_ThreadSafe *h,
+                                                          Managed_Point_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Point_ThreadSafe__type, &Managed_Point_Local__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Point_Local_box *)box;
+    }
+    return status;
+}
+
+/* Point from ThreadSafe to Frozen: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Point_ThreadSafe_to_Frozen(Managed_Point_ThreadSafe *h,
+                                                           Managed_Point_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Point_ThreadSafe__type, &Managed_Point_Frozen__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Point_Frozen_box *)box;
+    }
+    return status;
+}
+
+/* Point from Local to SingleThreaded: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Point_Local_to_SingleThreaded(Managed_Point_Local *h,
+                                                              Managed_Point_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Point_Local__type,
+            &Managed_Point_SingleThreaded__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Point_SingleThreaded_box *)box;
+    }
+    return status;
+}
+
+/* Point from Local to ThreadSafe: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Point_Local_to_ThreadSafe(Managed_Point_Local *h,
+                                                          Managed_Point_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Point_Local__type, &Managed_Point_ThreadSafe__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Point_ThreadSafe_box *)box;
+    }
+    return status;
+}
+
+/* Point from Local to Frozen: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Point_Local_to_Frozen(Managed_Point_Local *h,
+                                                      Managed_Point_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Point_Local__type, &Managed_Point_Frozen__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Point_Frozen_box *)box;
+    }
+    return status;
+}
+
+/* Point from Frozen to SingleThreaded: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Point_Frozen_to_SingleThreaded(
+    Managed_Point_Frozen *h, Managed_Point_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Point_Frozen__type,
+            &Managed_Point_SingleThreaded__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Point_SingleThreaded_box *)box;
+    }
+    return status;
+}
+
+/* Point from Frozen to ThreadSafe: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Point_Frozen_to_ThreadSafe(Managed_Point_Frozen *h,
+                                                           Managed_Point_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Point_Frozen__type, &Managed_Point_ThreadSafe__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Point_ThreadSafe_box *)box;
+    }
+    return status;
+}
+
+/* Point from Frozen to Local: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Point_Frozen_to_Local(Managed_Point_Frozen *h,
+                                                      Managed_Point_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Point_Frozen__type, &Managed_Point_Local__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Point_Local_box *)box;
+    }
+    return status;
+}
+
+/* Blob from SingleThreaded to ThreadSafe: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Blob_SingleThreaded_to_ThreadSafe(Managed_Blob_SingleThreaded *h,
+                                                                  Managed_Blob_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Blob_SingleThreaded__type,
+            &Managed_Blob_ThreadSafe__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Blob_ThreadSafe_box *)box;
+    }
+    return status;
+}
+
+/* Blob from SingleThreaded to Local: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Blob_SingleThreaded_to_Local(Managed_Blob_SingleThreaded *h,
+                                                             Managed_Blob_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Blob_SingleThreaded__type, &Managed_Blob_Local__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Blob_Local_box *)box;
+    }
+    return status;
+}
+
+/* Blob from SingleThreaded to Frozen: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Blob_SingleThreaded_to_Frozen(Managed_Blob_SingleThreaded *h,
+                                                              Managed_Blob_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Blob_SingleThreaded__type,
+            &Managed_Blob_Frozen__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Blob_Frozen_box *)box;
+    }
+    return status;
+}
+
+/* Blob from ThreadSafe to SingleThreaded: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Blob_ThreadSafe_to_SingleThreaded(
+    Managed_Blob_ThreadSafe *h, Managed_Blob_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Blob_ThreadSafe__type,
+            &Managed_Blob_SingleThreaded__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Blob_SingleThreaded_box *)box;
+    }
+    return status;
+}
+
+/* Blob from ThreadSafe to Local: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Blob_ThreadSafe_to_Local(Managed_Blob_ThreadSafe *h,
+                                                         Managed_Blob_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Blob_ThreadSafe__type, &Managed_Blob_Local__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Blob_Local_box *)box;
+    }
+    return status;
+}
+
+/* Blob from ThreadSafe to Frozen: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Blob_ThreadSafe_to_Frozen(Managed_Blob_ThreadSafe *h,
+                                                          Managed_Blob_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Blob_ThreadSafe__type, &Managed_Blob_Frozen__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Blob_Frozen_box *)box;
+    }
+    return status;
+}
+
+/* Blob from Local to SingleThreaded: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Blob_Local_to_SingleThreaded(Managed_Blob_Local *h,
+                                                             Managed_Blob_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Blob_Local__type, &Managed_Blob_SingleThreaded__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Blob_SingleThreaded_box *)box;
+    }
+    return status;
+}
+
+/* Blob from Local to ThreadSafe: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Blob_Local_to_ThreadSafe(Managed_Blob_Local *h,
+                                                         Managed_Blob_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Blob_Local__type, &Managed_Blob_ThreadSafe__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Blob_ThreadSafe_box *)box;
+    }
+    return status;
+}
+
+/* Blob from Local to Frozen: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Blob_Local_to_Frozen(Managed_Blob_Local *h,
+                                                     Managed_Blob_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Blob_Local__type, &Managed_Blob_Frozen__type, h->box,
+            &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Blob_Frozen_box *)box;
+    }
+    return status;
+}
+
+/* Blob from Frozen to SingleThreaded: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Blob_Frozen_to_SingleThreaded(Managed_Blob_Frozen *h,
+                                                              Managed_Blob_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Blob_Frozen__type,
+            &Managed_Blob_SingleThreaded__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Blob_SingleThreaded_box *)box;
+    }
+    return status;
+}
+
+/* Blob from Frozen to ThreadSafe: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Blob_Frozen_to_ThreadSafe(Managed_Blob_Frozen *h,
+                                                          Managed_Blob_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Blob_Frozen__type, &Managed_Blob_ThreadSafe__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Blob_ThreadSafe_box *)box;
+    }
+    return status;
+}
+
+/* Blob from Frozen to Local: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Blob_Frozen_to_Local(Managed_Blob_Frozen *h,
+                                                     Managed_Blob_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Blob_Frozen__type, &Managed_Blob_Local__type, h->box,
+            &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Blob_Local_box *)box;
+    }
+    return status;
+}
+
+/* Item from SingleThreaded to ThreadSafe: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Item_SingleThreaded_to_ThreadSafe(Managed_Item_SingleThreaded *h,
+                                                                  Managed_Item_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Item_SingleThreaded__type,
+            &Managed_Item_ThreadSafe__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Item_ThreadSafe_box *)box;
+    }
+    return status;
+}
+
+/* Item from SingleThreaded to Local: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Item_SingleThreaded_to_Local(Managed_Item_SingleThreaded *h,
+                                                             Managed_Item_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Item_SingleThreaded__type, &Managed_Item_Local__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Item_Local_box *)box;
+    }
+    return status;
+}
+
+/* Item from SingleThreaded to Frozen: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Item_SingleThreaded_to_Frozen(Managed_Item_SingleThreaded *h,
+                                                              Managed_Item_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Item_SingleThreaded__type,
+            &Managed_Item_Frozen__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Item_Frozen_box *)box;
+    }
+    return status;
+}
+
+/* Item from ThreadSafe to SingleThreaded: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Item_ThreadSafe_to_SingleThreaded(
+    Managed_Item_ThreadSafe *h, Managed_Item_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Item_ThreadSafe__type,
+            &Managed_Item_SingleThreaded__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Item_SingleThreaded_box *)box;
+    }
+    return status;
+}
+
+/* Item from ThreadSafe to Local: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Item_ThreadSafe_to_Local(Managed_Item_ThreadSafe *h,
+                                                         Managed_Item_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Item_ThreadSafe__type, &Managed_Item_Local__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Item_Local_box *)box;
+    }
+    return status;
+}
+
+/* Item from ThreadSafe to Frozen: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Item_ThreadSafe_to_Frozen(Managed_Item_ThreadSafe *h,
+                                                          Managed_Item_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Item_ThreadSafe__type, &Managed_Item_Frozen__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Item_Frozen_box *)box;
+    }
+    return status;
+}
+
+/* Item from Local to SingleThreaded: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Item_Local_to_SingleThreaded(Managed_Item_Local *h,
+                                                             Managed_Item_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Item_Local__type, &Managed_Item_SingleThreaded__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Item_SingleThreaded_box *)box;
+    }
+    return status;
+}
+
+/* Item from Local to ThreadSafe: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Item_Local_to_ThreadSafe(Managed_Item_Local *h,
+                                                         Managed_Item_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Item_Local__type, &Managed_Item_ThreadSafe__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Item_ThreadSafe_box *)box;
+    }
+    return status;
+}
+
+/* Item from Local to Frozen: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Item_Local_to_Frozen(Managed_Item_Local *h,
+                                                     Managed_Item_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Item_Local__type, &Managed_Item_Frozen__type, h->box,
+            &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Item_Frozen_box *)box;
+    }
+    return status;
+}
+
+/* Item from Frozen to SingleThreaded: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Item_Frozen_to_SingleThreaded(Managed_Item_Frozen *h,
+                                                              Managed_Item_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Item_Frozen__type,
+            &Managed_Item_SingleThreaded__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Item_SingleThreaded_box *)box;
+    }
+    return status;
+}
+
+/* Item from Frozen to ThreadSafe: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Item_Frozen_to_ThreadSafe(Managed_Item_Frozen *h,
+                                                          Managed_Item_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Item_Frozen__type, &Managed_Item_ThreadSafe__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Item_ThreadSafe_box *)box;
+    }
+    return status;
+}
+
+/* Item from Frozen to Local: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Item_Frozen_to_Local(Managed_Item_Frozen *h,
+                                                     Managed_Item_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Item_Frozen__type, &Managed_Item_Local__type, h->box,
+            &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Item_Local_box *)box;
+    }
+    return status;
+}
+
+/* Node from SingleThreaded to ThreadSafe: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Node_SingleThreaded_to_ThreadSafe(Managed_Node_SingleThreaded *h,
+                                                                  Managed_Node_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Node_SingleThreaded__type,
+            &Managed_Node_ThreadSafe__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Node_ThreadSafe_box *)box;
+    }
+    return status;
+}
+
+/* Node from SingleThreaded to Local: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Node_SingleThreaded_to_Local(Managed_Node_SingleThreaded *h,
+                                                             Managed_Node_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Node_SingleThreaded__type, &Managed_Node_Local__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Node_Local_box *)box;
+    }
+    return status;
+}
+
+/* Node from SingleThreaded to Frozen: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Node_SingleThreaded_to_Frozen(Managed_Node_SingleThreaded *h,
+                                                              Managed_Node_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Node_SingleThreaded__type,
+            &Managed_Node_Frozen__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Node_Frozen_box *)box;
+    }
+    return status;
+}
+
+/* Node from ThreadSafe to SingleThreaded: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Node_ThreadSafe_to_SingleThreaded(
+    Managed_Node_ThreadSafe *h, Managed_Node_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Node_ThreadSafe__type,
+            &Managed_Node_SingleThreaded__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Node_SingleThreaded_box *)box;
+    }
+    return status;
+}
+
+/* Node from ThreadSafe to Local: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Node_ThreadSafe_to_Local(Managed_Node_ThreadSafe *h,
+                                                         Managed_Node_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Node_ThreadSafe__type, &Managed_Node_Local__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Node_Local_box *)box;
+    }
+    return status;
+}
+
+/* Node from ThreadSafe to Frozen: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Node_ThreadSafe_to_Frozen(Managed_Node_ThreadSafe *h,
+                                                          Managed_Node_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Node_ThreadSafe__type, &Managed_Node_Frozen__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Node_Frozen_box *)box;
+    }
+    return status;
+}
+
+/* Node from Local to SingleThreaded: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Node_Local_to_SingleThreaded(Managed_Node_Local *h,
+                                                             Managed_Node_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Node_Local__type, &Managed_Node_SingleThreaded__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Node_SingleThreaded_box *)box;
+    }
+    return status;
+}
+
+/* Node from Local to ThreadSafe: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Node_Local_to_ThreadSafe(Managed_Node_Local *h,
+                                                         Managed_Node_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Node_Local__type, &Managed_Node_ThreadSafe__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Node_ThreadSafe_box *)box;
+    }
+    return status;
+}
+
+/* Node from Local to Frozen: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Node_Local_to_Frozen(Managed_Node_Local *h,
+                                                     Managed_Node_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Node_Local__type, &Managed_Node_Frozen__type, h->box,
+            &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Node_Frozen_box *)box;
+    }
+    return status;
+}
+
+/* Node from Frozen to SingleThreaded: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Node_Frozen_to_SingleThreaded(Managed_Node_Frozen *h,
+                                                              Managed_Node_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Node_Frozen__type,
+            &Managed_Node_SingleThreaded__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Node_SingleThreaded_box *)box;
+    }
+    return status;
+}
+
+/* Node from Frozen to ThreadSafe: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Node_Frozen_to_ThreadSafe(Managed_Node_Frozen *h,
+                                                          Managed_Node_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Node_Frozen__type, &Managed_Node_ThreadSafe__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Node_ThreadSafe_box *)box;
+    }
+    return status;
+}
+
+/* Node from Frozen to Local: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Node_Frozen_to_Local(Managed_Node_Frozen *h,
+                                                     Managed_Node_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Node_Frozen__type, &Managed_Node_Local__type, h->box,
+            &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Node_Local_box *)box;
+    }
+    return status;
+}
+
+/* Tally from SingleThreaded to ThreadSafe: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Tally_SingleThreaded_to_ThreadSafe(
+    Managed_Tally_SingleThreaded *h, Managed_Tally_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Tally_SingleThreaded__type,
+            &Managed_Tally_ThreadSafe__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Tally_ThreadSafe_box *)box;
+    }
+    return status;
+}
+
+/* Tally from ThreadSafe to SingleThreaded: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Tally_ThreadSafe_to_SingleThreaded(
+    Managed_Tally_ThreadSafe *h, Managed_Tally_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Tally_ThreadSafe__type,
+            &Managed_Tally_SingleThreaded__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Tally_SingleThreaded_box *)box;
+    }
+    return status;
+}
+
+/* Pinned from SingleThreaded to ThreadSafe: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Pinned_SingleThreaded_to_ThreadSafe(
+    Managed_Pinned_SingleThreaded *h, Managed_Pinned_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Pinned_SingleThreaded__type,
+            &Managed_Pinned_ThreadSafe__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Pinned_ThreadSafe_box *)box;
+    }
+    return status;
+}
+
+/* Pinned from SingleThreaded to Local: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Pinned_SingleThreaded_to_Local(Managed_Pinned_SingleThreaded *h,
+                                                               Managed_Pinned_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Pinned_SingleThreaded__type,
+            &Managed_Pinned_Local__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Pinned_Local_box *)box;
+    }
+    return status;
+}
+
+/* Pinned from SingleThreaded to Frozen: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Pinned_SingleThreaded_to_Frozen(Managed_Pinned_SingleThreaded *h,
+                                                                Managed_Pinned_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Pinned_SingleThreaded__type,
+            &Managed_Pinned_Frozen__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Pinned_Frozen_box *)box;
+    }
+    return status;
+}
+
+/* Pinned from ThreadSafe to SingleThreaded: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Pinned_ThreadSafe_to_SingleThreaded(
+    Managed_Pinned_ThreadSafe *h, Managed_Pinned_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Pinned_ThreadSafe__type,
+            &Managed_Pinned_SingleThreaded__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Pinned_SingleThreaded_box *)box;
+    }
+    return status;
+}
+
+/* Pinned from ThreadSafe to Local: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Pinned_ThreadSafe_to_Local(Managed_Pinned_ThreadSafe *h,
+                                                           Managed_Pinned_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Pinned_ThreadSafe__type, &Managed_Pinned_Local__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Pinned_Local_box *)box;
+    }
+    return status;
+}
+
+/* Pinned from ThreadSafe to Frozen: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Pinned_ThreadSafe_to_Frozen(Managed_Pinned_ThreadSafe *h,
+                                                            Managed_Pinned_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Pinned_ThreadSafe__type,
+            &Managed_Pinned_Frozen__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Pinned_Frozen_box *)box;
+    }
+    return status;
+}
+
+/* Pinned from Local to SingleThreaded: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Pinned_Local_to_SingleThreaded(
+    Managed_Pinned_Local *h, Managed_Pinned_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Pinned_Local__type,
+            &Managed_Pinned_SingleThreaded__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Pinned_SingleThreaded_box *)box;
+    }
+    return status;
+}
+
+/* Pinned from Local to ThreadSafe: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Pinned_Local_to_ThreadSafe(Managed_Pinned_Local *h,
+                                                           Managed_Pinned_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Pinned_Local__type, &Managed_Pinned_ThreadSafe__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Pinned_ThreadSafe_box *)box;
+    }
+    return status;
+}
+
+/* Pinned from Local to Frozen: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Pinned_Local_to_Frozen(Managed_Pinned_Local *h,
+                                                       Managed_Pinned_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Pinned_Local__type, &Managed_Pinned_Frozen__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Pinned_Frozen_box *)box;
+    }
+    return status;
+}
+
+/* Pinned from Frozen to SingleThreaded: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Pinned_Frozen_to_SingleThreaded(
+    Managed_Pinned_Frozen *h, Managed_Pinned_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Pinned_Frozen__type,
+            &Managed_Pinned_SingleThreaded__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Pinned_SingleThreaded_box *)box;
+    }
+    return status;
+}
+
+/* Pinned from Frozen to ThreadSafe: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Pinned_Frozen_to_ThreadSafe(Managed_Pinned_Frozen *h,
+                                                            Managed_Pinned_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Pinned_Frozen__type,
+            &Managed_Pinned_ThreadSafe__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Pinned_ThreadSafe_box *)box;
+    }
+    return status;
+}
+
+/* Pinned from Frozen to Local: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Pinned_Frozen_to_Local(Managed_Pinned_Frozen *h,
+                                                       Managed_Pinned_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Pinned_Frozen__type, &Managed_Pinned_Local__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Pinned_Local_box *)box;
+    }
+    return status;
+}
+
 #ifdef PM_METRICS
 /* Contention metrics of every handle type of this module: fills up to
  * `capacity` pointers and returns how many there are. */
@@ -7677,7 +10211,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_new, \
              Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_new, \
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_new, \
-             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_new) \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_new, \
+             Managed_Pinned_SingleThreaded: Managed_Pinned_SingleThreaded_new, \
+             Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_new, \
+             Managed_Pinned_Local: Managed_Pinned_Local_new, \
+             Managed_Pinned_Frozen: Managed_Pinned_Frozen_new) \
     (out, value)
 #define all_policies_dup(h) \
     _Generic((h), \
@@ -7700,7 +10238,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_dup, \
              Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_dup, \
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_dup, \
-             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_dup) \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_dup, \
+             Managed_Pinned_SingleThreaded: Managed_Pinned_SingleThreaded_dup, \
+             Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_dup, \
+             Managed_Pinned_Local: Managed_Pinned_Local_dup, \
+             Managed_Pinned_Frozen: Managed_Pinned_Frozen_dup) \
     (h)
 #define all_policies_try_dup(h, out) \
     _Generic((h), \
@@ -7723,7 +10265,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_try_dup, \
              Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_try_dup, \
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_try_dup, \
-             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_try_dup) \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_try_dup, \
+             Managed_Pinned_SingleThreaded: Managed_Pinned_SingleThreaded_try_dup, \
+             Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_try_dup, \
+             Managed_Pinned_Local: Managed_Pinned_Local_try_dup, \
+             Managed_Pinned_Frozen: Managed_Pinned_Frozen_try_dup) \
     (h, out)
 #define all_policies_drop(hp) \
     _Generic(*(hp), \
@@ -7746,7 +10292,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_drop, \
              Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_drop, \
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_drop, \
-             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_drop) \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_drop, \
+             Managed_Pinned_SingleThreaded: Managed_Pinned_SingleThreaded_drop, \
+             Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_drop, \
+             Managed_Pinned_Local: Managed_Pinned_Local_drop, \
+             Managed_Pinned_Frozen: Managed_Pinned_Frozen_drop) \
     (hp)
 #define all_policies_refcount(h) \
     _Generic((h), \
@@ -7769,7 +10319,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_refcount, \
              Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_refcount, \
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_refcount, \
-             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_refcount) \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_refcount, \
+             Managed_Pinned_SingleThreaded: Managed_Pinned_SingleThreaded_refcount, \
+             Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_refcount, \
+             Managed_Pinned_Local: Managed_Pinned_Local_refcount, \
+             Managed_Pinned_Frozen: Managed_Pinned_Frozen_refcount) \
     (h)
 #define all_policies_is_unique(h) \
     _Generic((h), \
@@ -7792,7 +10346,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_is_unique, \
              Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_is_unique, \
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_is_unique, \
-             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_is_unique) \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_is_unique, \
+             Managed_Pinned_SingleThreaded: Managed_Pinned_SingleThreaded_is_unique, \
+             Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_is_unique, \
+             Managed_Pinned_Local: Managed_Pinned_Local_is_unique, \
+             Managed_Pinned_Frozen: Managed_Pinned_Frozen_is_unique) \
     (h)
 #define all_policies_read(h, out) \
     _Generic((h), \
@@ -7815,7 +10373,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_read, \
              Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_read, \
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_read, \
-             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_read) \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_read, \
+             Managed_Pinned_SingleThreaded: Managed_Pinned_SingleThreaded_read, \
+             Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_read, \
+             Managed_Pinned_Local: Managed_Pinned_Local_read, \
+             Managed_Pinned_Frozen: Managed_Pinned_Frozen_read) \
     (h, out)
 #define all_policies_release_read(h) \
     _Generic((h), \
@@ -7838,7 +10400,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_release_read, \
              Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_release_read, \
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_release_read, \
-             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_release_read) \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_release_read, \
+             Managed_Pinned_SingleThreaded: Managed_Pinned_SingleThreaded_release_read, \
+             Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_release_read, \
+             Managed_Pinned_Local: Managed_Pinned_Local_release_read, \
+             Managed_Pinned_Frozen: Managed_Pinned_Frozen_release_read) \
     (h)
 #define all_policies_write(hp, out) \
     _Generic(*(hp), \
@@ -7861,7 +10427,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_write, \
              Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_write, \
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_write, \
-             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_write) \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_write, \
+             Managed_Pinned_SingleThreaded: Managed_Pinned_SingleThreaded_write, \
+             Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_write, \
+             Managed_Pinned_Local: Managed_Pinned_Local_write, \
+             Managed_Pinned_Frozen: Managed_Pinned_Frozen_write) \
     (hp, out)
 #define all_policies_release_write(h) \
     _Generic((h), \
@@ -7884,7 +10454,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_release_write, \
              Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_release_write, \
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_release_write, \
-             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_release_write) \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_release_write, \
+             Managed_Pinned_SingleThreaded: Managed_Pinned_SingleThreaded_release_write, \
+             Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_release_write, \
+             Managed_Pinned_Local: Managed_Pinned_Local_release_write, \
+             Managed_Pinned_Frozen: Managed_Pinned_Frozen_release_write) \
     (h)
 #define all_policies_write_shared(h, out) \
     _Generic((h), \
@@ -7899,7 +10473,9 @@ void all_policies_metrics_print(FILE *out);
              Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_write_shared, \
              Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_write_shared, \
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_write_shared, \
-             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_write_shared) \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_write_shared, \
+             Managed_Pinned_SingleThreaded: Managed_Pinned_SingleThreaded_write_shared, \
+             Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_write_shared) \
     (h, out)
 #define all_policies_load(h, out) \
     _Generic((h), \
@@ -7919,7 +10495,8 @@ void all_policies_metrics_print(FILE *out);
              Managed_Node_ThreadSafe: Managed_Node_ThreadSafe_read_wait, \
              Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_read_wait, \
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_read_wait, \
-             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_read_wait) \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_read_wait, \
+             Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_read_wait) \
     (h, out, timeout_ns)
 #define all_policies_write_wait(hp, out, timeout_ns) \
     _Generic(*(hp), \
@@ -7929,7 +10506,8 @@ void all_policies_metrics_print(FILE *out);
              Managed_Node_ThreadSafe: Managed_Node_ThreadSafe_write_wait, \
              Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_write_wait, \
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_write_wait, \
-             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_write_wait) \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_write_wait, \
+             Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_write_wait) \
     (hp, out, timeout_ns)
 #define all_policies_write_shared_wait(h, out, timeout_ns) \
     _Generic((h), \
@@ -7939,7 +10517,8 @@ void all_policies_metrics_print(FILE *out);
              Managed_Node_ThreadSafe: Managed_Node_ThreadSafe_write_shared_wait, \
              Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_write_shared_wait, \
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_write_shared_wait, \
-             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_write_shared_wait) \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_write_shared_wait, \
+             Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_write_shared_wait) \
     (h, out, timeout_ns)
 #define all_policies_downgrade_write(h) \
     _Generic((h), \
@@ -7954,7 +10533,9 @@ void all_policies_metrics_print(FILE *out);
              Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_downgrade_write, \
              Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_downgrade_write, \
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_downgrade_write, \
-             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_downgrade_write) \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_downgrade_write, \
+             Managed_Pinned_SingleThreaded: Managed_Pinned_SingleThreaded_downgrade_write, \
+             Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_downgrade_write) \
     (h)
 #define all_policies_try_unwrap(hp, out) \
     _Generic(*(hp), \
@@ -7977,7 +10558,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_try_unwrap, \
              Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_try_unwrap, \
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_try_unwrap, \
-             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_try_unwrap) \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_try_unwrap, \
+             Managed_Pinned_SingleThreaded: Managed_Pinned_SingleThreaded_try_unwrap, \
+             Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_try_unwrap, \
+             Managed_Pinned_Local: Managed_Pinned_Local_try_unwrap, \
+             Managed_Pinned_Frozen: Managed_Pinned_Frozen_try_unwrap) \
     (hp, out)
 #define all_policies_unwrap_or_drop(hp, out) \
     _Generic(*(hp), \
@@ -8000,7 +10585,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_unwrap_or_drop, \
              Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_unwrap_or_drop, \
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_unwrap_or_drop, \
-             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_unwrap_or_drop) \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_unwrap_or_drop, \
+             Managed_Pinned_SingleThreaded: Managed_Pinned_SingleThreaded_unwrap_or_drop, \
+             Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_unwrap_or_drop, \
+             Managed_Pinned_Local: Managed_Pinned_Local_unwrap_or_drop, \
+             Managed_Pinned_Frozen: Managed_Pinned_Frozen_unwrap_or_drop) \
     (hp, out)
 #define all_policies_into_inner(hp, out) \
     _Generic(*(hp), \
@@ -8023,7 +10612,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_into_inner, \
              Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_into_inner, \
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_into_inner, \
-             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_into_inner) \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_into_inner, \
+             Managed_Pinned_SingleThreaded: Managed_Pinned_SingleThreaded_into_inner, \
+             Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_into_inner, \
+             Managed_Pinned_Local: Managed_Pinned_Local_into_inner, \
+             Managed_Pinned_Frozen: Managed_Pinned_Frozen_into_inner) \
     (hp, out)
 #define all_policies_into_raw(h) \
     _Generic((h), \
@@ -8046,7 +10639,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_into_raw, \
              Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_into_raw, \
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_into_raw, \
-             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_into_raw) \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_into_raw, \
+             Managed_Pinned_SingleThreaded: Managed_Pinned_SingleThreaded_into_raw, \
+             Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_into_raw, \
+             Managed_Pinned_Local: Managed_Pinned_Local_into_raw, \
+             Managed_Pinned_Frozen: Managed_Pinned_Frozen_into_raw) \
     (h)
 #define all_policies_ptr_eq(a, b) \
     _Generic((a), \
@@ -8069,7 +10666,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_ptr_eq, \
              Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_ptr_eq, \
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_ptr_eq, \
-             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_ptr_eq) \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_ptr_eq, \
+             Managed_Pinned_SingleThreaded: Managed_Pinned_SingleThreaded_ptr_eq, \
+             Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_ptr_eq, \
+             Managed_Pinned_Local: Managed_Pinned_Local_ptr_eq, \
+             Managed_Pinned_Frozen: Managed_Pinned_Frozen_ptr_eq) \
     (a, b)
 #define all_policies_get(h) \
     _Generic((h), \
@@ -8080,7 +10681,9 @@ void all_policies_metrics_print(FILE *out);
              Managed_Item_Local: Managed_Item_Local_get, \
              Managed_Item_Frozen: Managed_Item_Frozen_get, \
              Managed_Node_Local: Managed_Node_Local_get, \
-             Managed_Node_Frozen: Managed_Node_Frozen_get) \
+             Managed_Node_Frozen: Managed_Node_Frozen_get, \
+             Managed_Pinned_Local: Managed_Pinned_Local_get, \
+             Managed_Pinned_Frozen: Managed_Pinned_Frozen_get) \
     (h)
 #define all_policies_drop_reuse(hp, token) \
     _Generic(*(hp), \
@@ -8103,7 +10706,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_drop_reuse, \
              Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_drop_reuse, \
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_drop_reuse, \
-             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_drop_reuse) \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_drop_reuse, \
+             Managed_Pinned_SingleThreaded: Managed_Pinned_SingleThreaded_drop_reuse, \
+             Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_drop_reuse, \
+             Managed_Pinned_Local: Managed_Pinned_Local_drop_reuse, \
+             Managed_Pinned_Frozen: Managed_Pinned_Frozen_drop_reuse) \
     (hp, token)
 #define all_policies_take_reuse(hp, out, token) \
     _Generic(*(hp), \
@@ -8126,7 +10733,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_take_reuse, \
              Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_take_reuse, \
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_take_reuse, \
-             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_take_reuse) \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_take_reuse, \
+             Managed_Pinned_SingleThreaded: Managed_Pinned_SingleThreaded_take_reuse, \
+             Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_take_reuse, \
+             Managed_Pinned_Local: Managed_Pinned_Local_take_reuse, \
+             Managed_Pinned_Frozen: Managed_Pinned_Frozen_take_reuse) \
     (hp, out, token)
 #define all_policies_new_reuse(out, token, value) \
     _Generic(*(out), \
@@ -8149,7 +10760,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Mixed_ThreadSafe: Managed_Mixed_ThreadSafe_new_reuse, \
              Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_new_reuse, \
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_new_reuse, \
-             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_new_reuse) \
+             Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_new_reuse, \
+             Managed_Pinned_SingleThreaded: Managed_Pinned_SingleThreaded_new_reuse, \
+             Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_new_reuse, \
+             Managed_Pinned_Local: Managed_Pinned_Local_new_reuse, \
+             Managed_Pinned_Frozen: Managed_Pinned_Frozen_new_reuse) \
     (out, token, value)
 
 #ifdef __cplusplus

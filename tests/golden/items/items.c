@@ -20,6 +20,12 @@ static void Managed_Items_SingleThreaded__drop(void *value) {
     item_vec_free(value);
 }
 
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Items_SingleThreaded__family[] = {
+    &Managed_Items_SingleThreaded__type,
+    &Managed_Items_ThreadSafe__type,
+};
+
 const pm_box_type Managed_Items_SingleThreaded__type = {
     .name = "Managed_Items_SingleThreaded",
     .box_size = sizeof(Managed_Items_SingleThreaded_box),
@@ -31,6 +37,9 @@ const pm_box_type Managed_Items_SingleThreaded__type = {
     .clone = Managed_Items_SingleThreaded__clone,
     .drop = Managed_Items_SingleThreaded__drop,
     .metrics = PM_METRICS_REF(Managed_Items_SingleThreaded_metrics),
+    .policy = 0,
+    .family = Managed_Items_SingleThreaded__family,
+    .family_count = 2,
 };
 
 /* ---- Managed_Items_ThreadSafe ---- */
@@ -47,6 +56,12 @@ static void Managed_Items_ThreadSafe__drop(void *value) {
     item_vec_free(value);
 }
 
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Items_ThreadSafe__family[] = {
+    &Managed_Items_SingleThreaded__type,
+    &Managed_Items_ThreadSafe__type,
+};
+
 const pm_box_type Managed_Items_ThreadSafe__type = {
     .name = "Managed_Items_ThreadSafe",
     .box_size = sizeof(Managed_Items_ThreadSafe_box),
@@ -58,6 +73,9 @@ const pm_box_type Managed_Items_ThreadSafe__type = {
     .clone = Managed_Items_ThreadSafe__clone,
     .drop = Managed_Items_ThreadSafe__drop,
     .metrics = PM_METRICS_REF(Managed_Items_ThreadSafe_metrics),
+    .policy = 1,
+    .family = Managed_Items_ThreadSafe__family,
+    .family_count = 2,
 };
 #ifdef PM_METRICS
 

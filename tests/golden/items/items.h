@@ -866,6 +866,40 @@ Managed_Items_ThreadSafe_write_shared_guard_begin_wait(Managed_Items_ThreadSafe 
     return guard;
 }
 
+/* Items from SingleThreaded to ThreadSafe: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Items_SingleThreaded_to_ThreadSafe(
+    Managed_Items_SingleThreaded *h, Managed_Items_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Items_SingleThreaded__type,
+            &Managed_Items_ThreadSafe__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Items_ThreadSafe_box *)box;
+    }
+    return status;
+}
+
+/* Items from ThreadSafe to SingleThreaded: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Items_ThreadSafe_to_SingleThreaded(
+    Managed_Items_ThreadSafe *h, Managed_Items_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Items_ThreadSafe__type,
+            &Managed_Items_SingleThreaded__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Items_SingleThreaded_box *)box;
+    }
+    return status;
+}
+
 #ifdef PM_METRICS
 /* Contention metrics of every handle type of this module: fills up to
  * `capacity` pointers and returns how many there are. */

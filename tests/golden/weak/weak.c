@@ -168,6 +168,14 @@ static void Managed_Obj_SingleThreaded__drop(void *value) {
     obj_drop(value);
 }
 
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Obj_SingleThreaded__family[] = {
+    &Managed_Obj_SingleThreaded__type,
+    &Managed_Obj_ThreadSafe__type,
+    &Managed_Obj_Local__type,
+    &Managed_Obj_Frozen__type,
+};
+
 const pm_box_type Managed_Obj_SingleThreaded__type = {
     .name = "Managed_Obj_SingleThreaded",
     .box_size = sizeof(Managed_Obj_SingleThreaded_box),
@@ -180,6 +188,9 @@ const pm_box_type Managed_Obj_SingleThreaded__type = {
     .clone = Managed_Obj_SingleThreaded__clone,
     .drop = Managed_Obj_SingleThreaded__drop,
     .metrics = PM_METRICS_REF(Managed_Obj_SingleThreaded_metrics),
+    .policy = 0,
+    .family = Managed_Obj_SingleThreaded__family,
+    .family_count = 4,
 };
 
 /* ---- Managed_Obj_ThreadSafe ---- */
@@ -196,6 +207,14 @@ static void Managed_Obj_ThreadSafe__drop(void *value) {
     obj_drop(value);
 }
 
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Obj_ThreadSafe__family[] = {
+    &Managed_Obj_SingleThreaded__type,
+    &Managed_Obj_ThreadSafe__type,
+    &Managed_Obj_Local__type,
+    &Managed_Obj_Frozen__type,
+};
+
 const pm_box_type Managed_Obj_ThreadSafe__type = {
     .name = "Managed_Obj_ThreadSafe",
     .box_size = sizeof(Managed_Obj_ThreadSafe_box),
@@ -208,6 +227,9 @@ const pm_box_type Managed_Obj_ThreadSafe__type = {
     .clone = Managed_Obj_ThreadSafe__clone,
     .drop = Managed_Obj_ThreadSafe__drop,
     .metrics = PM_METRICS_REF(Managed_Obj_ThreadSafe_metrics),
+    .policy = 1,
+    .family = Managed_Obj_ThreadSafe__family,
+    .family_count = 4,
 };
 
 /* ---- Managed_Obj_Local ---- */
@@ -224,6 +246,14 @@ static void Managed_Obj_Local__drop(void *value) {
     obj_drop(value);
 }
 
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Obj_Local__family[] = {
+    &Managed_Obj_SingleThreaded__type,
+    &Managed_Obj_ThreadSafe__type,
+    &Managed_Obj_Local__type,
+    &Managed_Obj_Frozen__type,
+};
+
 const pm_box_type Managed_Obj_Local__type = {
     .name = "Managed_Obj_Local",
     .box_size = sizeof(Managed_Obj_Local_box),
@@ -235,6 +265,9 @@ const pm_box_type Managed_Obj_Local__type = {
     .clone = Managed_Obj_Local__clone,
     .drop = Managed_Obj_Local__drop,
     .metrics = PM_METRICS_REF(Managed_Obj_Local_metrics),
+    .policy = 2,
+    .family = Managed_Obj_Local__family,
+    .family_count = 4,
 };
 
 /* ---- Managed_Obj_Frozen ---- */
@@ -251,6 +284,14 @@ static void Managed_Obj_Frozen__drop(void *value) {
     obj_drop(value);
 }
 
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Obj_Frozen__family[] = {
+    &Managed_Obj_SingleThreaded__type,
+    &Managed_Obj_ThreadSafe__type,
+    &Managed_Obj_Local__type,
+    &Managed_Obj_Frozen__type,
+};
+
 const pm_box_type Managed_Obj_Frozen__type = {
     .name = "Managed_Obj_Frozen",
     .box_size = sizeof(Managed_Obj_Frozen_box),
@@ -262,6 +303,9 @@ const pm_box_type Managed_Obj_Frozen__type = {
     .clone = Managed_Obj_Frozen__clone,
     .drop = Managed_Obj_Frozen__drop,
     .metrics = PM_METRICS_REF(Managed_Obj_Frozen_metrics),
+    .policy = 3,
+    .family = Managed_Obj_Frozen__family,
+    .family_count = 4,
 };
 
 /* ---- Managed_Num_SingleThreaded ---- */
@@ -269,6 +313,14 @@ const pm_box_type Managed_Obj_Frozen__type = {
 #ifdef PM_METRICS
 pm_metrics Managed_Num_SingleThreaded_metrics = {.name = "Managed_Num_SingleThreaded"};
 #endif
+
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Num_SingleThreaded__family[] = {
+    &Managed_Num_SingleThreaded__type,
+    &Managed_Num_ThreadSafe__type,
+    &Managed_Num_Local__type,
+    &Managed_Num_Frozen__type,
+};
 
 const pm_box_type Managed_Num_SingleThreaded__type = {
     .name = "Managed_Num_SingleThreaded",
@@ -280,6 +332,9 @@ const pm_box_type Managed_Num_SingleThreaded__type = {
     .counter = PM_COUNTER_PLAIN,
     .cell = PM_CELL_BORROW,
     .metrics = PM_METRICS_REF(Managed_Num_SingleThreaded_metrics),
+    .policy = 0,
+    .family = Managed_Num_SingleThreaded__family,
+    .family_count = 4,
 };
 
 /* ---- Managed_Num_ThreadSafe ---- */
@@ -287,6 +342,14 @@ const pm_box_type Managed_Num_SingleThreaded__type = {
 #ifdef PM_METRICS
 pm_metrics Managed_Num_ThreadSafe_metrics = {.name = "Managed_Num_ThreadSafe"};
 #endif
+
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Num_ThreadSafe__family[] = {
+    &Managed_Num_SingleThreaded__type,
+    &Managed_Num_ThreadSafe__type,
+    &Managed_Num_Local__type,
+    &Managed_Num_Frozen__type,
+};
 
 const pm_box_type Managed_Num_ThreadSafe__type = {
     .name = "Managed_Num_ThreadSafe",
@@ -299,6 +362,9 @@ const pm_box_type Managed_Num_ThreadSafe__type = {
     .counter = PM_COUNTER_ATOMIC,
     .cell = PM_CELL_RWLOCK,
     .metrics = PM_METRICS_REF(Managed_Num_ThreadSafe_metrics),
+    .policy = 1,
+    .family = Managed_Num_ThreadSafe__family,
+    .family_count = 4,
 };
 
 /* ---- Managed_Num_Local ---- */
@@ -306,6 +372,14 @@ const pm_box_type Managed_Num_ThreadSafe__type = {
 #ifdef PM_METRICS
 pm_metrics Managed_Num_Local_metrics = {.name = "Managed_Num_Local"};
 #endif
+
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Num_Local__family[] = {
+    &Managed_Num_SingleThreaded__type,
+    &Managed_Num_ThreadSafe__type,
+    &Managed_Num_Local__type,
+    &Managed_Num_Frozen__type,
+};
 
 const pm_box_type Managed_Num_Local__type = {
     .name = "Managed_Num_Local",
@@ -316,6 +390,9 @@ const pm_box_type Managed_Num_Local__type = {
     .counter = PM_COUNTER_PLAIN,
     .cell = PM_CELL_NONE,
     .metrics = PM_METRICS_REF(Managed_Num_Local_metrics),
+    .policy = 2,
+    .family = Managed_Num_Local__family,
+    .family_count = 4,
 };
 
 /* ---- Managed_Num_Frozen ---- */
@@ -323,6 +400,14 @@ const pm_box_type Managed_Num_Local__type = {
 #ifdef PM_METRICS
 pm_metrics Managed_Num_Frozen_metrics = {.name = "Managed_Num_Frozen"};
 #endif
+
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Num_Frozen__family[] = {
+    &Managed_Num_SingleThreaded__type,
+    &Managed_Num_ThreadSafe__type,
+    &Managed_Num_Local__type,
+    &Managed_Num_Frozen__type,
+};
 
 const pm_box_type Managed_Num_Frozen__type = {
     .name = "Managed_Num_Frozen",
@@ -333,6 +418,9 @@ const pm_box_type Managed_Num_Frozen__type = {
     .counter = PM_COUNTER_ATOMIC,
     .cell = PM_CELL_NONE,
     .metrics = PM_METRICS_REF(Managed_Num_Frozen_metrics),
+    .policy = 3,
+    .family = Managed_Num_Frozen__family,
+    .family_count = 4,
 };
 
 /* ---- Managed_Plain_SingleThreaded ---- */
@@ -340,6 +428,12 @@ const pm_box_type Managed_Num_Frozen__type = {
 #ifdef PM_METRICS
 pm_metrics Managed_Plain_SingleThreaded_metrics = {.name = "Managed_Plain_SingleThreaded"};
 #endif
+
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Plain_SingleThreaded__family[] = {
+    &Managed_Plain_SingleThreaded__type,
+    &Managed_Plain_ThreadSafe__type,
+};
 
 const pm_box_type Managed_Plain_SingleThreaded__type = {
     .name = "Managed_Plain_SingleThreaded",
@@ -350,6 +444,9 @@ const pm_box_type Managed_Plain_SingleThreaded__type = {
     .counter = PM_COUNTER_PLAIN,
     .cell = PM_CELL_BORROW,
     .metrics = PM_METRICS_REF(Managed_Plain_SingleThreaded_metrics),
+    .policy = 0,
+    .family = Managed_Plain_SingleThreaded__family,
+    .family_count = 2,
 };
 
 /* ---- Managed_Plain_ThreadSafe ---- */
@@ -357,6 +454,12 @@ const pm_box_type Managed_Plain_SingleThreaded__type = {
 #ifdef PM_METRICS
 pm_metrics Managed_Plain_ThreadSafe_metrics = {.name = "Managed_Plain_ThreadSafe"};
 #endif
+
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Plain_ThreadSafe__family[] = {
+    &Managed_Plain_SingleThreaded__type,
+    &Managed_Plain_ThreadSafe__type,
+};
 
 const pm_box_type Managed_Plain_ThreadSafe__type = {
     .name = "Managed_Plain_ThreadSafe",
@@ -368,6 +471,9 @@ const pm_box_type Managed_Plain_ThreadSafe__type = {
     .counter = PM_COUNTER_ATOMIC,
     .cell = PM_CELL_RWLOCK,
     .metrics = PM_METRICS_REF(Managed_Plain_ThreadSafe_metrics),
+    .policy = 1,
+    .family = Managed_Plain_ThreadSafe__family,
+    .family_count = 2,
 };
 #ifdef PM_METRICS
 

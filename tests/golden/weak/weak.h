@@ -6308,6 +6308,444 @@ Managed_Plain_ThreadSafe_write_shared_guard_begin_wait(Managed_Plain_ThreadSafe 
     return guard;
 }
 
+/* Obj from SingleThreaded to ThreadSafe: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Obj_SingleThreaded_to_ThreadSafe(Managed_Obj_SingleThreaded *h,
+                                                                 Managed_Obj_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Obj_SingleThreaded__type,
+            &Managed_Obj_ThreadSafe__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Obj_ThreadSafe_box *)box;
+    }
+    return status;
+}
+
+/* Obj from SingleThreaded to Local: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Obj_SingleThreaded_to_Local(Managed_Obj_SingleThreaded *h,
+                                                            Managed_Obj_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Obj_SingleThreaded__type, &Managed_Obj_Local__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Obj_Local_box *)box;
+    }
+    return status;
+}
+
+/* Obj from SingleThreaded to Frozen: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Obj_SingleThreaded_to_Frozen(Managed_Obj_SingleThreaded *h,
+                                                             Managed_Obj_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Obj_SingleThreaded__type, &Managed_Obj_Frozen__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Obj_Frozen_box *)box;
+    }
+    return status;
+}
+
+/* Obj from ThreadSafe to SingleThreaded: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Obj_ThreadSafe_to_SingleThreaded(
+    Managed_Obj_ThreadSafe *h, Managed_Obj_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Obj_ThreadSafe__type,
+            &Managed_Obj_SingleThreaded__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Obj_SingleThreaded_box *)box;
+    }
+    return status;
+}
+
+/* Obj from ThreadSafe to Local: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Obj_ThreadSafe_to_Local(Managed_Obj_ThreadSafe *h,
+                                                        Managed_Obj_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Obj_ThreadSafe__type, &Managed_Obj_Local__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Obj_Local_box *)box;
+    }
+    return status;
+}
+
+/* Obj from ThreadSafe to Frozen: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Obj_ThreadSafe_to_Frozen(Managed_Obj_ThreadSafe *h,
+                                                         Managed_Obj_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Obj_ThreadSafe__type, &Managed_Obj_Frozen__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Obj_Frozen_box *)box;
+    }
+    return status;
+}
+
+/* Obj from Local to SingleThreaded: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Obj_Local_to_SingleThreaded(Managed_Obj_Local *h,
+                                                            Managed_Obj_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Obj_Local__type, &Managed_Obj_SingleThreaded__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Obj_SingleThreaded_box *)box;
+    }
+    return status;
+}
+
+/* Obj from Local to ThreadSafe: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Obj_Local_to_ThreadSafe(Managed_Obj_Local *h,
+                                                        Managed_Obj_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Obj_Local__type, &Managed_Obj_ThreadSafe__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Obj_ThreadSafe_box *)box;
+    }
+    return status;
+}
+
+/* Obj from Local to Frozen: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Obj_Local_to_Frozen(Managed_Obj_Local *h, Managed_Obj_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Obj_Local__type, &Managed_Obj_Frozen__type, h->box,
+            &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Obj_Frozen_box *)box;
+    }
+    return status;
+}
+
+/* Obj from Frozen to SingleThreaded: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Obj_Frozen_to_SingleThreaded(Managed_Obj_Frozen *h,
+                                                             Managed_Obj_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Obj_Frozen__type, &Managed_Obj_SingleThreaded__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Obj_SingleThreaded_box *)box;
+    }
+    return status;
+}
+
+/* Obj from Frozen to ThreadSafe: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Obj_Frozen_to_ThreadSafe(Managed_Obj_Frozen *h,
+                                                         Managed_Obj_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Obj_Frozen__type, &Managed_Obj_ThreadSafe__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Obj_ThreadSafe_box *)box;
+    }
+    return status;
+}
+
+/* Obj from Frozen to Local: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Obj_Frozen_to_Local(Managed_Obj_Frozen *h, Managed_Obj_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Obj_Frozen__type, &Managed_Obj_Local__type, h->box,
+            &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Obj_Local_box *)box;
+    }
+    return status;
+}
+
+/* Num from SingleThreaded to ThreadSafe: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Num_SingleThreaded_to_ThreadSafe(Managed_Num_SingleThreaded *h,
+                                                                 Managed_Num_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Num_SingleThreaded__type,
+            &Managed_Num_ThreadSafe__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Num_ThreadSafe_box *)box;
+    }
+    return status;
+}
+
+/* Num from SingleThreaded to Local: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Num_SingleThreaded_to_Local(Managed_Num_SingleThreaded *h,
+                                                            Managed_Num_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Num_SingleThreaded__type, &Managed_Num_Local__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Num_Local_box *)box;
+    }
+    return status;
+}
+
+/* Num from SingleThreaded to Frozen: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Num_SingleThreaded_to_Frozen(Managed_Num_SingleThreaded *h,
+                                                             Managed_Num_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Num_SingleThreaded__type, &Managed_Num_Frozen__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Num_Frozen_box *)box;
+    }
+    return status;
+}
+
+/* Num from ThreadSafe to SingleThreaded: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Num_ThreadSafe_to_SingleThreaded(
+    Managed_Num_ThreadSafe *h, Managed_Num_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Num_ThreadSafe__type,
+            &Managed_Num_SingleThreaded__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Num_SingleThreaded_box *)box;
+    }
+    return status;
+}
+
+/* Num from ThreadSafe to Local: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Num_ThreadSafe_to_Local(Managed_Num_ThreadSafe *h,
+                                                        Managed_Num_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Num_ThreadSafe__type, &Managed_Num_Local__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Num_Local_box *)box;
+    }
+    return status;
+}
+
+/* Num from ThreadSafe to Frozen: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Num_ThreadSafe_to_Frozen(Managed_Num_ThreadSafe *h,
+                                                         Managed_Num_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Num_ThreadSafe__type, &Managed_Num_Frozen__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Num_Frozen_box *)box;
+    }
+    return status;
+}
+
+/* Num from Local to SingleThreaded: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Num_Local_to_SingleThreaded(Managed_Num_Local *h,
+                                                            Managed_Num_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Num_Local__type, &Managed_Num_SingleThreaded__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Num_SingleThreaded_box *)box;
+    }
+    return status;
+}
+
+/* Num from Local to ThreadSafe: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Num_Local_to_ThreadSafe(Managed_Num_Local *h,
+                                                        Managed_Num_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Num_Local__type, &Managed_Num_ThreadSafe__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Num_ThreadSafe_box *)box;
+    }
+    return status;
+}
+
+/* Num from Local to Frozen: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Num_Local_to_Frozen(Managed_Num_Local *h, Managed_Num_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Num_Local__type, &Managed_Num_Frozen__type, h->box,
+            &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Num_Frozen_box *)box;
+    }
+    return status;
+}
+
+/* Num from Frozen to SingleThreaded: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Num_Frozen_to_SingleThreaded(Managed_Num_Frozen *h,
+                                                             Managed_Num_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Num_Frozen__type, &Managed_Num_SingleThreaded__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Num_SingleThreaded_box *)box;
+    }
+    return status;
+}
+
+/* Num from Frozen to ThreadSafe: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Num_Frozen_to_ThreadSafe(Managed_Num_Frozen *h,
+                                                         Managed_Num_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Num_Frozen__type, &Managed_Num_ThreadSafe__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Num_ThreadSafe_box *)box;
+    }
+    return status;
+}
+
+/* Num from Frozen to Local: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Num_Frozen_to_Local(Managed_Num_Frozen *h, Managed_Num_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Num_Frozen__type, &Managed_Num_Local__type, h->box,
+            &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Num_Local_box *)box;
+    }
+    return status;
+}
+
+/* Plain from SingleThreaded to ThreadSafe: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Plain_SingleThreaded_to_ThreadSafe(
+    Managed_Plain_SingleThreaded *h, Managed_Plain_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Plain_SingleThreaded__type,
+            &Managed_Plain_ThreadSafe__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Plain_ThreadSafe_box *)box;
+    }
+    return status;
+}
+
+/* Plain from ThreadSafe to SingleThreaded: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Plain_ThreadSafe_to_SingleThreaded(
+    Managed_Plain_ThreadSafe *h, Managed_Plain_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Plain_ThreadSafe__type,
+            &Managed_Plain_SingleThreaded__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Plain_SingleThreaded_box *)box;
+    }
+    return status;
+}
+
 #ifdef PM_METRICS
 /* Contention metrics of every handle type of this module: fills up to
  * `capacity` pointers and returns how many there are. */
