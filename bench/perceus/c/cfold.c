@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "xmalloc.h"
+
 enum { VAR, VAL, ADD, MUL };
 
 typedef struct expr {
@@ -21,11 +23,7 @@ typedef struct expr {
 } expr;
 
 static expr *mk(uint8_t tag, int64_t n, expr *l, expr *r) {
-    expr *e = malloc(sizeof *e);
-    if (e == NULL) {
-        fputs("out of memory\n", stderr);
-        exit(2);
-    }
+    expr *e = xmalloc(sizeof *e);
     *e = (expr){tag, n, l, r};
     return e;
 }

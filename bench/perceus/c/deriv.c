@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xmalloc.h"
+
 enum { VAL, VAR, ADD, MUL, POW, LN };
 
 typedef struct expr {
@@ -29,11 +31,7 @@ typedef struct expr {
 } expr;
 
 static expr *alloc(void) {
-    expr *e = malloc(sizeof *e);
-    if (e == NULL) {
-        fputs("out of memory\n", stderr);
-        exit(2);
-    }
+    expr *e = xmalloc(sizeof *e);
     e->rc = 1;
     return e;
 }
@@ -109,79 +107,54 @@ static int64_t pown(int64_t a, int64_t b) {
     return b < 0 ? 0 : r;
 }
 
-static expr *add(expr *n0, expr *m0) {
+static int64_t apply(uint8_t op, int64_t a, int64_t b) { return op == ADD ? a + b : a * b; }
+
+/* add and mul of deriv.kk in one function (op is ADD or MUL), their cases in
+ * deriv.kk's order; their unit is 0 or 1, and mul's zero absorbs. */
+static expr *assoc(uint8_t op, expr *n0, expr *m0) {
+    int64_t unit = op == ADD ? 0 : 1;
     if (n0->tag == VAL && m0->tag == VAL) {
-        int64_t s = n0->n + m0->n;
+        int64_t s = apply(op, n0->n, m0->n);
         release(m0);
         return val_into(n0, s);
     }
-    if (n0->tag == VAL && n0->n == 0) {
-        release(n0);
-        return m0;
-    }
-    if (m0->tag == VAL && m0->n == 0) {
-        release(m0);
-        return n0;
-    }
-    if (m0->tag == VAL) {
-        return add(val_into(m0, m0->n), n0);
-    }
-    if (m0->tag == ADD && m0->l->tag == VAL) {
-        int64_t b = m0->l->n;
-        expr *g, *l = take(m0, &g);
-        if (n0->tag == VAL) {
-            release(l);
-            return add(val_into(n0, n0->n + b), g);
-        }
-        return add(val_into(l, b), add(n0, g));
-    }
-    if (n0->tag == ADD) {
-        expr *g, *f = take(n0, &g);
-        return add(f, add(g, m0));
-    }
-    return bin(ADD, n0, m0);
-}
-
-static expr *mul(expr *n0, expr *m0) {
-    if (n0->tag == VAL && m0->tag == VAL) {
-        int64_t p = n0->n * m0->n;
-        release(m0);
-        return val_into(n0, p);
-    }
-    if (n0->tag == VAL && n0->n == 0) {
+    if (op == MUL && n0->tag == VAL && n0->n == 0) {
         release(m0);
         return val_into(n0, 0);
     }
-    if (m0->tag == VAL && m0->n == 0) {
+    if (op == MUL && m0->tag == VAL && m0->n == 0) {
         release(n0);
         return val_into(m0, 0);
     }
-    if (n0->tag == VAL && n0->n == 1) {
+    if (n0->tag == VAL && n0->n == unit) {
         release(n0);
         return m0;
     }
-    if (m0->tag == VAL && m0->n == 1) {
+    if (m0->tag == VAL && m0->n == unit) {
         release(m0);
         return n0;
     }
     if (m0->tag == VAL) {
-        return mul(val_into(m0, m0->n), n0);
+        return assoc(op, val_into(m0, m0->n), n0);
     }
-    if (m0->tag == MUL && m0->l->tag == VAL) {
+    if (m0->tag == op && m0->l->tag == VAL) {
         int64_t b = m0->l->n;
         expr *g, *l = take(m0, &g);
         if (n0->tag == VAL) {
             release(l);
-            return mul(val_into(n0, n0->n * b), g);
+            return assoc(op, val_into(n0, apply(op, n0->n, b)), g);
         }
-        return mul(val_into(l, b), mul(n0, g));
+        return assoc(op, val_into(l, b), assoc(op, n0, g));
     }
-    if (n0->tag == MUL) {
+    if (n0->tag == op) {
         expr *g, *f = take(n0, &g);
-        return mul(f, mul(g, m0));
+        return assoc(op, f, assoc(op, g, m0));
     }
-    return bin(MUL, n0, m0);
+    return bin(op, n0, m0);
 }
+
+static expr *add(expr *n0, expr *m0) { return assoc(ADD, n0, m0); }
+static expr *mul(expr *n0, expr *m0) { return assoc(MUL, n0, m0); }
 
 static expr *powr(expr *m0, expr *n0) {
     if (m0->tag == VAL && n0->tag == VAL) {

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "xmalloc.h"
+
 typedef struct ints {
     uint32_t rc;
     int32_t head;
@@ -22,15 +24,6 @@ typedef struct sols {
     ints *head;
     struct sols *tail;
 } sols;
-
-static void *xmalloc(size_t size) {
-    void *p = malloc(size);
-    if (p == NULL) {
-        fputs("out of memory\n", stderr);
-        exit(2);
-    }
-    return p;
-}
 
 static void release(ints *xs) {
     while (xs != NULL && --xs->rc == 0) {

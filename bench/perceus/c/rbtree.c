@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "xmalloc.h"
+
 enum { RED, BLACK };
 
 typedef struct node {
@@ -37,15 +39,6 @@ typedef struct list {
     node *head;
     struct list *tail;
 } list;
-
-static void *xmalloc(size_t size) {
-    void *p = malloc(size);
-    if (p == NULL) {
-        fputs("out of memory\n", stderr);
-        exit(2);
-    }
-    return p;
-}
 
 static node *mk(uint8_t color, node *l, int32_t k, bool v, node *r) {
     node *n = xmalloc(sizeof *n);

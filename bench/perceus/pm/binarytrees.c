@@ -2,14 +2,8 @@
  * Computer Language Benchmarks Game's), emitted the way a Perceus compiler
  * would, over the public generated API (pm_bench.h).
  *
- *   binarytrees N    max depth N (min depth 4): the stretch tree, 2^(N+4-d)
- *                    trees of each depth d = 4, 6, .. <= N, the long-lived tree.
- *
- * Built with -fopenmp (and a thread-safe policy), the trees of one depth are
- * built and checked on all cores (`#pragma omp parallel for`), as Koka's
- * psum-count does with tasks. Each tree is made and checked by one thread.
- * Koka's sum-count folds over count+1 trees (fold-int(count+1, ..)); this, like
- * the Benchmarks Game and every variant here, makes `count`.
+ * The driver (main, and OpenMP with -fopenmp: built so under the thread-safe
+ * policies) is ../binarytrees_main.h, shared with c/binarytrees.c.
  *
  * Sum types: tree = Node(left, right) | Tip is Bt, visit = Done | NodeR(right,
  * v) is Visit (perceus.yaml); Tip and Done are the empty handle.
@@ -65,27 +59,5 @@ static long check(bt_h t) {
     }
 }
 
-static long sum_count(long count, long depth) {
-    long csum = 0;
-#ifdef _OPENMP
-    _Pragma("omp parallel for reduction(+ : csum) schedule(static)")
-#endif
-    for (long i = 0; i < count; i++) {
-        csum += check(make(depth));
-    }
-    return csum;
-}
-
-int main(int argc, char **argv) {
-    long n = pb_arg(argc, argv, 21);
-    long min_depth = 4, max_depth = n > min_depth + 2 ? n : min_depth + 2;
-    long stretch = max_depth + 1;
-    printf("stretch tree of depth %ld\t check: %ld\n", stretch, check(make(stretch)));
-    bt_h long_lived = make(max_depth);
-    for (long d = min_depth; d <= max_depth; d += 2) {
-        long count = 1L << (max_depth + min_depth - d);
-        printf("%ld\t trees of depth %ld\t check: %ld\n", count, d, sum_count(count, d));
-    }
-    printf("long lived tree of depth %ld\t check: %ld\n", max_depth, check(long_lived));
-    return 0;
-}
+#define BT_TREE bt_h
+#include "../binarytrees_main.h"

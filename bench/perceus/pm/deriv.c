@@ -53,87 +53,65 @@ static int64_t pown(int64_t a, int64_t b) {
     return b < 0 ? 0 : r;
 }
 
-static ex_h add(ex_h n0, ex_h m0) {
-    ex_v a = ex_peek(n0), b = ex_peek(m0);
-    if (a.tag == VAL && b.tag == VAL) { /* (Val(n),Val(m)) -> Val(n+m) */
-        ex_drop(m0);
-        return val_into(n0, a.atom.n + b.atom.n);
-    }
-    if (a.tag == VAL && a.atom.n == 0) { /* (Val(0),f) -> f */
-        ex_drop(n0);
-        return m0;
-    }
-    if (b.tag == VAL && b.atom.n == 0) { /* (f,Val(0)) -> f */
-        ex_drop(m0);
-        return n0;
-    }
-    if (b.tag == VAL) { /* (f,Val(n)) -> add(Val(n),f) */
-        return add(val_into(m0, b.atom.n), n0);
-    }
-    if (b.tag == ADD) {
-        ex_v bl = ex_peek(b.l);
-        if (bl.tag == VAL && a.tag == VAL) { /* (Val(n),Add(Val(m),f)) -> add(Val(n+m),f) */
-            ex_v m = ex_take(m0);
-            ex_drop(m.l);
-            return add(val_into(n0, a.atom.n + bl.atom.n), m.r);
-        }
-        if (bl.tag == VAL) { /* (f,Add(Val(n),g)) -> add(Val(n),add(f,g)) */
-            ex_v m = ex_take(m0);
-            ex_h v = val_into(m.l, bl.atom.n);
-            return add(v, add(n0, m.r));
-        }
-    }
-    if (a.tag == ADD) { /* (Add(f, g), h) -> add(f,add(g,h)) */
-        ex_v n = ex_take(n0);
-        return add(n.l, add(n.r, m0));
-    }
-    return ex_new(bin_v(ADD, n0, m0)); /* (f,g) -> Add(f, g) */
+static inline int64_t apply(uint8_t op, int64_t a, int64_t b) {
+    return op == ADD ? a + b : a * b;
 }
 
-static ex_h mul(ex_h n0, ex_h m0) {
+/* add and mul of deriv.kk, one function: op is ADD or MUL; their unit is 0 or 1, and
+ * mul's zero absorbs. The cases, in deriv.kk's order (Op is Add or Mul):
+ *   (Val(n),Val(m)) -> Val(n op m)
+ *   mul only: (Val(0),_) -> Val(0); (_,Val(0)) -> Val(0)
+ *   (Val(unit),f) -> f;  (f,Val(unit)) -> f;  (f,Val(n)) -> op(Val(n),f)
+ *   (Val(n),Op(Val(m),f)) -> op(Val(n op m),f);  (f,Op(Val(n),g)) -> op(Val(n),op(f,g))
+ *   (Op(f,g),h) -> op(f,op(g,h));  (f,g) -> Op(f,g) */
+static ex_h assoc(uint8_t op, ex_h n0, ex_h m0) {
+    int64_t unit = op == ADD ? 0 : 1;
     ex_v a = ex_peek(n0), b = ex_peek(m0);
-    if (a.tag == VAL && b.tag == VAL) { /* (Val(n), Val(m)) -> Val(n*m) */
+    if (a.tag == VAL && b.tag == VAL) {
         ex_drop(m0);
-        return val_into(n0, a.atom.n * b.atom.n);
+        return val_into(n0, apply(op, a.atom.n, b.atom.n));
     }
-    if (a.tag == VAL && a.atom.n == 0) { /* (Val(0), _) -> Val(0) */
+    if (op == MUL && a.tag == VAL && a.atom.n == 0) {
         ex_drop(m0);
         return val_into(n0, 0);
     }
-    if (b.tag == VAL && b.atom.n == 0) { /* (_, Val(0)) -> Val(0) */
+    if (op == MUL && b.tag == VAL && b.atom.n == 0) {
         ex_drop(n0);
         return val_into(m0, 0);
     }
-    if (a.tag == VAL && a.atom.n == 1) { /* (Val(1), f) -> f */
+    if (a.tag == VAL && a.atom.n == unit) {
         ex_drop(n0);
         return m0;
     }
-    if (b.tag == VAL && b.atom.n == 1) { /* (f, Val(1)) -> f */
+    if (b.tag == VAL && b.atom.n == unit) {
         ex_drop(m0);
         return n0;
     }
-    if (b.tag == VAL) { /* (f, Val(n)) -> mul(Val(n),f) */
-        return mul(val_into(m0, b.atom.n), n0);
+    if (b.tag == VAL) {
+        return assoc(op, val_into(m0, b.atom.n), n0);
     }
-    if (b.tag == MUL) {
+    if (b.tag == op) {
         ex_v bl = ex_peek(b.l);
-        if (bl.tag == VAL && a.tag == VAL) { /* (Val(n), Mul(Val(m), f)) -> mul(Val(n*m),f) */
+        if (bl.tag == VAL && a.tag == VAL) {
             ex_v m = ex_take(m0);
             ex_drop(m.l);
-            return mul(val_into(n0, a.atom.n * bl.atom.n), m.r);
+            return assoc(op, val_into(n0, apply(op, a.atom.n, bl.atom.n)), m.r);
         }
-        if (bl.tag == VAL) { /* (f, Mul(Val(n), g)) -> mul(Val(n),mul(f,g)) */
+        if (bl.tag == VAL) {
             ex_v m = ex_take(m0);
             ex_h v = val_into(m.l, bl.atom.n);
-            return mul(v, mul(n0, m.r));
+            return assoc(op, v, assoc(op, n0, m.r));
         }
     }
-    if (a.tag == MUL) { /* (Mul(f, g), h) -> mul(f,mul(g,h)) */
+    if (a.tag == op) {
         ex_v n = ex_take(n0);
-        return mul(n.l, mul(n.r, m0));
+        return assoc(op, n.l, assoc(op, n.r, m0));
     }
-    return ex_new(bin_v(MUL, n0, m0)); /* (f, g) -> Mul(f, g) */
+    return ex_new(bin_v(op, n0, m0));
 }
+
+static ex_h add(ex_h n0, ex_h m0) { return assoc(ADD, n0, m0); }
+static ex_h mul(ex_h n0, ex_h m0) { return assoc(MUL, n0, m0); }
 
 static ex_h powr(ex_h m0, ex_h n0) {
     ex_v a = ex_peek(m0), b = ex_peek(n0);

@@ -33,43 +33,76 @@ fn pown(a: i64, b: i64) -> i64 {
     }
 }
 
-fn add(n0: E, m0: E) -> E {
-    match (&*n0, &*m0) {
-        (Val(n), Val(m)) => val(n + m),
-        (Val(0), _) => m0,
-        (_, Val(0)) => n0,
-        (_, Val(n)) => add(val(*n), n0),
-        (Val(n), Add(l, f)) if matches!(**l, Val(_)) => {
-            let m = if let Val(m) = **l { m } else { 0 };
-            add(val(n + m), f.clone())
+#[derive(Clone, Copy, PartialEq)]
+enum Op {
+    Plus,
+    Times,
+}
+
+impl Op {
+    fn apply(self, a: i64, b: i64) -> i64 {
+        if self == Op::Plus { a + b } else { a * b }
+    }
+    fn unit(self) -> i64 {
+        if self == Op::Plus { 0 } else { 1 }
+    }
+    // The operands of an Add (Plus) or Mul (Times) node.
+    fn operands(self, e: &Expr) -> Option<(&E, &E)> {
+        match (self, e) {
+            (Op::Plus, Add(l, r)) | (Op::Times, Mul(l, r)) => Some((l, r)),
+            _ => None,
         }
-        (_, Add(l, g)) if matches!(**l, Val(_)) => {
-            let g = g.clone();
-            add(l.clone(), add(n0, g))
-        }
-        (Add(f, g), _) => add(f.clone(), add(g.clone(), m0)),
-        _ => P::new(Add(n0, m0)),
+    }
+    fn node(self, l: E, r: E) -> E {
+        P::new(if self == Op::Plus { Add(l, r) } else { Mul(l, r) })
     }
 }
 
-fn mul(n0: E, m0: E) -> E {
-    match (&*n0, &*m0) {
-        (Val(n), Val(m)) => val(n * m),
-        (Val(0), _) | (_, Val(0)) => val(0),
-        (Val(1), _) => m0,
-        (_, Val(1)) => n0,
-        (_, Val(n)) => mul(val(*n), n0),
-        (Val(n), Mul(l, f)) if matches!(**l, Val(_)) => {
-            let m = if let Val(m) = **l { m } else { 0 };
-            mul(val(n * m), f.clone())
-        }
-        (_, Mul(l, g)) if matches!(**l, Val(_)) => {
-            let g = g.clone();
-            mul(l.clone(), mul(n0, g))
-        }
-        (Mul(f, g), _) => mul(f.clone(), mul(g.clone(), m0)),
-        _ => P::new(Mul(n0, m0)),
+fn value(e: &Expr) -> Option<i64> {
+    if let Val(n) = e { Some(*n) } else { None }
+}
+
+// add and mul of deriv.kk in one function, their cases in deriv.kk's order; the
+// unit is 0 or 1, and mul's zero absorbs.
+fn assoc(op: Op, n0: E, m0: E) -> E {
+    let (a, b) = (value(&n0), value(&m0));
+    if let (Some(n), Some(m)) = (a, b) {
+        return val(op.apply(n, m));
     }
+    if op == Op::Times && (a == Some(0) || b == Some(0)) {
+        return val(0);
+    }
+    if a == Some(op.unit()) {
+        return m0;
+    }
+    if b == Some(op.unit()) {
+        return n0;
+    }
+    if let Some(m) = b {
+        return assoc(op, val(m), n0);
+    }
+    if let Some((l, g)) = op.operands(&m0) {
+        if let Some(m) = value(l) {
+            let g = g.clone();
+            return match a {
+                Some(n) => assoc(op, val(op.apply(n, m)), g),
+                None => assoc(op, val(m), assoc(op, n0, g)),
+            };
+        }
+    }
+    if let Some((f, g)) = op.operands(&n0) {
+        let (f, g) = (f.clone(), g.clone());
+        return assoc(op, f, assoc(op, g, m0));
+    }
+    op.node(n0, m0)
+}
+
+fn add(n0: E, m0: E) -> E {
+    assoc(Op::Plus, n0, m0)
+}
+
+fn mul(n0: E, m0: E) -> E {
+    assoc(Op::Times, n0, m0)
 }
 
 fn powr(m0: E, n0: E) -> E {
