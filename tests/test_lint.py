@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT
 
 PYTHON_TREES = ["gen/pmgen", "tests", "build_backend", "bench/pmgen_scale.py", "bench/compare",
-                "scripts/reserved-names"]
+                "bench/perceus/run", "scripts/reserved-names"]
 
 
 def test_mypy_strict_on_the_generator() -> None:
