@@ -81,6 +81,14 @@ static PM_ALWAYS_INLINE pm_snap_word *pm__snap_of(const pm_box_type *type, void 
     return type->snap_offset == 0 ? NULL : (pm_snap_word *)(void *)((char *)box + type->snap_offset);
 }
 
+/* A fresh box's snapshot (if it keeps one), as of its value now. */
+static PM_ALWAYS_INLINE void pm__snap_init_of(const pm_box_type *type, void *box) {
+    pm_snap_word *snap = pm__snap_of(type, box);
+    if (snap != NULL) {
+        pm_snap_init(snap, pm__value_of(type, box), type->value_size);
+    }
+}
+
 /* A bitwise copy of a value: whole words while they last (no call for small values). */
 static PM_ALWAYS_INLINE void pm__copy_bytes(void *dst, const void *src, size_t size) {
     size_t at = 0;
@@ -108,6 +116,30 @@ static PM_ALWAYS_INLINE void pm__count_inc(pm_counter_kind counter, void *box) {
         pm_count_atomic_inc(box);
     } else {
         pm_count_plain_inc(box);
+    }
+}
+
+static PM_ALWAYS_INLINE void pm__count_init_zero(pm_counter_kind counter, void *count) {
+    if (counter == PM_COUNTER_ATOMIC) {
+        pm_count_atomic_init_zero(count);
+    } else {
+        pm_count_plain_init_zero(count);
+    }
+}
+
+static PM_ALWAYS_INLINE void pm__count_inc_weak(pm_counter_kind counter, void *weak) {
+    if (counter == PM_COUNTER_ATOMIC) {
+        pm_count_atomic_inc_weak(weak);
+    } else {
+        pm_count_plain_inc_weak(weak);
+    }
+}
+
+static PM_ALWAYS_INLINE void pm__count_publish(pm_counter_kind counter, void *count) {
+    if (counter == PM_COUNTER_ATOMIC) {
+        pm_count_atomic_publish(count);
+    } else {
+        pm_count_plain_publish(count);
     }
 }
 
@@ -309,28 +341,16 @@ void *pm_box_alloc(const pm_box_type *type) { return PM__BY_KINDS(type, pm__box_
 void *pm_box_alloc_cyclic(const pm_box_type *type) {
     void *box = pm_alloc(type->box_size);
     if (box != NULL) {
-        if (type->counter == PM_COUNTER_ATOMIC) {
-            pm_count_atomic_init_zero(box);
-            pm_count_atomic_init(pm__weak_of(type, box));
-        } else {
-            pm_count_plain_init_zero(box);
-            pm_count_plain_init(pm__weak_of(type, box));
-        }
+        pm__count_init_zero(type->counter, box);
+        pm__count_init(type->counter, pm__weak_of(type, box));
     }
     return box;
 }
 
 void pm_box_publish_cyclic(const pm_box_type *type, void *box) {
     pm__cell_init(type, type->cell, box, false);
-    pm_snap_word *snap = pm__snap_of(type, box);
-    if (snap != NULL) {
-        pm_snap_init(snap, pm__value_of(type, box), type->value_size);
-    }
-    if (type->counter == PM_COUNTER_ATOMIC) {
-        pm_count_atomic_publish(box);
-    } else {
-        pm_count_plain_publish(box);
-    }
+    pm__snap_init_of(type, box);
+    pm__count_publish(type->counter, box);
 }
 
 void pm_box_weak_drop(const pm_box_type *type, void *box) {
@@ -439,11 +459,7 @@ static PM_ALWAYS_INLINE pm_status pm__value_clone(const pm_box_type *type, void 
             continue;
         }
         if (field->weak) { /* never fails: saturates */
-            if (field->type->counter == PM_COUNTER_ATOMIC) {
-                pm_count_atomic_inc_weak(pm__weak_of(field->type, child));
-            } else {
-                pm_count_plain_inc_weak(pm__weak_of(field->type, child));
-            }
+            pm__count_inc_weak(field->type->counter, pm__weak_of(field->type, child));
         } else {
             pm__count_inc(field->type->counter, child); /* never fails: saturates */
         }
@@ -557,10 +573,7 @@ static PM_ALWAYS_INLINE pm_status pm__box_move_from_weak(const pm_box_type *type
     pm__box_free_memory(type, box); /* the owners' weak reference */
     pm__counts_init(type, counter, moved);
     pm__cell_init(type, cell, moved, true);
-    pm_snap_word *snap = pm__snap_of(type, moved);
-    if (snap != NULL) {
-        pm_snap_init(snap, pm__value_of(type, moved), type->value_size);
-    }
+    pm__snap_init_of(type, moved);
     *out = moved;
     return PM_OK;
 }
@@ -586,10 +599,7 @@ static PM_ALWAYS_INLINE pm_status pm__box_copy_for_write(const pm_box_type *type
     }
     pm__counts_init(type, counter, copy);
     pm__cell_init(type, cell, copy, true); /* held for write from the start: nobody else sees it */
-    pm_snap_word *snap = pm__snap_of(type, copy);
-    if (snap != NULL) {
-        pm_snap_init(snap, pm__value_of(type, copy), type->value_size);
-    }
+    pm__snap_init_of(type, copy);
     if (pm__box_release_owner(type, counter, shared)) {
         pm_box_destroy(type, shared); /* the other owners left while we copied */
     }
@@ -836,10 +846,7 @@ static bool pm__conv_in_place(const pm_box_type *from, const pm_box_type *to) {
 static void pm__conv_init(const pm_box_type *to, void *box) {
     pm__counts_init(to, to->counter, box);
     pm__cell_init(to, to->cell, box, false);
-    pm_snap_word *snap = pm__snap_of(to, box);
-    if (snap != NULL) {
-        pm_snap_init(snap, pm__value_of(to, box), to->value_size);
-    }
+    pm__snap_init_of(to, box);
 }
 
 /* A unique box converted in place: its value where `to` keeps it, then its header. */
