@@ -72,6 +72,23 @@ static PM_ALWAYS_INLINE void *pm__value_of(const pm_box_type *type, void *box) {
     return (char *)box + type->value_offset;
 }
 
+/* The shape of a value (its variant's, for a sum type): the sizes of its box and
+ * value, and its managed fields. A sum type's tag is immutable and outlives the
+ * value's drop, so any box not yet freed can be asked. */
+static PM_ALWAYS_INLINE pm_variant pm__shape_of_value(const pm_box_type *type, const void *value) {
+    if (PM_LIKELY(type->variants == NULL)) {
+        pm_variant shape = {type->box_size, type->value_size, type->fields, type->field_count};
+        return shape;
+    }
+    unsigned tag; /* the enum's bytes: pmgen asserts they are an int's */
+    memcpy(&tag, value, sizeof tag);
+    return type->variants[tag];
+}
+
+static PM_ALWAYS_INLINE pm_variant pm__shape_of(const pm_box_type *type, void *box) {
+    return pm__shape_of_value(type, pm__value_of(type, box));
+}
+
 static PM_ALWAYS_INLINE void *pm__cell_of(const pm_box_type *type, void *box) {
     return (char *)box + type->cell_offset;
 }
@@ -184,10 +201,11 @@ static void pm__reuse_keep(pm_reuse *token, void *memory, size_t size) {
 static PM_ALWAYS_INLINE void pm__box_release_memory(const pm_box_type *type, void *box,
                                                     pm_reuse *token) {
     if (!pm__has_weak(type) || pm__count_release(type->counter, pm__weak_of(type, box))) {
+        size_t size = pm__shape_of(type, box).box_size;
         if (token != NULL) {
-            pm__reuse_keep(token, box, type->box_size);
+            pm__reuse_keep(token, box, size);
         } else {
-            pm_free(box, type->box_size);
+            pm_free(box, size);
         }
     }
 }
@@ -355,7 +373,7 @@ void pm_box_publish_cyclic(const pm_box_type *type, void *box) {
 
 void pm_box_weak_drop(const pm_box_type *type, void *box) {
     if (pm__count_release(type->counter, pm__weak_of(type, box))) {
-        pm_free(box, type->box_size);
+        pm_free(box, pm__shape_of(type, box).box_size);
     }
 }
 
@@ -402,9 +420,10 @@ static PM_NOINLINE void pm__box_drain(const pm_box_type *type, void *box, pm_reu
         const pm_box_type *dead_type = dead->type;
         void *dead_box = (char *)dead - dead_type->dead_offset;
         char *value = pm__value_of(dead_type, dead_box);
+        pm_variant shape = pm__shape_of_value(dead_type, value);
         list = dead->next;
-        for (size_t k = 0; k < dead_type->field_count; k++) {
-            const pm_field *field = &dead_type->fields[k];
+        for (size_t k = 0; k < shape.field_count; k++) {
+            const pm_field *field = &shape.fields[k];
             void *child = pm__field_box(value + field->offset);
             if (field->weak) {
                 pm__weak_field_drop(field, child);
@@ -414,7 +433,7 @@ static PM_NOINLINE void pm__box_drain(const pm_box_type *type, void *box, pm_reu
                 pm__cell_orphan(field->type, child)) {
                 continue; /* still owned, or borrowed: its last borrow's end destroys it */
             }
-            if (field->type->field_count != 0) {
+            if (pm__shape_of(field->type, child).field_count != 0) {
                 list = pm__box_bury(field->type, child, list);
             } else {
                 pm__box_free(field->type, field->type->counter, field->type->cell, child, NULL);
@@ -431,7 +450,7 @@ void pm_box_destroy_reuse(const pm_box_type *type, void *box, pm_reuse *token) {
     if (pm__cell_orphan(type, box)) {
         return; /* deferred: the scope that still borrows it destroys it at its end */
     }
-    if (type->field_count != 0) {
+    if (pm__shape_of(type, box).field_count != 0) {
         pm__box_drain(type, box, token);
         return;
     }
@@ -451,9 +470,10 @@ static PM_ALWAYS_INLINE pm_status pm__value_clone(const pm_box_type *type, void 
         /* The hook's own PM_ENOMEM stays; any other failure is the hook's. */
         return status == PM_OK || status == PM_ENOMEM ? status : PM_ECLONE;
     }
-    pm__copy_bytes(dst, src, type->value_size);
-    for (size_t k = 0; k < type->field_count; k++) {
-        const pm_field *field = &type->fields[k];
+    pm_variant shape = pm__shape_of_value(type, src);
+    pm__copy_bytes(dst, src, shape.value_size);
+    for (size_t k = 0; k < shape.field_count; k++) {
+        const pm_field *field = &shape.fields[k];
         void *child = pm__field_box((const char *)src + field->offset);
         if (child == NULL) {
             continue;
@@ -481,8 +501,9 @@ void pm_value_drop(const pm_box_type *type, void *value) {
     if (type->drop != NULL) {
         type->drop(value);
     }
-    for (size_t k = 0; k < type->field_count; k++) {
-        const pm_field *field = &type->fields[k];
+    pm_variant shape = pm__shape_of_value(type, value);
+    for (size_t k = 0; k < shape.field_count; k++) {
+        const pm_field *field = &shape.fields[k];
         char *at = (char *)value + field->offset;
         void *child = pm__field_box(at);
         pm__field_clear(at);
@@ -504,12 +525,13 @@ static PM_ALWAYS_INLINE pm_status pm__box_copy_of(const pm_box_type *type, pm_ce
                                                   void *shared, void **out, bool wait,
                                                   uint64_t timeout_ns) {
     void *copy = NULL;
+    size_t box_size = pm__shape_of(type, shared).box_size; /* a tag never changes */
     pm_snap_word *snap = pm__snap_of(type, shared);
     /* No writer holds or waits: copy the published snapshot without the read
      * lock (two atomic RMWs fewer on a line other threads use). If a publish
      * overlaps, the lock decides below, into the same allocation. */
     if (snap != NULL && pm__cell_writer_quiet(type, cell, shared)) {
-        copy = pm_alloc(type->box_size);
+        copy = pm_alloc(box_size);
         if (copy == NULL) {
             return PM_ENOMEM;
         }
@@ -520,18 +542,18 @@ static PM_ALWAYS_INLINE pm_status pm__box_copy_of(const pm_box_type *type, pm_ce
     }
     pm_status status = pm__cell_read(type, cell, shared, wait, timeout_ns);
     if (status != PM_OK) {
-        pm_free(copy, type->box_size);
+        pm_free(copy, box_size);
         return status;
     }
     if (copy == NULL) {
-        copy = pm_alloc(type->box_size);
+        copy = pm_alloc(box_size);
     }
     status = copy == NULL ? PM_ENOMEM
                           : pm__value_clone(type, pm__value_of(type, copy),
                                             pm__value_of(type, shared));
     pm__cell_release_read(type, cell, shared);
     if (status != PM_OK) {
-        pm_free(copy, type->box_size);
+        pm_free(copy, box_size);
         return status;
     }
     *out = copy;
@@ -561,13 +583,14 @@ static PM_ALWAYS_INLINE pm_status pm__box_move_from_weak(const pm_box_type *type
     if (status != PM_OK) {
         return status;
     }
-    void *moved = pm_alloc(type->box_size); /* first: failing must change nothing */
+    pm_variant shape = pm__shape_of(type, box);
+    void *moved = pm_alloc(shape.box_size); /* first: failing must change nothing */
     if (moved == NULL || !pm__count_retire(counter, box)) {
         pm__cell_release_write(type, cell, box);
-        pm_free(moved, type->box_size);
+        pm_free(moved, shape.box_size);
         return moved == NULL ? PM_ENOMEM : PM_ESHARED;
     }
-    pm__copy_bytes(pm__value_of(type, moved), pm__value_of(type, box), type->value_size);
+    pm__copy_bytes(pm__value_of(type, moved), pm__value_of(type, box), shape.value_size);
     pm__cell_release_write(type, cell, box); /* PM_DEBUG: not held past here */
     pm__cell_forget(type, cell, box);
     pm__box_free_memory(type, box); /* the owners' weak reference */
@@ -657,7 +680,7 @@ static PM_ALWAYS_INLINE pm_status pm__box_take(const pm_box_type *type, pm_count
     if (cell == PM_CELL_RWLOCK) {
         pm_rwlock_release_write(pm__cell_of(type, box)); /* PM_DEBUG: not held past here */
     }
-    pm__copy_bytes(out, pm__value_of(type, box), type->value_size);
+    pm__copy_bytes(out, pm__value_of(type, box), pm__shape_of(type, box).value_size);
     pm__cell_forget(type, cell, box);
     pm__box_release_memory(type, box, token);
     return PM_OK;
@@ -684,7 +707,11 @@ void pm_reuse_drop(pm_reuse *token) {
 }
 
 void *pm_reuse_alloc(pm_reuse *token, const pm_box_type *type) {
-    if (token->memory != NULL && token->size == type->box_size) {
+    return pm_reuse_alloc_size(token, type, type->box_size);
+}
+
+void *pm_reuse_alloc_size(pm_reuse *token, const pm_box_type *type, size_t size) {
+    if (token->memory != NULL && token->size == size) {
         void *memory = token->memory;
         token->memory = NULL;
         token->size = 0;
@@ -694,7 +721,7 @@ void *pm_reuse_alloc(pm_reuse *token, const pm_box_type *type) {
         return memory;
     }
     pm_reuse_drop(token);
-    return pm_alloc(type->box_size);
+    return pm_alloc(size);
 }
 
 static PM_ALWAYS_INLINE pm_status pm__box_clone_out(const pm_box_type *type,

@@ -13,6 +13,12 @@
  * and its link shares a union with the cell only: rc must still read 0 for
  * weak references while the box is dying. The descriptor records the sizes
  * and offsets of that layout.
+ *
+ * A sum type (variants:) has one box size per variant: its value starts with
+ * the tag (an enum, int-sized), and a box holds only the bytes up to the end
+ * of its variant's fields. The descriptor's `variants` table, indexed by the
+ * tag, gives each variant's sizes and managed fields; every cold path reads a
+ * box's sizes and fields through it (pm_variant).
  */
 #ifndef PM_BOX_H
 #define PM_BOX_H
@@ -60,6 +66,23 @@ typedef struct pm_field {
     bool weak;
 } pm_field;
 
+/* One shape of a box: its bytes, its value's bytes and its managed fields. A
+ * sum type has one per variant; other types have their descriptor's. */
+typedef struct pm_variant {
+    size_t box_size;   /* bytes allocated per box of this variant */
+    size_t value_size; /* the value's bytes: the tag and this variant's fields */
+    const pm_field *fields;
+    size_t field_count;
+} pm_variant;
+
+/* The bytes of a box of variant `member` of sum type `value_type`, and of its value. */
+#define PM_VARIANT_VALUE_SIZE(value_type, member) \
+    (offsetof(value_type, member) + sizeof(((value_type *)0)->member))
+#define PM_VARIANT_BOX_SIZE(box_type, value_type, member) \
+    (offsetof(box_type, value) + PM_VARIANT_VALUE_SIZE(value_type, member))
+/* The same for a variant without fields: the value is its tag. */
+#define PM_NULLARY_BOX_SIZE(box_type, tag_type) (offsetof(box_type, value) + sizeof(tag_type))
+
 struct pm_box_type {
     const char *name;    /* the handle type: lock names (PM_DEBUG), metrics */
     size_t box_size;     /* bytes allocated per box, snapshot included */
@@ -77,6 +100,11 @@ struct pm_box_type {
     void (*drop)(void *value);
     const pm_field *fields; /* managed fields, dropped without recursion */
     size_t field_count;
+    /* Sum types: the shape of each variant, indexed by the tag (an int-sized enum at
+     * the start of the value); NULL otherwise. box_size and value_size above are
+     * then the largest variant's, and fields are the variants'. */
+    const pm_variant *variants;
+    size_t variant_count;
     pm_metrics *metrics; /* NULL unless built with PM_METRICS */
     /* Conversion between policies (pm_box_convert); zero for a type under one policy. */
     size_t policy;                    /* this policy's index among the module's policies */
@@ -175,6 +203,9 @@ void pm_reuse_drop(pm_reuse *token);
  * fresh allocation (the token's other memory is freed first). The token is
  * empty afterwards, also when this fails (NULL). */
 void *pm_reuse_alloc(pm_reuse *token, const pm_box_type *type);
+
+/* The same for a box of `size` bytes: a sum type's variant (PM_VARIANT_BOX_SIZE). */
+void *pm_reuse_alloc_size(pm_reuse *token, const pm_box_type *type, size_t size);
 
 /* _drop_reuse: the caller's release ended the last owner: drop the value (hook,
  * fields, without recursion) and keep the box's memory in *token, freeing what

@@ -30,6 +30,11 @@ extern "C" {
 /* What _refcount reports for an immortal (saturated) box. */
 #define PM_COUNT_SATURATED UINT32_MAX
 
+/* A static initializer of either counter: a count that is immortal from the start,
+ * such as the one box every value of a nullary variant shares. A plain count
+ * never writes a sticky count, so such a box is never written by its counter. */
+#define PM_COUNT_IMMORTAL {PM_COUNT_STICKY}
+
 static inline uint32_t pm__count_report(uint32_t n) {
     return n > PM_COUNT_MAX ? PM_COUNT_SATURATED : n;
 }
@@ -47,11 +52,12 @@ static inline uint32_t pm_count_plain_get(const pm_count_plain *c) {
 
 static inline bool pm_count_plain_is_unique(const pm_count_plain *c) { return c->n == 1; }
 
-/* One more owner; at the limit the count turns sticky instead of wrapping. */
+/* One more owner; at the limit the count turns sticky instead of wrapping. A count
+ * already sticky is not written (an immortal box may be shared by several threads). */
 static inline void pm_count_plain_inc(pm_count_plain *c) {
     if (PM_LIKELY(c->n < PM_COUNT_MAX)) {
         c->n++;
-    } else {
+    } else if (c->n == PM_COUNT_MAX) {
         c->n = PM_COUNT_STICKY;
     }
 }

@@ -24,6 +24,7 @@ SPECS_WITH_GOLDENS = {
     "all_policies": SPECS / "all_policies.yaml",  # every counter x cell combination
     "items": ROOT / "examples" / "items.yaml",  # the README's example
     "weak": SPECS / "weak.yaml",  # weak references under every combination
+    "sums": SPECS / "sums.yaml",  # sum types under every combination
 }
 UPDATE = os.environ.get("PMGEN_UPDATE_GOLDENS") == "1"
 

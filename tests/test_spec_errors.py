@@ -567,7 +567,7 @@ TYPE_SHAPES = [
         types:
           Point:
             policies: [ThreadSafe]
-        """, "4:3", "type 'Point' has neither 'ctype' nor 'fields'", id="neither-ctype-nor-fields"),
+        """, "4:3", "type 'Point' has none of 'ctype', 'fields' and 'variants'", id="neither-ctype-nor-fields"),
     case("""\
         pmgen: 1
         module: m
@@ -1008,3 +1008,175 @@ def test_a_control_character_is_reported_where_it_is(tmp_path):
     """A NUL (found by the fuzzer) is one error line at its own line:column."""
     assert_reported(tmp_path, "pmgen: 1\nmodule: m\x00\ntypes: {}\n", "2:10",
                     ("not valid YAML", "U+0000", "not allowed"))
+
+
+# --- sum types (variants:) ------------------------------------------------------------------
+
+SUM_TYPES = [
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          E:
+            fields: {x: int}
+            variants: {A: {}}
+        """, "6:5", "type 'E' has both 'fields' and 'variants'",
+         notes=(note("5:5", "'fields'"),), id="fields-and-variants"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          E:
+            variants: {}
+        """, "5:15", "type 'E' has no variants", id="no-variants"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          E:
+            variants: [A, B]
+        """, "5:15", "'variants' of 'E' must be a mapping", id="variants-not-a-mapping"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          E:
+            variants:
+              A: int64_t
+        """, "6:10", "variant 'A' of 'E' must be a mapping of fields", "{}",
+         id="variant-not-a-mapping"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          E:
+            variants:
+              A: {x: [int]}
+        """, "6:14", "field 'x' of 'E.A' must be a C type", id="unknown-field-form"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          E:
+            variants:
+              A: {}
+              A: {x: int}
+        """, "7:7", "duplicate key 'A'", notes=(note("6:7", "'A' first defined here"),),
+         id="duplicate-variant"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          E:
+            variants:
+              tag: {x: int}
+        """, "6:7", "variant name 'tag' of type 'E'", "holds the tag", id="variant-named-tag"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          E:
+            variants:
+              int: {}
+        """, "6:7", "variant name 'int' of type 'E' is a C keyword", id="variant-keyword"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          E:
+            variants:
+              _A: {}
+        """, "6:7", "variant name '_A' of type 'E' starts with '_'", id="variant-underscore"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          E:
+            variants:
+              A: {out: int}
+        """, "6:11", "field name 'out' of variant 'A' of 'E'", "constructors",
+         id="field-named-like-a-parameter"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          E:
+            variants:
+              A: {x: size_kind, size_kind: int}
+        """, "6:25", "field name 'size_kind' of variant 'A' of 'E'", "would hide",
+         id="field-hides-a-type-of-another"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          E:
+            variants:
+              A: {Managed_E_SingleThreaded: int}
+        """, "6:11", "field name 'Managed_E_SingleThreaded'", "would hide",
+         id="field-hides-the-handle-type"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          E:
+            variants:
+              A: {next: {managed: F}}
+        """, "6:27", "managed type 'F', which the spec does not define",
+         id="variant-field-of-unknown-type"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          E:
+            variants:
+              A: {up: {weak: E}}
+        """, "6:22", "weak reference to 'E', which has no weak references",
+         notes=(note("4:3", "'E' is defined here"),), id="weak-field-to-type-without-weak"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          E:
+            variants: {A: {}}
+            drop: e_drop
+        """, "6:5", "'drop' applies only to 'ctype' types", "sum types", id="hook-on-sum-type"),
+    case("""\
+        pmgen: 1
+        module: m
+        policies:
+          A: {counter: plain, cell: none}
+        types:
+          E:
+            variants: {A: {x: int}}
+            policies: [A]
+        """, "7:16", "variant 'A' of 'E'", "'E_A'", "'E' under 'A'",
+         notes=(note("8:16", "'E' under 'A'"),), id="tag-constant-clashes-with-value-struct"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          E:
+            variants:
+              Add: {x: int}
+              Add_reuse: {x: int}
+        """, "6:7", "variant 'Add' of 'E' under 'SingleThreaded'",
+         "'Managed_E_SingleThreaded_new_Add_reuse'",
+         notes=(note("7:7", "variant 'Add_reuse' of 'E' under 'SingleThreaded'"),),
+         id="constructor-names-clash"),
+    case("""\
+        pmgen: 1
+        module: m
+        policies:
+          tag: {counter: plain, cell: none}
+        types:
+          E:
+            variants: {A: {}}
+            policies: [tag]
+        """, "6:3", "sum type 'E'", "'E_tag'", notes=(note("8:16", "'E' under 'tag'"),),
+         id="tag-type-clashes-with-value-struct"),
+]
+
+
+@pytest.mark.parametrize("spec, at, words, notes", SUM_TYPES)
+def test_sum_types(tmp_path, spec, at, words, notes):
+    assert_reported(tmp_path, spec, at, words, notes)

@@ -41,6 +41,9 @@ class CellKind:
     name: str  # "borrow" | "rwlock" | "none"
     c_type: Optional[str]  # None: no cell state at all
     blocking: bool  # has _wait forms (a lock that can be slept on)
+    # One box may be used from threads that do not synchronize: a borrow flag may not
+    # (values of one policy live in several threads; a shared box's flag would race).
+    shareable: bool
 
     @property
     def tracks_borrows(self) -> bool:
@@ -62,9 +65,9 @@ COUNTERS = {
     "atomic": CounterKind("atomic", threadsafe=True),
 }
 CELLS = {
-    "borrow": CellKind("borrow", "pm_cell_borrow", blocking=False),
-    "rwlock": CellKind("rwlock", "pm_rwlock", blocking=True),
-    "none": CellKind("none", None, blocking=False),
+    "borrow": CellKind("borrow", "pm_cell_borrow", blocking=False, shareable=False),
+    "rwlock": CellKind("rwlock", "pm_rwlock", blocking=True, shareable=True),
+    "none": CellKind("none", None, blocking=False, shareable=True),
 }
 # The combinations DESIGN.md allows: a borrow flag is only sound single-threaded,
 # a lock is only useful shared.
@@ -111,6 +114,15 @@ class Field:
 
 
 @dataclass
+class Variant:
+    """A variant of a sum type (`variants:`): its fields, possibly none (nullary)."""
+
+    name: str
+    location: SourceLocation
+    fields: list[Field] = field(default_factory=list)
+
+
+@dataclass
 class TypeDef:
     name: str
     location: SourceLocation
@@ -121,12 +133,23 @@ class TypeDef:
     drop_hook: Optional[str] = None
     hook_locations: dict[str, SourceLocation] = field(default_factory=dict)  # "clone"/"drop"
     fields: list[Field] = field(default_factory=list)  # `fields` types
+    variants: list[Variant] = field(default_factory=list)  # sum types (`variants`)
     # (policy, where the spec asked for it: a policies/contexts entry)
     policies: list[tuple[Policy, SourceLocation]] = field(default_factory=list)
 
     @property
     def is_struct(self) -> bool:
+        """pmgen defines the value type: a `fields` struct or a sum type's tagged union."""
         return self.c_type is None
+
+    @property
+    def is_sum(self) -> bool:
+        return bool(self.variants)
+
+    @property
+    def all_fields(self) -> list[Field]:
+        """The fields of a `fields` type, or of every variant of a sum type."""
+        return self.fields + [f for v in self.variants for f in v.fields]
 
 
 @dataclass
@@ -140,13 +163,27 @@ class InstanceField:
 
 
 @dataclass
+class InstanceVariant:
+    """A variant of a sum type resolved under one policy."""
+
+    name: str
+    location: SourceLocation
+    fields: list[InstanceField] = field(default_factory=list)
+
+    @property
+    def managed_fields(self) -> list[InstanceField]:
+        return [f for f in self.fields if f.target is not None]
+
+
+@dataclass
 class Instance:
     """One (type, policy) pair: the unit of generated code, Managed_<T>_<P>."""
 
     type: TypeDef
     policy: Policy
     location: SourceLocation  # where this instantiation was asked for
-    fields: list[InstanceField] = field(default_factory=list)
+    fields: list[InstanceField] = field(default_factory=list)  # every variant's, for a sum type
+    variants: list[InstanceVariant] = field(default_factory=list)
     # Set when the instance exists only because a managed field needs it.
     required_by: Optional[SourceLocation] = None
     # The same type under each other policy of the module: Managed_N_P_to_Q for each.

@@ -30,6 +30,10 @@ GENERATED_LOCALS = frozenset("""
     address box copy ctx dst guard h hp init other out self shared size src status timeout_ns
     memory token value w
 """.split())
+# Parameters and locals of a sum type's variant constructors, whose other parameters
+# are the variant's fields.
+CONSTRUCTOR_LOCALS = frozenset("box memory out size token".split())
+assert CONSTRUCTOR_LOCALS <= GENERATED_LOCALS
 # The runtime's prefixes: every pm_/PM_ name is the runtime's, now or later.
 RUNTIME_PREFIXES = ("pm_", "PM_")
 
@@ -77,6 +81,15 @@ def weak_name(type_name: str, policy_name: str) -> str:
 
 def value_struct_name(type_name: str, policy_name: str) -> str:
     return f"{type_name}_{policy_name}"
+
+
+def tag_type_name(type_name: str) -> str:
+    """A sum type's tag enum, one for all its policies."""
+    return f"{type_name}_tag"
+
+
+def tag_constant_name(type_name: str, variant_name: str) -> str:
+    return f"{type_name}_{variant_name}"
 
 
 class NameTable:

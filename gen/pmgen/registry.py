@@ -15,7 +15,7 @@ from typing import Iterator, Optional
 
 from . import naming
 from .errors import SourceLocation
-from .model import Instance
+from .model import Instance, InstanceVariant, TypeDef
 
 # Capabilities of an instance, decided once from its type and policy.
 CELL = "cell"            # a cell tracks borrows (write_shared, borrow checks)
@@ -29,6 +29,10 @@ CLONE_HOOK = "clone_hook"
 DROP_HOOK = "drop_hook"
 WEAK = "weak"            # `weak: true`: weak references, a weak count in the box
 CONVERTS = "converts"    # the type has other policies: Managed_N_P_to_Q for each
+VARIANTS = "variants"    # a sum type: a tag, one constructor per variant
+# Every value of a nullary variant is one immortal box, shared: only where the cell
+# lets threads that do not synchronize use one box (not a borrow flag).
+SHARED_NULLARY = "shared_nullary"
 
 
 def capabilities(inst: Instance) -> frozenset[str]:
@@ -54,6 +58,10 @@ def capabilities(inst: Instance) -> frozenset[str]:
         caps.add(WEAK)
     if inst.conversions:
         caps.add(CONVERTS)
+    if typedef.is_sum:
+        caps.add(VARIANTS)
+        if cell.shareable:
+            caps.add(SHARED_NULLARY)
     return frozenset(caps)
 
 
@@ -65,12 +73,21 @@ class Generic:
     dispatch: str
 
 
+# Which variants of a sum type a `per_variant` entry names.
+ALL_VARIANTS = "all"
+NULLARY_VARIANTS = "nullary"  # no fields
+VARIANTS_WITH_HANDLES = "handles"  # managed fields
+
+
 @dataclass(frozen=True)
 class Entry:
     """One file-scope name per instance: `pattern` over {handle}, {value} and {weak}.
 
     A `per_target` entry is one name per other policy of the instance's type,
-    `pattern` also over {target} (that policy's name).
+    `pattern` also over {target} (that policy's name); a `per_variant` one is one
+    name per variant of a sum type (those `per_variant` selects), also over {variant}.
+    An entry is the instance's when it has every capability of `requires` and none
+    of `excludes`.
     """
 
     op: str  # the key templates ask for with `i.has(op)`
@@ -79,15 +96,24 @@ class Entry:
     requires: frozenset[str] = frozenset()
     generic: Optional[Generic] = None
     per_target: bool = False
+    excludes: frozenset[str] = frozenset()
+    per_variant: str = ""
 
-    def name(self, handle: str, value: str, weak: str, target: str = "") -> str:
-        return self.pattern.format(handle=handle, value=value, weak=weak, target=target)
+    def name(self, handle: str, value: str, weak: str, target: str = "",
+             variant: str = "") -> str:
+        return self.pattern.format(handle=handle, value=value, weak=weak, target=target,
+                                   variant=variant)
+
+    def applies(self, caps: frozenset[str]) -> bool:
+        return self.requires <= caps and not self.excludes & caps
 
 
 def _e(op: str, kind: str = "function", requires: tuple[str, ...] = (),
-       generic: Optional[tuple[str, str]] = None, pattern: str = "") -> Entry:
+       generic: Optional[tuple[str, str]] = None, pattern: str = "",
+       excludes: tuple[str, ...] = (), per_variant: str = "") -> Entry:
     return Entry(op, pattern or f"{{handle}}_{op}", kind, frozenset(requires),
-                 Generic(*generic) if generic else None)
+                 Generic(*generic) if generic else None, excludes=frozenset(excludes),
+                 per_variant=per_variant)
 
 
 # Every name an instance emits, in the order the header declares them.
@@ -98,11 +124,23 @@ INSTANCE_ENTRIES: tuple[Entry, ...] = (
     _e("value_clone", "function", (STRUCT,), pattern="{value}_clone"),
     _e("value_drop", "function", (STRUCT,), pattern="{value}_drop"),
     _e("type_descriptor", "variable", pattern="{handle}__type"),
-    _e("fields_table", "variable", (HANDLES,), pattern="{handle}__fields"),
+    _e("fields_table", "variable", (HANDLES,), pattern="{handle}__fields", excludes=(VARIANTS,)),
+    # Sum types: each variant's managed fields and sizes, and the shared nullary boxes.
+    _e("variant_fields_table", "variable", (VARIANTS,), pattern="{handle}__fields_{variant}",
+       per_variant=VARIANTS_WITH_HANDLES),
+    _e("variants_table", "variable", (VARIANTS,), pattern="{handle}__variants"),
+    _e("nullary_box", "variable", (VARIANTS, SHARED_NULLARY),
+       pattern="{handle}__nullary_{variant}", per_variant=NULLARY_VARIANTS),
     _e("clone_thunk", "function", (CLONE_HOOK,), pattern="{handle}__clone"),
     _e("drop_thunk", "function", (DROP_HOOK,), pattern="{handle}__drop"),
     _e("metrics", "variable"),
     _e("new", generic=("out, value", "*(out)")),
+    # Sum types: a constructor per variant (fields as parameters), and the tag.
+    _e("new_variant", requires=(VARIANTS,), pattern="{handle}_new_{variant}",
+       per_variant=ALL_VARIANTS),
+    _e("new_variant_reuse", requires=(VARIANTS,), pattern="{handle}_new_{variant}_reuse",
+       per_variant=ALL_VARIANTS),
+    _e("tag", requires=(VARIANTS,), generic=("h", "(h)")),
     _e("dup", generic=("h", "(h)")),
     _e("try_dup", generic=("h, out", "(h)")),
     _e("drop", generic=("hp", "*(hp)")),
@@ -135,7 +173,7 @@ INSTANCE_ENTRIES: tuple[Entry, ...] = (
     _e("weak_handle", "type", (WEAK,), pattern="{weak}"),
     _e("downgrade", requires=(WEAK,), generic=("h, out", "(h)")),
     _e("weak_count", requires=(WEAK,)),
-    _e("new_cyclic", requires=(WEAK,)),
+    _e("new_cyclic", requires=(WEAK,), excludes=(VARIANTS,)),  # a variant's size comes later
     _e("weak_dup", requires=(WEAK,), pattern="{weak}_dup"),
     _e("weak_drop", requires=(WEAK,), pattern="{weak}_drop"),
     _e("weak_upgrade", requires=(WEAK,), pattern="{weak}_upgrade"),
@@ -183,25 +221,45 @@ def include_guard(module: str) -> str:
     return MODULE_ENTRIES[0].name(module)
 
 
-def instance_names(inst: Instance) -> Iterator[tuple[str, Entry]]:
-    """Every file-scope name `inst` emits, with its registry entry."""
+def selected_variants(entry: Entry, inst: Instance) -> list[InstanceVariant]:
+    """The variants of `inst` a per_variant entry names, in the spec's order."""
+    if entry.per_variant == NULLARY_VARIANTS:
+        return [v for v in inst.variants if not v.fields]
+    if entry.per_variant == VARIANTS_WITH_HANDLES:
+        return [v for v in inst.variants if v.managed_fields]
+    return list(inst.variants)
+
+
+def instance_names(inst: Instance) -> Iterator[tuple[str, Entry, str]]:
+    """Every file-scope name `inst` emits, with its registry entry and its variant ("" if none)."""
     caps = capabilities(inst)
     handle = naming.handle_name(inst.type.name, inst.policy.name)
     value = naming.value_struct_name(inst.type.name, inst.policy.name)
     weak = naming.weak_name(inst.type.name, inst.policy.name)
     for entry in INSTANCE_ENTRIES:
-        if not entry.requires <= caps:
+        if not entry.applies(caps):
             continue
         if entry.per_target:
             for other in inst.conversions:
-                yield entry.name(handle, value, weak, other.policy.name), entry
+                yield entry.name(handle, value, weak, other.policy.name), entry, ""
+        elif entry.per_variant:
+            for variant in selected_variants(entry, inst):
+                yield entry.name(handle, value, weak, variant=variant.name), entry, variant.name
         else:
-            yield entry.name(handle, value, weak), entry
+            yield entry.name(handle, value, weak), entry, ""
+
+
+def type_names(typedef: TypeDef) -> Iterator[tuple[str, str]]:
+    """The names a sum type emits once, whatever its policies: (name, its variant or "")."""
+    if typedef.is_sum:
+        yield naming.tag_type_name(typedef.name), ""
+        for variant in typedef.variants:
+            yield naming.tag_constant_name(typedef.name, variant.name), variant.name
 
 
 def operations(inst: Instance) -> frozenset[str]:
     """The registry keys `inst` gets: what `InstanceView.has` answers."""
-    return frozenset(entry.op for _, entry in instance_names(inst))
+    return frozenset(entry.op for _, entry, _ in instance_names(inst))
 
 
 def generic_entries() -> list[Entry]:
@@ -229,10 +287,24 @@ class Claim:
 def claims(module: str, module_location: SourceLocation,
            instances: list[Instance]) -> Iterator[Claim]:
     """Every file-scope name of the output, the spec's hooks included."""
+    sum_types: dict[str, TypeDef] = {}
     for inst in instances:
         owner = f"'{inst.type.name}' under '{inst.policy.name}'"
-        for name, _ in instance_names(inst):
-            yield Claim(name, inst.location, owner)
+        variant_locations = {v.name: v.location for v in inst.variants}
+        for name, _, variant in instance_names(inst):
+            # A variant's names are its own: two of them clash even within one instance.
+            if variant:
+                yield Claim(name, variant_locations[variant], f"variant '{variant}' of {owner}")
+            else:
+                yield Claim(name, inst.location, owner)
+        if inst.type.is_sum:
+            sum_types.setdefault(inst.type.name, inst.type)
+    for typedef in sum_types.values():
+        for name, variant in type_names(typedef):
+            where = next((v.location for v in typedef.variants if v.name == variant),
+                         typedef.location)
+            yield Claim(name, where, f"variant '{variant}' of '{typedef.name}'" if variant
+                        else f"sum type '{typedef.name}'")
     for name in module_names(module):
         yield Claim(name, module_location, f"module '{module}'")
     for inst in instances:  # hooks after generated names: a clash points at the hook
@@ -248,7 +320,7 @@ def generic_macros(module: str, instances: list[Instance]) -> list[tuple[str, Ge
     macros = []
     for entry in generic_entries():
         handles = [naming.handle_name(i.type.name, i.policy.name)
-                   for i in instances if entry.requires <= capabilities(i)]
+                   for i in instances if entry.applies(capabilities(i))]
         if handles and entry.generic is not None:
             macros.append((entry.op, entry.generic, handles))
     return macros

@@ -16,7 +16,7 @@ import jinja2
 import jinja2.meta
 
 from . import naming, registry
-from .model import CellKind, CounterKind, Instance, Module
+from .model import CellKind, CounterKind, Instance, InstanceVariant, Module
 
 RUNTIME_VERSION_REQUIRED = (0, 1)  # (major, minimum minor) of runtime/pm.h
 
@@ -32,6 +32,45 @@ class FieldView:
     c_type: str
     target: Optional["InstanceView"]
     weak: bool = False  # a weak reference to `target`, not an owner
+
+
+@dataclass
+class VariantView:
+    """A variant of a sum type under one policy, as the templates lay it out."""
+
+    name: str  # the member of the value's union, and the constructor's suffix
+    tag: str  # its enum constant, N_V
+    fields: list[FieldView]
+    nullary_box: Optional[str]  # the shared immortal box of a nullary variant, if any
+    fields_table: Optional[str]  # its managed fields' pm_field table, if it has any
+    origin: str  # spec line:col
+    value_size: str  # C constant expressions: the tag and this variant's fields,
+    box_size: str  # and the box that holds them
+
+    @property
+    def nullary(self) -> bool:
+        return not self.fields
+
+    @property
+    def managed_fields(self) -> list[FieldView]:
+        return [f for f in self.fields if f.target is not None]
+
+    @property
+    def parameters(self) -> str:
+        """The constructor's parameters after `out`: the fields, in order."""
+        return "".join(f", {f.c_type} {f.name}" for f in self.fields)
+
+    def arguments(self, value: str) -> str:
+        """The constructor's arguments after `out` taken from `value`, a value of this variant."""
+        return "".join(f", {value}.{self.name}.{f.name}" for f in self.fields)
+
+
+@dataclass(frozen=True)
+class SumTypeView:
+    """A sum type's tag enum, emitted once for all its policies."""
+
+    tag_type: str
+    constants: list[tuple[str, str]]  # (N_V, spec line:col)
 
 
 @dataclass
@@ -63,6 +102,10 @@ class InstanceView:
     # other policy (Managed_N_P_to_Q for each, the descriptor's family table).
     policy_index: int = 0
     conversions: list["InstanceView"] = field(default_factory=list)
+    # Sum types: the tag enum and the variants (none for other types).
+    tag_type: Optional[str] = None
+    variants: list[VariantView] = field(default_factory=list)
+    handles: bool = False  # the value holds managed fields (in some variant)
 
     @property
     def family(self) -> list["InstanceView"]:
@@ -102,7 +145,7 @@ class InstanceView:
     @property
     def dead_link(self) -> bool:
         """Boxes holding handles reuse their header as the destroy list's link."""
-        return self.has("fields_table")
+        return self.handles
 
 
 _REGISTRY_OPS = frozenset(e.op for e in registry.INSTANCE_ENTRIES)
@@ -119,7 +162,34 @@ def _views(module: Module) -> list[InstanceView]:
             for f in inst.fields]
         views[inst.key].policy_index = policy_index[inst.policy.name]
         views[inst.key].conversions = [views[other.key] for other in inst.conversions]
+        views[inst.key].variants = [_variant_view(views, inst, v) for v in inst.variants]
     return list(views.values())
+
+
+def _variant_view(views: dict[tuple[str, str], InstanceView], inst: Instance,
+                  variant: InstanceVariant) -> VariantView:
+    names = {entry.op: name for name, entry, v in registry.instance_names(inst)
+             if v == variant.name}
+    view = views[inst.key]
+    value_size = (f"sizeof({naming.tag_type_name(inst.type.name)})" if not variant.fields
+                  else f"PM_VARIANT_VALUE_SIZE({view.value_type}, {variant.name})")
+    return VariantView(
+        name=variant.name, tag=naming.tag_constant_name(inst.type.name, variant.name),
+        fields=[FieldView(f.name, f.c_type, views[f.target.key] if f.target else None, f.weak)
+                for f in variant.fields],
+        nullary_box=names.get("nullary_box"), fields_table=names.get("variant_fields_table"),
+        origin=f"{variant.location.line}:{variant.location.column}",
+        value_size=value_size,
+        box_size=(f"PM_NULLARY_BOX_SIZE({view.box}, {naming.tag_type_name(inst.type.name)})"
+                  if not variant.fields
+                  else f"PM_VARIANT_BOX_SIZE({view.box}, {view.value_type}, {variant.name})"))
+
+
+def _sum_types(module: Module) -> list[SumTypeView]:
+    return [SumTypeView(naming.tag_type_name(t.name),
+                        [(naming.tag_constant_name(t.name, v.name),
+                          f"{v.location.line}:{v.location.column}") for v in t.variants])
+            for t in module.types.values() if t.is_sum]
 
 
 def _view(inst: Instance) -> InstanceView:
@@ -135,7 +205,9 @@ def _view(inst: Instance) -> InstanceView:
         has_cell=registry.CELL in caps, snapshot=registry.SNAPSHOT in caps,
         clone_hook=t.clone_hook, drop_hook=t.drop_hook,
         origin=f"{where.line}:{where.column}", fields=[],
-        weak=naming.weak_name(t.name, p.name) if registry.WEAK in caps else None)
+        weak=naming.weak_name(t.name, p.name) if registry.WEAK in caps else None,
+        tag_type=naming.tag_type_name(t.name) if t.is_sum else None,
+        handles=registry.HANDLES in caps)
 
 
 def _environment() -> jinja2.Environment:
@@ -189,6 +261,7 @@ class Renderer:
             includes=module.includes,
             instances=views,
             struct_instances=[v for v in views if v.has("value_struct")],
+            sum_types=_sum_types(module),
             hook_prototypes=_hook_prototypes(views),
             runtime_major=RUNTIME_VERSION_REQUIRED[0],
             runtime_minor=RUNTIME_VERSION_REQUIRED[1],

@@ -6,6 +6,7 @@ line and column a user should look at.
 
 from __future__ import annotations
 
+import re
 from typing import Collection, Optional
 
 from . import ctext, naming, registry
@@ -13,7 +14,8 @@ from .errors import SourceLocation, SpecError
 from .loader import Mapping, Node, Scalar, Sequence
 from .reserved import C_LIBRARY_NAMES
 from .model import (ALLOWED_COMBINATIONS, BUILTIN_POLICIES, CELLS, CONTEXT_POLICIES,
-                    COUNTERS, Field, Instance, InstanceField, Module, Policy, TypeDef)
+                    COUNTERS, Field, Instance, InstanceField, InstanceVariant, Module, Policy,
+                    TypeDef, Variant)
 
 SPEC_VERSION = 1
 MAX_INSTANCES = 10_000  # (type, policy) pairs of one module: bounds the output's size
@@ -32,7 +34,10 @@ SYSTEM_HEADERS = frozenset("""
 """.split())
 _TOP_KEYS = ("pmgen", "module", "includes", "policies", "types")
 _POLICY_KEYS = ("counter", "cell")
-_TYPE_KEYS = ("ctype", "copy", "clone", "drop", "fields", "policies", "contexts", "weak")
+_TYPE_KEYS = ("ctype", "copy", "clone", "drop", "fields", "variants", "policies", "contexts",
+              "weak")
+# A sum type's value struct has a member `tag` beside its variants' members.
+_TAG_MEMBER = "tag"
 _MANAGED_KEYS = ("managed", "weak", "policy")
 
 
@@ -187,6 +192,40 @@ def _field(name: str, name_loc: SourceLocation, node: Node, owner: str,
                  managed_location=managed.location)
 
 
+def _variants(name: str, node: Node, type_names: set[str],
+              policies: dict[str, Policy]) -> list[Variant]:
+    """A sum type's variants: each a mapping of fields, or empty (nullary)."""
+    variant_map = _mapping(node, f"'variants' of '{name}'",
+                           tuple(node.entries) if isinstance(node, Mapping) else ())
+    if not variant_map.entries:
+        raise SpecError(node.location, f"type '{name}' has no variants; a sum type needs at "
+                        "least one")
+    variants = []
+    for vname, (vloc, vnode) in variant_map.entries.items():
+        naming.check_free_name(vname, vloc, "variant name", f" of type '{name}'")
+        if vname == _TAG_MEMBER:
+            raise SpecError(vloc, f"variant name '{vname}' of type '{name}' is the member that "
+                            "holds the tag (value.tag); choose another name")
+        owner = f"{name}.{vname}"
+        if isinstance(vnode, Scalar) and vnode.kind == "null":
+            variants.append(Variant(vname, vloc))
+            continue
+        if not isinstance(vnode, Mapping):
+            raise SpecError(vnode.location, f"variant '{vname}' of '{name}' must be a mapping "
+                            "of fields, or {} for a variant without fields, not " + _kind(vnode))
+        variant = Variant(vname, vloc)
+        for fname, (floc, fnode) in vnode.entries.items():
+            spec_field = _field(fname, floc, fnode, owner, type_names, policies)
+            if fname in naming.CONSTRUCTOR_LOCALS:
+                raise SpecError(floc, f"field name '{fname}' of variant '{vname}' of '{name}' "
+                                "is also a parameter or local of the generated constructors "
+                                f"(the variant's fields are their parameters); choose another "
+                                "name")
+            variant.fields.append(spec_field)
+        variants.append(variant)
+    return variants
+
+
 def _type_policies(name: str, body: Mapping, policies: dict[str, Policy],
                    name_loc: SourceLocation) -> list[tuple[Policy, SourceLocation]]:
     contexts = _get(body, "contexts")
@@ -233,16 +272,25 @@ def _type(name: str, name_loc: SourceLocation, node: Node,
         typedef.weak = bool(weak.value)
     ctype, fields = _get(body, "ctype"), _get(body, "fields")
     hooks = [k for k in ("copy", "clone", "drop") if k in body.entries]
-    if ctype is None and fields is None:
-        raise SpecError(name_loc, f"type '{name}' has neither 'ctype' nor 'fields'; give "
-                        "'ctype' (an existing C type) or 'fields' (a struct pmgen defines)")
-    if ctype is not None and fields is not None:
-        first, second = sorted(("ctype", "fields"), key=lambda k: (
-            _key_location(body, k).line, _key_location(body, k).column))
-        raise SpecError(_key_location(body, second), f"type '{name}' has both 'ctype' and "
-                        "'fields'; give one: 'ctype' (an existing C type) or 'fields' "
-                        "(a struct pmgen defines)",
+    forms = [k for k in ("ctype", "fields", "variants") if k in body.entries]
+    choice = ("'ctype' (an existing C type), 'fields' (a struct pmgen defines) or 'variants' "
+              "(a sum type pmgen defines)")
+    if not forms:
+        raise SpecError(name_loc, f"type '{name}' has none of 'ctype', 'fields' and "
+                        f"'variants'; give one: {choice}")
+    if len(forms) > 1:
+        first, second = sorted(forms, key=lambda k: (
+            _key_location(body, k).line, _key_location(body, k).column))[:2]
+        raise SpecError(_key_location(body, second), f"type '{name}' has both '{first}' and "
+                        f"'{second}'; give one: {choice}",
                         [(_key_location(body, first), f"'{first}' is given here")])
+    variants = _get(body, "variants")
+    if variants is not None:
+        if hooks:
+            raise SpecError(_key_location(body, hooks[0]), f"'{hooks[0]}' applies only to "
+                            "'ctype' types; pmgen generates clone and drop for sum types")
+        typedef.variants = _variants(name, variants, type_names, policies)
+        return typedef
     if fields is not None:
         if hooks:
             raise SpecError(_key_location(body, hooks[0]), f"'{hooks[0]}' applies only to "
@@ -305,8 +353,33 @@ def _instances(types: dict[str, TypeDef], policies: dict[str, Policy]) -> list[I
         for spec_field in inst.type.fields:
             inst.fields.append(_resolve_field(inst, spec_field, types, policies,
                                               instances, pending))
+        for spec_variant in inst.type.variants:
+            variant = InstanceVariant(spec_variant.name, spec_variant.location)
+            for spec_field in spec_variant.fields:
+                variant.fields.append(_resolve_field(inst, spec_field, types, policies,
+                                                     instances, pending))
+            _check_parameters(inst, spec_variant, variant)
+            inst.variants.append(variant)
+            inst.fields.extend(variant.fields)
     _link_conversions(list(instances.values()))
     return list(instances.values())
+
+
+_C_IDENTIFIER_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _check_parameters(inst: Instance, spec_variant: Variant, variant: InstanceVariant) -> None:
+    """A variant's fields are its constructor's parameters: no name may hide a type they use."""
+    handle = naming.handle_name(inst.type.name, inst.policy.name)
+    used = {handle}
+    for f in variant.fields:
+        used.update(_C_IDENTIFIER_TOKEN.findall(f.c_type))
+    for spec_field in spec_variant.fields:
+        if spec_field.name in used:
+            raise SpecError(spec_field.location, f"field name '{spec_field.name}' of variant "
+                            f"'{spec_variant.name}' of '{inst.type.name}' is also a C name the "
+                            "parameters of its constructor use (a field's type, or the handle "
+                            "type), which the parameter would hide; choose another name")
 
 
 def _link_conversions(instances: list[Instance]) -> None:
@@ -322,28 +395,29 @@ def _link_conversions(instances: list[Instance]) -> None:
                             f"policies takes the spec past {MAX_CONVERSIONS:,} conversion "
                             "functions (Managed_N_P_to_Q, one per ordered pair of a type's "
                             "policies); split it into several modules")
-    blocked = _weak_under_policy(instances)
+    blocked = _unconvertible(instances)
     for inst in instances:
         if inst.type.name not in blocked:
             inst.conversions = [other for other in by_type[inst.type.name] if other is not inst]
 
 
-def _weak_under_policy(instances: list[Instance]) -> set[str]:
-    """Types whose conversion would reach a weak field that follows the policy.
+def _unconvertible(instances: list[Instance]) -> set[str]:
+    """Types whose conversion would reach a weak field that follows the policy, or a sum type.
 
     A weak reference is not an owner: the box it points at is not the caller's to
-    convert, and under the other policy it would be another type. Such types (and
-    those reaching one through fields that follow the policy) get no _to_Q.
+    convert, and under the other policy it would be another type. The runtime does not
+    convert sum types (their boxes differ in size per variant). Such types (and those
+    reaching one through fields that follow the policy) get no _to_Q.
     """
     types = {inst.type.name: inst.type for inst in instances}
     blocked = {name for name, t in types.items()
-               if any(f.weak and f.policy is None for f in t.fields)}
+               if t.is_sum or any(f.weak and f.policy is None for f in t.all_fields)}
     changed = True
     while changed:
         changed = False
         for name, t in types.items():
-            if name not in blocked and any(
-                    f.managed in blocked and not f.weak and f.policy is None for f in t.fields):
+            if name not in blocked and any(f.managed in blocked and not f.weak
+                                           and f.policy is None for f in t.all_fields):
                 blocked.add(name)
                 changed = True
     return blocked
