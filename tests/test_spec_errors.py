@@ -567,7 +567,8 @@ TYPE_SHAPES = [
         types:
           Point:
             policies: [ThreadSafe]
-        """, "4:3", "type 'Point' has none of 'ctype', 'fields' and 'variants'", id="neither-ctype-nor-fields"),
+        """, "4:3", "type 'Point' has none of 'ctype', 'fields' and 'variants'",
+         id="neither-ctype-nor-fields"),
     case("""\
         pmgen: 1
         module: m
