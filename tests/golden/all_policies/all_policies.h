@@ -192,10 +192,6 @@ typedef struct Pinned_Frozen {
     Managed_Blob_Frozen tag;
 } Pinned_Frozen;
 
-/* The spec's hooks: defined by the user, declared here so a wrong signature fails. */
-pm_status blob_clone(struct blob *dst, const struct blob *src);
-void blob_drop(struct blob *value);
-
 /* ---- Managed_Point_SingleThreaded ----
  * Point under SingleThreaded: counter plain, cell borrow (spec 18:16). */
 
@@ -9126,6 +9122,12 @@ static inline void Managed_Pinned_Frozen_write_guard_end(Managed_Pinned_Frozen_w
         guard->status = PM_EINVAL;
     }
 }
+
+/* The spec's hooks: defined by the user, declared here so a wrong signature fails.
+ * After the boxes: a C type first named in a box (`union u *`) is declared there, at
+ * file scope, not inside a prototype's parameter list. */
+pm_status blob_clone(struct blob *dst, const struct blob *src);
+void blob_drop(struct blob *value);
 
 /* Point from SingleThreaded to ThreadSafe: empties *h on success;
  * on failure nothing has changed (pm_box_convert, pm_box.h). */

@@ -42,10 +42,6 @@ typedef struct Managed_Items_ThreadSafe {
     Managed_Items_ThreadSafe_box *box;
 } Managed_Items_ThreadSafe;
 
-/* The spec's hooks: defined by the user, declared here so a wrong signature fails. */
-pm_status item_vec_clone(struct item_vec *dst, const struct item_vec *src);
-void item_vec_free(struct item_vec *value);
-
 /* ---- Managed_Items_SingleThreaded ----
  * Items under SingleThreaded: counter plain, cell borrow (spec 11:16). */
 
@@ -865,6 +861,12 @@ Managed_Items_ThreadSafe_write_shared_guard_begin_wait(Managed_Items_ThreadSafe 
     guard.status = Managed_Items_ThreadSafe_write_shared_wait(h, &guard.value, timeout_ns);
     return guard;
 }
+
+/* The spec's hooks: defined by the user, declared here so a wrong signature fails.
+ * After the boxes: a C type first named in a box (`union u *`) is declared there, at
+ * file scope, not inside a prototype's parameter list. */
+pm_status item_vec_clone(struct item_vec *dst, const struct item_vec *src);
+void item_vec_free(struct item_vec *value);
 
 /* Items from SingleThreaded to ThreadSafe: empties *h on success;
  * on failure nothing has changed (pm_box_convert, pm_box.h). */

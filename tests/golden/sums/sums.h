@@ -335,10 +335,6 @@ typedef struct Holder_Frozen {
     Managed_List_Frozen list;
 } Holder_Frozen;
 
-/* The spec's hooks: defined by the user, declared here so a wrong signature fails. */
-pm_status res_clone(struct res *dst, const struct res *src);
-void res_drop(struct res *value);
-
 /* ---- Managed_Res_SingleThreaded ----
  * Res under SingleThreaded: counter plain, cell borrow (spec 18:16). */
 
@@ -9523,6 +9519,12 @@ static inline void Managed_Holder_Frozen_write_guard_end(Managed_Holder_Frozen_w
         guard->status = PM_EINVAL;
     }
 }
+
+/* The spec's hooks: defined by the user, declared here so a wrong signature fails.
+ * After the boxes: a C type first named in a box (`union u *`) is declared there, at
+ * file scope, not inside a prototype's parameter list. */
+pm_status res_clone(struct res *dst, const struct res *src);
+void res_drop(struct res *value);
 
 /* Res from SingleThreaded to ThreadSafe: empties *h on success;
  * on failure nothing has changed (pm_box_convert, pm_box.h). */

@@ -160,10 +160,6 @@ typedef struct Tree_Frozen {
     Managed_Tree_Frozen child;
 } Tree_Frozen;
 
-/* The spec's hooks: defined by the user, declared here so a wrong signature fails. */
-pm_status obj_clone(struct obj *dst, const struct obj *src);
-void obj_drop(struct obj *value);
-
 /* ---- Managed_Tree_SingleThreaded ----
  * Tree under SingleThreaded: counter plain, cell borrow (spec 19:16). */
 
@@ -6307,6 +6303,12 @@ Managed_Plain_ThreadSafe_write_shared_guard_begin_wait(Managed_Plain_ThreadSafe 
     guard.status = Managed_Plain_ThreadSafe_write_shared_wait(h, &guard.value, timeout_ns);
     return guard;
 }
+
+/* The spec's hooks: defined by the user, declared here so a wrong signature fails.
+ * After the boxes: a C type first named in a box (`union u *`) is declared there, at
+ * file scope, not inside a prototype's parameter list. */
+pm_status obj_clone(struct obj *dst, const struct obj *src);
+void obj_drop(struct obj *value);
 
 /* Obj from SingleThreaded to ThreadSafe: empties *h on success;
  * on failure nothing has changed (pm_box_convert, pm_box.h). */
