@@ -415,11 +415,17 @@ static inline pm_status Managed_Point_SingleThreaded_into_inner(Managed_Point_Si
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Point_SingleThreaded__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Point_SingleThreaded_box *box = h->box;
+        size_t size = sizeof(Managed_Point_SingleThreaded_box);
+        pm_status status = pm_cell_borrow_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        pm_cell_borrow_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Point_SingleThreaded__type, h->box, out);
     if (status == PM_OK) {
@@ -475,15 +481,20 @@ static inline pm_status Managed_Point_SingleThreaded_take_reuse(Managed_Point_Si
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Point_SingleThreaded__type, h->box, out,
-                token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Point_SingleThreaded_box *box = h->box;
+        size_t size = sizeof(Managed_Point_SingleThreaded_box);
+        pm_status status = pm_cell_borrow_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        pm_cell_borrow_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Point_SingleThreaded__type, h->box, out);
     if (status == PM_OK) {
@@ -501,8 +512,17 @@ static inline pm_status Managed_Point_SingleThreaded_new_reuse(Managed_Point_Sin
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Point_SingleThreaded__type);
-    Managed_Point_SingleThreaded_box *box = (Managed_Point_SingleThreaded_box *)memory;
+    size_t size = sizeof(Managed_Point_SingleThreaded_box);
+    Managed_Point_SingleThreaded_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Point_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Point_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Point_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -862,11 +882,18 @@ static inline pm_status Managed_Point_ThreadSafe_into_inner(Managed_Point_Thread
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Point_ThreadSafe__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Point_ThreadSafe_box *box = h->box;
+        size_t size = PM_SNAP_BOX_SIZE(Managed_Point_ThreadSafe_box, sizeof(struct point));
+        pm_status status = pm_rwlock_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        pm_rwlock_release_write(&box->cell); /* PM_DEBUG: not held past here */
+        pm_rwlock_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Point_ThreadSafe__type, h->box, out);
     if (status == PM_OK) {
@@ -920,14 +947,21 @@ static inline pm_status Managed_Point_ThreadSafe_take_reuse(Managed_Point_Thread
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Point_ThreadSafe__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Point_ThreadSafe_box *box = h->box;
+        size_t size = PM_SNAP_BOX_SIZE(Managed_Point_ThreadSafe_box, sizeof(struct point));
+        pm_status status = pm_rwlock_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        pm_rwlock_release_write(&box->cell); /* PM_DEBUG: not held past here */
+        pm_rwlock_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Point_ThreadSafe__type, h->box, out);
     if (status == PM_OK) {
@@ -944,8 +978,17 @@ static inline pm_status Managed_Point_ThreadSafe_new_reuse(Managed_Point_ThreadS
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Point_ThreadSafe__type);
-    Managed_Point_ThreadSafe_box *box = (Managed_Point_ThreadSafe_box *)memory;
+    size_t size = PM_SNAP_BOX_SIZE(Managed_Point_ThreadSafe_box, sizeof value);
+    Managed_Point_ThreadSafe_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Point_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Point_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Point_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -1215,11 +1258,12 @@ static inline pm_status Managed_Point_Local_into_inner(Managed_Point_Local *h, s
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Point_Local__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
-        }
-        return status;
+        Managed_Point_Local_box *box = h->box;
+        size_t size = sizeof(Managed_Point_Local_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Point_Local__type, h->box, out);
     if (status == PM_OK) {
@@ -1275,14 +1319,15 @@ static inline pm_status Managed_Point_Local_take_reuse(Managed_Point_Local *h, s
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Point_Local__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
-        }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Point_Local_box *box = h->box;
+        size_t size = sizeof(Managed_Point_Local_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Point_Local__type, h->box, out);
     if (status == PM_OK) {
@@ -1299,8 +1344,17 @@ static inline pm_status Managed_Point_Local_new_reuse(Managed_Point_Local *out, 
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Point_Local__type);
-    Managed_Point_Local_box *box = (Managed_Point_Local_box *)memory;
+    size_t size = sizeof(Managed_Point_Local_box);
+    Managed_Point_Local_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Point_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Point_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Point_Local_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -1519,11 +1573,12 @@ static inline pm_status Managed_Point_Frozen_into_inner(Managed_Point_Frozen *h,
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Point_Frozen__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
-        }
-        return status;
+        Managed_Point_Frozen_box *box = h->box;
+        size_t size = sizeof(Managed_Point_Frozen_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Point_Frozen__type, h->box, out);
     if (status == PM_OK) {
@@ -1579,14 +1634,15 @@ static inline pm_status Managed_Point_Frozen_take_reuse(Managed_Point_Frozen *h,
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Point_Frozen__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
-        }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Point_Frozen_box *box = h->box;
+        size_t size = sizeof(Managed_Point_Frozen_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Point_Frozen__type, h->box, out);
     if (status == PM_OK) {
@@ -1603,8 +1659,17 @@ static inline pm_status Managed_Point_Frozen_new_reuse(Managed_Point_Frozen *out
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Point_Frozen__type);
-    Managed_Point_Frozen_box *box = (Managed_Point_Frozen_box *)memory;
+    size_t size = sizeof(Managed_Point_Frozen_box);
+    Managed_Point_Frozen_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Point_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Point_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Point_Frozen_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -1861,11 +1926,17 @@ static inline pm_status Managed_Blob_SingleThreaded_into_inner(Managed_Blob_Sing
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Blob_SingleThreaded__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Blob_SingleThreaded_box *box = h->box;
+        size_t size = sizeof(Managed_Blob_SingleThreaded_box);
+        pm_status status = pm_cell_borrow_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        pm_cell_borrow_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Blob_SingleThreaded__type, h->box, out);
     if (status == PM_OK) {
@@ -1920,15 +1991,20 @@ static inline pm_status Managed_Blob_SingleThreaded_take_reuse(Managed_Blob_Sing
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Blob_SingleThreaded__type, h->box, out,
-                token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Blob_SingleThreaded_box *box = h->box;
+        size_t size = sizeof(Managed_Blob_SingleThreaded_box);
+        pm_status status = pm_cell_borrow_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        pm_cell_borrow_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Blob_SingleThreaded__type, h->box, out);
     if (status == PM_OK) {
@@ -1945,8 +2021,17 @@ static inline pm_status Managed_Blob_SingleThreaded_new_reuse(Managed_Blob_Singl
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Blob_SingleThreaded__type);
-    Managed_Blob_SingleThreaded_box *box = (Managed_Blob_SingleThreaded_box *)memory;
+    size_t size = sizeof(Managed_Blob_SingleThreaded_box);
+    Managed_Blob_SingleThreaded_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Blob_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Blob_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Blob_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -2285,11 +2370,18 @@ static inline pm_status Managed_Blob_ThreadSafe_into_inner(Managed_Blob_ThreadSa
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Blob_ThreadSafe__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Blob_ThreadSafe_box *box = h->box;
+        size_t size = sizeof(Managed_Blob_ThreadSafe_box);
+        pm_status status = pm_rwlock_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        pm_rwlock_release_write(&box->cell); /* PM_DEBUG: not held past here */
+        pm_rwlock_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Blob_ThreadSafe__type, h->box, out);
     if (status == PM_OK) {
@@ -2341,14 +2433,21 @@ static inline pm_status Managed_Blob_ThreadSafe_take_reuse(Managed_Blob_ThreadSa
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Blob_ThreadSafe__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Blob_ThreadSafe_box *box = h->box;
+        size_t size = sizeof(Managed_Blob_ThreadSafe_box);
+        pm_status status = pm_rwlock_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        pm_rwlock_release_write(&box->cell); /* PM_DEBUG: not held past here */
+        pm_rwlock_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Blob_ThreadSafe__type, h->box, out);
     if (status == PM_OK) {
@@ -2365,8 +2464,17 @@ static inline pm_status Managed_Blob_ThreadSafe_new_reuse(Managed_Blob_ThreadSaf
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Blob_ThreadSafe__type);
-    Managed_Blob_ThreadSafe_box *box = (Managed_Blob_ThreadSafe_box *)memory;
+    size_t size = sizeof(Managed_Blob_ThreadSafe_box);
+    Managed_Blob_ThreadSafe_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Blob_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Blob_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Blob_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -2623,11 +2731,12 @@ static inline pm_status Managed_Blob_Local_into_inner(Managed_Blob_Local *h, str
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Blob_Local__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
-        }
-        return status;
+        Managed_Blob_Local_box *box = h->box;
+        size_t size = sizeof(Managed_Blob_Local_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Blob_Local__type, h->box, out);
     if (status == PM_OK) {
@@ -2683,14 +2792,15 @@ static inline pm_status Managed_Blob_Local_take_reuse(Managed_Blob_Local *h, str
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Blob_Local__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
-        }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Blob_Local_box *box = h->box;
+        size_t size = sizeof(Managed_Blob_Local_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Blob_Local__type, h->box, out);
     if (status == PM_OK) {
@@ -2707,8 +2817,17 @@ static inline pm_status Managed_Blob_Local_new_reuse(Managed_Blob_Local *out, pm
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Blob_Local__type);
-    Managed_Blob_Local_box *box = (Managed_Blob_Local_box *)memory;
+    size_t size = sizeof(Managed_Blob_Local_box);
+    Managed_Blob_Local_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Blob_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Blob_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Blob_Local_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -2915,11 +3034,12 @@ static inline pm_status Managed_Blob_Frozen_into_inner(Managed_Blob_Frozen *h, s
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Blob_Frozen__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
-        }
-        return status;
+        Managed_Blob_Frozen_box *box = h->box;
+        size_t size = sizeof(Managed_Blob_Frozen_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Blob_Frozen__type, h->box, out);
     if (status == PM_OK) {
@@ -2975,14 +3095,15 @@ static inline pm_status Managed_Blob_Frozen_take_reuse(Managed_Blob_Frozen *h, s
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Blob_Frozen__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
-        }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Blob_Frozen_box *box = h->box;
+        size_t size = sizeof(Managed_Blob_Frozen_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Blob_Frozen__type, h->box, out);
     if (status == PM_OK) {
@@ -2999,8 +3120,17 @@ static inline pm_status Managed_Blob_Frozen_new_reuse(Managed_Blob_Frozen *out, 
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Blob_Frozen__type);
-    Managed_Blob_Frozen_box *box = (Managed_Blob_Frozen_box *)memory;
+    size_t size = sizeof(Managed_Blob_Frozen_box);
+    Managed_Blob_Frozen_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Blob_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Blob_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Blob_Frozen_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -3264,11 +3394,17 @@ static inline pm_status Managed_Item_SingleThreaded_into_inner(Managed_Item_Sing
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Item_SingleThreaded__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Item_SingleThreaded_box *box = h->box;
+        size_t size = sizeof(Managed_Item_SingleThreaded_box);
+        pm_status status = pm_cell_borrow_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        pm_cell_borrow_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Item_SingleThreaded__type, h->box, out);
     if (status == PM_OK) {
@@ -3324,15 +3460,20 @@ static inline pm_status Managed_Item_SingleThreaded_take_reuse(Managed_Item_Sing
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Item_SingleThreaded__type, h->box, out,
-                token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Item_SingleThreaded_box *box = h->box;
+        size_t size = sizeof(Managed_Item_SingleThreaded_box);
+        pm_status status = pm_cell_borrow_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        pm_cell_borrow_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Item_SingleThreaded__type, h->box, out);
     if (status == PM_OK) {
@@ -3350,8 +3491,17 @@ static inline pm_status Managed_Item_SingleThreaded_new_reuse(Managed_Item_Singl
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Item_SingleThreaded__type);
-    Managed_Item_SingleThreaded_box *box = (Managed_Item_SingleThreaded_box *)memory;
+    size_t size = sizeof(Managed_Item_SingleThreaded_box);
+    Managed_Item_SingleThreaded_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Item_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Item_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Item_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -3698,11 +3848,18 @@ static inline pm_status Managed_Item_ThreadSafe_into_inner(Managed_Item_ThreadSa
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Item_ThreadSafe__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Item_ThreadSafe_box *box = h->box;
+        size_t size = sizeof(Managed_Item_ThreadSafe_box);
+        pm_status status = pm_rwlock_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        pm_rwlock_release_write(&box->cell); /* PM_DEBUG: not held past here */
+        pm_rwlock_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Item_ThreadSafe__type, h->box, out);
     if (status == PM_OK) {
@@ -3755,14 +3912,21 @@ static inline pm_status Managed_Item_ThreadSafe_take_reuse(Managed_Item_ThreadSa
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Item_ThreadSafe__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Item_ThreadSafe_box *box = h->box;
+        size_t size = sizeof(Managed_Item_ThreadSafe_box);
+        pm_status status = pm_rwlock_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        pm_rwlock_release_write(&box->cell); /* PM_DEBUG: not held past here */
+        pm_rwlock_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Item_ThreadSafe__type, h->box, out);
     if (status == PM_OK) {
@@ -3779,8 +3943,17 @@ static inline pm_status Managed_Item_ThreadSafe_new_reuse(Managed_Item_ThreadSaf
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Item_ThreadSafe__type);
-    Managed_Item_ThreadSafe_box *box = (Managed_Item_ThreadSafe_box *)memory;
+    size_t size = sizeof(Managed_Item_ThreadSafe_box);
+    Managed_Item_ThreadSafe_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Item_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Item_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Item_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -4044,11 +4217,12 @@ static inline pm_status Managed_Item_Local_into_inner(Managed_Item_Local *h, Ite
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Item_Local__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
-        }
-        return status;
+        Managed_Item_Local_box *box = h->box;
+        size_t size = sizeof(Managed_Item_Local_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Item_Local__type, h->box, out);
     if (status == PM_OK) {
@@ -4104,14 +4278,15 @@ static inline pm_status Managed_Item_Local_take_reuse(Managed_Item_Local *h, Ite
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Item_Local__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
-        }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Item_Local_box *box = h->box;
+        size_t size = sizeof(Managed_Item_Local_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Item_Local__type, h->box, out);
     if (status == PM_OK) {
@@ -4128,8 +4303,17 @@ static inline pm_status Managed_Item_Local_new_reuse(Managed_Item_Local *out, pm
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Item_Local__type);
-    Managed_Item_Local_box *box = (Managed_Item_Local_box *)memory;
+    size_t size = sizeof(Managed_Item_Local_box);
+    Managed_Item_Local_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Item_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Item_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Item_Local_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -4343,11 +4527,12 @@ static inline pm_status Managed_Item_Frozen_into_inner(Managed_Item_Frozen *h, I
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Item_Frozen__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
-        }
-        return status;
+        Managed_Item_Frozen_box *box = h->box;
+        size_t size = sizeof(Managed_Item_Frozen_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Item_Frozen__type, h->box, out);
     if (status == PM_OK) {
@@ -4403,14 +4588,15 @@ static inline pm_status Managed_Item_Frozen_take_reuse(Managed_Item_Frozen *h, I
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Item_Frozen__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
-        }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Item_Frozen_box *box = h->box;
+        size_t size = sizeof(Managed_Item_Frozen_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Item_Frozen__type, h->box, out);
     if (status == PM_OK) {
@@ -4427,8 +4613,17 @@ static inline pm_status Managed_Item_Frozen_new_reuse(Managed_Item_Frozen *out, 
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Item_Frozen__type);
-    Managed_Item_Frozen_box *box = (Managed_Item_Frozen_box *)memory;
+    size_t size = sizeof(Managed_Item_Frozen_box);
+    Managed_Item_Frozen_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Item_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Item_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Item_Frozen_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -4692,11 +4887,17 @@ static inline pm_status Managed_Node_SingleThreaded_into_inner(Managed_Node_Sing
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Node_SingleThreaded__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Node_SingleThreaded_box *box = h->box;
+        size_t size = sizeof(Managed_Node_SingleThreaded_box);
+        pm_status status = pm_cell_borrow_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        pm_cell_borrow_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Node_SingleThreaded__type, h->box, out);
     if (status == PM_OK) {
@@ -4752,15 +4953,20 @@ static inline pm_status Managed_Node_SingleThreaded_take_reuse(Managed_Node_Sing
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Node_SingleThreaded__type, h->box, out,
-                token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Node_SingleThreaded_box *box = h->box;
+        size_t size = sizeof(Managed_Node_SingleThreaded_box);
+        pm_status status = pm_cell_borrow_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        pm_cell_borrow_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Node_SingleThreaded__type, h->box, out);
     if (status == PM_OK) {
@@ -4778,8 +4984,17 @@ static inline pm_status Managed_Node_SingleThreaded_new_reuse(Managed_Node_Singl
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Node_SingleThreaded__type);
-    Managed_Node_SingleThreaded_box *box = (Managed_Node_SingleThreaded_box *)memory;
+    size_t size = sizeof(Managed_Node_SingleThreaded_box);
+    Managed_Node_SingleThreaded_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Node_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Node_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Node_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -5126,11 +5341,18 @@ static inline pm_status Managed_Node_ThreadSafe_into_inner(Managed_Node_ThreadSa
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Node_ThreadSafe__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Node_ThreadSafe_box *box = h->box;
+        size_t size = sizeof(Managed_Node_ThreadSafe_box);
+        pm_status status = pm_rwlock_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        pm_rwlock_release_write(&box->cell); /* PM_DEBUG: not held past here */
+        pm_rwlock_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Node_ThreadSafe__type, h->box, out);
     if (status == PM_OK) {
@@ -5183,14 +5405,21 @@ static inline pm_status Managed_Node_ThreadSafe_take_reuse(Managed_Node_ThreadSa
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Node_ThreadSafe__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Node_ThreadSafe_box *box = h->box;
+        size_t size = sizeof(Managed_Node_ThreadSafe_box);
+        pm_status status = pm_rwlock_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        pm_rwlock_release_write(&box->cell); /* PM_DEBUG: not held past here */
+        pm_rwlock_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Node_ThreadSafe__type, h->box, out);
     if (status == PM_OK) {
@@ -5207,8 +5436,17 @@ static inline pm_status Managed_Node_ThreadSafe_new_reuse(Managed_Node_ThreadSaf
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Node_ThreadSafe__type);
-    Managed_Node_ThreadSafe_box *box = (Managed_Node_ThreadSafe_box *)memory;
+    size_t size = sizeof(Managed_Node_ThreadSafe_box);
+    Managed_Node_ThreadSafe_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Node_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Node_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Node_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -5472,11 +5710,12 @@ static inline pm_status Managed_Node_Local_into_inner(Managed_Node_Local *h, Nod
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Node_Local__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
-        }
-        return status;
+        Managed_Node_Local_box *box = h->box;
+        size_t size = sizeof(Managed_Node_Local_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Node_Local__type, h->box, out);
     if (status == PM_OK) {
@@ -5532,14 +5771,15 @@ static inline pm_status Managed_Node_Local_take_reuse(Managed_Node_Local *h, Nod
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Node_Local__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
-        }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Node_Local_box *box = h->box;
+        size_t size = sizeof(Managed_Node_Local_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Node_Local__type, h->box, out);
     if (status == PM_OK) {
@@ -5556,8 +5796,17 @@ static inline pm_status Managed_Node_Local_new_reuse(Managed_Node_Local *out, pm
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Node_Local__type);
-    Managed_Node_Local_box *box = (Managed_Node_Local_box *)memory;
+    size_t size = sizeof(Managed_Node_Local_box);
+    Managed_Node_Local_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Node_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Node_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Node_Local_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -5771,11 +6020,12 @@ static inline pm_status Managed_Node_Frozen_into_inner(Managed_Node_Frozen *h, N
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Node_Frozen__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
-        }
-        return status;
+        Managed_Node_Frozen_box *box = h->box;
+        size_t size = sizeof(Managed_Node_Frozen_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Node_Frozen__type, h->box, out);
     if (status == PM_OK) {
@@ -5831,14 +6081,15 @@ static inline pm_status Managed_Node_Frozen_take_reuse(Managed_Node_Frozen *h, N
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Node_Frozen__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
-        }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Node_Frozen_box *box = h->box;
+        size_t size = sizeof(Managed_Node_Frozen_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Node_Frozen__type, h->box, out);
     if (status == PM_OK) {
@@ -5855,8 +6106,17 @@ static inline pm_status Managed_Node_Frozen_new_reuse(Managed_Node_Frozen *out, 
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Node_Frozen__type);
-    Managed_Node_Frozen_box *box = (Managed_Node_Frozen_box *)memory;
+    size_t size = sizeof(Managed_Node_Frozen_box);
+    Managed_Node_Frozen_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Node_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Node_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Node_Frozen_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -6176,11 +6436,18 @@ static inline pm_status Managed_Mixed_ThreadSafe_into_inner(Managed_Mixed_Thread
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Mixed_ThreadSafe__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Mixed_ThreadSafe_box *box = h->box;
+        size_t size = sizeof(Managed_Mixed_ThreadSafe_box);
+        pm_status status = pm_rwlock_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        pm_rwlock_release_write(&box->cell); /* PM_DEBUG: not held past here */
+        pm_rwlock_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Mixed_ThreadSafe__type, h->box, out);
     if (status == PM_OK) {
@@ -6236,14 +6503,21 @@ static inline pm_status Managed_Mixed_ThreadSafe_take_reuse(Managed_Mixed_Thread
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Mixed_ThreadSafe__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Mixed_ThreadSafe_box *box = h->box;
+        size_t size = sizeof(Managed_Mixed_ThreadSafe_box);
+        pm_status status = pm_rwlock_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        pm_rwlock_release_write(&box->cell); /* PM_DEBUG: not held past here */
+        pm_rwlock_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Mixed_ThreadSafe__type, h->box, out);
     if (status == PM_OK) {
@@ -6261,8 +6535,17 @@ static inline pm_status Managed_Mixed_ThreadSafe_new_reuse(Managed_Mixed_ThreadS
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Mixed_ThreadSafe__type);
-    Managed_Mixed_ThreadSafe_box *box = (Managed_Mixed_ThreadSafe_box *)memory;
+    size_t size = sizeof(Managed_Mixed_ThreadSafe_box);
+    Managed_Mixed_ThreadSafe_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Mixed_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Mixed_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Mixed_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -6587,11 +6870,17 @@ static inline pm_status Managed_Tally_SingleThreaded_into_inner(Managed_Tally_Si
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Tally_SingleThreaded__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Tally_SingleThreaded_box *box = h->box;
+        size_t size = sizeof(Managed_Tally_SingleThreaded_box);
+        pm_status status = pm_cell_borrow_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        pm_cell_borrow_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Tally_SingleThreaded__type, h->box, out);
     if (status == PM_OK) {
@@ -6645,15 +6934,20 @@ static inline pm_status Managed_Tally_SingleThreaded_take_reuse(Managed_Tally_Si
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Tally_SingleThreaded__type, h->box, out,
-                token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Tally_SingleThreaded_box *box = h->box;
+        size_t size = sizeof(Managed_Tally_SingleThreaded_box);
+        pm_status status = pm_cell_borrow_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        pm_cell_borrow_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Tally_SingleThreaded__type, h->box, out);
     if (status == PM_OK) {
@@ -6670,8 +6964,17 @@ static inline pm_status Managed_Tally_SingleThreaded_new_reuse(Managed_Tally_Sin
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Tally_SingleThreaded__type);
-    Managed_Tally_SingleThreaded_box *box = (Managed_Tally_SingleThreaded_box *)memory;
+    size_t size = sizeof(Managed_Tally_SingleThreaded_box);
+    Managed_Tally_SingleThreaded_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Tally_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Tally_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Tally_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -7027,11 +7330,18 @@ static inline pm_status Managed_Tally_ThreadSafe_into_inner(Managed_Tally_Thread
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Tally_ThreadSafe__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Tally_ThreadSafe_box *box = h->box;
+        size_t size = PM_SNAP_BOX_SIZE(Managed_Tally_ThreadSafe_box, sizeof(int64_t));
+        pm_status status = pm_rwlock_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        pm_rwlock_release_write(&box->cell); /* PM_DEBUG: not held past here */
+        pm_rwlock_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Tally_ThreadSafe__type, h->box, out);
     if (status == PM_OK) {
@@ -7084,14 +7394,21 @@ static inline pm_status Managed_Tally_ThreadSafe_take_reuse(Managed_Tally_Thread
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Tally_ThreadSafe__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Tally_ThreadSafe_box *box = h->box;
+        size_t size = PM_SNAP_BOX_SIZE(Managed_Tally_ThreadSafe_box, sizeof(int64_t));
+        pm_status status = pm_rwlock_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        pm_rwlock_release_write(&box->cell); /* PM_DEBUG: not held past here */
+        pm_rwlock_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Tally_ThreadSafe__type, h->box, out);
     if (status == PM_OK) {
@@ -7108,8 +7425,17 @@ static inline pm_status Managed_Tally_ThreadSafe_new_reuse(Managed_Tally_ThreadS
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Tally_ThreadSafe__type);
-    Managed_Tally_ThreadSafe_box *box = (Managed_Tally_ThreadSafe_box *)memory;
+    size_t size = PM_SNAP_BOX_SIZE(Managed_Tally_ThreadSafe_box, sizeof value);
+    Managed_Tally_ThreadSafe_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Tally_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Tally_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Tally_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -7494,11 +7820,18 @@ static inline pm_status Managed_Wide_ThreadSafe_into_inner(Managed_Wide_ThreadSa
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Wide_ThreadSafe__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Wide_ThreadSafe_box *box = h->box;
+        size_t size = PM_SNAP_BOX_SIZE(Managed_Wide_ThreadSafe_box, sizeof(struct wide));
+        pm_status status = pm_rwlock_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        pm_rwlock_release_write(&box->cell); /* PM_DEBUG: not held past here */
+        pm_rwlock_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Wide_ThreadSafe__type, h->box, out);
     if (status == PM_OK) {
@@ -7550,14 +7883,21 @@ static inline pm_status Managed_Wide_ThreadSafe_take_reuse(Managed_Wide_ThreadSa
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Wide_ThreadSafe__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Wide_ThreadSafe_box *box = h->box;
+        size_t size = PM_SNAP_BOX_SIZE(Managed_Wide_ThreadSafe_box, sizeof(struct wide));
+        pm_status status = pm_rwlock_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        pm_rwlock_release_write(&box->cell); /* PM_DEBUG: not held past here */
+        pm_rwlock_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Wide_ThreadSafe__type, h->box, out);
     if (status == PM_OK) {
@@ -7574,8 +7914,17 @@ static inline pm_status Managed_Wide_ThreadSafe_new_reuse(Managed_Wide_ThreadSaf
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Wide_ThreadSafe__type);
-    Managed_Wide_ThreadSafe_box *box = (Managed_Wide_ThreadSafe_box *)memory;
+    size_t size = PM_SNAP_BOX_SIZE(Managed_Wide_ThreadSafe_box, sizeof value);
+    Managed_Wide_ThreadSafe_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Wide_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Wide_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Wide_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -7894,11 +8243,17 @@ static inline pm_status Managed_Pinned_SingleThreaded_into_inner(Managed_Pinned_
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Pinned_SingleThreaded__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Pinned_SingleThreaded_box *box = h->box;
+        size_t size = sizeof(Managed_Pinned_SingleThreaded_box);
+        pm_status status = pm_cell_borrow_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        pm_cell_borrow_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Pinned_SingleThreaded__type, h->box, out);
     if (status == PM_OK) {
@@ -7954,15 +8309,20 @@ static inline pm_status Managed_Pinned_SingleThreaded_take_reuse(Managed_Pinned_
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Pinned_SingleThreaded__type, h->box, out,
-                token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Pinned_SingleThreaded_box *box = h->box;
+        size_t size = sizeof(Managed_Pinned_SingleThreaded_box);
+        pm_status status = pm_cell_borrow_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        pm_cell_borrow_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Pinned_SingleThreaded__type, h->box, out);
     if (status == PM_OK) {
@@ -7980,8 +8340,17 @@ static inline pm_status Managed_Pinned_SingleThreaded_new_reuse(Managed_Pinned_S
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Pinned_SingleThreaded__type);
-    Managed_Pinned_SingleThreaded_box *box = (Managed_Pinned_SingleThreaded_box *)memory;
+    size_t size = sizeof(Managed_Pinned_SingleThreaded_box);
+    Managed_Pinned_SingleThreaded_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Pinned_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Pinned_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Pinned_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -8329,11 +8698,18 @@ static inline pm_status Managed_Pinned_ThreadSafe_into_inner(Managed_Pinned_Thre
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Pinned_ThreadSafe__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Pinned_ThreadSafe_box *box = h->box;
+        size_t size = sizeof(Managed_Pinned_ThreadSafe_box);
+        pm_status status = pm_rwlock_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        pm_rwlock_release_write(&box->cell); /* PM_DEBUG: not held past here */
+        pm_rwlock_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Pinned_ThreadSafe__type, h->box, out);
     if (status == PM_OK) {
@@ -8389,14 +8765,21 @@ static inline pm_status Managed_Pinned_ThreadSafe_take_reuse(Managed_Pinned_Thre
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Pinned_ThreadSafe__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Pinned_ThreadSafe_box *box = h->box;
+        size_t size = sizeof(Managed_Pinned_ThreadSafe_box);
+        pm_status status = pm_rwlock_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        pm_rwlock_release_write(&box->cell); /* PM_DEBUG: not held past here */
+        pm_rwlock_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Pinned_ThreadSafe__type, h->box, out);
     if (status == PM_OK) {
@@ -8414,8 +8797,17 @@ static inline pm_status Managed_Pinned_ThreadSafe_new_reuse(Managed_Pinned_Threa
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Pinned_ThreadSafe__type);
-    Managed_Pinned_ThreadSafe_box *box = (Managed_Pinned_ThreadSafe_box *)memory;
+    size_t size = sizeof(Managed_Pinned_ThreadSafe_box);
+    Managed_Pinned_ThreadSafe_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Pinned_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Pinned_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Pinned_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -8685,11 +9077,12 @@ static inline pm_status Managed_Pinned_Local_into_inner(Managed_Pinned_Local *h,
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Pinned_Local__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
-        }
-        return status;
+        Managed_Pinned_Local_box *box = h->box;
+        size_t size = sizeof(Managed_Pinned_Local_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Pinned_Local__type, h->box, out);
     if (status == PM_OK) {
@@ -8745,14 +9138,15 @@ static inline pm_status Managed_Pinned_Local_take_reuse(Managed_Pinned_Local *h,
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Pinned_Local__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
-        }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Pinned_Local_box *box = h->box;
+        size_t size = sizeof(Managed_Pinned_Local_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Pinned_Local__type, h->box, out);
     if (status == PM_OK) {
@@ -8769,8 +9163,17 @@ static inline pm_status Managed_Pinned_Local_new_reuse(Managed_Pinned_Local *out
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Pinned_Local__type);
-    Managed_Pinned_Local_box *box = (Managed_Pinned_Local_box *)memory;
+    size_t size = sizeof(Managed_Pinned_Local_box);
+    Managed_Pinned_Local_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Pinned_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Pinned_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Pinned_Local_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -8987,11 +9390,12 @@ static inline pm_status Managed_Pinned_Frozen_into_inner(Managed_Pinned_Frozen *
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Pinned_Frozen__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
-        }
-        return status;
+        Managed_Pinned_Frozen_box *box = h->box;
+        size_t size = sizeof(Managed_Pinned_Frozen_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Pinned_Frozen__type, h->box, out);
     if (status == PM_OK) {
@@ -9048,14 +9452,15 @@ static inline pm_status Managed_Pinned_Frozen_take_reuse(Managed_Pinned_Frozen *
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Pinned_Frozen__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
-        }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Pinned_Frozen_box *box = h->box;
+        size_t size = sizeof(Managed_Pinned_Frozen_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Pinned_Frozen__type, h->box, out);
     if (status == PM_OK) {
@@ -9072,8 +9477,17 @@ static inline pm_status Managed_Pinned_Frozen_new_reuse(Managed_Pinned_Frozen *o
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Pinned_Frozen__type);
-    Managed_Pinned_Frozen_box *box = (Managed_Pinned_Frozen_box *)memory;
+    size_t size = sizeof(Managed_Pinned_Frozen_box);
+    Managed_Pinned_Frozen_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Pinned_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Pinned_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Pinned_Frozen_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }

@@ -460,8 +460,17 @@ static inline pm_status Managed_Tree_SingleThreaded_new_reuse(Managed_Tree_Singl
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Tree_SingleThreaded__type);
-    Managed_Tree_SingleThreaded_box *box = (Managed_Tree_SingleThreaded_box *)memory;
+    size_t size = sizeof(Managed_Tree_SingleThreaded_box);
+    Managed_Tree_SingleThreaded_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Tree_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Tree_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Tree_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -977,8 +986,17 @@ static inline pm_status Managed_Tree_ThreadSafe_new_reuse(Managed_Tree_ThreadSaf
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Tree_ThreadSafe__type);
-    Managed_Tree_ThreadSafe_box *box = (Managed_Tree_ThreadSafe_box *)memory;
+    size_t size = sizeof(Managed_Tree_ThreadSafe_box);
+    Managed_Tree_ThreadSafe_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Tree_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Tree_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Tree_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -1413,8 +1431,17 @@ static inline pm_status Managed_Tree_Local_new_reuse(Managed_Tree_Local *out, pm
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Tree_Local__type);
-    Managed_Tree_Local_box *box = (Managed_Tree_Local_box *)memory;
+    size_t size = sizeof(Managed_Tree_Local_box);
+    Managed_Tree_Local_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Tree_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Tree_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Tree_Local_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -1796,8 +1823,17 @@ static inline pm_status Managed_Tree_Frozen_new_reuse(Managed_Tree_Frozen *out, 
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Tree_Frozen__type);
-    Managed_Tree_Frozen_box *box = (Managed_Tree_Frozen_box *)memory;
+    size_t size = sizeof(Managed_Tree_Frozen_box);
+    Managed_Tree_Frozen_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Tree_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Tree_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Tree_Frozen_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -2223,8 +2259,17 @@ static inline pm_status Managed_Obj_SingleThreaded_new_reuse(Managed_Obj_SingleT
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Obj_SingleThreaded__type);
-    Managed_Obj_SingleThreaded_box *box = (Managed_Obj_SingleThreaded_box *)memory;
+    size_t size = sizeof(Managed_Obj_SingleThreaded_box);
+    Managed_Obj_SingleThreaded_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Obj_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Obj_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Obj_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -2730,8 +2775,17 @@ static inline pm_status Managed_Obj_ThreadSafe_new_reuse(Managed_Obj_ThreadSafe 
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Obj_ThreadSafe__type);
-    Managed_Obj_ThreadSafe_box *box = (Managed_Obj_ThreadSafe_box *)memory;
+    size_t size = sizeof(Managed_Obj_ThreadSafe_box);
+    Managed_Obj_ThreadSafe_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Obj_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Obj_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Obj_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -3159,8 +3213,17 @@ static inline pm_status Managed_Obj_Local_new_reuse(Managed_Obj_Local *out, pm_r
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Obj_Local__type);
-    Managed_Obj_Local_box *box = (Managed_Obj_Local_box *)memory;
+    size_t size = sizeof(Managed_Obj_Local_box);
+    Managed_Obj_Local_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Obj_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Obj_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Obj_Local_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -3534,8 +3597,17 @@ static inline pm_status Managed_Obj_Frozen_new_reuse(Managed_Obj_Frozen *out, pm
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Obj_Frozen__type);
-    Managed_Obj_Frozen_box *box = (Managed_Obj_Frozen_box *)memory;
+    size_t size = sizeof(Managed_Obj_Frozen_box);
+    Managed_Obj_Frozen_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Obj_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Obj_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Obj_Frozen_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -3974,8 +4046,17 @@ static inline pm_status Managed_Num_SingleThreaded_new_reuse(Managed_Num_SingleT
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Num_SingleThreaded__type);
-    Managed_Num_SingleThreaded_box *box = (Managed_Num_SingleThreaded_box *)memory;
+    size_t size = sizeof(Managed_Num_SingleThreaded_box);
+    Managed_Num_SingleThreaded_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Num_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Num_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Num_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -4496,8 +4577,17 @@ static inline pm_status Managed_Num_ThreadSafe_new_reuse(Managed_Num_ThreadSafe 
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Num_ThreadSafe__type);
-    Managed_Num_ThreadSafe_box *box = (Managed_Num_ThreadSafe_box *)memory;
+    size_t size = PM_SNAP_BOX_SIZE(Managed_Num_ThreadSafe_box, sizeof value);
+    Managed_Num_ThreadSafe_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Num_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Num_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Num_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -4936,8 +5026,17 @@ static inline pm_status Managed_Num_Local_new_reuse(Managed_Num_Local *out, pm_r
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Num_Local__type);
-    Managed_Num_Local_box *box = (Managed_Num_Local_box *)memory;
+    size_t size = sizeof(Managed_Num_Local_box);
+    Managed_Num_Local_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Num_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Num_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Num_Local_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -5320,8 +5419,17 @@ static inline pm_status Managed_Num_Frozen_new_reuse(Managed_Num_Frozen *out, pm
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Num_Frozen__type);
-    Managed_Num_Frozen_box *box = (Managed_Num_Frozen_box *)memory;
+    size_t size = sizeof(Managed_Num_Frozen_box);
+    Managed_Num_Frozen_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Num_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Num_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Num_Frozen_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -5678,11 +5786,17 @@ static inline pm_status Managed_Plain_SingleThreaded_into_inner(Managed_Plain_Si
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Plain_SingleThreaded__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Plain_SingleThreaded_box *box = h->box;
+        size_t size = sizeof(Managed_Plain_SingleThreaded_box);
+        pm_status status = pm_cell_borrow_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        pm_cell_borrow_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Plain_SingleThreaded__type, h->box, out);
     if (status == PM_OK) {
@@ -5736,15 +5850,20 @@ static inline pm_status Managed_Plain_SingleThreaded_take_reuse(Managed_Plain_Si
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Plain_SingleThreaded__type, h->box, out,
-                token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Plain_SingleThreaded_box *box = h->box;
+        size_t size = sizeof(Managed_Plain_SingleThreaded_box);
+        pm_status status = pm_cell_borrow_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        pm_cell_borrow_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Plain_SingleThreaded__type, h->box, out);
     if (status == PM_OK) {
@@ -5761,8 +5880,17 @@ static inline pm_status Managed_Plain_SingleThreaded_new_reuse(Managed_Plain_Sin
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Plain_SingleThreaded__type);
-    Managed_Plain_SingleThreaded_box *box = (Managed_Plain_SingleThreaded_box *)memory;
+    size_t size = sizeof(Managed_Plain_SingleThreaded_box);
+    Managed_Plain_SingleThreaded_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Plain_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Plain_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Plain_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -6118,11 +6246,18 @@ static inline pm_status Managed_Plain_ThreadSafe_into_inner(Managed_Plain_Thread
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Plain_ThreadSafe__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Plain_ThreadSafe_box *box = h->box;
+        size_t size = PM_SNAP_BOX_SIZE(Managed_Plain_ThreadSafe_box, sizeof(int64_t));
+        pm_status status = pm_rwlock_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        pm_rwlock_release_write(&box->cell); /* PM_DEBUG: not held past here */
+        pm_rwlock_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Plain_ThreadSafe__type, h->box, out);
     if (status == PM_OK) {
@@ -6175,14 +6310,21 @@ static inline pm_status Managed_Plain_ThreadSafe_take_reuse(Managed_Plain_Thread
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Plain_ThreadSafe__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Plain_ThreadSafe_box *box = h->box;
+        size_t size = PM_SNAP_BOX_SIZE(Managed_Plain_ThreadSafe_box, sizeof(int64_t));
+        pm_status status = pm_rwlock_try_write(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        pm_rwlock_release_write(&box->cell); /* PM_DEBUG: not held past here */
+        pm_rwlock_forget(&box->cell);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
     pm_status status = pm_box_clone_out(&Managed_Plain_ThreadSafe__type, h->box, out);
     if (status == PM_OK) {
@@ -6199,8 +6341,17 @@ static inline pm_status Managed_Plain_ThreadSafe_new_reuse(Managed_Plain_ThreadS
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Plain_ThreadSafe__type);
-    Managed_Plain_ThreadSafe_box *box = (Managed_Plain_ThreadSafe_box *)memory;
+    size_t size = PM_SNAP_BOX_SIZE(Managed_Plain_ThreadSafe_box, sizeof value);
+    Managed_Plain_ThreadSafe_box *box; /* pm_reuse_alloc, inline */
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Plain_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Plain_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Plain_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
