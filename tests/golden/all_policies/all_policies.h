@@ -427,9 +427,11 @@ static inline pm_status Managed_Point_SingleThreaded_into_inner(Managed_Point_Si
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Point_SingleThreaded__type, h->box, out);
+    struct point copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Point_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Point_SingleThreaded_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -496,9 +498,19 @@ static inline pm_status Managed_Point_SingleThreaded_take_reuse(Managed_Point_Si
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Point_SingleThreaded__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct point copy;
+    pm_status status = pm_box_clone_out(&Managed_Point_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Point_SingleThreaded_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Point_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -895,9 +907,11 @@ static inline pm_status Managed_Point_ThreadSafe_into_inner(Managed_Point_Thread
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Point_ThreadSafe__type, h->box, out);
+    struct point copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Point_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Point_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -963,9 +977,19 @@ static inline pm_status Managed_Point_ThreadSafe_take_reuse(Managed_Point_Thread
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Point_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct point copy;
+    pm_status status = pm_box_clone_out(&Managed_Point_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Point_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Point_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -1265,9 +1289,11 @@ static inline pm_status Managed_Point_Local_into_inner(Managed_Point_Local *h, s
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Point_Local__type, h->box, out);
+    struct point copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Point_Local__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Point_Local_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -1329,9 +1355,19 @@ static inline pm_status Managed_Point_Local_take_reuse(Managed_Point_Local *h, s
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Point_Local__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct point copy;
+    pm_status status = pm_box_clone_out(&Managed_Point_Local__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Point_Local_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Point_Local_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -1580,9 +1616,11 @@ static inline pm_status Managed_Point_Frozen_into_inner(Managed_Point_Frozen *h,
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Point_Frozen__type, h->box, out);
+    struct point copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Point_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Point_Frozen_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -1644,9 +1682,19 @@ static inline pm_status Managed_Point_Frozen_take_reuse(Managed_Point_Frozen *h,
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Point_Frozen__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct point copy;
+    pm_status status = pm_box_clone_out(&Managed_Point_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Point_Frozen_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Point_Frozen_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -1938,9 +1986,11 @@ static inline pm_status Managed_Blob_SingleThreaded_into_inner(Managed_Blob_Sing
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Blob_SingleThreaded__type, h->box, out);
+    struct blob copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Blob_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Blob_SingleThreaded_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -2006,9 +2056,19 @@ static inline pm_status Managed_Blob_SingleThreaded_take_reuse(Managed_Blob_Sing
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Blob_SingleThreaded__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct blob copy;
+    pm_status status = pm_box_clone_out(&Managed_Blob_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Blob_SingleThreaded_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Blob_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -2383,9 +2443,11 @@ static inline pm_status Managed_Blob_ThreadSafe_into_inner(Managed_Blob_ThreadSa
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Blob_ThreadSafe__type, h->box, out);
+    struct blob copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Blob_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Blob_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -2449,9 +2511,19 @@ static inline pm_status Managed_Blob_ThreadSafe_take_reuse(Managed_Blob_ThreadSa
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Blob_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct blob copy;
+    pm_status status = pm_box_clone_out(&Managed_Blob_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Blob_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Blob_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -2738,9 +2810,11 @@ static inline pm_status Managed_Blob_Local_into_inner(Managed_Blob_Local *h, str
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Blob_Local__type, h->box, out);
+    struct blob copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Blob_Local__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Blob_Local_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -2802,9 +2876,18 @@ static inline pm_status Managed_Blob_Local_take_reuse(Managed_Blob_Local *h, str
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Blob_Local__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct blob copy;
+    pm_status status = pm_box_clone_out(&Managed_Blob_Local__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Blob_Local_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Blob_Local_drop_reuse(h, &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -3041,9 +3124,11 @@ static inline pm_status Managed_Blob_Frozen_into_inner(Managed_Blob_Frozen *h, s
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Blob_Frozen__type, h->box, out);
+    struct blob copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Blob_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Blob_Frozen_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -3105,9 +3190,19 @@ static inline pm_status Managed_Blob_Frozen_take_reuse(Managed_Blob_Frozen *h, s
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Blob_Frozen__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct blob copy;
+    pm_status status = pm_box_clone_out(&Managed_Blob_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Blob_Frozen_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Blob_Frozen_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -3406,9 +3501,11 @@ static inline pm_status Managed_Item_SingleThreaded_into_inner(Managed_Item_Sing
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Item_SingleThreaded__type, h->box, out);
+    Item_SingleThreaded copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Item_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Item_SingleThreaded_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -3475,9 +3572,19 @@ static inline pm_status Managed_Item_SingleThreaded_take_reuse(Managed_Item_Sing
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Item_SingleThreaded__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Item_SingleThreaded copy;
+    pm_status status = pm_box_clone_out(&Managed_Item_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Item_SingleThreaded_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Item_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -3861,9 +3968,11 @@ static inline pm_status Managed_Item_ThreadSafe_into_inner(Managed_Item_ThreadSa
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Item_ThreadSafe__type, h->box, out);
+    Item_ThreadSafe copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Item_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Item_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -3928,9 +4037,19 @@ static inline pm_status Managed_Item_ThreadSafe_take_reuse(Managed_Item_ThreadSa
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Item_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Item_ThreadSafe copy;
+    pm_status status = pm_box_clone_out(&Managed_Item_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Item_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Item_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -4224,9 +4343,11 @@ static inline pm_status Managed_Item_Local_into_inner(Managed_Item_Local *h, Ite
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Item_Local__type, h->box, out);
+    Item_Local copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Item_Local__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Item_Local_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -4288,9 +4409,18 @@ static inline pm_status Managed_Item_Local_take_reuse(Managed_Item_Local *h, Ite
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Item_Local__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Item_Local copy;
+    pm_status status = pm_box_clone_out(&Managed_Item_Local__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Item_Local_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Item_Local_drop_reuse(h, &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -4534,9 +4664,11 @@ static inline pm_status Managed_Item_Frozen_into_inner(Managed_Item_Frozen *h, I
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Item_Frozen__type, h->box, out);
+    Item_Frozen copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Item_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Item_Frozen_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -4598,9 +4730,19 @@ static inline pm_status Managed_Item_Frozen_take_reuse(Managed_Item_Frozen *h, I
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Item_Frozen__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Item_Frozen copy;
+    pm_status status = pm_box_clone_out(&Managed_Item_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Item_Frozen_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Item_Frozen_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -4899,9 +5041,11 @@ static inline pm_status Managed_Node_SingleThreaded_into_inner(Managed_Node_Sing
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Node_SingleThreaded__type, h->box, out);
+    Node_SingleThreaded copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Node_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Node_SingleThreaded_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -4968,9 +5112,19 @@ static inline pm_status Managed_Node_SingleThreaded_take_reuse(Managed_Node_Sing
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Node_SingleThreaded__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Node_SingleThreaded copy;
+    pm_status status = pm_box_clone_out(&Managed_Node_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Node_SingleThreaded_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Node_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -5354,9 +5508,11 @@ static inline pm_status Managed_Node_ThreadSafe_into_inner(Managed_Node_ThreadSa
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Node_ThreadSafe__type, h->box, out);
+    Node_ThreadSafe copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Node_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Node_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -5421,9 +5577,19 @@ static inline pm_status Managed_Node_ThreadSafe_take_reuse(Managed_Node_ThreadSa
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Node_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Node_ThreadSafe copy;
+    pm_status status = pm_box_clone_out(&Managed_Node_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Node_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Node_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -5717,9 +5883,11 @@ static inline pm_status Managed_Node_Local_into_inner(Managed_Node_Local *h, Nod
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Node_Local__type, h->box, out);
+    Node_Local copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Node_Local__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Node_Local_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -5781,9 +5949,18 @@ static inline pm_status Managed_Node_Local_take_reuse(Managed_Node_Local *h, Nod
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Node_Local__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Node_Local copy;
+    pm_status status = pm_box_clone_out(&Managed_Node_Local__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Node_Local_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Node_Local_drop_reuse(h, &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -6027,9 +6204,11 @@ static inline pm_status Managed_Node_Frozen_into_inner(Managed_Node_Frozen *h, N
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Node_Frozen__type, h->box, out);
+    Node_Frozen copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Node_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Node_Frozen_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -6091,9 +6270,19 @@ static inline pm_status Managed_Node_Frozen_take_reuse(Managed_Node_Frozen *h, N
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Node_Frozen__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Node_Frozen copy;
+    pm_status status = pm_box_clone_out(&Managed_Node_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Node_Frozen_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Node_Frozen_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -6449,9 +6638,11 @@ static inline pm_status Managed_Mixed_ThreadSafe_into_inner(Managed_Mixed_Thread
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Mixed_ThreadSafe__type, h->box, out);
+    Mixed_ThreadSafe copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Mixed_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Mixed_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -6519,9 +6710,19 @@ static inline pm_status Managed_Mixed_ThreadSafe_take_reuse(Managed_Mixed_Thread
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Mixed_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Mixed_ThreadSafe copy;
+    pm_status status = pm_box_clone_out(&Managed_Mixed_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Mixed_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Mixed_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -6882,9 +7083,11 @@ static inline pm_status Managed_Tally_SingleThreaded_into_inner(Managed_Tally_Si
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Tally_SingleThreaded__type, h->box, out);
+    int64_t copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Tally_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Tally_SingleThreaded_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -6949,9 +7152,19 @@ static inline pm_status Managed_Tally_SingleThreaded_take_reuse(Managed_Tally_Si
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Tally_SingleThreaded__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    int64_t copy;
+    pm_status status = pm_box_clone_out(&Managed_Tally_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Tally_SingleThreaded_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Tally_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -7343,9 +7556,11 @@ static inline pm_status Managed_Tally_ThreadSafe_into_inner(Managed_Tally_Thread
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Tally_ThreadSafe__type, h->box, out);
+    int64_t copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Tally_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Tally_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -7410,9 +7625,19 @@ static inline pm_status Managed_Tally_ThreadSafe_take_reuse(Managed_Tally_Thread
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Tally_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    int64_t copy;
+    pm_status status = pm_box_clone_out(&Managed_Tally_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Tally_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Tally_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -7833,9 +8058,11 @@ static inline pm_status Managed_Wide_ThreadSafe_into_inner(Managed_Wide_ThreadSa
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Wide_ThreadSafe__type, h->box, out);
+    struct wide copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Wide_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Wide_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -7899,9 +8126,19 @@ static inline pm_status Managed_Wide_ThreadSafe_take_reuse(Managed_Wide_ThreadSa
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Wide_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct wide copy;
+    pm_status status = pm_box_clone_out(&Managed_Wide_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Wide_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Wide_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -8255,9 +8492,11 @@ static inline pm_status Managed_Pinned_SingleThreaded_into_inner(Managed_Pinned_
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Pinned_SingleThreaded__type, h->box, out);
+    Pinned_SingleThreaded copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Pinned_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Pinned_SingleThreaded_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -8324,9 +8563,19 @@ static inline pm_status Managed_Pinned_SingleThreaded_take_reuse(Managed_Pinned_
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Pinned_SingleThreaded__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Pinned_SingleThreaded copy;
+    pm_status status = pm_box_clone_out(&Managed_Pinned_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Pinned_SingleThreaded_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Pinned_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -8711,9 +8960,11 @@ static inline pm_status Managed_Pinned_ThreadSafe_into_inner(Managed_Pinned_Thre
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Pinned_ThreadSafe__type, h->box, out);
+    Pinned_ThreadSafe copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Pinned_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Pinned_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -8781,9 +9032,19 @@ static inline pm_status Managed_Pinned_ThreadSafe_take_reuse(Managed_Pinned_Thre
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Pinned_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Pinned_ThreadSafe copy;
+    pm_status status = pm_box_clone_out(&Managed_Pinned_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Pinned_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Pinned_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -9084,9 +9345,11 @@ static inline pm_status Managed_Pinned_Local_into_inner(Managed_Pinned_Local *h,
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Pinned_Local__type, h->box, out);
+    Pinned_Local copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Pinned_Local__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Pinned_Local_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -9148,9 +9411,19 @@ static inline pm_status Managed_Pinned_Local_take_reuse(Managed_Pinned_Local *h,
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Pinned_Local__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Pinned_Local copy;
+    pm_status status = pm_box_clone_out(&Managed_Pinned_Local__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Pinned_Local_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Pinned_Local_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -9397,9 +9670,11 @@ static inline pm_status Managed_Pinned_Frozen_into_inner(Managed_Pinned_Frozen *
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Pinned_Frozen__type, h->box, out);
+    Pinned_Frozen copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Pinned_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Pinned_Frozen_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -9462,9 +9737,19 @@ static inline pm_status Managed_Pinned_Frozen_take_reuse(Managed_Pinned_Frozen *
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Pinned_Frozen__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Pinned_Frozen copy;
+    pm_status status = pm_box_clone_out(&Managed_Pinned_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Pinned_Frozen_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Pinned_Frozen_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }

@@ -262,9 +262,11 @@ static inline pm_status Managed_Items_SingleThreaded_into_inner(Managed_Items_Si
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Items_SingleThreaded__type, h->box, out);
+    struct item_vec copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Items_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Items_SingleThreaded_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -331,9 +333,19 @@ static inline pm_status Managed_Items_SingleThreaded_take_reuse(Managed_Items_Si
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Items_SingleThreaded__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct item_vec copy;
+    pm_status status = pm_box_clone_out(&Managed_Items_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Items_SingleThreaded_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Items_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -710,9 +722,11 @@ static inline pm_status Managed_Items_ThreadSafe_into_inner(Managed_Items_Thread
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Items_ThreadSafe__type, h->box, out);
+    struct item_vec copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Items_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Items_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -778,9 +792,19 @@ static inline pm_status Managed_Items_ThreadSafe_take_reuse(Managed_Items_Thread
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Items_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct item_vec copy;
+    pm_status status = pm_box_clone_out(&Managed_Items_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Items_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Items_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }

@@ -380,9 +380,11 @@ static inline pm_status Managed_Tree_SingleThreaded_into_inner(Managed_Tree_Sing
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Tree_SingleThreaded__type, h->box, out);
+    Tree_SingleThreaded copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Tree_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Tree_SingleThreaded_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -444,9 +446,19 @@ static inline pm_status Managed_Tree_SingleThreaded_take_reuse(Managed_Tree_Sing
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Tree_SingleThreaded__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Tree_SingleThreaded copy;
+    pm_status status = pm_box_clone_out(&Managed_Tree_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Tree_SingleThreaded_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Tree_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -911,9 +923,11 @@ static inline pm_status Managed_Tree_ThreadSafe_into_inner(Managed_Tree_ThreadSa
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Tree_ThreadSafe__type, h->box, out);
+    Tree_ThreadSafe copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Tree_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Tree_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -971,9 +985,19 @@ static inline pm_status Managed_Tree_ThreadSafe_take_reuse(Managed_Tree_ThreadSa
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Tree_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Tree_ThreadSafe copy;
+    pm_status status = pm_box_clone_out(&Managed_Tree_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Tree_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Tree_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -1353,9 +1377,11 @@ static inline pm_status Managed_Tree_Local_into_inner(Managed_Tree_Local *h, Tre
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Tree_Local__type, h->box, out);
+    Tree_Local copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Tree_Local__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Tree_Local_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -1416,9 +1442,18 @@ static inline pm_status Managed_Tree_Local_take_reuse(Managed_Tree_Local *h, Tre
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Tree_Local__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Tree_Local copy;
+    pm_status status = pm_box_clone_out(&Managed_Tree_Local__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Tree_Local_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Tree_Local_drop_reuse(h, &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -1745,9 +1780,11 @@ static inline pm_status Managed_Tree_Frozen_into_inner(Managed_Tree_Frozen *h, T
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Tree_Frozen__type, h->box, out);
+    Tree_Frozen copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Tree_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Tree_Frozen_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -1808,9 +1845,19 @@ static inline pm_status Managed_Tree_Frozen_take_reuse(Managed_Tree_Frozen *h, T
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Tree_Frozen__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Tree_Frozen copy;
+    pm_status status = pm_box_clone_out(&Managed_Tree_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Tree_Frozen_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Tree_Frozen_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -2183,9 +2230,11 @@ static inline pm_status Managed_Obj_SingleThreaded_into_inner(Managed_Obj_Single
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Obj_SingleThreaded__type, h->box, out);
+    struct obj copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Obj_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Obj_SingleThreaded_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -2244,9 +2293,19 @@ static inline pm_status Managed_Obj_SingleThreaded_take_reuse(Managed_Obj_Single
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Obj_SingleThreaded__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct obj copy;
+    pm_status status = pm_box_clone_out(&Managed_Obj_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Obj_SingleThreaded_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Obj_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -2701,9 +2760,11 @@ static inline pm_status Managed_Obj_ThreadSafe_into_inner(Managed_Obj_ThreadSafe
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Obj_ThreadSafe__type, h->box, out);
+    struct obj copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Obj_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Obj_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -2760,9 +2821,19 @@ static inline pm_status Managed_Obj_ThreadSafe_take_reuse(Managed_Obj_ThreadSafe
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Obj_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct obj copy;
+    pm_status status = pm_box_clone_out(&Managed_Obj_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Obj_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Obj_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -3135,9 +3206,11 @@ static inline pm_status Managed_Obj_Local_into_inner(Managed_Obj_Local *h, struc
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Obj_Local__type, h->box, out);
+    struct obj copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Obj_Local__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Obj_Local_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -3198,9 +3271,18 @@ static inline pm_status Managed_Obj_Local_take_reuse(Managed_Obj_Local *h, struc
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Obj_Local__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct obj copy;
+    pm_status status = pm_box_clone_out(&Managed_Obj_Local__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Obj_Local_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Obj_Local_drop_reuse(h, &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -3519,9 +3601,11 @@ static inline pm_status Managed_Obj_Frozen_into_inner(Managed_Obj_Frozen *h, str
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Obj_Frozen__type, h->box, out);
+    struct obj copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Obj_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Obj_Frozen_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -3582,9 +3666,18 @@ static inline pm_status Managed_Obj_Frozen_take_reuse(Managed_Obj_Frozen *h, str
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Obj_Frozen__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct obj copy;
+    pm_status status = pm_box_clone_out(&Managed_Obj_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Obj_Frozen_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Obj_Frozen_drop_reuse(h, &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -3971,9 +4064,11 @@ static inline pm_status Managed_Num_SingleThreaded_into_inner(Managed_Num_Single
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Num_SingleThreaded__type, h->box, out);
+    int64_t copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Num_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Num_SingleThreaded_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -4031,9 +4126,19 @@ static inline pm_status Managed_Num_SingleThreaded_take_reuse(Managed_Num_Single
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Num_SingleThreaded__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    int64_t copy;
+    pm_status status = pm_box_clone_out(&Managed_Num_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Num_SingleThreaded_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Num_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -4503,9 +4608,11 @@ static inline pm_status Managed_Num_ThreadSafe_into_inner(Managed_Num_ThreadSafe
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Num_ThreadSafe__type, h->box, out);
+    int64_t copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Num_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Num_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -4562,9 +4669,19 @@ static inline pm_status Managed_Num_ThreadSafe_take_reuse(Managed_Num_ThreadSafe
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Num_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    int64_t copy;
+    pm_status status = pm_box_clone_out(&Managed_Num_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Num_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Num_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -4948,9 +5065,11 @@ static inline pm_status Managed_Num_Local_into_inner(Managed_Num_Local *h, int64
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Num_Local__type, h->box, out);
+    int64_t copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Num_Local__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Num_Local_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -5011,9 +5130,18 @@ static inline pm_status Managed_Num_Local_take_reuse(Managed_Num_Local *h, int64
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Num_Local__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    int64_t copy;
+    pm_status status = pm_box_clone_out(&Managed_Num_Local__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Num_Local_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Num_Local_drop_reuse(h, &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -5341,9 +5469,11 @@ static inline pm_status Managed_Num_Frozen_into_inner(Managed_Num_Frozen *h, int
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Num_Frozen__type, h->box, out);
+    int64_t copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Num_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Num_Frozen_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -5404,9 +5534,18 @@ static inline pm_status Managed_Num_Frozen_take_reuse(Managed_Num_Frozen *h, int
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Num_Frozen__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    int64_t copy;
+    pm_status status = pm_box_clone_out(&Managed_Num_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Num_Frozen_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Num_Frozen_drop_reuse(h, &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -5798,9 +5937,11 @@ static inline pm_status Managed_Plain_SingleThreaded_into_inner(Managed_Plain_Si
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Plain_SingleThreaded__type, h->box, out);
+    int64_t copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Plain_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Plain_SingleThreaded_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -5865,9 +6006,19 @@ static inline pm_status Managed_Plain_SingleThreaded_take_reuse(Managed_Plain_Si
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Plain_SingleThreaded__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    int64_t copy;
+    pm_status status = pm_box_clone_out(&Managed_Plain_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Plain_SingleThreaded_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Plain_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -6259,9 +6410,11 @@ static inline pm_status Managed_Plain_ThreadSafe_into_inner(Managed_Plain_Thread
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Plain_ThreadSafe__type, h->box, out);
+    int64_t copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Plain_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Plain_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -6326,9 +6479,19 @@ static inline pm_status Managed_Plain_ThreadSafe_take_reuse(Managed_Plain_Thread
         token->size = size;
         return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Plain_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    int64_t copy;
+    pm_status status = pm_box_clone_out(&Managed_Plain_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Plain_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Plain_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
