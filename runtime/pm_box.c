@@ -698,14 +698,6 @@ pm_status pm_box_take_reuse(const pm_box_type *type, void *box, void *out, pm_re
 /* Perceus reuse                                                             */
 /* ------------------------------------------------------------------------ */
 
-void pm_reuse_drop(pm_reuse *token) {
-    if (token != NULL) {
-        pm_free(token->memory, token->size);
-        token->memory = NULL;
-        token->size = 0;
-    }
-}
-
 void *pm_reuse_alloc(pm_reuse *token, const pm_box_type *type) {
     return pm_reuse_alloc_size(token, type, type->box_size);
 }

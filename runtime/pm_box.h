@@ -196,8 +196,16 @@ typedef struct pm_reuse {
     size_t size;
 } pm_reuse;
 
-/* Frees the memory a token holds (if any); the token is empty after. NULL: nothing. */
-void pm_reuse_drop(pm_reuse *token);
+/* Frees the memory a token holds (if any); the token is empty after. NULL: nothing.
+ * Inline: an empty token costs one test, and the token's address never reaches a
+ * call, so a compiler keeps the token in registers. */
+static PM_ALWAYS_INLINE void pm_reuse_drop(pm_reuse *token) {
+    if (token != NULL && token->memory != NULL) {
+        pm_free(token->memory, token->size);
+        token->memory = NULL;
+        token->size = 0;
+    }
+}
 
 /* Memory for a new box of `type`: the token's when it holds that size, else a
  * fresh allocation (the token's other memory is freed first). The token is

@@ -1,7 +1,7 @@
 /* pm_cell_borrow.h — the borrow cell: a single-threaded RefCell (a borrow
  * flag, no lock). It has the same verbs as pm_rwlock (init, init_write,
  * try_read, try_write, release_read, release_write, downgrade, read_wait,
- * write_wait, name, forget, writer_quiet), so generated code can call either
+ * write_wait, name, forget, claim, writer_quiet), so generated code can call either
  * kind by prefix. Part of the runtime: include "pm.h", which includes every
  * public header. Test hooks are in pm_internal.h.
  */
@@ -152,6 +152,16 @@ static inline void pm_cell_borrow_name(pm_cell_borrow *c, const char *name) {
 }
 
 static inline void pm_cell_borrow_forget(pm_cell_borrow *c) { (void)c; }
+
+/* The box's only owner takes its value out (a move, then the memory goes): PM_OK
+ * when no borrow is held, else the borrow's status and nothing changes. */
+static inline pm_status pm_cell_borrow_claim(pm_cell_borrow *c) {
+    pm_status status = pm_cell_borrow_try_write(c);
+    if (status == PM_OK) {
+        pm_cell_borrow_forget(c);
+    }
+    return status;
+}
 
 /* True when the value is borrowed (for read or write). */
 static inline bool pm_cell_borrow_in_use(const pm_cell_borrow *c) {

@@ -3,7 +3,7 @@
  * declarations of the out-of-line slow paths in pm_rwlock.c. It has the same
  * verbs as pm_cell_borrow (init, init_write, try_read, try_write,
  * release_read, release_write, downgrade, read_wait, write_wait, name,
- * forget, writer_quiet). Part of the runtime: include "pm.h", which
+ * forget, claim, writer_quiet). Part of the runtime: include "pm.h", which
  * includes every public header. Test hooks are in pm_internal.h.
  */
 #ifndef PM_RWLOCK_H
@@ -398,6 +398,18 @@ static inline void pm_rwlock_forget(pm_rwlock *l) {
 #else
     (void)l;
 #endif
+}
+
+/* The box's only owner takes its value out (a move, then the memory goes): PM_OK
+ * when no borrow is held, and the lock is done with; else the borrow's status and
+ * nothing changes. No borrow can begin meanwhile: borrowing needs an owner. */
+static inline pm_status pm_rwlock_claim(pm_rwlock *l) {
+    pm_status status = pm_rwlock_try_write(l); /* acquire: the last borrow's release */
+    if (status == PM_OK) {
+        (void)pm_rwlock_release_write(l); /* PM_DEBUG: not held past here */
+        pm_rwlock_forget(l);
+    }
+    return status;
 }
 
 /* True when the lock is held, for read or write (waiting bits aside). Acquire:

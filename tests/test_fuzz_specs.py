@@ -242,8 +242,9 @@ BAD_CHARS = list(":{}[]#&*!|>'\"%@`,-?\t\\") + [
     # line breaks to YAML but not to editors, escapes of non-characters, C's other spellings
     "\u2028", "\u2029", "\u0085", "\\ud800", "\\udfff", "??<", "??=", "<%", "%>", "<:", "%:",
     "\\\n", "\\u00e9", "\U0001F600"]
-JUNK_WORDS = ["", "x", "types", "fields", "variants", "tag", "managed", "policy", "T0", "1", "-1", "null", "yes",
-              "[]", "{}", "'", "int64_t;", "__x", "_X", "a/b", "2024-01-01", "~", "&a", "*a",
+JUNK_WORDS = ["", "x", "types", "fields", "variants", "tag", "managed", "policy", "T0", "1", "-1",
+              "null", "yes", "[]", "{}", "'", "int64_t;", "__x", "_X", "a/b", "2024-01-01", "~",
+              "&a", "*a",
               "!tag", "<<", "9" * 30,
               # names the C library, C, C++, GNU C or the runtime already use
               "memcpy", "EOF", "FILE", "size", "linux", "asm", "class", "int", "return",

@@ -28,7 +28,7 @@ OTHER_KEYWORDS = frozenset("""
 # hidden inside them, a hook of the same name could not be called.
 GENERATED_LOCALS = frozenset("""
     address box copy ctx dst guard h hp init other out self shared size src status timeout_ns
-    memory token value w
+    last memory token value w
 """.split())
 # Parameters and locals of a sum type's variant constructors, whose other parameters
 # are the variant's fields.

@@ -8,27 +8,16 @@
  * Sum types: tree = Node(left, right) | Tip is Bt, visit = Done | NodeR(right,
  * v) is Visit (perceus.yaml); Tip and Done are the empty handle.
  *
- * Perceus: make is make-rec; check is Koka's FBIP checkv, whose visitor node
- * NodeR reuses the dead Node's memory in Koka. pmgen cannot yet reuse a Bt box
- * for a Visit (issue 11's reuse tokens are matched by size across types), so
- * here the Node is `take`n (freed) and each NodeR is allocated.
+ * Perceus: make is make-rec; check is Koka's FBIP checkv: the visitor node
+ * NodeR is made in the memory of the Node just taken apart (_take_reuse, then
+ * _new_reuse of a Visit: reuse tokens match by box size across types, and a
+ * Visit box is a Bt box's size); a NodeR that is matched is dead and nothing
+ * reuses it (take: freed).
  */
 #include "pm_bench.h"
 
 PB_HANDLES(Bt, bt)
 PB_HANDLES(Visit, visit)
-
-static inline void bt_dup_fields(bt_v *v) {
-    bt_dup(v->left);
-    bt_dup(v->right);
-}
-static inline void visit_dup_fields(visit_v *v) {
-    bt_dup(v->right);
-    visit_dup(v->next);
-}
-
-PB_DEFINE(Bt, bt)
-PB_DEFINE(Visit, visit)
 
 /* make-rec(depth) */
 static bt_h make(long depth) {
@@ -45,8 +34,9 @@ static long check(bt_h t) {
     long acc = 0;
     for (;;) {
         if (!bt_is_empty(t)) { /* Node(l,r) -> checkv(l, NodeR(r,v), acc.inc) */
-            bt_v n = bt_take(t);
-            v = visit_new((visit_v){.right = n.right, .next = v});
+            pm_reuse tok = PB_TOKEN;
+            bt_v n = bt_take_reuse(t, &tok);
+            v = visit_make(&tok, (visit_v){.right = n.right, .next = v});
             t = n.left;
             acc++;
         } else if (!visit_is_empty(v)) { /* Tip -> match v NodeR(r,v') -> checkv(r, v', acc) */

@@ -10,19 +10,17 @@
  * Cexp with `tag` (perceus.yaml): Var's and Val's int is `n`, l and r are the
  * managed fields. With `variants:` each constructor becomes its variant's.
  *
- * Perceus: a matched owned node dead in its branch is `open`ed when a
- * constructor of the branch reuses it, `take`n when none does; eval borrows.
+ * Perceus: a matched owned node dead in its branch is taken apart with
+ * _take_reuse (a Val: given up with _drop_reuse, its field unused) when a
+ * constructor of the branch reuses its memory (_new_reuse into the token), and
+ * `take`n (_into_inner: freed when unique) when none does; a token a
+ * sub-branch leaves unused is spent (freed). Tokens pair with constructors as
+ * Koka pairs them (by constructor size: Add/Mul with Add/Mul, Val with Val),
+ * though with the tagged struct every node here is one size. eval borrows.
  */
 #include "pm_bench.h"
 
 PB_HANDLES(Cexp, ce)
-
-static inline void ce_dup_fields(ce_v *v) {
-    ce_dup(v->l);
-    ce_dup(v->r);
-}
-
-PB_DEFINE(Cexp, ce)
 
 enum { VAR, VAL, ADD, MUL };
 
@@ -44,8 +42,8 @@ static ce_h mk_expr(int64_t n, int64_t v) {
 /* append_add and append_mul: match(e0) { Op(e1,e2) -> Op(e1, append(e2,e3)); _ -> Op(e0,e3) } */
 static ce_h append(uint8_t op, ce_h e0, ce_h e3) {
     if (ce_peek(e0).tag == op) {
-        ce_tok t;
-        ce_v a = ce_open(e0, &t);
+        pm_reuse t = PB_TOKEN;
+        ce_v a = ce_take_reuse(e0, &t);
         a.r = append(op, a.r, e3);
         return ce_make(&t, a);
     }
@@ -71,28 +69,32 @@ static ce_h cfold(ce_h e) {
     if (op != ADD && op != MUL) {
         return e;
     }
-    ce_tok te;
-    ce_v a = ce_open(e, &te);
+    pm_reuse te = PB_TOKEN;
+    ce_v a = ce_take_reuse(e, &te);
     ce_h e1 = cfold(a.l);
     ce_h e2 = cfold(a.r);
     ce_v x = ce_peek(e1);
     if (x.tag == VAL) {
         ce_v y = ce_peek(e2);
-        if (y.tag == VAL) { /* Val(b) -> Val(a op b) */
-            ce_drop(e1);
+        if (y.tag == VAL) { /* (Val(a), Val(b)) -> Val(a op b): e1' reused, e dead */
+            pb_spend(&te);
             ce_drop(e2);
-            return ce_make(&te, leaf_v(VAL, apply(op, x.n, y.n)));
+            pm_reuse t1 = PB_TOKEN;
+            ce_drop_reuse(e1, &t1);
+            return ce_make(&t1, leaf_v(VAL, apply(op, x.n, y.n)));
         }
         if (y.tag == op) {
             ce_v yl = ce_peek(y.l), yr = ce_peek(y.r);
             if (yr.tag == VAL || yl.tag == VAL) {
-                /* Op(f,Val(b)) -> Op(Val(a op b),f); Op(Val(b),f) -> Op(Val(a op b),f) */
+                /* (Val(a), Op(f,Val(b))) -> Op(Val(a op b),f);
+                 * (Val(a), Op(Val(b),f)) -> Op(Val(a op b),f):
+                 * e reused for the Op, e1' for the Val; e2' and its Val are dead */
                 ce_v b = ce_take(e2);
                 ce_h f = yr.tag == VAL ? b.l : b.r;
                 ce_drop(yr.tag == VAL ? b.r : b.l);
                 int64_t n = apply(op, x.n, yr.tag == VAL ? yr.n : yl.n);
-                ce_tok t1;
-                ce_open(e1, &t1);
+                pm_reuse t1 = PB_TOKEN;
+                ce_drop_reuse(e1, &t1);
                 ce_h v = ce_make(&t1, leaf_v(VAL, n));
                 return ce_make(&te, bin_v(op, v, f));
             }

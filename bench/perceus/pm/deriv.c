@@ -11,22 +11,20 @@
  * `variants:` each constructor below (val_v, var_v, bin_v) becomes its
  * variant's constructor function and `tag` the generated _tag.
  *
- * Perceus: a matched owned node that is dead in its branch is `open`ed when a
- * constructor of that branch reuses it, `take`n when none does; d and count
- * borrow their expression (Koka's `^e`).
+ * Perceus: add, mul, powr and ln own their arguments. A matched Val whose
+ * memory a Val of the branch reuses is given up with _drop_reuse (its fields
+ * are not used: Koka's drop-reuse) and the Val made in the token
+ * (_new_reuse); a matched node dead in its branch whose memory no constructor
+ * of that branch reuses is `take`n (_into_inner: freed when unique). The
+ * pairing of tokens and constructors is Koka's (by constructor size: a Val
+ * reuses a Val), though with the tagged struct every node here is one size.
+ * d and count borrow their expression (Koka's `^e`).
  */
 #include <string.h>
 
 #include "pm_bench.h"
 
 PB_HANDLES(Expr, ex)
-
-static inline void ex_dup_fields(ex_v *v) {
-    ex_dup(v->l);
-    ex_dup(v->r);
-}
-
-PB_DEFINE(Expr, ex)
 
 enum { VAL, VAR, ADD, MUL, POW, LN };
 
@@ -40,8 +38,8 @@ static inline ex_h val(int64_t n) { return ex_new(val_v(n)); }
 
 /* Val(n) into the memory of the dead node e (reuse), or fresh. */
 static inline ex_h val_into(ex_h e, int64_t n) {
-    ex_tok t;
-    ex_open(e, &t);
+    pm_reuse t = PB_TOKEN;
+    ex_drop_reuse(e, &t);
     return ex_make(&t, val_v(n));
 }
 

@@ -8,22 +8,15 @@
  * becomes a variant and Nil a nullary one that allocates nothing, as here.
  *
  * Perceus: extend's matched cell is dead and no constructor of its branch
- * reuses it, so it is `take`n (moved out, freed when unique); safe and length
- * only inspect their list (borrowed).
+ * reuses it, so it is `take`n (_into_inner: moved out, freed when unique);
+ * safe and length only inspect their list (borrowed: _get, or _read under
+ * ThreadSafe). No reuse: nqueens.kk's constructors are in append-safe, which
+ * matches nothing, as in Koka.
  */
 #include "pm_bench.h"
 
 PB_HANDLES(Ints, ints)
 PB_HANDLES(Sols, sols)
-
-static inline void ints_dup_fields(ints_v *v) { ints_dup(v->tail); }
-static inline void sols_dup_fields(sols_v *v) {
-    ints_dup(v->head);
-    sols_dup(v->tail);
-}
-
-PB_DEFINE(Ints, ints)
-PB_DEFINE(Sols, sols)
 
 /* safe(queen, diag, ^xs) */
 static bool safe(int32_t queen, int32_t diag, ints_h xs) {

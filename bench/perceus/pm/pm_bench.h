@@ -2,27 +2,31 @@
  * handle type: the policy is chosen at compile time (-DPB_PLAIN, -DPB_ATOMIC or
  * -DPB_TS), and every program in this folder is written once over these names.
  *
- * Only the public generated API is used (docs/api.md): _new, _dup, _drop,
- * _is_unique, _get (cell none) or _read/_release_read (cell rwlock), _write
- * and _release_write, _try_unwrap. A status that cannot be PM_OK in these
- * single-owner-at-a-time programs (a borrow refused, an allocation failed)
- * ends the program with a message, as a compiler's runtime would.
+ * Only the public generated API is used (docs/api.md): _new, _dup, _drop, _get
+ * (cell none) or _read/_release_read (cell rwlock), _into_inner, and Perceus
+ * reuse: _take_reuse, _drop_reuse, _new_reuse, pm_reuse_drop. A status that
+ * cannot be PM_OK in these single-owner-at-a-time programs (a borrow refused,
+ * an allocation failed) ends the program with a message, as a compiler's
+ * runtime would.
  *
- * The Perceus operations, as this API allows them today:
- *   peek   read a node's fields without taking ownership (a borrowed match);
- *   take   match an owned node whose memory is not reused: the fields become
- *          ours (moved out by _try_unwrap when unique, else dup'ed and the node
- *          dropped);
- *   open   match an owned node whose memory a constructor of the same branch
- *          reuses: when unique, _write borrows it in place and it becomes the
- *          reuse token; when shared, its fields are dup'ed and it is dropped;
- *   make   the constructor: into the token's box (the value written in place,
- *          then _release_write), or _new when there is no token;
- *   spend  a token no constructor used: cleared, released and dropped (freed).
- * With pmgen's planned reuse API (issue 11: _drop_reuse, _new_reuse) a token
- * would be memory of any type of the same size; here it can only be rewritten
- * as the same type, which is all these programs need except binarytrees'
- * visitor (a Visit cannot reuse a Bt node's box).
+ * The Perceus operations (Koka's names in brackets):
+ *   peek        a borrowed match: read a node's fields, no ownership taken;
+ *   take        an owned match whose node dies in the branch and whose memory
+ *               no constructor of the branch reuses: _into_inner moves the
+ *               fields out and frees the box when unique, else dups them and
+ *               gives up this owner (drop specialization);
+ *   take_reuse  an owned match whose memory a constructor of the branch reuses
+ *               (drop-reuse after drop specialization): _take_reuse moves the
+ *               fields out of a unique box and keeps its memory in the token;
+ *               shared, it dups them and gives up this owner;
+ *   drop_reuse  a dead node none of whose fields the branch uses, whose memory
+ *               a constructor reuses (Koka's drop-reuse): _drop_reuse;
+ *   make        a constructor with a token (Koka's alloc-at): _new_reuse, in
+ *               the token's memory when it holds a box of this size (of any
+ *               type), else fresh;
+ *   spend       a token no constructor of the branch uses (Koka's free of an
+ *               unused reuse token): pm_reuse_drop.
+ * A token is a pm_reuse, {NULL, 0} when empty (PB_TOKEN).
  */
 #ifndef PM_BENCH_H
 #define PM_BENCH_H
@@ -86,17 +90,16 @@ static void pb_fail(pm_status st, const char *what) {
     return v;
 #endif
 
+#define PB_TOKEN {NULL, 0}
+
+/* A token no constructor used. */
+PB_FN void pb_spend(pm_reuse *tok) { pm_reuse_drop(tok); }
+
 /* Handles of type T under the policy, with the prefix t: t_h (handle), t_v (the
- * fields), t_tok (a reuse token). Before PB_DEFINE the program defines
- * nothing; PB_DEFINE needs t_dup_fields(t_v *) for the shared paths, which
- * the program writes after PB_HANDLES (a compiler knows the fields). */
+ * fields). */
 #define PB_HANDLES(T, t)                                                                           \
     typedef PB_H(T) t##_h;                                                                         \
     typedef PB_V(T) t##_v;                                                                         \
-    typedef struct t##_tok {                                                                       \
-        t##_h h;                                                                                   \
-        t##_v *slot;                                                                               \
-    } t##_tok;                                                                                     \
     PB_FN t##_h t##_nil(void) {                                                                    \
         t##_h h = {NULL};                                                                          \
         return h;                                                                                  \
@@ -104,57 +107,27 @@ static void pb_fail(pm_status st, const char *what) {
     PB_FN bool t##_is_empty(t##_h h) { return h.box == NULL; }                                     \
     PB_FN t##_h t##_dup(t##_h h) { return PB_OP(T, dup)(h); }                                      \
     PB_FN void t##_drop(t##_h h) { PB_OP(T, drop)(&h); }                                           \
-    PB_FN bool t##_is_unique(t##_h h) { return PB_OP(T, is_unique)(h); }                           \
     PB_FN t##_h t##_new(t##_v v) {                                                                 \
         t##_h h;                                                                                   \
         PB_CHECK(PB_OP(T, new)(&h, v), #T "_new");                                                 \
         return h;                                                                                  \
     }                                                                                              \
-    PB_FN t##_v t##_peek(t##_h h) { PB_PEEK_BODY(T) }
-
-#define PB_DEFINE(T, t)                                                                            \
+    PB_FN t##_v t##_peek(t##_h h) { PB_PEEK_BODY(T) }                                              \
     PB_FN t##_v t##_take(t##_h h) {                                                                \
         t##_v v;                                                                                   \
-        if (PB_OP(T, try_unwrap)(&h, &v) == PM_OK) {                                               \
-            return v;                                                                              \
-        }                                                                                          \
-        v = t##_peek(h);                                                                           \
-        t##_dup_fields(&v);                                                                        \
-        t##_drop(h);                                                                               \
+        PB_CHECK(PB_OP(T, into_inner)(&h, &v), #T "_into_inner");                                  \
         return v;                                                                                  \
     }                                                                                              \
-    PB_FN t##_v t##_open(t##_h h, t##_tok *tok) {                                                  \
-        if (PB_OP(T, is_unique)(h)) {                                                              \
-            t##_v *w;                                                                              \
-            PB_CHECK(PB_OP(T, write)(&h, &w), #T "_write");                                        \
-            tok->h = h;                                                                            \
-            tok->slot = w;                                                                         \
-            return *w;                                                                             \
-        }                                                                                          \
-        t##_v v = t##_peek(h);                                                                     \
-        t##_dup_fields(&v);                                                                        \
-        t##_drop(h);                                                                               \
-        tok->h = t##_nil();                                                                        \
-        tok->slot = NULL;                                                                          \
+    PB_FN t##_v t##_take_reuse(t##_h h, pm_reuse *tok) {                                           \
+        t##_v v;                                                                                   \
+        PB_CHECK(PB_OP(T, take_reuse)(&h, &v, tok), #T "_take_reuse");                             \
         return v;                                                                                  \
     }                                                                                              \
-    PB_FN t##_h t##_make(t##_tok *tok, t##_v v) {                                                  \
-        if (tok->h.box != NULL) {                                                                  \
-            t##_h h = tok->h;                                                                      \
-            *tok->slot = v;                                                                        \
-            PB_OP(T, release_write)(h);                                                            \
-            tok->h = t##_nil();                                                                    \
-            return h;                                                                              \
-        }                                                                                          \
-        return t##_new(v);                                                                         \
-    }                                                                                              \
-    PB_FN void t##_spend(t##_tok *tok) {                                                           \
-        if (tok->h.box != NULL) {                                                                  \
-            *tok->slot = (t##_v){0}; /* its fields were moved out */                               \
-            PB_OP(T, release_write)(tok->h);                                                       \
-            t##_drop(tok->h);                                                                      \
-            tok->h = t##_nil();                                                                    \
-        }                                                                                          \
+    PB_FN void t##_drop_reuse(t##_h h, pm_reuse *tok) { PB_OP(T, drop_reuse)(&h, tok); }           \
+    PB_FN t##_h t##_make(pm_reuse *tok, t##_v v) {                                                 \
+        t##_h h;                                                                                   \
+        PB_CHECK(PB_OP(T, new_reuse)(&h, tok, v), #T "_new_reuse");                                \
+        return h;                                                                                  \
     }
 
 /* The size argument of every program: argv[1], else the full size. */

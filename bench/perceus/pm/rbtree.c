@@ -12,27 +12,17 @@
  * Node constructor becomes a variant and Leaf a nullary one: the code below
  * changes only in tree_new/make (one constructor call) and the tag test.
  *
- * Perceus: every match of an owned node `open`s it (in place when unique: the
- * reuse token), each constructor of the branch reuses the token (`make`), and
- * a branch that builds no node frees it (`spend`). is-red and fold only
+ * Perceus: every match of an owned node takes it apart with _take_reuse (its
+ * memory, when it was unique, becomes the branch's reuse token), each
+ * constructor of the branch is made in a token (_new_reuse), and a branch that
+ * builds no node in it frees the token (spend), before its calls as Koka does.
+ * Across types too: any token of a Tree box's size serves. is-red and fold only
  * inspect: their argument is borrowed (Koka's `^`, Lean's borrow inference).
  */
 #include "pm_bench.h"
 
 PB_HANDLES(Tree, tree)
 PB_HANDLES(Trees, trees)
-
-static inline void tree_dup_fields(tree_v *v) {
-    tree_dup(v->left);
-    tree_dup(v->right);
-}
-static inline void trees_dup_fields(trees_v *v) {
-    tree_dup(v->head);
-    trees_dup(v->tail);
-}
-
-PB_DEFINE(Tree, tree)
-PB_DEFINE(Trees, trees)
 
 enum { RED, BLACK };
 
@@ -51,13 +41,13 @@ static tree_h balance_left(tree_h l, int32_t k, bool v, tree_h r) {
         tree_drop(r);
         return l;
     }
-    tree_tok tl;
-    tree_v a = tree_open(l, &tl);
+    pm_reuse tl = PB_TOKEN;
+    tree_v a = tree_take_reuse(l, &tl);
     if (is_red(a.left)) {
         /* Node(_, Node(Red, lx, kx, vx, rx), ky, vy, ry)
          *   -> Node(Red, Node(Black, lx, kx, vx, rx), ky, vy, Node(Black, ry, k, v, r)) */
-        tree_tok tll;
-        tree_v b = tree_open(a.left, &tll);
+        pm_reuse tll = PB_TOKEN;
+        tree_v b = tree_take_reuse(a.left, &tll);
         tree_h nl = tree_make(&tll, node(BLACK, b.left, b.key, b.val, b.right));
         tree_h nr = tree_new(node(BLACK, a.right, k, v, r));
         return tree_make(&tl, node(RED, nl, a.key, a.val, nr));
@@ -65,8 +55,8 @@ static tree_h balance_left(tree_h l, int32_t k, bool v, tree_h r) {
     if (is_red(a.right)) {
         /* Node(_, ly, ky, vy, Node(Red, lx, kx, vx, rx))
          *   -> Node(Red, Node(Black, ly, ky, vy, lx), kx, vx, Node(Black, rx, k, v, r)) */
-        tree_tok tlr;
-        tree_v b = tree_open(a.right, &tlr);
+        pm_reuse tlr = PB_TOKEN;
+        tree_v b = tree_take_reuse(a.right, &tlr);
         tree_h nl = tree_make(&tlr, node(BLACK, a.left, a.key, a.val, b.left));
         tree_h nr = tree_new(node(BLACK, b.right, k, v, r));
         return tree_make(&tl, node(RED, nl, b.key, b.val, nr));
@@ -82,13 +72,13 @@ static tree_h balance_right(tree_h l, int32_t k, bool v, tree_h r) {
         tree_drop(l);
         return r;
     }
-    tree_tok tr;
-    tree_v a = tree_open(r, &tr);
+    pm_reuse tr = PB_TOKEN;
+    tree_v a = tree_take_reuse(r, &tr);
     if (is_red(a.left)) {
         /* Node(_, Node(Red, lx, kx, vx, rx), ky, vy, ry)
          *   -> Node(Red, Node(Black, l, k, v, lx), kx, vx, Node(Black, rx, ky, vy, ry)) */
-        tree_tok trl;
-        tree_v b = tree_open(a.left, &trl);
+        pm_reuse trl = PB_TOKEN;
+        tree_v b = tree_take_reuse(a.left, &trl);
         tree_h nl = tree_make(&trl, node(BLACK, l, k, v, b.left));
         tree_h nr = tree_new(node(BLACK, b.right, a.key, a.val, a.right));
         return tree_make(&tr, node(RED, nl, b.key, b.val, nr));
@@ -96,8 +86,8 @@ static tree_h balance_right(tree_h l, int32_t k, bool v, tree_h r) {
     if (is_red(a.right)) {
         /* Node(_, lx, kx, vx, Node(Red, ly, ky, vy, ry))
          *   -> Node(Red, Node(Black, l, k, v, lx), kx, vx, Node(Black, ly, ky, vy, ry)) */
-        tree_tok trr;
-        tree_v b = tree_open(a.right, &trr);
+        pm_reuse trr = PB_TOKEN;
+        tree_v b = tree_take_reuse(a.right, &trr);
         tree_h nr = tree_make(&trr, node(BLACK, b.left, b.key, b.val, b.right));
         tree_h nl = tree_new(node(BLACK, l, k, v, a.left));
         return tree_make(&tr, node(RED, nl, a.key, a.val, nr));
@@ -111,8 +101,8 @@ static tree_h ins(tree_h t, int32_t k, bool v) {
     if (tree_is_empty(t)) {
         return tree_new(node(RED, t, k, v, tree_nil()));
     }
-    tree_tok tt;
-    tree_v n = tree_open(t, &tt);
+    pm_reuse tt = PB_TOKEN;
+    tree_v n = tree_take_reuse(t, &tt);
     if (n.color == RED) {
         if (k < n.key) {
             n.left = ins(n.left, k, v);
@@ -125,14 +115,14 @@ static tree_h ins(tree_h t, int32_t k, bool v) {
     }
     if (k < n.key) {
         if (is_red(n.left)) {
-            tree_spend(&tt);
+            pb_spend(&tt);
             return balance_left(ins(n.left, k, v), n.key, n.val, n.right);
         }
         n.left = ins(n.left, k, v);
     } else if (k == n.key) {
         n.val = v;
     } else if (is_red(n.right)) {
-        tree_spend(&tt);
+        pb_spend(&tt);
         return balance_right(n.left, n.key, n.val, ins(n.right, k, v));
     } else {
         n.right = ins(n.right, k, v);
@@ -144,8 +134,8 @@ static tree_h set_black(tree_h t) {
     if (tree_is_empty(t)) {
         return t;
     }
-    tree_tok tt;
-    tree_v n = tree_open(t, &tt);
+    pm_reuse tt = PB_TOKEN;
+    tree_v n = tree_take_reuse(t, &tt);
     n.color = BLACK;
     return tree_make(&tt, n);
 }

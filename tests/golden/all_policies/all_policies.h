@@ -411,15 +411,22 @@ static inline pm_status Managed_Point_SingleThreaded_into_inner(Managed_Point_Si
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Point_SingleThreaded__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Point_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        size_t size = sizeof(Managed_Point_SingleThreaded_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Point_SingleThreaded__type, h->box, out);
+    struct point copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Point_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Point_SingleThreaded_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -471,19 +478,33 @@ static inline pm_status Managed_Point_SingleThreaded_take_reuse(Managed_Point_Si
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Point_SingleThreaded__type, h->box, out,
-                token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Point_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        size_t size = sizeof(Managed_Point_SingleThreaded_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Point_SingleThreaded__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct point copy;
+    pm_status status = pm_box_clone_out(&Managed_Point_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Point_SingleThreaded_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Point_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -497,8 +518,17 @@ static inline pm_status Managed_Point_SingleThreaded_new_reuse(Managed_Point_Sin
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Point_SingleThreaded__type);
-    Managed_Point_SingleThreaded_box *box = (Managed_Point_SingleThreaded_box *)memory;
+    size_t size = sizeof(Managed_Point_SingleThreaded_box);
+    Managed_Point_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Point_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Point_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Point_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -858,15 +888,22 @@ static inline pm_status Managed_Point_ThreadSafe_into_inner(Managed_Point_Thread
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Point_ThreadSafe__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Point_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        size_t size = PM_SNAP_BOX_SIZE(Managed_Point_ThreadSafe_box, sizeof(struct point));
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Point_ThreadSafe__type, h->box, out);
+    struct point copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Point_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Point_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -916,18 +953,33 @@ static inline pm_status Managed_Point_ThreadSafe_take_reuse(Managed_Point_Thread
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Point_ThreadSafe__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Point_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        size_t size = PM_SNAP_BOX_SIZE(Managed_Point_ThreadSafe_box, sizeof(struct point));
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Point_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct point copy;
+    pm_status status = pm_box_clone_out(&Managed_Point_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Point_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Point_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -940,8 +992,17 @@ static inline pm_status Managed_Point_ThreadSafe_new_reuse(Managed_Point_ThreadS
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Point_ThreadSafe__type);
-    Managed_Point_ThreadSafe_box *box = (Managed_Point_ThreadSafe_box *)memory;
+    size_t size = PM_SNAP_BOX_SIZE(Managed_Point_ThreadSafe_box, sizeof value);
+    Managed_Point_ThreadSafe_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Point_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Point_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Point_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -1211,15 +1272,18 @@ static inline pm_status Managed_Point_Local_into_inner(Managed_Point_Local *h, s
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Point_Local__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
-        }
-        return status;
+        Managed_Point_Local_box *box = h->box;
+        size_t size = sizeof(Managed_Point_Local_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Point_Local__type, h->box, out);
+    struct point copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Point_Local__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Point_Local_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -1271,18 +1335,29 @@ static inline pm_status Managed_Point_Local_take_reuse(Managed_Point_Local *h, s
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Point_Local__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
-        }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Point_Local_box *box = h->box;
+        size_t size = sizeof(Managed_Point_Local_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Point_Local__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct point copy;
+    pm_status status = pm_box_clone_out(&Managed_Point_Local__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Point_Local_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Point_Local_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -1295,8 +1370,17 @@ static inline pm_status Managed_Point_Local_new_reuse(Managed_Point_Local *out, 
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Point_Local__type);
-    Managed_Point_Local_box *box = (Managed_Point_Local_box *)memory;
+    size_t size = sizeof(Managed_Point_Local_box);
+    Managed_Point_Local_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Point_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Point_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Point_Local_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -1515,15 +1599,18 @@ static inline pm_status Managed_Point_Frozen_into_inner(Managed_Point_Frozen *h,
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Point_Frozen__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
-        }
-        return status;
+        Managed_Point_Frozen_box *box = h->box;
+        size_t size = sizeof(Managed_Point_Frozen_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Point_Frozen__type, h->box, out);
+    struct point copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Point_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Point_Frozen_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -1575,18 +1662,29 @@ static inline pm_status Managed_Point_Frozen_take_reuse(Managed_Point_Frozen *h,
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Point_Frozen__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
-        }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Point_Frozen_box *box = h->box;
+        size_t size = sizeof(Managed_Point_Frozen_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Point_Frozen__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct point copy;
+    pm_status status = pm_box_clone_out(&Managed_Point_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Point_Frozen_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Point_Frozen_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -1599,8 +1697,17 @@ static inline pm_status Managed_Point_Frozen_new_reuse(Managed_Point_Frozen *out
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Point_Frozen__type);
-    Managed_Point_Frozen_box *box = (Managed_Point_Frozen_box *)memory;
+    size_t size = sizeof(Managed_Point_Frozen_box);
+    Managed_Point_Frozen_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Point_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Point_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Point_Frozen_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -1857,15 +1964,22 @@ static inline pm_status Managed_Blob_SingleThreaded_into_inner(Managed_Blob_Sing
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Blob_SingleThreaded__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Blob_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        size_t size = sizeof(Managed_Blob_SingleThreaded_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Blob_SingleThreaded__type, h->box, out);
+    struct blob copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Blob_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Blob_SingleThreaded_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -1916,19 +2030,33 @@ static inline pm_status Managed_Blob_SingleThreaded_take_reuse(Managed_Blob_Sing
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Blob_SingleThreaded__type, h->box, out,
-                token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Blob_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        size_t size = sizeof(Managed_Blob_SingleThreaded_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Blob_SingleThreaded__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct blob copy;
+    pm_status status = pm_box_clone_out(&Managed_Blob_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Blob_SingleThreaded_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Blob_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -1941,8 +2069,17 @@ static inline pm_status Managed_Blob_SingleThreaded_new_reuse(Managed_Blob_Singl
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Blob_SingleThreaded__type);
-    Managed_Blob_SingleThreaded_box *box = (Managed_Blob_SingleThreaded_box *)memory;
+    size_t size = sizeof(Managed_Blob_SingleThreaded_box);
+    Managed_Blob_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Blob_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Blob_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Blob_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -2281,15 +2418,22 @@ static inline pm_status Managed_Blob_ThreadSafe_into_inner(Managed_Blob_ThreadSa
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Blob_ThreadSafe__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Blob_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        size_t size = sizeof(Managed_Blob_ThreadSafe_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Blob_ThreadSafe__type, h->box, out);
+    struct blob copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Blob_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Blob_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -2337,18 +2481,33 @@ static inline pm_status Managed_Blob_ThreadSafe_take_reuse(Managed_Blob_ThreadSa
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Blob_ThreadSafe__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Blob_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        size_t size = sizeof(Managed_Blob_ThreadSafe_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Blob_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct blob copy;
+    pm_status status = pm_box_clone_out(&Managed_Blob_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Blob_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Blob_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -2361,8 +2520,17 @@ static inline pm_status Managed_Blob_ThreadSafe_new_reuse(Managed_Blob_ThreadSaf
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Blob_ThreadSafe__type);
-    Managed_Blob_ThreadSafe_box *box = (Managed_Blob_ThreadSafe_box *)memory;
+    size_t size = sizeof(Managed_Blob_ThreadSafe_box);
+    Managed_Blob_ThreadSafe_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Blob_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Blob_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Blob_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -2619,15 +2787,18 @@ static inline pm_status Managed_Blob_Local_into_inner(Managed_Blob_Local *h, str
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Blob_Local__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
-        }
-        return status;
+        Managed_Blob_Local_box *box = h->box;
+        size_t size = sizeof(Managed_Blob_Local_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Blob_Local__type, h->box, out);
+    struct blob copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Blob_Local__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Blob_Local_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -2679,18 +2850,28 @@ static inline pm_status Managed_Blob_Local_take_reuse(Managed_Blob_Local *h, str
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Blob_Local__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
-        }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Blob_Local_box *box = h->box;
+        size_t size = sizeof(Managed_Blob_Local_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Blob_Local__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct blob copy;
+    pm_status status = pm_box_clone_out(&Managed_Blob_Local__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Blob_Local_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Blob_Local_drop_reuse(h, &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -2703,8 +2884,17 @@ static inline pm_status Managed_Blob_Local_new_reuse(Managed_Blob_Local *out, pm
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Blob_Local__type);
-    Managed_Blob_Local_box *box = (Managed_Blob_Local_box *)memory;
+    size_t size = sizeof(Managed_Blob_Local_box);
+    Managed_Blob_Local_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Blob_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Blob_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Blob_Local_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -2911,15 +3101,18 @@ static inline pm_status Managed_Blob_Frozen_into_inner(Managed_Blob_Frozen *h, s
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Blob_Frozen__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
-        }
-        return status;
+        Managed_Blob_Frozen_box *box = h->box;
+        size_t size = sizeof(Managed_Blob_Frozen_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Blob_Frozen__type, h->box, out);
+    struct blob copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Blob_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Blob_Frozen_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -2971,18 +3164,29 @@ static inline pm_status Managed_Blob_Frozen_take_reuse(Managed_Blob_Frozen *h, s
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Blob_Frozen__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
-        }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Blob_Frozen_box *box = h->box;
+        size_t size = sizeof(Managed_Blob_Frozen_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Blob_Frozen__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct blob copy;
+    pm_status status = pm_box_clone_out(&Managed_Blob_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Blob_Frozen_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Blob_Frozen_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -2995,8 +3199,17 @@ static inline pm_status Managed_Blob_Frozen_new_reuse(Managed_Blob_Frozen *out, 
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Blob_Frozen__type);
-    Managed_Blob_Frozen_box *box = (Managed_Blob_Frozen_box *)memory;
+    size_t size = sizeof(Managed_Blob_Frozen_box);
+    Managed_Blob_Frozen_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Blob_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Blob_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Blob_Frozen_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -3260,15 +3473,22 @@ static inline pm_status Managed_Item_SingleThreaded_into_inner(Managed_Item_Sing
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Item_SingleThreaded__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Item_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        size_t size = sizeof(Managed_Item_SingleThreaded_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Item_SingleThreaded__type, h->box, out);
+    Item_SingleThreaded copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Item_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Item_SingleThreaded_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -3320,19 +3540,33 @@ static inline pm_status Managed_Item_SingleThreaded_take_reuse(Managed_Item_Sing
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Item_SingleThreaded__type, h->box, out,
-                token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Item_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        size_t size = sizeof(Managed_Item_SingleThreaded_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Item_SingleThreaded__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Item_SingleThreaded copy;
+    pm_status status = pm_box_clone_out(&Managed_Item_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Item_SingleThreaded_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Item_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -3346,8 +3580,17 @@ static inline pm_status Managed_Item_SingleThreaded_new_reuse(Managed_Item_Singl
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Item_SingleThreaded__type);
-    Managed_Item_SingleThreaded_box *box = (Managed_Item_SingleThreaded_box *)memory;
+    size_t size = sizeof(Managed_Item_SingleThreaded_box);
+    Managed_Item_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Item_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Item_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Item_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -3694,15 +3937,22 @@ static inline pm_status Managed_Item_ThreadSafe_into_inner(Managed_Item_ThreadSa
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Item_ThreadSafe__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Item_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        size_t size = sizeof(Managed_Item_ThreadSafe_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Item_ThreadSafe__type, h->box, out);
+    Item_ThreadSafe copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Item_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Item_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -3751,18 +4001,33 @@ static inline pm_status Managed_Item_ThreadSafe_take_reuse(Managed_Item_ThreadSa
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Item_ThreadSafe__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Item_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        size_t size = sizeof(Managed_Item_ThreadSafe_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Item_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Item_ThreadSafe copy;
+    pm_status status = pm_box_clone_out(&Managed_Item_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Item_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Item_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -3775,8 +4040,17 @@ static inline pm_status Managed_Item_ThreadSafe_new_reuse(Managed_Item_ThreadSaf
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Item_ThreadSafe__type);
-    Managed_Item_ThreadSafe_box *box = (Managed_Item_ThreadSafe_box *)memory;
+    size_t size = sizeof(Managed_Item_ThreadSafe_box);
+    Managed_Item_ThreadSafe_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Item_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Item_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Item_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -4040,15 +4314,18 @@ static inline pm_status Managed_Item_Local_into_inner(Managed_Item_Local *h, Ite
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Item_Local__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
-        }
-        return status;
+        Managed_Item_Local_box *box = h->box;
+        size_t size = sizeof(Managed_Item_Local_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Item_Local__type, h->box, out);
+    Item_Local copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Item_Local__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Item_Local_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -4100,18 +4377,28 @@ static inline pm_status Managed_Item_Local_take_reuse(Managed_Item_Local *h, Ite
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Item_Local__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
-        }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Item_Local_box *box = h->box;
+        size_t size = sizeof(Managed_Item_Local_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Item_Local__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Item_Local copy;
+    pm_status status = pm_box_clone_out(&Managed_Item_Local__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Item_Local_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Item_Local_drop_reuse(h, &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -4124,8 +4411,17 @@ static inline pm_status Managed_Item_Local_new_reuse(Managed_Item_Local *out, pm
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Item_Local__type);
-    Managed_Item_Local_box *box = (Managed_Item_Local_box *)memory;
+    size_t size = sizeof(Managed_Item_Local_box);
+    Managed_Item_Local_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Item_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Item_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Item_Local_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -4339,15 +4635,18 @@ static inline pm_status Managed_Item_Frozen_into_inner(Managed_Item_Frozen *h, I
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Item_Frozen__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
-        }
-        return status;
+        Managed_Item_Frozen_box *box = h->box;
+        size_t size = sizeof(Managed_Item_Frozen_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Item_Frozen__type, h->box, out);
+    Item_Frozen copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Item_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Item_Frozen_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -4399,18 +4698,29 @@ static inline pm_status Managed_Item_Frozen_take_reuse(Managed_Item_Frozen *h, I
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Item_Frozen__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
-        }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Item_Frozen_box *box = h->box;
+        size_t size = sizeof(Managed_Item_Frozen_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Item_Frozen__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Item_Frozen copy;
+    pm_status status = pm_box_clone_out(&Managed_Item_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Item_Frozen_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Item_Frozen_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -4423,8 +4733,17 @@ static inline pm_status Managed_Item_Frozen_new_reuse(Managed_Item_Frozen *out, 
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Item_Frozen__type);
-    Managed_Item_Frozen_box *box = (Managed_Item_Frozen_box *)memory;
+    size_t size = sizeof(Managed_Item_Frozen_box);
+    Managed_Item_Frozen_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Item_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Item_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Item_Frozen_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -4688,15 +5007,22 @@ static inline pm_status Managed_Node_SingleThreaded_into_inner(Managed_Node_Sing
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Node_SingleThreaded__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Node_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        size_t size = sizeof(Managed_Node_SingleThreaded_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Node_SingleThreaded__type, h->box, out);
+    Node_SingleThreaded copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Node_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Node_SingleThreaded_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -4748,19 +5074,33 @@ static inline pm_status Managed_Node_SingleThreaded_take_reuse(Managed_Node_Sing
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Node_SingleThreaded__type, h->box, out,
-                token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Node_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        size_t size = sizeof(Managed_Node_SingleThreaded_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Node_SingleThreaded__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Node_SingleThreaded copy;
+    pm_status status = pm_box_clone_out(&Managed_Node_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Node_SingleThreaded_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Node_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -4774,8 +5114,17 @@ static inline pm_status Managed_Node_SingleThreaded_new_reuse(Managed_Node_Singl
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Node_SingleThreaded__type);
-    Managed_Node_SingleThreaded_box *box = (Managed_Node_SingleThreaded_box *)memory;
+    size_t size = sizeof(Managed_Node_SingleThreaded_box);
+    Managed_Node_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Node_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Node_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Node_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -5122,15 +5471,22 @@ static inline pm_status Managed_Node_ThreadSafe_into_inner(Managed_Node_ThreadSa
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Node_ThreadSafe__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Node_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        size_t size = sizeof(Managed_Node_ThreadSafe_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Node_ThreadSafe__type, h->box, out);
+    Node_ThreadSafe copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Node_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Node_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -5179,18 +5535,33 @@ static inline pm_status Managed_Node_ThreadSafe_take_reuse(Managed_Node_ThreadSa
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Node_ThreadSafe__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Node_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        size_t size = sizeof(Managed_Node_ThreadSafe_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Node_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Node_ThreadSafe copy;
+    pm_status status = pm_box_clone_out(&Managed_Node_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Node_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Node_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -5203,8 +5574,17 @@ static inline pm_status Managed_Node_ThreadSafe_new_reuse(Managed_Node_ThreadSaf
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Node_ThreadSafe__type);
-    Managed_Node_ThreadSafe_box *box = (Managed_Node_ThreadSafe_box *)memory;
+    size_t size = sizeof(Managed_Node_ThreadSafe_box);
+    Managed_Node_ThreadSafe_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Node_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Node_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Node_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -5468,15 +5848,18 @@ static inline pm_status Managed_Node_Local_into_inner(Managed_Node_Local *h, Nod
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Node_Local__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
-        }
-        return status;
+        Managed_Node_Local_box *box = h->box;
+        size_t size = sizeof(Managed_Node_Local_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Node_Local__type, h->box, out);
+    Node_Local copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Node_Local__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Node_Local_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -5528,18 +5911,28 @@ static inline pm_status Managed_Node_Local_take_reuse(Managed_Node_Local *h, Nod
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Node_Local__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
-        }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Node_Local_box *box = h->box;
+        size_t size = sizeof(Managed_Node_Local_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Node_Local__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Node_Local copy;
+    pm_status status = pm_box_clone_out(&Managed_Node_Local__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Node_Local_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Node_Local_drop_reuse(h, &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -5552,8 +5945,17 @@ static inline pm_status Managed_Node_Local_new_reuse(Managed_Node_Local *out, pm
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Node_Local__type);
-    Managed_Node_Local_box *box = (Managed_Node_Local_box *)memory;
+    size_t size = sizeof(Managed_Node_Local_box);
+    Managed_Node_Local_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Node_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Node_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Node_Local_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -5767,15 +6169,18 @@ static inline pm_status Managed_Node_Frozen_into_inner(Managed_Node_Frozen *h, N
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Node_Frozen__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
-        }
-        return status;
+        Managed_Node_Frozen_box *box = h->box;
+        size_t size = sizeof(Managed_Node_Frozen_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Node_Frozen__type, h->box, out);
+    Node_Frozen copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Node_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Node_Frozen_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -5827,18 +6232,29 @@ static inline pm_status Managed_Node_Frozen_take_reuse(Managed_Node_Frozen *h, N
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Node_Frozen__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
-        }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Node_Frozen_box *box = h->box;
+        size_t size = sizeof(Managed_Node_Frozen_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Node_Frozen__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Node_Frozen copy;
+    pm_status status = pm_box_clone_out(&Managed_Node_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Node_Frozen_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Node_Frozen_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -5851,8 +6267,17 @@ static inline pm_status Managed_Node_Frozen_new_reuse(Managed_Node_Frozen *out, 
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Node_Frozen__type);
-    Managed_Node_Frozen_box *box = (Managed_Node_Frozen_box *)memory;
+    size_t size = sizeof(Managed_Node_Frozen_box);
+    Managed_Node_Frozen_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Node_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Node_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Node_Frozen_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -6172,15 +6597,22 @@ static inline pm_status Managed_Mixed_ThreadSafe_into_inner(Managed_Mixed_Thread
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Mixed_ThreadSafe__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Mixed_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        size_t size = sizeof(Managed_Mixed_ThreadSafe_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Mixed_ThreadSafe__type, h->box, out);
+    Mixed_ThreadSafe copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Mixed_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Mixed_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -6232,18 +6664,33 @@ static inline pm_status Managed_Mixed_ThreadSafe_take_reuse(Managed_Mixed_Thread
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Mixed_ThreadSafe__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Mixed_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        size_t size = sizeof(Managed_Mixed_ThreadSafe_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Mixed_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Mixed_ThreadSafe copy;
+    pm_status status = pm_box_clone_out(&Managed_Mixed_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Mixed_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Mixed_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -6257,8 +6704,17 @@ static inline pm_status Managed_Mixed_ThreadSafe_new_reuse(Managed_Mixed_ThreadS
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Mixed_ThreadSafe__type);
-    Managed_Mixed_ThreadSafe_box *box = (Managed_Mixed_ThreadSafe_box *)memory;
+    size_t size = sizeof(Managed_Mixed_ThreadSafe_box);
+    Managed_Mixed_ThreadSafe_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Mixed_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Mixed_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Mixed_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -6583,15 +7039,22 @@ static inline pm_status Managed_Tally_SingleThreaded_into_inner(Managed_Tally_Si
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Tally_SingleThreaded__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Tally_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        size_t size = sizeof(Managed_Tally_SingleThreaded_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Tally_SingleThreaded__type, h->box, out);
+    int64_t copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Tally_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Tally_SingleThreaded_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -6641,19 +7104,33 @@ static inline pm_status Managed_Tally_SingleThreaded_take_reuse(Managed_Tally_Si
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Tally_SingleThreaded__type, h->box, out,
-                token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Tally_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        size_t size = sizeof(Managed_Tally_SingleThreaded_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Tally_SingleThreaded__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    int64_t copy;
+    pm_status status = pm_box_clone_out(&Managed_Tally_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Tally_SingleThreaded_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Tally_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -6666,8 +7143,17 @@ static inline pm_status Managed_Tally_SingleThreaded_new_reuse(Managed_Tally_Sin
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Tally_SingleThreaded__type);
-    Managed_Tally_SingleThreaded_box *box = (Managed_Tally_SingleThreaded_box *)memory;
+    size_t size = sizeof(Managed_Tally_SingleThreaded_box);
+    Managed_Tally_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Tally_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Tally_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Tally_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -7023,15 +7509,22 @@ static inline pm_status Managed_Tally_ThreadSafe_into_inner(Managed_Tally_Thread
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Tally_ThreadSafe__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Tally_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        size_t size = PM_SNAP_BOX_SIZE(Managed_Tally_ThreadSafe_box, sizeof(int64_t));
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Tally_ThreadSafe__type, h->box, out);
+    int64_t copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Tally_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Tally_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -7080,18 +7573,33 @@ static inline pm_status Managed_Tally_ThreadSafe_take_reuse(Managed_Tally_Thread
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Tally_ThreadSafe__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Tally_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        size_t size = PM_SNAP_BOX_SIZE(Managed_Tally_ThreadSafe_box, sizeof(int64_t));
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Tally_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    int64_t copy;
+    pm_status status = pm_box_clone_out(&Managed_Tally_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Tally_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Tally_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -7104,8 +7612,17 @@ static inline pm_status Managed_Tally_ThreadSafe_new_reuse(Managed_Tally_ThreadS
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Tally_ThreadSafe__type);
-    Managed_Tally_ThreadSafe_box *box = (Managed_Tally_ThreadSafe_box *)memory;
+    size_t size = PM_SNAP_BOX_SIZE(Managed_Tally_ThreadSafe_box, sizeof value);
+    Managed_Tally_ThreadSafe_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Tally_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Tally_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Tally_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -7490,15 +8007,22 @@ static inline pm_status Managed_Wide_ThreadSafe_into_inner(Managed_Wide_ThreadSa
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Wide_ThreadSafe__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Wide_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        size_t size = PM_SNAP_BOX_SIZE(Managed_Wide_ThreadSafe_box, sizeof(struct wide));
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Wide_ThreadSafe__type, h->box, out);
+    struct wide copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Wide_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Wide_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -7546,18 +8070,33 @@ static inline pm_status Managed_Wide_ThreadSafe_take_reuse(Managed_Wide_ThreadSa
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Wide_ThreadSafe__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Wide_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        size_t size = PM_SNAP_BOX_SIZE(Managed_Wide_ThreadSafe_box, sizeof(struct wide));
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Wide_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct wide copy;
+    pm_status status = pm_box_clone_out(&Managed_Wide_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Wide_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Wide_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -7570,8 +8109,17 @@ static inline pm_status Managed_Wide_ThreadSafe_new_reuse(Managed_Wide_ThreadSaf
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Wide_ThreadSafe__type);
-    Managed_Wide_ThreadSafe_box *box = (Managed_Wide_ThreadSafe_box *)memory;
+    size_t size = PM_SNAP_BOX_SIZE(Managed_Wide_ThreadSafe_box, sizeof value);
+    Managed_Wide_ThreadSafe_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Wide_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Wide_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Wide_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -7890,15 +8438,22 @@ static inline pm_status Managed_Pinned_SingleThreaded_into_inner(Managed_Pinned_
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Pinned_SingleThreaded__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Pinned_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        size_t size = sizeof(Managed_Pinned_SingleThreaded_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Pinned_SingleThreaded__type, h->box, out);
+    Pinned_SingleThreaded copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Pinned_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Pinned_SingleThreaded_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -7950,19 +8505,33 @@ static inline pm_status Managed_Pinned_SingleThreaded_take_reuse(Managed_Pinned_
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Pinned_SingleThreaded__type, h->box, out,
-                token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Pinned_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        size_t size = sizeof(Managed_Pinned_SingleThreaded_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Pinned_SingleThreaded__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Pinned_SingleThreaded copy;
+    pm_status status = pm_box_clone_out(&Managed_Pinned_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Pinned_SingleThreaded_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Pinned_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -7976,8 +8545,17 @@ static inline pm_status Managed_Pinned_SingleThreaded_new_reuse(Managed_Pinned_S
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Pinned_SingleThreaded__type);
-    Managed_Pinned_SingleThreaded_box *box = (Managed_Pinned_SingleThreaded_box *)memory;
+    size_t size = sizeof(Managed_Pinned_SingleThreaded_box);
+    Managed_Pinned_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Pinned_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Pinned_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Pinned_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -8325,15 +8903,22 @@ static inline pm_status Managed_Pinned_ThreadSafe_into_inner(Managed_Pinned_Thre
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Pinned_ThreadSafe__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Pinned_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        size_t size = sizeof(Managed_Pinned_ThreadSafe_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Pinned_ThreadSafe__type, h->box, out);
+    Pinned_ThreadSafe copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Pinned_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Pinned_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -8385,18 +8970,33 @@ static inline pm_status Managed_Pinned_ThreadSafe_take_reuse(Managed_Pinned_Thre
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Pinned_ThreadSafe__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Pinned_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        size_t size = sizeof(Managed_Pinned_ThreadSafe_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Pinned_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Pinned_ThreadSafe copy;
+    pm_status status = pm_box_clone_out(&Managed_Pinned_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Pinned_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Pinned_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -8410,8 +9010,17 @@ static inline pm_status Managed_Pinned_ThreadSafe_new_reuse(Managed_Pinned_Threa
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Pinned_ThreadSafe__type);
-    Managed_Pinned_ThreadSafe_box *box = (Managed_Pinned_ThreadSafe_box *)memory;
+    size_t size = sizeof(Managed_Pinned_ThreadSafe_box);
+    Managed_Pinned_ThreadSafe_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Pinned_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Pinned_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Pinned_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -8681,15 +9290,18 @@ static inline pm_status Managed_Pinned_Local_into_inner(Managed_Pinned_Local *h,
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Pinned_Local__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
-        }
-        return status;
+        Managed_Pinned_Local_box *box = h->box;
+        size_t size = sizeof(Managed_Pinned_Local_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Pinned_Local__type, h->box, out);
+    Pinned_Local copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Pinned_Local__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Pinned_Local_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -8741,18 +9353,29 @@ static inline pm_status Managed_Pinned_Local_take_reuse(Managed_Pinned_Local *h,
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Pinned_Local__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
-        }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Pinned_Local_box *box = h->box;
+        size_t size = sizeof(Managed_Pinned_Local_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Pinned_Local__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Pinned_Local copy;
+    pm_status status = pm_box_clone_out(&Managed_Pinned_Local__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Pinned_Local_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Pinned_Local_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -8765,8 +9388,17 @@ static inline pm_status Managed_Pinned_Local_new_reuse(Managed_Pinned_Local *out
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Pinned_Local__type);
-    Managed_Pinned_Local_box *box = (Managed_Pinned_Local_box *)memory;
+    size_t size = sizeof(Managed_Pinned_Local_box);
+    Managed_Pinned_Local_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Pinned_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Pinned_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Pinned_Local_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -8983,15 +9615,18 @@ static inline pm_status Managed_Pinned_Frozen_into_inner(Managed_Pinned_Frozen *
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Pinned_Frozen__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
-        }
-        return status;
+        Managed_Pinned_Frozen_box *box = h->box;
+        size_t size = sizeof(Managed_Pinned_Frozen_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Pinned_Frozen__type, h->box, out);
+    Pinned_Frozen copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Pinned_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Pinned_Frozen_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -9044,18 +9679,29 @@ static inline pm_status Managed_Pinned_Frozen_take_reuse(Managed_Pinned_Frozen *
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Pinned_Frozen__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
-        }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Pinned_Frozen_box *box = h->box;
+        size_t size = sizeof(Managed_Pinned_Frozen_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Pinned_Frozen__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Pinned_Frozen copy;
+    pm_status status = pm_box_clone_out(&Managed_Pinned_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Pinned_Frozen_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Pinned_Frozen_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -9068,8 +9714,17 @@ static inline pm_status Managed_Pinned_Frozen_new_reuse(Managed_Pinned_Frozen *o
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Pinned_Frozen__type);
-    Managed_Pinned_Frozen_box *box = (Managed_Pinned_Frozen_box *)memory;
+    size_t size = sizeof(Managed_Pinned_Frozen_box);
+    Managed_Pinned_Frozen_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Pinned_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Pinned_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Pinned_Frozen_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }

@@ -246,15 +246,22 @@ static inline pm_status Managed_Items_SingleThreaded_into_inner(Managed_Items_Si
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Items_SingleThreaded__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Items_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        size_t size = sizeof(Managed_Items_SingleThreaded_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Items_SingleThreaded__type, h->box, out);
+    struct item_vec copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Items_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Items_SingleThreaded_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -306,19 +313,33 @@ static inline pm_status Managed_Items_SingleThreaded_take_reuse(Managed_Items_Si
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Items_SingleThreaded__type, h->box, out,
-                token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Items_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        size_t size = sizeof(Managed_Items_SingleThreaded_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Items_SingleThreaded__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct item_vec copy;
+    pm_status status = pm_box_clone_out(&Managed_Items_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Items_SingleThreaded_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Items_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -332,8 +353,17 @@ static inline pm_status Managed_Items_SingleThreaded_new_reuse(Managed_Items_Sin
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Items_SingleThreaded__type);
-    Managed_Items_SingleThreaded_box *box = (Managed_Items_SingleThreaded_box *)memory;
+    size_t size = sizeof(Managed_Items_SingleThreaded_box);
+    Managed_Items_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Items_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Items_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Items_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -673,15 +703,22 @@ static inline pm_status Managed_Items_ThreadSafe_into_inner(Managed_Items_Thread
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Items_ThreadSafe__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Items_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        size_t size = sizeof(Managed_Items_ThreadSafe_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Items_ThreadSafe__type, h->box, out);
+    struct item_vec copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Items_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Items_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -731,18 +768,33 @@ static inline pm_status Managed_Items_ThreadSafe_take_reuse(Managed_Items_Thread
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Items_ThreadSafe__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Items_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        size_t size = sizeof(Managed_Items_ThreadSafe_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Items_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct item_vec copy;
+    pm_status status = pm_box_clone_out(&Managed_Items_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Items_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Items_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -755,8 +807,17 @@ static inline pm_status Managed_Items_ThreadSafe_new_reuse(Managed_Items_ThreadS
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Items_ThreadSafe__type);
-    Managed_Items_ThreadSafe_box *box = (Managed_Items_ThreadSafe_box *)memory;
+    size_t size = sizeof(Managed_Items_ThreadSafe_box);
+    Managed_Items_ThreadSafe_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Items_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Items_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Items_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }

@@ -538,15 +538,22 @@ static inline pm_status Managed_Res_SingleThreaded_into_inner(Managed_Res_Single
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Res_SingleThreaded__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Res_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        size_t size = sizeof(Managed_Res_SingleThreaded_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Res_SingleThreaded__type, h->box, out);
+    struct res copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Res_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Res_SingleThreaded_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -596,18 +603,33 @@ static inline pm_status Managed_Res_SingleThreaded_take_reuse(Managed_Res_Single
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Res_SingleThreaded__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Res_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        size_t size = sizeof(Managed_Res_SingleThreaded_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Res_SingleThreaded__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct res copy;
+    pm_status status = pm_box_clone_out(&Managed_Res_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Res_SingleThreaded_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Res_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -620,8 +642,17 @@ static inline pm_status Managed_Res_SingleThreaded_new_reuse(Managed_Res_SingleT
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Res_SingleThreaded__type);
-    Managed_Res_SingleThreaded_box *box = (Managed_Res_SingleThreaded_box *)memory;
+    size_t size = sizeof(Managed_Res_SingleThreaded_box);
+    Managed_Res_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Res_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Res_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Res_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -958,15 +989,22 @@ static inline pm_status Managed_Res_ThreadSafe_into_inner(Managed_Res_ThreadSafe
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Res_ThreadSafe__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Res_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        size_t size = sizeof(Managed_Res_ThreadSafe_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Res_ThreadSafe__type, h->box, out);
+    struct res copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Res_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Res_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -1014,18 +1052,33 @@ static inline pm_status Managed_Res_ThreadSafe_take_reuse(Managed_Res_ThreadSafe
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Res_ThreadSafe__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Res_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        size_t size = sizeof(Managed_Res_ThreadSafe_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Res_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct res copy;
+    pm_status status = pm_box_clone_out(&Managed_Res_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Res_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Res_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -1038,8 +1091,17 @@ static inline pm_status Managed_Res_ThreadSafe_new_reuse(Managed_Res_ThreadSafe 
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Res_ThreadSafe__type);
-    Managed_Res_ThreadSafe_box *box = (Managed_Res_ThreadSafe_box *)memory;
+    size_t size = sizeof(Managed_Res_ThreadSafe_box);
+    Managed_Res_ThreadSafe_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Res_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Res_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Res_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -1294,15 +1356,18 @@ static inline pm_status Managed_Res_Local_into_inner(Managed_Res_Local *h, struc
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Res_Local__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
-        }
-        return status;
+        Managed_Res_Local_box *box = h->box;
+        size_t size = sizeof(Managed_Res_Local_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Res_Local__type, h->box, out);
+    struct res copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Res_Local__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Res_Local_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -1354,18 +1419,28 @@ static inline pm_status Managed_Res_Local_take_reuse(Managed_Res_Local *h, struc
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Res_Local__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
-        }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Res_Local_box *box = h->box;
+        size_t size = sizeof(Managed_Res_Local_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Res_Local__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct res copy;
+    pm_status status = pm_box_clone_out(&Managed_Res_Local__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Res_Local_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Res_Local_drop_reuse(h, &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -1378,8 +1453,17 @@ static inline pm_status Managed_Res_Local_new_reuse(Managed_Res_Local *out, pm_r
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Res_Local__type);
-    Managed_Res_Local_box *box = (Managed_Res_Local_box *)memory;
+    size_t size = sizeof(Managed_Res_Local_box);
+    Managed_Res_Local_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Res_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Res_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Res_Local_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -1583,15 +1667,18 @@ static inline pm_status Managed_Res_Frozen_into_inner(Managed_Res_Frozen *h, str
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Res_Frozen__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
-        }
-        return status;
+        Managed_Res_Frozen_box *box = h->box;
+        size_t size = sizeof(Managed_Res_Frozen_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Res_Frozen__type, h->box, out);
+    struct res copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Res_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Res_Frozen_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -1643,18 +1730,28 @@ static inline pm_status Managed_Res_Frozen_take_reuse(Managed_Res_Frozen *h, str
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Res_Frozen__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
-        }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Res_Frozen_box *box = h->box;
+        size_t size = sizeof(Managed_Res_Frozen_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Res_Frozen__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct res copy;
+    pm_status status = pm_box_clone_out(&Managed_Res_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Res_Frozen_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Res_Frozen_drop_reuse(h, &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -1667,8 +1764,17 @@ static inline pm_status Managed_Res_Frozen_new_reuse(Managed_Res_Frozen *out, pm
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Res_Frozen__type);
-    Managed_Res_Frozen_box *box = (Managed_Res_Frozen_box *)memory;
+    size_t size = sizeof(Managed_Res_Frozen_box);
+    Managed_Res_Frozen_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Res_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Res_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Res_Frozen_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -1773,8 +1879,16 @@ static inline pm_status Managed_Expr_SingleThreaded_new_Val_reuse(Managed_Expr_S
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Val);
-    void *memory = pm_reuse_alloc_size(token, &Managed_Expr_SingleThreaded__type, size);
-    Managed_Expr_SingleThreaded_box *box = (Managed_Expr_SingleThreaded_box *)memory;
+    Managed_Expr_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Expr_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Expr_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Expr_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -1818,8 +1932,16 @@ static inline pm_status Managed_Expr_SingleThreaded_new_Var_reuse(Managed_Expr_S
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Var);
-    void *memory = pm_reuse_alloc_size(token, &Managed_Expr_SingleThreaded__type, size);
-    Managed_Expr_SingleThreaded_box *box = (Managed_Expr_SingleThreaded_box *)memory;
+    Managed_Expr_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Expr_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Expr_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Expr_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -1866,8 +1988,16 @@ static inline pm_status Managed_Expr_SingleThreaded_new_Add_reuse(
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Add);
-    void *memory = pm_reuse_alloc_size(token, &Managed_Expr_SingleThreaded__type, size);
-    Managed_Expr_SingleThreaded_box *box = (Managed_Expr_SingleThreaded_box *)memory;
+    Managed_Expr_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Expr_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Expr_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Expr_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -1912,8 +2042,16 @@ static inline pm_status Managed_Expr_SingleThreaded_new_Ln_reuse(
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Ln);
-    void *memory = pm_reuse_alloc_size(token, &Managed_Expr_SingleThreaded__type, size);
-    Managed_Expr_SingleThreaded_box *box = (Managed_Expr_SingleThreaded_box *)memory;
+    Managed_Expr_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Expr_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Expr_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Expr_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -1961,8 +2099,16 @@ static inline pm_status Managed_Expr_SingleThreaded_new_Lbl_reuse(Managed_Expr_S
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Lbl);
-    void *memory = pm_reuse_alloc_size(token, &Managed_Expr_SingleThreaded__type, size);
-    Managed_Expr_SingleThreaded_box *box = (Managed_Expr_SingleThreaded_box *)memory;
+    Managed_Expr_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Expr_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Expr_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Expr_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -2004,8 +2150,16 @@ static inline pm_status Managed_Expr_SingleThreaded_new_Nil_reuse(Managed_Expr_S
         return PM_EINVAL;
     }
     size_t size = PM_NULLARY_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_tag);
-    void *memory = pm_reuse_alloc_size(token, &Managed_Expr_SingleThreaded__type, size);
-    Managed_Expr_SingleThreaded_box *box = (Managed_Expr_SingleThreaded_box *)memory;
+    Managed_Expr_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Expr_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Expr_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Expr_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -2045,8 +2199,16 @@ static inline pm_status Managed_Expr_SingleThreaded_new_Zero_reuse(
         return PM_EINVAL;
     }
     size_t size = PM_NULLARY_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_tag);
-    void *memory = pm_reuse_alloc_size(token, &Managed_Expr_SingleThreaded__type, size);
-    Managed_Expr_SingleThreaded_box *box = (Managed_Expr_SingleThreaded_box *)memory;
+    Managed_Expr_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Expr_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Expr_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Expr_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -2256,15 +2418,50 @@ static inline pm_status Managed_Expr_SingleThreaded_into_inner(Managed_Expr_Sing
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Expr_SingleThreaded__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Expr_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        size_t size = 0;
+        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        case Expr_Val:
+            out->Val = box->value.Val;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Val);
+            break;
+        case Expr_Var:
+            out->Var = box->value.Var;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Var);
+            break;
+        case Expr_Add:
+            out->Add = box->value.Add;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Add);
+            break;
+        case Expr_Ln:
+            out->Ln = box->value.Ln;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Ln);
+            break;
+        case Expr_Lbl:
+            out->Lbl = box->value.Lbl;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Lbl);
+            break;
+        case Expr_Nil:
+            size = PM_NULLARY_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_tag);
+            break;
+        case Expr_Zero:
+            size = PM_NULLARY_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_tag);
+            break;
+        }
+        out->tag = box->value.tag;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Expr_SingleThreaded__type, h->box, out);
+    Expr_SingleThreaded copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Expr_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Expr_SingleThreaded_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -2316,19 +2513,61 @@ static inline pm_status Managed_Expr_SingleThreaded_take_reuse(Managed_Expr_Sing
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Expr_SingleThreaded__type, h->box, out,
-                token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Expr_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        size_t size = 0;
+        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        case Expr_Val:
+            out->Val = box->value.Val;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Val);
+            break;
+        case Expr_Var:
+            out->Var = box->value.Var;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Var);
+            break;
+        case Expr_Add:
+            out->Add = box->value.Add;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Add);
+            break;
+        case Expr_Ln:
+            out->Ln = box->value.Ln;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Ln);
+            break;
+        case Expr_Lbl:
+            out->Lbl = box->value.Lbl;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Lbl);
+            break;
+        case Expr_Nil:
+            size = PM_NULLARY_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_tag);
+            break;
+        case Expr_Zero:
+            size = PM_NULLARY_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_tag);
+            break;
         }
+        out->tag = box->value.tag;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Expr_SingleThreaded__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Expr_SingleThreaded copy;
+    pm_status status = pm_box_clone_out(&Managed_Expr_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Expr_SingleThreaded_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Expr_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -2487,8 +2726,16 @@ static inline pm_status Managed_Expr_ThreadSafe_new_Val_reuse(Managed_Expr_Threa
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Val);
-    void *memory = pm_reuse_alloc_size(token, &Managed_Expr_ThreadSafe__type, size);
-    Managed_Expr_ThreadSafe_box *box = (Managed_Expr_ThreadSafe_box *)memory;
+    Managed_Expr_ThreadSafe_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Expr_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Expr_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Expr_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -2531,8 +2778,16 @@ static inline pm_status Managed_Expr_ThreadSafe_new_Var_reuse(Managed_Expr_Threa
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Var);
-    void *memory = pm_reuse_alloc_size(token, &Managed_Expr_ThreadSafe__type, size);
-    Managed_Expr_ThreadSafe_box *box = (Managed_Expr_ThreadSafe_box *)memory;
+    Managed_Expr_ThreadSafe_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Expr_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Expr_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Expr_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -2580,8 +2835,16 @@ static inline pm_status Managed_Expr_ThreadSafe_new_Add_reuse(Managed_Expr_Threa
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Add);
-    void *memory = pm_reuse_alloc_size(token, &Managed_Expr_ThreadSafe__type, size);
-    Managed_Expr_ThreadSafe_box *box = (Managed_Expr_ThreadSafe_box *)memory;
+    Managed_Expr_ThreadSafe_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Expr_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Expr_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Expr_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -2627,8 +2890,16 @@ static inline pm_status Managed_Expr_ThreadSafe_new_Ln_reuse(Managed_Expr_Thread
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Ln);
-    void *memory = pm_reuse_alloc_size(token, &Managed_Expr_ThreadSafe__type, size);
-    Managed_Expr_ThreadSafe_box *box = (Managed_Expr_ThreadSafe_box *)memory;
+    Managed_Expr_ThreadSafe_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Expr_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Expr_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Expr_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -2675,8 +2946,16 @@ static inline pm_status Managed_Expr_ThreadSafe_new_Lbl_reuse(Managed_Expr_Threa
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Lbl);
-    void *memory = pm_reuse_alloc_size(token, &Managed_Expr_ThreadSafe__type, size);
-    Managed_Expr_ThreadSafe_box *box = (Managed_Expr_ThreadSafe_box *)memory;
+    Managed_Expr_ThreadSafe_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Expr_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Expr_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Expr_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -2984,15 +3263,50 @@ static inline pm_status Managed_Expr_ThreadSafe_into_inner(Managed_Expr_ThreadSa
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Expr_ThreadSafe__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Expr_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        size_t size = 0;
+        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        case Expr_Val:
+            out->Val = box->value.Val;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Val);
+            break;
+        case Expr_Var:
+            out->Var = box->value.Var;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Var);
+            break;
+        case Expr_Add:
+            out->Add = box->value.Add;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Add);
+            break;
+        case Expr_Ln:
+            out->Ln = box->value.Ln;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Ln);
+            break;
+        case Expr_Lbl:
+            out->Lbl = box->value.Lbl;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Lbl);
+            break;
+        case Expr_Nil:
+            size = PM_NULLARY_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_tag);
+            break;
+        case Expr_Zero:
+            size = PM_NULLARY_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_tag);
+            break;
+        }
+        out->tag = box->value.tag;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Expr_ThreadSafe__type, h->box, out);
+    Expr_ThreadSafe copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Expr_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Expr_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -3041,18 +3355,61 @@ static inline pm_status Managed_Expr_ThreadSafe_take_reuse(Managed_Expr_ThreadSa
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Expr_ThreadSafe__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Expr_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        size_t size = 0;
+        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        case Expr_Val:
+            out->Val = box->value.Val;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Val);
+            break;
+        case Expr_Var:
+            out->Var = box->value.Var;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Var);
+            break;
+        case Expr_Add:
+            out->Add = box->value.Add;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Add);
+            break;
+        case Expr_Ln:
+            out->Ln = box->value.Ln;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Ln);
+            break;
+        case Expr_Lbl:
+            out->Lbl = box->value.Lbl;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Lbl);
+            break;
+        case Expr_Nil:
+            size = PM_NULLARY_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_tag);
+            break;
+        case Expr_Zero:
+            size = PM_NULLARY_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_tag);
+            break;
         }
+        out->tag = box->value.tag;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Expr_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Expr_ThreadSafe copy;
+    pm_status status = pm_box_clone_out(&Managed_Expr_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Expr_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Expr_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -3228,8 +3585,16 @@ static inline pm_status Managed_Expr_Local_new_Val_reuse(Managed_Expr_Local *out
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Val);
-    void *memory = pm_reuse_alloc_size(token, &Managed_Expr_Local__type, size);
-    Managed_Expr_Local_box *box = (Managed_Expr_Local_box *)memory;
+    Managed_Expr_Local_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Expr_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Expr_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Expr_Local_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -3265,8 +3630,16 @@ static inline pm_status Managed_Expr_Local_new_Var_reuse(Managed_Expr_Local *out
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Var);
-    void *memory = pm_reuse_alloc_size(token, &Managed_Expr_Local__type, size);
-    Managed_Expr_Local_box *box = (Managed_Expr_Local_box *)memory;
+    Managed_Expr_Local_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Expr_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Expr_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Expr_Local_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -3306,8 +3679,16 @@ static inline pm_status Managed_Expr_Local_new_Add_reuse(Managed_Expr_Local *out
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Add);
-    void *memory = pm_reuse_alloc_size(token, &Managed_Expr_Local__type, size);
-    Managed_Expr_Local_box *box = (Managed_Expr_Local_box *)memory;
+    Managed_Expr_Local_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Expr_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Expr_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Expr_Local_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -3345,8 +3726,16 @@ static inline pm_status Managed_Expr_Local_new_Ln_reuse(Managed_Expr_Local *out,
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Ln);
-    void *memory = pm_reuse_alloc_size(token, &Managed_Expr_Local__type, size);
-    Managed_Expr_Local_box *box = (Managed_Expr_Local_box *)memory;
+    Managed_Expr_Local_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Expr_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Expr_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Expr_Local_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -3385,8 +3774,16 @@ static inline pm_status Managed_Expr_Local_new_Lbl_reuse(Managed_Expr_Local *out
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Lbl);
-    void *memory = pm_reuse_alloc_size(token, &Managed_Expr_Local__type, size);
-    Managed_Expr_Local_box *box = (Managed_Expr_Local_box *)memory;
+    Managed_Expr_Local_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Expr_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Expr_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Expr_Local_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -3586,15 +3983,46 @@ static inline pm_status Managed_Expr_Local_into_inner(Managed_Expr_Local *h, Exp
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Expr_Local__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Expr_Local_box *box = h->box;
+        size_t size = 0;
+        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        case Expr_Val:
+            out->Val = box->value.Val;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Val);
+            break;
+        case Expr_Var:
+            out->Var = box->value.Var;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Var);
+            break;
+        case Expr_Add:
+            out->Add = box->value.Add;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Add);
+            break;
+        case Expr_Ln:
+            out->Ln = box->value.Ln;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Ln);
+            break;
+        case Expr_Lbl:
+            out->Lbl = box->value.Lbl;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Lbl);
+            break;
+        case Expr_Nil:
+            size = PM_NULLARY_BOX_SIZE(Managed_Expr_Local_box, Expr_tag);
+            break;
+        case Expr_Zero:
+            size = PM_NULLARY_BOX_SIZE(Managed_Expr_Local_box, Expr_tag);
+            break;
         }
-        return status;
+        out->tag = box->value.tag;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Expr_Local__type, h->box, out);
+    Expr_Local copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Expr_Local__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Expr_Local_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -3646,18 +4074,56 @@ static inline pm_status Managed_Expr_Local_take_reuse(Managed_Expr_Local *h, Exp
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Expr_Local__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Expr_Local_box *box = h->box;
+        size_t size = 0;
+        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        case Expr_Val:
+            out->Val = box->value.Val;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Val);
+            break;
+        case Expr_Var:
+            out->Var = box->value.Var;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Var);
+            break;
+        case Expr_Add:
+            out->Add = box->value.Add;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Add);
+            break;
+        case Expr_Ln:
+            out->Ln = box->value.Ln;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Ln);
+            break;
+        case Expr_Lbl:
+            out->Lbl = box->value.Lbl;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Lbl);
+            break;
+        case Expr_Nil:
+            size = PM_NULLARY_BOX_SIZE(Managed_Expr_Local_box, Expr_tag);
+            break;
+        case Expr_Zero:
+            size = PM_NULLARY_BOX_SIZE(Managed_Expr_Local_box, Expr_tag);
+            break;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        out->tag = box->value.tag;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Expr_Local__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Expr_Local copy;
+    pm_status status = pm_box_clone_out(&Managed_Expr_Local__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Expr_Local_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Expr_Local_drop_reuse(h, &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -3784,8 +4250,16 @@ static inline pm_status Managed_Expr_Frozen_new_Val_reuse(Managed_Expr_Frozen *o
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Val);
-    void *memory = pm_reuse_alloc_size(token, &Managed_Expr_Frozen__type, size);
-    Managed_Expr_Frozen_box *box = (Managed_Expr_Frozen_box *)memory;
+    Managed_Expr_Frozen_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Expr_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Expr_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Expr_Frozen_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -3821,8 +4295,16 @@ static inline pm_status Managed_Expr_Frozen_new_Var_reuse(Managed_Expr_Frozen *o
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Var);
-    void *memory = pm_reuse_alloc_size(token, &Managed_Expr_Frozen__type, size);
-    Managed_Expr_Frozen_box *box = (Managed_Expr_Frozen_box *)memory;
+    Managed_Expr_Frozen_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Expr_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Expr_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Expr_Frozen_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -3863,8 +4345,16 @@ static inline pm_status Managed_Expr_Frozen_new_Add_reuse(Managed_Expr_Frozen *o
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Add);
-    void *memory = pm_reuse_alloc_size(token, &Managed_Expr_Frozen__type, size);
-    Managed_Expr_Frozen_box *box = (Managed_Expr_Frozen_box *)memory;
+    Managed_Expr_Frozen_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Expr_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Expr_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Expr_Frozen_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -3903,8 +4393,16 @@ static inline pm_status Managed_Expr_Frozen_new_Ln_reuse(Managed_Expr_Frozen *ou
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Ln);
-    void *memory = pm_reuse_alloc_size(token, &Managed_Expr_Frozen__type, size);
-    Managed_Expr_Frozen_box *box = (Managed_Expr_Frozen_box *)memory;
+    Managed_Expr_Frozen_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Expr_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Expr_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Expr_Frozen_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -3943,8 +4441,16 @@ static inline pm_status Managed_Expr_Frozen_new_Lbl_reuse(Managed_Expr_Frozen *o
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Lbl);
-    void *memory = pm_reuse_alloc_size(token, &Managed_Expr_Frozen__type, size);
-    Managed_Expr_Frozen_box *box = (Managed_Expr_Frozen_box *)memory;
+    Managed_Expr_Frozen_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Expr_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Expr_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Expr_Frozen_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -4147,15 +4653,46 @@ static inline pm_status Managed_Expr_Frozen_into_inner(Managed_Expr_Frozen *h, E
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Expr_Frozen__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Expr_Frozen_box *box = h->box;
+        size_t size = 0;
+        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        case Expr_Val:
+            out->Val = box->value.Val;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Val);
+            break;
+        case Expr_Var:
+            out->Var = box->value.Var;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Var);
+            break;
+        case Expr_Add:
+            out->Add = box->value.Add;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Add);
+            break;
+        case Expr_Ln:
+            out->Ln = box->value.Ln;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Ln);
+            break;
+        case Expr_Lbl:
+            out->Lbl = box->value.Lbl;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Lbl);
+            break;
+        case Expr_Nil:
+            size = PM_NULLARY_BOX_SIZE(Managed_Expr_Frozen_box, Expr_tag);
+            break;
+        case Expr_Zero:
+            size = PM_NULLARY_BOX_SIZE(Managed_Expr_Frozen_box, Expr_tag);
+            break;
         }
-        return status;
+        out->tag = box->value.tag;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Expr_Frozen__type, h->box, out);
+    Expr_Frozen copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Expr_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Expr_Frozen_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -4207,18 +4744,57 @@ static inline pm_status Managed_Expr_Frozen_take_reuse(Managed_Expr_Frozen *h, E
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Expr_Frozen__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Expr_Frozen_box *box = h->box;
+        size_t size = 0;
+        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        case Expr_Val:
+            out->Val = box->value.Val;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Val);
+            break;
+        case Expr_Var:
+            out->Var = box->value.Var;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Var);
+            break;
+        case Expr_Add:
+            out->Add = box->value.Add;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Add);
+            break;
+        case Expr_Ln:
+            out->Ln = box->value.Ln;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Ln);
+            break;
+        case Expr_Lbl:
+            out->Lbl = box->value.Lbl;
+            size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Lbl);
+            break;
+        case Expr_Nil:
+            size = PM_NULLARY_BOX_SIZE(Managed_Expr_Frozen_box, Expr_tag);
+            break;
+        case Expr_Zero:
+            size = PM_NULLARY_BOX_SIZE(Managed_Expr_Frozen_box, Expr_tag);
+            break;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        out->tag = box->value.tag;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Expr_Frozen__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Expr_Frozen copy;
+    pm_status status = pm_box_clone_out(&Managed_Expr_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Expr_Frozen_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Expr_Frozen_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -4350,8 +4926,16 @@ static inline pm_status Managed_List_SingleThreaded_new_Cons_reuse(
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_List_SingleThreaded_box, List_SingleThreaded, Cons);
-    void *memory = pm_reuse_alloc_size(token, &Managed_List_SingleThreaded__type, size);
-    Managed_List_SingleThreaded_box *box = (Managed_List_SingleThreaded_box *)memory;
+    Managed_List_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_List_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_List_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_List_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -4393,8 +4977,16 @@ static inline pm_status Managed_List_SingleThreaded_new_Empty_reuse(
         return PM_EINVAL;
     }
     size_t size = PM_NULLARY_BOX_SIZE(Managed_List_SingleThreaded_box, List_tag);
-    void *memory = pm_reuse_alloc_size(token, &Managed_List_SingleThreaded__type, size);
-    Managed_List_SingleThreaded_box *box = (Managed_List_SingleThreaded_box *)memory;
+    Managed_List_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_List_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_List_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_List_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -4594,15 +5186,31 @@ static inline pm_status Managed_List_SingleThreaded_into_inner(Managed_List_Sing
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_List_SingleThreaded__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_List_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        size_t size = 0;
+        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        case List_Cons:
+            out->Cons = box->value.Cons;
+            size = PM_VARIANT_BOX_SIZE(Managed_List_SingleThreaded_box, List_SingleThreaded, Cons);
+            break;
+        case List_Empty:
+            size = PM_NULLARY_BOX_SIZE(Managed_List_SingleThreaded_box, List_tag);
+            break;
+        }
+        out->tag = box->value.tag;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_List_SingleThreaded__type, h->box, out);
+    List_SingleThreaded copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_List_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_List_SingleThreaded_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -4654,19 +5262,42 @@ static inline pm_status Managed_List_SingleThreaded_take_reuse(Managed_List_Sing
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_List_SingleThreaded__type, h->box, out,
-                token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_List_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        size_t size = 0;
+        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        case List_Cons:
+            out->Cons = box->value.Cons;
+            size = PM_VARIANT_BOX_SIZE(Managed_List_SingleThreaded_box, List_SingleThreaded, Cons);
+            break;
+        case List_Empty:
+            size = PM_NULLARY_BOX_SIZE(Managed_List_SingleThreaded_box, List_tag);
+            break;
         }
+        out->tag = box->value.tag;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_List_SingleThreaded__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    List_SingleThreaded copy;
+    pm_status status = pm_box_clone_out(&Managed_List_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_List_SingleThreaded_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_List_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -4815,8 +5446,16 @@ static inline pm_status Managed_List_ThreadSafe_new_Cons_reuse(Managed_List_Thre
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_List_ThreadSafe_box, List_ThreadSafe, Cons);
-    void *memory = pm_reuse_alloc_size(token, &Managed_List_ThreadSafe__type, size);
-    Managed_List_ThreadSafe_box *box = (Managed_List_ThreadSafe_box *)memory;
+    Managed_List_ThreadSafe_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_List_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_List_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_List_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -5094,15 +5733,31 @@ static inline pm_status Managed_List_ThreadSafe_into_inner(Managed_List_ThreadSa
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_List_ThreadSafe__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_List_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        size_t size = 0;
+        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        case List_Cons:
+            out->Cons = box->value.Cons;
+            size = PM_VARIANT_BOX_SIZE(Managed_List_ThreadSafe_box, List_ThreadSafe, Cons);
+            break;
+        case List_Empty:
+            size = PM_NULLARY_BOX_SIZE(Managed_List_ThreadSafe_box, List_tag);
+            break;
+        }
+        out->tag = box->value.tag;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_List_ThreadSafe__type, h->box, out);
+    List_ThreadSafe copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_List_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_List_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -5151,18 +5806,42 @@ static inline pm_status Managed_List_ThreadSafe_take_reuse(Managed_List_ThreadSa
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_List_ThreadSafe__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_List_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
+        size_t size = 0;
+        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        case List_Cons:
+            out->Cons = box->value.Cons;
+            size = PM_VARIANT_BOX_SIZE(Managed_List_ThreadSafe_box, List_ThreadSafe, Cons);
+            break;
+        case List_Empty:
+            size = PM_NULLARY_BOX_SIZE(Managed_List_ThreadSafe_box, List_tag);
+            break;
         }
+        out->tag = box->value.tag;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_List_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    List_ThreadSafe copy;
+    pm_status status = pm_box_clone_out(&Managed_List_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_List_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_List_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -5329,8 +6008,16 @@ static inline pm_status Managed_List_Local_new_Cons_reuse(Managed_List_Local *ou
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_List_Local_box, List_Local, Cons);
-    void *memory = pm_reuse_alloc_size(token, &Managed_List_Local__type, size);
-    Managed_List_Local_box *box = (Managed_List_Local_box *)memory;
+    Managed_List_Local_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_List_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_List_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_List_Local_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -5501,15 +6188,27 @@ static inline pm_status Managed_List_Local_into_inner(Managed_List_Local *h, Lis
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_List_Local__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_List_Local_box *box = h->box;
+        size_t size = 0;
+        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        case List_Cons:
+            out->Cons = box->value.Cons;
+            size = PM_VARIANT_BOX_SIZE(Managed_List_Local_box, List_Local, Cons);
+            break;
+        case List_Empty:
+            size = PM_NULLARY_BOX_SIZE(Managed_List_Local_box, List_tag);
+            break;
         }
-        return status;
+        out->tag = box->value.tag;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_List_Local__type, h->box, out);
+    List_Local copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_List_Local__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_List_Local_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -5561,18 +6260,37 @@ static inline pm_status Managed_List_Local_take_reuse(Managed_List_Local *h, Lis
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_List_Local__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_List_Local_box *box = h->box;
+        size_t size = 0;
+        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        case List_Cons:
+            out->Cons = box->value.Cons;
+            size = PM_VARIANT_BOX_SIZE(Managed_List_Local_box, List_Local, Cons);
+            break;
+        case List_Empty:
+            size = PM_NULLARY_BOX_SIZE(Managed_List_Local_box, List_tag);
+            break;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        out->tag = box->value.tag;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_List_Local__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    List_Local copy;
+    pm_status status = pm_box_clone_out(&Managed_List_Local__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_List_Local_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_List_Local_drop_reuse(h, &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -5691,8 +6409,16 @@ static inline pm_status Managed_List_Frozen_new_Cons_reuse(Managed_List_Frozen *
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_List_Frozen_box, List_Frozen, Cons);
-    void *memory = pm_reuse_alloc_size(token, &Managed_List_Frozen__type, size);
-    Managed_List_Frozen_box *box = (Managed_List_Frozen_box *)memory;
+    Managed_List_Frozen_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_List_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_List_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_List_Frozen_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -5865,15 +6591,27 @@ static inline pm_status Managed_List_Frozen_into_inner(Managed_List_Frozen *h, L
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_List_Frozen__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_List_Frozen_box *box = h->box;
+        size_t size = 0;
+        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        case List_Cons:
+            out->Cons = box->value.Cons;
+            size = PM_VARIANT_BOX_SIZE(Managed_List_Frozen_box, List_Frozen, Cons);
+            break;
+        case List_Empty:
+            size = PM_NULLARY_BOX_SIZE(Managed_List_Frozen_box, List_tag);
+            break;
         }
-        return status;
+        out->tag = box->value.tag;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_List_Frozen__type, h->box, out);
+    List_Frozen copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_List_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_List_Frozen_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -5925,18 +6663,38 @@ static inline pm_status Managed_List_Frozen_take_reuse(Managed_List_Frozen *h, L
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_List_Frozen__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_List_Frozen_box *box = h->box;
+        size_t size = 0;
+        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        case List_Cons:
+            out->Cons = box->value.Cons;
+            size = PM_VARIANT_BOX_SIZE(Managed_List_Frozen_box, List_Frozen, Cons);
+            break;
+        case List_Empty:
+            size = PM_NULLARY_BOX_SIZE(Managed_List_Frozen_box, List_tag);
+            break;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        out->tag = box->value.tag;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_List_Frozen__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    List_Frozen copy;
+    pm_status status = pm_box_clone_out(&Managed_List_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_List_Frozen_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_List_Frozen_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -6052,8 +6810,16 @@ static inline pm_status Managed_Tree_SingleThreaded_new_Leaf_reuse(
         return PM_EINVAL;
     }
     size_t size = PM_NULLARY_BOX_SIZE(Managed_Tree_SingleThreaded_box, Tree_tag);
-    void *memory = pm_reuse_alloc_size(token, &Managed_Tree_SingleThreaded__type, size);
-    Managed_Tree_SingleThreaded_box *box = (Managed_Tree_SingleThreaded_box *)memory;
+    Managed_Tree_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Tree_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Tree_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Tree_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -6103,8 +6869,16 @@ static inline pm_status Managed_Tree_SingleThreaded_new_Node_reuse(
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_Tree_SingleThreaded_box, Tree_SingleThreaded, Node);
-    void *memory = pm_reuse_alloc_size(token, &Managed_Tree_SingleThreaded__type, size);
-    Managed_Tree_SingleThreaded_box *box = (Managed_Tree_SingleThreaded_box *)memory;
+    Managed_Tree_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Tree_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Tree_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Tree_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -6315,9 +7089,11 @@ static inline pm_status Managed_Tree_SingleThreaded_into_inner(Managed_Tree_Sing
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Tree_SingleThreaded__type, h->box, out);
+    Tree_SingleThreaded copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Tree_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Tree_SingleThreaded_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -6379,9 +7155,19 @@ static inline pm_status Managed_Tree_SingleThreaded_take_reuse(Managed_Tree_Sing
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Tree_SingleThreaded__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Tree_SingleThreaded copy;
+    pm_status status = pm_box_clone_out(&Managed_Tree_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Tree_SingleThreaded_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Tree_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -6641,8 +7427,16 @@ static inline pm_status Managed_Tree_ThreadSafe_new_Node_reuse(Managed_Tree_Thre
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_Tree_ThreadSafe_box, Tree_ThreadSafe, Node);
-    void *memory = pm_reuse_alloc_size(token, &Managed_Tree_ThreadSafe__type, size);
-    Managed_Tree_ThreadSafe_box *box = (Managed_Tree_ThreadSafe_box *)memory;
+    Managed_Tree_ThreadSafe_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Tree_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Tree_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Tree_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -6909,9 +7703,11 @@ static inline pm_status Managed_Tree_ThreadSafe_into_inner(Managed_Tree_ThreadSa
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Tree_ThreadSafe__type, h->box, out);
+    Tree_ThreadSafe copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Tree_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Tree_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -6969,9 +7765,19 @@ static inline pm_status Managed_Tree_ThreadSafe_take_reuse(Managed_Tree_ThreadSa
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Tree_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Tree_ThreadSafe copy;
+    pm_status status = pm_box_clone_out(&Managed_Tree_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Tree_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Tree_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -7247,8 +8053,16 @@ static inline pm_status Managed_Tree_Local_new_Node_reuse(Managed_Tree_Local *ou
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_Tree_Local_box, Tree_Local, Node);
-    void *memory = pm_reuse_alloc_size(token, &Managed_Tree_Local__type, size);
-    Managed_Tree_Local_box *box = (Managed_Tree_Local_box *)memory;
+    Managed_Tree_Local_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Tree_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Tree_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Tree_Local_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -7407,9 +8221,11 @@ static inline pm_status Managed_Tree_Local_into_inner(Managed_Tree_Local *h, Tre
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Tree_Local__type, h->box, out);
+    Tree_Local copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Tree_Local__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Tree_Local_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -7470,9 +8286,18 @@ static inline pm_status Managed_Tree_Local_take_reuse(Managed_Tree_Local *h, Tre
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Tree_Local__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Tree_Local copy;
+    pm_status status = pm_box_clone_out(&Managed_Tree_Local__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Tree_Local_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Tree_Local_drop_reuse(h, &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -7697,8 +8522,16 @@ static inline pm_status Managed_Tree_Frozen_new_Node_reuse(Managed_Tree_Frozen *
         return PM_EINVAL;
     }
     size_t size = PM_VARIANT_BOX_SIZE(Managed_Tree_Frozen_box, Tree_Frozen, Node);
-    void *memory = pm_reuse_alloc_size(token, &Managed_Tree_Frozen__type, size);
-    Managed_Tree_Frozen_box *box = (Managed_Tree_Frozen_box *)memory;
+    Managed_Tree_Frozen_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Tree_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Tree_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Tree_Frozen_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -7859,9 +8692,11 @@ static inline pm_status Managed_Tree_Frozen_into_inner(Managed_Tree_Frozen *h, T
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Tree_Frozen__type, h->box, out);
+    Tree_Frozen copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Tree_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Tree_Frozen_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -7922,9 +8757,19 @@ static inline pm_status Managed_Tree_Frozen_take_reuse(Managed_Tree_Frozen *h, T
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Tree_Frozen__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Tree_Frozen copy;
+    pm_status status = pm_box_clone_out(&Managed_Tree_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Tree_Frozen_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Tree_Frozen_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -8287,15 +9132,22 @@ static inline pm_status Managed_Holder_SingleThreaded_into_inner(Managed_Holder_
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Holder_SingleThreaded__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Holder_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        size_t size = sizeof(Managed_Holder_SingleThreaded_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Holder_SingleThreaded__type, h->box, out);
+    Holder_SingleThreaded copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Holder_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Holder_SingleThreaded_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -8347,19 +9199,33 @@ static inline pm_status Managed_Holder_SingleThreaded_take_reuse(Managed_Holder_
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Holder_SingleThreaded__type, h->box, out,
-                token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Holder_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        size_t size = sizeof(Managed_Holder_SingleThreaded_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Holder_SingleThreaded__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Holder_SingleThreaded copy;
+    pm_status status = pm_box_clone_out(&Managed_Holder_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Holder_SingleThreaded_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Holder_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -8373,8 +9239,17 @@ static inline pm_status Managed_Holder_SingleThreaded_new_reuse(Managed_Holder_S
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Holder_SingleThreaded__type);
-    Managed_Holder_SingleThreaded_box *box = (Managed_Holder_SingleThreaded_box *)memory;
+    size_t size = sizeof(Managed_Holder_SingleThreaded_box);
+    Managed_Holder_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Holder_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Holder_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Holder_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -8722,15 +9597,22 @@ static inline pm_status Managed_Holder_ThreadSafe_into_inner(Managed_Holder_Thre
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Holder_ThreadSafe__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Holder_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        size_t size = sizeof(Managed_Holder_ThreadSafe_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Holder_ThreadSafe__type, h->box, out);
+    Holder_ThreadSafe copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Holder_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Holder_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -8782,18 +9664,33 @@ static inline pm_status Managed_Holder_ThreadSafe_take_reuse(Managed_Holder_Thre
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Holder_ThreadSafe__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Holder_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        size_t size = sizeof(Managed_Holder_ThreadSafe_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Holder_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Holder_ThreadSafe copy;
+    pm_status status = pm_box_clone_out(&Managed_Holder_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Holder_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Holder_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -8807,8 +9704,17 @@ static inline pm_status Managed_Holder_ThreadSafe_new_reuse(Managed_Holder_Threa
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Holder_ThreadSafe__type);
-    Managed_Holder_ThreadSafe_box *box = (Managed_Holder_ThreadSafe_box *)memory;
+    size_t size = sizeof(Managed_Holder_ThreadSafe_box);
+    Managed_Holder_ThreadSafe_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Holder_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Holder_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Holder_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -9078,15 +9984,18 @@ static inline pm_status Managed_Holder_Local_into_inner(Managed_Holder_Local *h,
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Holder_Local__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
-        }
-        return status;
+        Managed_Holder_Local_box *box = h->box;
+        size_t size = sizeof(Managed_Holder_Local_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Holder_Local__type, h->box, out);
+    Holder_Local copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Holder_Local__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Holder_Local_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -9138,18 +10047,29 @@ static inline pm_status Managed_Holder_Local_take_reuse(Managed_Holder_Local *h,
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Holder_Local__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
-        }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Holder_Local_box *box = h->box;
+        size_t size = sizeof(Managed_Holder_Local_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Holder_Local__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Holder_Local copy;
+    pm_status status = pm_box_clone_out(&Managed_Holder_Local__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Holder_Local_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Holder_Local_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -9162,8 +10082,17 @@ static inline pm_status Managed_Holder_Local_new_reuse(Managed_Holder_Local *out
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Holder_Local__type);
-    Managed_Holder_Local_box *box = (Managed_Holder_Local_box *)memory;
+    size_t size = sizeof(Managed_Holder_Local_box);
+    Managed_Holder_Local_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Holder_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Holder_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Holder_Local_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -9380,15 +10309,18 @@ static inline pm_status Managed_Holder_Frozen_into_inner(Managed_Holder_Frozen *
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Holder_Frozen__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
-        }
-        return status;
+        Managed_Holder_Frozen_box *box = h->box;
+        size_t size = sizeof(Managed_Holder_Frozen_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Holder_Frozen__type, h->box, out);
+    Holder_Frozen copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Holder_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Holder_Frozen_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -9441,18 +10373,29 @@ static inline pm_status Managed_Holder_Frozen_take_reuse(Managed_Holder_Frozen *
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Holder_Frozen__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
-        }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Holder_Frozen_box *box = h->box;
+        size_t size = sizeof(Managed_Holder_Frozen_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Holder_Frozen__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Holder_Frozen copy;
+    pm_status status = pm_box_clone_out(&Managed_Holder_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Holder_Frozen_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Holder_Frozen_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -9465,8 +10408,17 @@ static inline pm_status Managed_Holder_Frozen_new_reuse(Managed_Holder_Frozen *o
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Holder_Frozen__type);
-    Managed_Holder_Frozen_box *box = (Managed_Holder_Frozen_box *)memory;
+    size_t size = sizeof(Managed_Holder_Frozen_box);
+    Managed_Holder_Frozen_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Holder_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Holder_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Holder_Frozen_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }

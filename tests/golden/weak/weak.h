@@ -376,9 +376,11 @@ static inline pm_status Managed_Tree_SingleThreaded_into_inner(Managed_Tree_Sing
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Tree_SingleThreaded__type, h->box, out);
+    Tree_SingleThreaded copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Tree_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Tree_SingleThreaded_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -440,9 +442,19 @@ static inline pm_status Managed_Tree_SingleThreaded_take_reuse(Managed_Tree_Sing
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Tree_SingleThreaded__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Tree_SingleThreaded copy;
+    pm_status status = pm_box_clone_out(&Managed_Tree_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Tree_SingleThreaded_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Tree_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -456,8 +468,17 @@ static inline pm_status Managed_Tree_SingleThreaded_new_reuse(Managed_Tree_Singl
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Tree_SingleThreaded__type);
-    Managed_Tree_SingleThreaded_box *box = (Managed_Tree_SingleThreaded_box *)memory;
+    size_t size = sizeof(Managed_Tree_SingleThreaded_box);
+    Managed_Tree_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Tree_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Tree_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Tree_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -898,9 +919,11 @@ static inline pm_status Managed_Tree_ThreadSafe_into_inner(Managed_Tree_ThreadSa
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Tree_ThreadSafe__type, h->box, out);
+    Tree_ThreadSafe copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Tree_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Tree_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -958,9 +981,19 @@ static inline pm_status Managed_Tree_ThreadSafe_take_reuse(Managed_Tree_ThreadSa
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Tree_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Tree_ThreadSafe copy;
+    pm_status status = pm_box_clone_out(&Managed_Tree_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Tree_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Tree_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -973,8 +1006,17 @@ static inline pm_status Managed_Tree_ThreadSafe_new_reuse(Managed_Tree_ThreadSaf
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Tree_ThreadSafe__type);
-    Managed_Tree_ThreadSafe_box *box = (Managed_Tree_ThreadSafe_box *)memory;
+    size_t size = sizeof(Managed_Tree_ThreadSafe_box);
+    Managed_Tree_ThreadSafe_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Tree_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Tree_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Tree_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -1331,9 +1373,11 @@ static inline pm_status Managed_Tree_Local_into_inner(Managed_Tree_Local *h, Tre
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Tree_Local__type, h->box, out);
+    Tree_Local copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Tree_Local__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Tree_Local_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -1394,9 +1438,18 @@ static inline pm_status Managed_Tree_Local_take_reuse(Managed_Tree_Local *h, Tre
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Tree_Local__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Tree_Local copy;
+    pm_status status = pm_box_clone_out(&Managed_Tree_Local__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Tree_Local_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Tree_Local_drop_reuse(h, &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -1409,8 +1462,17 @@ static inline pm_status Managed_Tree_Local_new_reuse(Managed_Tree_Local *out, pm
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Tree_Local__type);
-    Managed_Tree_Local_box *box = (Managed_Tree_Local_box *)memory;
+    size_t size = sizeof(Managed_Tree_Local_box);
+    Managed_Tree_Local_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Tree_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Tree_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Tree_Local_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -1714,9 +1776,11 @@ static inline pm_status Managed_Tree_Frozen_into_inner(Managed_Tree_Frozen *h, T
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Tree_Frozen__type, h->box, out);
+    Tree_Frozen copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Tree_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Tree_Frozen_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -1777,9 +1841,19 @@ static inline pm_status Managed_Tree_Frozen_take_reuse(Managed_Tree_Frozen *h, T
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Tree_Frozen__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Tree_Frozen copy;
+    pm_status status = pm_box_clone_out(&Managed_Tree_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Tree_Frozen_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Tree_Frozen_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -1792,8 +1866,17 @@ static inline pm_status Managed_Tree_Frozen_new_reuse(Managed_Tree_Frozen *out, 
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Tree_Frozen__type);
-    Managed_Tree_Frozen_box *box = (Managed_Tree_Frozen_box *)memory;
+    size_t size = sizeof(Managed_Tree_Frozen_box);
+    Managed_Tree_Frozen_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Tree_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Tree_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Tree_Frozen_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -2143,9 +2226,11 @@ static inline pm_status Managed_Obj_SingleThreaded_into_inner(Managed_Obj_Single
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Obj_SingleThreaded__type, h->box, out);
+    struct obj copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Obj_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Obj_SingleThreaded_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -2204,9 +2289,19 @@ static inline pm_status Managed_Obj_SingleThreaded_take_reuse(Managed_Obj_Single
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Obj_SingleThreaded__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct obj copy;
+    pm_status status = pm_box_clone_out(&Managed_Obj_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Obj_SingleThreaded_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Obj_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -2219,8 +2314,17 @@ static inline pm_status Managed_Obj_SingleThreaded_new_reuse(Managed_Obj_SingleT
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Obj_SingleThreaded__type);
-    Managed_Obj_SingleThreaded_box *box = (Managed_Obj_SingleThreaded_box *)memory;
+    size_t size = sizeof(Managed_Obj_SingleThreaded_box);
+    Managed_Obj_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Obj_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Obj_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Obj_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -2652,9 +2756,11 @@ static inline pm_status Managed_Obj_ThreadSafe_into_inner(Managed_Obj_ThreadSafe
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Obj_ThreadSafe__type, h->box, out);
+    struct obj copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Obj_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Obj_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -2711,9 +2817,19 @@ static inline pm_status Managed_Obj_ThreadSafe_take_reuse(Managed_Obj_ThreadSafe
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Obj_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct obj copy;
+    pm_status status = pm_box_clone_out(&Managed_Obj_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Obj_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Obj_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -2726,8 +2842,17 @@ static inline pm_status Managed_Obj_ThreadSafe_new_reuse(Managed_Obj_ThreadSafe 
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Obj_ThreadSafe__type);
-    Managed_Obj_ThreadSafe_box *box = (Managed_Obj_ThreadSafe_box *)memory;
+    size_t size = sizeof(Managed_Obj_ThreadSafe_box);
+    Managed_Obj_ThreadSafe_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Obj_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Obj_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Obj_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -3077,9 +3202,11 @@ static inline pm_status Managed_Obj_Local_into_inner(Managed_Obj_Local *h, struc
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Obj_Local__type, h->box, out);
+    struct obj copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Obj_Local__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Obj_Local_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -3140,9 +3267,18 @@ static inline pm_status Managed_Obj_Local_take_reuse(Managed_Obj_Local *h, struc
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Obj_Local__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct obj copy;
+    pm_status status = pm_box_clone_out(&Managed_Obj_Local__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Obj_Local_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Obj_Local_drop_reuse(h, &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -3155,8 +3291,17 @@ static inline pm_status Managed_Obj_Local_new_reuse(Managed_Obj_Local *out, pm_r
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Obj_Local__type);
-    Managed_Obj_Local_box *box = (Managed_Obj_Local_box *)memory;
+    size_t size = sizeof(Managed_Obj_Local_box);
+    Managed_Obj_Local_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Obj_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Obj_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Obj_Local_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -3452,9 +3597,11 @@ static inline pm_status Managed_Obj_Frozen_into_inner(Managed_Obj_Frozen *h, str
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Obj_Frozen__type, h->box, out);
+    struct obj copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Obj_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Obj_Frozen_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -3515,9 +3662,18 @@ static inline pm_status Managed_Obj_Frozen_take_reuse(Managed_Obj_Frozen *h, str
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Obj_Frozen__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct obj copy;
+    pm_status status = pm_box_clone_out(&Managed_Obj_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Obj_Frozen_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Obj_Frozen_drop_reuse(h, &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -3530,8 +3686,17 @@ static inline pm_status Managed_Obj_Frozen_new_reuse(Managed_Obj_Frozen *out, pm
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Obj_Frozen__type);
-    Managed_Obj_Frozen_box *box = (Managed_Obj_Frozen_box *)memory;
+    size_t size = sizeof(Managed_Obj_Frozen_box);
+    Managed_Obj_Frozen_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Obj_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Obj_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Obj_Frozen_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -3895,9 +4060,11 @@ static inline pm_status Managed_Num_SingleThreaded_into_inner(Managed_Num_Single
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Num_SingleThreaded__type, h->box, out);
+    int64_t copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Num_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Num_SingleThreaded_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -3955,9 +4122,19 @@ static inline pm_status Managed_Num_SingleThreaded_take_reuse(Managed_Num_Single
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Num_SingleThreaded__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    int64_t copy;
+    pm_status status = pm_box_clone_out(&Managed_Num_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Num_SingleThreaded_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Num_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -3970,8 +4147,17 @@ static inline pm_status Managed_Num_SingleThreaded_new_reuse(Managed_Num_SingleT
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Num_SingleThreaded__type);
-    Managed_Num_SingleThreaded_box *box = (Managed_Num_SingleThreaded_box *)memory;
+    size_t size = sizeof(Managed_Num_SingleThreaded_box);
+    Managed_Num_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Num_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Num_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Num_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -4418,9 +4604,11 @@ static inline pm_status Managed_Num_ThreadSafe_into_inner(Managed_Num_ThreadSafe
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Num_ThreadSafe__type, h->box, out);
+    int64_t copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Num_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Num_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -4477,9 +4665,19 @@ static inline pm_status Managed_Num_ThreadSafe_take_reuse(Managed_Num_ThreadSafe
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Num_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    int64_t copy;
+    pm_status status = pm_box_clone_out(&Managed_Num_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Num_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Num_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -4492,8 +4690,17 @@ static inline pm_status Managed_Num_ThreadSafe_new_reuse(Managed_Num_ThreadSafe 
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Num_ThreadSafe__type);
-    Managed_Num_ThreadSafe_box *box = (Managed_Num_ThreadSafe_box *)memory;
+    size_t size = PM_SNAP_BOX_SIZE(Managed_Num_ThreadSafe_box, sizeof value);
+    Managed_Num_ThreadSafe_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Num_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Num_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Num_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -4854,9 +5061,11 @@ static inline pm_status Managed_Num_Local_into_inner(Managed_Num_Local *h, int64
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Num_Local__type, h->box, out);
+    int64_t copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Num_Local__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Num_Local_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -4917,9 +5126,18 @@ static inline pm_status Managed_Num_Local_take_reuse(Managed_Num_Local *h, int64
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Num_Local__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    int64_t copy;
+    pm_status status = pm_box_clone_out(&Managed_Num_Local__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Num_Local_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Num_Local_drop_reuse(h, &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -4932,8 +5150,17 @@ static inline pm_status Managed_Num_Local_new_reuse(Managed_Num_Local *out, pm_r
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Num_Local__type);
-    Managed_Num_Local_box *box = (Managed_Num_Local_box *)memory;
+    size_t size = sizeof(Managed_Num_Local_box);
+    Managed_Num_Local_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Num_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Num_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Num_Local_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -5238,9 +5465,11 @@ static inline pm_status Managed_Num_Frozen_into_inner(Managed_Num_Frozen *h, int
         }
         return status;
     }
-    pm_status status = pm_box_clone_out(&Managed_Num_Frozen__type, h->box, out);
+    int64_t copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Num_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Num_Frozen_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -5301,9 +5530,18 @@ static inline pm_status Managed_Num_Frozen_take_reuse(Managed_Num_Frozen *h, int
             return status; /* PM_ESHARED: an upgrade came first, so clone */
         }
     }
-    pm_status status = pm_box_clone_out(&Managed_Num_Frozen__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    int64_t copy;
+    pm_status status = pm_box_clone_out(&Managed_Num_Frozen__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Num_Frozen_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Num_Frozen_drop_reuse(h, &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -5316,8 +5554,17 @@ static inline pm_status Managed_Num_Frozen_new_reuse(Managed_Num_Frozen *out, pm
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Num_Frozen__type);
-    Managed_Num_Frozen_box *box = (Managed_Num_Frozen_box *)memory;
+    size_t size = sizeof(Managed_Num_Frozen_box);
+    Managed_Num_Frozen_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Num_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Num_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Num_Frozen_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -5674,15 +5921,22 @@ static inline pm_status Managed_Plain_SingleThreaded_into_inner(Managed_Plain_Si
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Plain_SingleThreaded__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Plain_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        size_t size = sizeof(Managed_Plain_SingleThreaded_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Plain_SingleThreaded__type, h->box, out);
+    int64_t copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Plain_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Plain_SingleThreaded_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -5732,19 +5986,33 @@ static inline pm_status Managed_Plain_SingleThreaded_take_reuse(Managed_Plain_Si
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_plain_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Plain_SingleThreaded__type, h->box, out,
-                token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Plain_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        size_t size = sizeof(Managed_Plain_SingleThreaded_box);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Plain_SingleThreaded__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    int64_t copy;
+    pm_status status = pm_box_clone_out(&Managed_Plain_SingleThreaded__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Plain_SingleThreaded_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Plain_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -5757,8 +6025,17 @@ static inline pm_status Managed_Plain_SingleThreaded_new_reuse(Managed_Plain_Sin
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Plain_SingleThreaded__type);
-    Managed_Plain_SingleThreaded_box *box = (Managed_Plain_SingleThreaded_box *)memory;
+    size_t size = sizeof(Managed_Plain_SingleThreaded_box);
+    Managed_Plain_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Plain_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Plain_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Plain_SingleThreaded_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -6114,15 +6391,22 @@ static inline pm_status Managed_Plain_ThreadSafe_into_inner(Managed_Plain_Thread
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take(&Managed_Plain_ThreadSafe__type, h->box, out);
-        if (status == PM_OK) {
-            h->box = NULL; /* moved out, box freed */
+        Managed_Plain_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        return status;
+        size_t size = PM_SNAP_BOX_SIZE(Managed_Plain_ThreadSafe_box, sizeof(int64_t));
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Plain_ThreadSafe__type, h->box, out);
+    int64_t copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Plain_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
         Managed_Plain_ThreadSafe_drop(h);
+        *out = copy;
     }
     return status;
 }
@@ -6171,18 +6455,33 @@ static inline pm_status Managed_Plain_ThreadSafe_take_reuse(Managed_Plain_Thread
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    if (pm_count_atomic_is_unique(&h->box->rc)) {
-        pm_status status = pm_box_take_reuse(&Managed_Plain_ThreadSafe__type, h->box, out, token);
-        if (status == PM_OK) {
-            h->box = NULL;
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Plain_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
         }
-        if (status != PM_ESHARED) {
-            return status; /* PM_ESHARED: an upgrade came first, so clone */
-        }
+        size_t size = PM_SNAP_BOX_SIZE(Managed_Plain_ThreadSafe_box, sizeof(int64_t));
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
     }
-    pm_status status = pm_box_clone_out(&Managed_Plain_ThreadSafe__type, h->box, out);
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    int64_t copy;
+    pm_status status = pm_box_clone_out(&Managed_Plain_ThreadSafe__type, h->box, &copy);
     if (status == PM_OK) {
-        Managed_Plain_ThreadSafe_drop_reuse(h, token);
+        pm_reuse last = {NULL, 0};
+        Managed_Plain_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
     }
     return status;
 }
@@ -6195,8 +6494,17 @@ static inline pm_status Managed_Plain_ThreadSafe_new_reuse(Managed_Plain_ThreadS
     if (out == NULL || token == NULL) {
         return PM_EINVAL;
     }
-    void *memory = pm_reuse_alloc(token, &Managed_Plain_ThreadSafe__type);
-    Managed_Plain_ThreadSafe_box *box = (Managed_Plain_ThreadSafe_box *)memory;
+    size_t size = PM_SNAP_BOX_SIZE(Managed_Plain_ThreadSafe_box, sizeof value);
+    Managed_Plain_ThreadSafe_box *box;
+    if (token->memory != NULL && token->size == size) {
+        box = (Managed_Plain_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Plain_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Plain_ThreadSafe_box *)pm_alloc(size);
+    }
     if (box == NULL) {
         return PM_ENOMEM;
     }
