@@ -2426,33 +2426,30 @@ static inline pm_status Managed_Expr_SingleThreaded_into_inner(Managed_Expr_Sing
         size_t size = 0;
         switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
         case Expr_Val:
-            out->Val = box->value.Val;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Val);
             break;
         case Expr_Var:
-            out->Var = box->value.Var;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Var);
             break;
         case Expr_Add:
-            out->Add = box->value.Add;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Add);
             break;
         case Expr_Ln:
-            out->Ln = box->value.Ln;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Ln);
             break;
         case Expr_Lbl:
-            out->Lbl = box->value.Lbl;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Lbl);
             break;
         case Expr_Nil:
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_tag);
             break;
-        case Expr_Zero:
+        default: /* Expr_Zero */
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_tag);
             break;
         }
-        out->tag = box->value.tag;
+        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
+         * and a caller's compiler sees all of *out written whatever the variant. */
+        memcpy(out, &box->value, size - offsetof(Managed_Expr_SingleThreaded_box, value));
         h->box = NULL;
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
@@ -2522,33 +2519,30 @@ static inline pm_status Managed_Expr_SingleThreaded_take_reuse(Managed_Expr_Sing
         size_t size = 0;
         switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
         case Expr_Val:
-            out->Val = box->value.Val;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Val);
             break;
         case Expr_Var:
-            out->Var = box->value.Var;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Var);
             break;
         case Expr_Add:
-            out->Add = box->value.Add;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Add);
             break;
         case Expr_Ln:
-            out->Ln = box->value.Ln;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Ln);
             break;
         case Expr_Lbl:
-            out->Lbl = box->value.Lbl;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Lbl);
             break;
         case Expr_Nil:
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_tag);
             break;
-        case Expr_Zero:
+        default: /* Expr_Zero */
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_tag);
             break;
         }
-        out->tag = box->value.tag;
+        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
+         * and a caller's compiler sees all of *out written whatever the variant. */
+        memcpy(out, &box->value, size - offsetof(Managed_Expr_SingleThreaded_box, value));
         h->box = NULL;
         pm_reuse_drop(token);
         token->memory = box;
@@ -3271,33 +3265,30 @@ static inline pm_status Managed_Expr_ThreadSafe_into_inner(Managed_Expr_ThreadSa
         size_t size = 0;
         switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
         case Expr_Val:
-            out->Val = box->value.Val;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Val);
             break;
         case Expr_Var:
-            out->Var = box->value.Var;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Var);
             break;
         case Expr_Add:
-            out->Add = box->value.Add;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Add);
             break;
         case Expr_Ln:
-            out->Ln = box->value.Ln;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Ln);
             break;
         case Expr_Lbl:
-            out->Lbl = box->value.Lbl;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Lbl);
             break;
         case Expr_Nil:
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_tag);
             break;
-        case Expr_Zero:
+        default: /* Expr_Zero */
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_tag);
             break;
         }
-        out->tag = box->value.tag;
+        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
+         * and a caller's compiler sees all of *out written whatever the variant. */
+        memcpy(out, &box->value, size - offsetof(Managed_Expr_ThreadSafe_box, value));
         h->box = NULL;
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
@@ -3364,33 +3355,30 @@ static inline pm_status Managed_Expr_ThreadSafe_take_reuse(Managed_Expr_ThreadSa
         size_t size = 0;
         switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
         case Expr_Val:
-            out->Val = box->value.Val;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Val);
             break;
         case Expr_Var:
-            out->Var = box->value.Var;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Var);
             break;
         case Expr_Add:
-            out->Add = box->value.Add;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Add);
             break;
         case Expr_Ln:
-            out->Ln = box->value.Ln;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Ln);
             break;
         case Expr_Lbl:
-            out->Lbl = box->value.Lbl;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Lbl);
             break;
         case Expr_Nil:
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_tag);
             break;
-        case Expr_Zero:
+        default: /* Expr_Zero */
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_tag);
             break;
         }
-        out->tag = box->value.tag;
+        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
+         * and a caller's compiler sees all of *out written whatever the variant. */
+        memcpy(out, &box->value, size - offsetof(Managed_Expr_ThreadSafe_box, value));
         h->box = NULL;
         pm_reuse_drop(token);
         token->memory = box;
@@ -3987,33 +3975,30 @@ static inline pm_status Managed_Expr_Local_into_inner(Managed_Expr_Local *h, Exp
         size_t size = 0;
         switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
         case Expr_Val:
-            out->Val = box->value.Val;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Val);
             break;
         case Expr_Var:
-            out->Var = box->value.Var;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Var);
             break;
         case Expr_Add:
-            out->Add = box->value.Add;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Add);
             break;
         case Expr_Ln:
-            out->Ln = box->value.Ln;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Ln);
             break;
         case Expr_Lbl:
-            out->Lbl = box->value.Lbl;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Lbl);
             break;
         case Expr_Nil:
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_Local_box, Expr_tag);
             break;
-        case Expr_Zero:
+        default: /* Expr_Zero */
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_Local_box, Expr_tag);
             break;
         }
-        out->tag = box->value.tag;
+        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
+         * and a caller's compiler sees all of *out written whatever the variant. */
+        memcpy(out, &box->value, size - offsetof(Managed_Expr_Local_box, value));
         h->box = NULL;
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
@@ -4079,33 +4064,30 @@ static inline pm_status Managed_Expr_Local_take_reuse(Managed_Expr_Local *h, Exp
         size_t size = 0;
         switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
         case Expr_Val:
-            out->Val = box->value.Val;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Val);
             break;
         case Expr_Var:
-            out->Var = box->value.Var;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Var);
             break;
         case Expr_Add:
-            out->Add = box->value.Add;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Add);
             break;
         case Expr_Ln:
-            out->Ln = box->value.Ln;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Ln);
             break;
         case Expr_Lbl:
-            out->Lbl = box->value.Lbl;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Lbl);
             break;
         case Expr_Nil:
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_Local_box, Expr_tag);
             break;
-        case Expr_Zero:
+        default: /* Expr_Zero */
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_Local_box, Expr_tag);
             break;
         }
-        out->tag = box->value.tag;
+        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
+         * and a caller's compiler sees all of *out written whatever the variant. */
+        memcpy(out, &box->value, size - offsetof(Managed_Expr_Local_box, value));
         h->box = NULL;
         pm_reuse_drop(token);
         token->memory = box;
@@ -4657,33 +4639,30 @@ static inline pm_status Managed_Expr_Frozen_into_inner(Managed_Expr_Frozen *h, E
         size_t size = 0;
         switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
         case Expr_Val:
-            out->Val = box->value.Val;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Val);
             break;
         case Expr_Var:
-            out->Var = box->value.Var;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Var);
             break;
         case Expr_Add:
-            out->Add = box->value.Add;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Add);
             break;
         case Expr_Ln:
-            out->Ln = box->value.Ln;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Ln);
             break;
         case Expr_Lbl:
-            out->Lbl = box->value.Lbl;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Lbl);
             break;
         case Expr_Nil:
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_Frozen_box, Expr_tag);
             break;
-        case Expr_Zero:
+        default: /* Expr_Zero */
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_Frozen_box, Expr_tag);
             break;
         }
-        out->tag = box->value.tag;
+        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
+         * and a caller's compiler sees all of *out written whatever the variant. */
+        memcpy(out, &box->value, size - offsetof(Managed_Expr_Frozen_box, value));
         h->box = NULL;
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
@@ -4749,33 +4728,30 @@ static inline pm_status Managed_Expr_Frozen_take_reuse(Managed_Expr_Frozen *h, E
         size_t size = 0;
         switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
         case Expr_Val:
-            out->Val = box->value.Val;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Val);
             break;
         case Expr_Var:
-            out->Var = box->value.Var;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Var);
             break;
         case Expr_Add:
-            out->Add = box->value.Add;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Add);
             break;
         case Expr_Ln:
-            out->Ln = box->value.Ln;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Ln);
             break;
         case Expr_Lbl:
-            out->Lbl = box->value.Lbl;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Lbl);
             break;
         case Expr_Nil:
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_Frozen_box, Expr_tag);
             break;
-        case Expr_Zero:
+        default: /* Expr_Zero */
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_Frozen_box, Expr_tag);
             break;
         }
-        out->tag = box->value.tag;
+        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
+         * and a caller's compiler sees all of *out written whatever the variant. */
+        memcpy(out, &box->value, size - offsetof(Managed_Expr_Frozen_box, value));
         h->box = NULL;
         pm_reuse_drop(token);
         token->memory = box;
@@ -5194,14 +5170,15 @@ static inline pm_status Managed_List_SingleThreaded_into_inner(Managed_List_Sing
         size_t size = 0;
         switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
         case List_Cons:
-            out->Cons = box->value.Cons;
             size = PM_VARIANT_BOX_SIZE(Managed_List_SingleThreaded_box, List_SingleThreaded, Cons);
             break;
-        case List_Empty:
+        default: /* List_Empty */
             size = PM_NULLARY_BOX_SIZE(Managed_List_SingleThreaded_box, List_tag);
             break;
         }
-        out->tag = box->value.tag;
+        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
+         * and a caller's compiler sees all of *out written whatever the variant. */
+        memcpy(out, &box->value, size - offsetof(Managed_List_SingleThreaded_box, value));
         h->box = NULL;
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
@@ -5271,14 +5248,15 @@ static inline pm_status Managed_List_SingleThreaded_take_reuse(Managed_List_Sing
         size_t size = 0;
         switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
         case List_Cons:
-            out->Cons = box->value.Cons;
             size = PM_VARIANT_BOX_SIZE(Managed_List_SingleThreaded_box, List_SingleThreaded, Cons);
             break;
-        case List_Empty:
+        default: /* List_Empty */
             size = PM_NULLARY_BOX_SIZE(Managed_List_SingleThreaded_box, List_tag);
             break;
         }
-        out->tag = box->value.tag;
+        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
+         * and a caller's compiler sees all of *out written whatever the variant. */
+        memcpy(out, &box->value, size - offsetof(Managed_List_SingleThreaded_box, value));
         h->box = NULL;
         pm_reuse_drop(token);
         token->memory = box;
@@ -5741,14 +5719,15 @@ static inline pm_status Managed_List_ThreadSafe_into_inner(Managed_List_ThreadSa
         size_t size = 0;
         switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
         case List_Cons:
-            out->Cons = box->value.Cons;
             size = PM_VARIANT_BOX_SIZE(Managed_List_ThreadSafe_box, List_ThreadSafe, Cons);
             break;
-        case List_Empty:
+        default: /* List_Empty */
             size = PM_NULLARY_BOX_SIZE(Managed_List_ThreadSafe_box, List_tag);
             break;
         }
-        out->tag = box->value.tag;
+        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
+         * and a caller's compiler sees all of *out written whatever the variant. */
+        memcpy(out, &box->value, size - offsetof(Managed_List_ThreadSafe_box, value));
         h->box = NULL;
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
@@ -5815,14 +5794,15 @@ static inline pm_status Managed_List_ThreadSafe_take_reuse(Managed_List_ThreadSa
         size_t size = 0;
         switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
         case List_Cons:
-            out->Cons = box->value.Cons;
             size = PM_VARIANT_BOX_SIZE(Managed_List_ThreadSafe_box, List_ThreadSafe, Cons);
             break;
-        case List_Empty:
+        default: /* List_Empty */
             size = PM_NULLARY_BOX_SIZE(Managed_List_ThreadSafe_box, List_tag);
             break;
         }
-        out->tag = box->value.tag;
+        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
+         * and a caller's compiler sees all of *out written whatever the variant. */
+        memcpy(out, &box->value, size - offsetof(Managed_List_ThreadSafe_box, value));
         h->box = NULL;
         pm_reuse_drop(token);
         token->memory = box;
@@ -6192,14 +6172,15 @@ static inline pm_status Managed_List_Local_into_inner(Managed_List_Local *h, Lis
         size_t size = 0;
         switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
         case List_Cons:
-            out->Cons = box->value.Cons;
             size = PM_VARIANT_BOX_SIZE(Managed_List_Local_box, List_Local, Cons);
             break;
-        case List_Empty:
+        default: /* List_Empty */
             size = PM_NULLARY_BOX_SIZE(Managed_List_Local_box, List_tag);
             break;
         }
-        out->tag = box->value.tag;
+        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
+         * and a caller's compiler sees all of *out written whatever the variant. */
+        memcpy(out, &box->value, size - offsetof(Managed_List_Local_box, value));
         h->box = NULL;
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
@@ -6265,14 +6246,15 @@ static inline pm_status Managed_List_Local_take_reuse(Managed_List_Local *h, Lis
         size_t size = 0;
         switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
         case List_Cons:
-            out->Cons = box->value.Cons;
             size = PM_VARIANT_BOX_SIZE(Managed_List_Local_box, List_Local, Cons);
             break;
-        case List_Empty:
+        default: /* List_Empty */
             size = PM_NULLARY_BOX_SIZE(Managed_List_Local_box, List_tag);
             break;
         }
-        out->tag = box->value.tag;
+        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
+         * and a caller's compiler sees all of *out written whatever the variant. */
+        memcpy(out, &box->value, size - offsetof(Managed_List_Local_box, value));
         h->box = NULL;
         pm_reuse_drop(token);
         token->memory = box;
@@ -6595,14 +6577,15 @@ static inline pm_status Managed_List_Frozen_into_inner(Managed_List_Frozen *h, L
         size_t size = 0;
         switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
         case List_Cons:
-            out->Cons = box->value.Cons;
             size = PM_VARIANT_BOX_SIZE(Managed_List_Frozen_box, List_Frozen, Cons);
             break;
-        case List_Empty:
+        default: /* List_Empty */
             size = PM_NULLARY_BOX_SIZE(Managed_List_Frozen_box, List_tag);
             break;
         }
-        out->tag = box->value.tag;
+        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
+         * and a caller's compiler sees all of *out written whatever the variant. */
+        memcpy(out, &box->value, size - offsetof(Managed_List_Frozen_box, value));
         h->box = NULL;
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
@@ -6668,14 +6651,15 @@ static inline pm_status Managed_List_Frozen_take_reuse(Managed_List_Frozen *h, L
         size_t size = 0;
         switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
         case List_Cons:
-            out->Cons = box->value.Cons;
             size = PM_VARIANT_BOX_SIZE(Managed_List_Frozen_box, List_Frozen, Cons);
             break;
-        case List_Empty:
+        default: /* List_Empty */
             size = PM_NULLARY_BOX_SIZE(Managed_List_Frozen_box, List_tag);
             break;
         }
-        out->tag = box->value.tag;
+        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
+         * and a caller's compiler sees all of *out written whatever the variant. */
+        memcpy(out, &box->value, size - offsetof(Managed_List_Frozen_box, value));
         h->box = NULL;
         pm_reuse_drop(token);
         token->memory = box;
