@@ -24,6 +24,7 @@ SPECS_WITH_GOLDENS = {
     "all_policies": SPECS / "all_policies.yaml",  # every counter x cell combination
     "items": ROOT / "examples" / "items.yaml",  # the README's example
     "weak": SPECS / "weak.yaml",  # weak references under every combination
+    "prefixed_a": SPECS / "prefixed_a.yaml",  # prefix: every kind of name, prefixed
 }
 UPDATE = os.environ.get("PMGEN_UPDATE_GOLDENS") == "1"
 

@@ -111,7 +111,7 @@ _REGISTRY_OPS = frozenset(e.op for e in registry.INSTANCE_ENTRIES)
 def _views(module: Module) -> list[InstanceView]:
     views: dict[tuple[str, str], InstanceView] = {}
     for inst in module.instances:
-        views[inst.key] = _view(inst)
+        views[inst.key] = _view(inst, module.namer)
     policy_index = {name: k for k, name in enumerate(module.policies)}
     for inst in module.instances:  # second pass: fields point at other views
         views[inst.key].fields = [
@@ -122,20 +122,20 @@ def _views(module: Module) -> list[InstanceView]:
     return list(views.values())
 
 
-def _view(inst: Instance) -> InstanceView:
+def _view(inst: Instance, namer: naming.Namer) -> InstanceView:
     t, p = inst.type, inst.policy
-    handle = naming.handle_name(t.name, p.name)
+    names = registry.names_by_op(inst, namer)
     caps = registry.capabilities(inst)
     where = inst.required_by or inst.location
     return InstanceView(
-        type_name=t.name, policy_name=p.name, handle=handle, box=f"{handle}_box",
-        descriptor=f"{handle}__type", metrics=f"{handle}_metrics",
-        value_type=naming.value_struct_name(t.name, p.name) if t.is_struct else str(t.c_type),
+        type_name=t.name, policy_name=p.name, handle=names["handle"], box=names["box"],
+        descriptor=names["type_descriptor"], metrics=names["metrics"],
+        value_type=names["value_struct"] if t.is_struct else str(t.c_type),
         counter=p.counter, cell=p.cell, ops=registry.operations(inst),
         has_cell=registry.CELL in caps, snapshot=registry.SNAPSHOT in caps,
         clone_hook=t.clone_hook, drop_hook=t.drop_hook,
         origin=f"{where.line}:{where.column}", fields=[],
-        weak=naming.weak_name(t.name, p.name) if registry.WEAK in caps else None)
+        weak=names.get("weak_handle"))
 
 
 def _environment() -> jinja2.Environment:
@@ -181,9 +181,11 @@ class Renderer:
 
     def render(self, module: Module, version: str) -> dict[str, str]:
         views = _views(module)
+        names = registry.module_entry_names(module.name, module.namer)
         context = dict(
-            module=module.name,
-            guard=registry.include_guard(module.name),
+            module=module.name,  # the file names <module>.h and <module>.c
+            guard=names["guard"],
+            names=names,  # the module's functions and variables, prefixed
             spec_name=_SPEC_NAME_UNSAFE.sub("?", os.path.basename(module.spec_file)),
             version=version,
             includes=module.includes,
@@ -205,14 +207,16 @@ class GenericOp:
     """A per-module _Generic macro: `params` of which `dispatch` selects the handle type."""
 
     name: str
+    macro: str  # the macro's name: <module>_<name>, prefixed
     params: str
     dispatch: str
     handles: list[str]
 
 
 def _generic_ops(module: Module) -> list[GenericOp]:
-    return [GenericOp(op, form.params, form.dispatch, handles)
-            for op, form, handles in registry.generic_macros(module.name, module.instances)]
+    return [GenericOp(op, macro, form.params, form.dispatch, handles)
+            for op, macro, form, handles
+            in registry.generic_macros(module.name, module.instances, module.namer)]
 
 
 # The spec's file name goes into a C comment: only characters that cannot end it.

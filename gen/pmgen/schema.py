@@ -30,7 +30,7 @@ SYSTEM_HEADERS = frozenset("""
     sched search semaphore spawn strings syscall syslog tar termios ucontext ulimit unistd
     utime utmp utmpx wordexp
 """.split())
-_TOP_KEYS = ("pmgen", "module", "includes", "policies", "types")
+_TOP_KEYS = ("pmgen", "module", "prefix", "includes", "policies", "types")
 _POLICY_KEYS = ("counter", "cell")
 _TYPE_KEYS = ("ctype", "copy", "clone", "drop", "fields", "policies", "contexts", "weak")
 _MANAGED_KEYS = ("managed", "weak", "policy")
@@ -114,6 +114,16 @@ def _module_name(root: Mapping) -> tuple[str, SourceLocation]:
                         f"hide the system header <{name}.h> wherever the output folder is on "
                         "the include path; choose another name")
     return name, node.location
+
+
+def _namer(root: Mapping) -> naming.Namer:
+    """`prefix: NAME`: `NAME_` before every generated name (none without the key)."""
+    node = _get(root, "prefix")
+    if node is None:
+        return naming.Namer()
+    prefix = _string(node, "'prefix'")
+    naming.check_prefix(prefix, node.location)
+    return naming.Namer(prefix)
 
 
 def _policies(root: Mapping) -> dict[str, Policy]:
@@ -287,7 +297,8 @@ def _type(name: str, name_loc: SourceLocation, node: Node,
     return typedef
 
 
-def _instances(types: dict[str, TypeDef], policies: dict[str, Policy]) -> list[Instance]:
+def _instances(types: dict[str, TypeDef], policies: dict[str, Policy],
+               namer: naming.Namer) -> list[Instance]:
     """Every (type, policy) pair asked for, plus those managed fields need."""
     instances: dict[tuple[str, str], Instance] = {}
     pending: list[Instance] = []
@@ -304,7 +315,7 @@ def _instances(types: dict[str, TypeDef], policies: dict[str, Policy]) -> list[I
         inst = pending.pop(0)
         for spec_field in inst.type.fields:
             inst.fields.append(_resolve_field(inst, spec_field, types, policies,
-                                              instances, pending))
+                                              instances, pending, namer))
     _link_conversions(list(instances.values()))
     return list(instances.values())
 
@@ -351,7 +362,7 @@ def _weak_under_policy(instances: list[Instance]) -> set[str]:
 
 def _resolve_field(inst: Instance, spec_field: Field, types: dict[str, TypeDef],
                    policies: dict[str, Policy], instances: dict[tuple[str, str], Instance],
-                   pending: list[Instance]) -> InstanceField:
+                   pending: list[Instance], namer: naming.Namer) -> InstanceField:
     if spec_field.managed is None:
         assert spec_field.c_type is not None  # a plain field always has its C type
         return InstanceField(spec_field.name, spec_field.c_type, None)
@@ -366,7 +377,7 @@ def _resolve_field(inst: Instance, spec_field: Field, types: dict[str, TypeDef],
         raise SpecError(spec_field.location, f"unknown policy '{policy_name}' for field "
                         f"'{spec_field.name}'; known policies: " + ", ".join(policies))
     if inst.policy.threadsafe and not policy.threadsafe:
-        name_of = naming.weak_name if spec_field.weak else naming.handle_name
+        name_of = namer.weak if spec_field.weak else namer.handle
         handle = name_of(target_type.name, policy.name)
         raise SpecError(spec_field.location, f"field '{spec_field.name}' of "
                         f"'{inst.type.name}' is a {handle}, which is not thread-safe, but "
@@ -389,14 +400,15 @@ def _resolve_field(inst: Instance, spec_field: Field, types: dict[str, TypeDef],
         instances[key] = target
         pending.append(target)
     if spec_field.weak:
-        return InstanceField(spec_field.name, naming.weak_name(*key), target, weak=True)
-    return InstanceField(spec_field.name, naming.handle_name(*key), target)
+        return InstanceField(spec_field.name, namer.weak(*key), target, weak=True)
+    return InstanceField(spec_field.name, namer.handle(*key), target)
 
 
-def _check_names(module: str, module_loc: SourceLocation, instances: list[Instance]) -> None:
+def _check_names(module: str, module_loc: SourceLocation, instances: list[Instance],
+                 namer: naming.Namer) -> None:
     """Every file-scope name the output will emit (the registry's) is claimed once."""
     table = naming.NameTable()
-    for claim in registry.claims(module, module_loc, instances):
+    for claim in registry.claims(module, module_loc, instances, namer):
         table.claim(claim.name, claim.location, claim.owner, claim.verb)
         if claim.name in C_LIBRARY_NAMES or claim.name.startswith(naming.RUNTIME_PREFIXES):
             whose = ("the perceus-mem runtime's (pm_, PM_)"
@@ -411,6 +423,7 @@ def build(root: Node, spec_file: str) -> Module:
     top = _mapping(root, "the spec", _TOP_KEYS)
     _version(top)
     module, module_loc = _module_name(top)
+    namer = _namer(top)
     includes = []
     includes_node = _get(top, "includes")
     if includes_node is not None:
@@ -427,6 +440,6 @@ def build(root: Node, spec_file: str) -> Module:
     type_names = set(types_map.entries)
     types = {name: _type(name, loc, node, policies, type_names)
              for name, (loc, node) in types_map.entries.items()}
-    instances = _instances(types, policies)
-    _check_names(module, module_loc, instances)
-    return Module(module, module_loc, spec_file, includes, policies, types, instances)
+    instances = _instances(types, policies, namer)
+    _check_names(module, module_loc, instances, namer)
+    return Module(module, module_loc, spec_file, includes, policies, types, instances, namer)
