@@ -6,7 +6,8 @@ reported, never crash (DESIGN.md, "The spec" and "Qualities").
   variants have such fields or none, some `weak: true`),
   custom policies of every
   allowed building-block combination, `policies` or `contexts` or neither, and managed
-  fields with explicit policies that keep the thread-safety rule. Each one is rendered by
+  fields with explicit policies that keep the thread-safety rule, and sometimes a
+  `prefix` before every generated name. Each one is rendered by
   pmgen, compiled with -Werror under gcc and clang, and run: a generated main news, dups,
   reads, copies on write and drops one value of every instantiation, with a counting
   allocator that must end at zero.
@@ -86,11 +87,15 @@ def valid_specs(draw) -> dict:
         if with_weak[name]:
             t["weak"] = True
         types[name] = t
-    spec = {"pmgen": 1, "module": "fz", "includes": ["<stdint.h>"]}
+    keep_thread_safety_rule(types, all_policies)
+    spec = {"pmgen": 1, "module": "fz"}
+    prefix = draw(st.sampled_from(["", "", "q", "fz", "Managed", "T0_P1"]))  # "": no prefix
+    if prefix:
+        spec["prefix"] = prefix
+    spec["includes"] = ["<stdint.h>"]
     if policies:
         spec["policies"] = policies
     spec["types"] = types
-    keep_thread_safety_rule(types, all_policies)
     return spec
 
 
@@ -158,8 +163,8 @@ def keep_thread_safety_rule(types: dict, all_policies: dict) -> None:
 
 # ---- the smoke program --------------------------------------------------------------------
 
-NEW_PROTO = re.compile(r"^static inline pm_status (Managed_\w+)_new\(\1 \*out,\s+(.+) value\) \{$",
-                       re.M)
+NEW_PROTO = re.compile(  # the handle's name: Managed_N_P after the spec's prefix, if any
+    r"^static inline pm_status (\w*Managed_\w+)_new\(\1 \*out,\s+(.+) value\) \{$", re.M)
 
 
 def smoke_main(spec: dict, header: str) -> str:
@@ -363,6 +368,8 @@ def hostile_specs(draw) -> dict:
         types[draw(name)] = t
     spec: dict = {"pmgen": 1, "module": module,
                   "includes": ["<stdint.h>", "<stddef.h>", "<stdio.h>"]}
+    if draw(st.booleans()):
+        spec["prefix"] = draw(name)
     if policies:
         spec["policies"] = policies
     spec["types"] = types

@@ -29,6 +29,7 @@ SPEC_FILES = [
     SPECS / "all_policies.yaml",
     SPECS / "faults.yaml",
     SPECS / "weak.yaml",
+    SPECS / "prefixed_a.yaml",
     ROOT / "examples" / "items.yaml",
     ROOT / "examples" / "cmake-consumer" / "counters.yaml",
     ROOT / "examples" / "make-consumer" / "pairs.yaml",
@@ -39,7 +40,8 @@ SPEC_FILES = [
 def claimed_names(spec: Path) -> set[str]:
     text = spec.read_text(encoding="utf-8")
     module = schema.build(loader.load(text, str(spec)), str(spec))
-    return {c.name for c in registry.claims(module.name, module.location, module.instances)}
+    claims = registry.claims(module.name, module.location, module.instances, module.namer)
+    return {c.name for c in claims}
 
 
 @pytest.mark.skipif(not have("clang"), reason="needs clang for the AST")
@@ -63,8 +65,8 @@ def test_generic_macros_come_from_the_registry() -> None:
     spec = SPECS / "all_policies.yaml"
     text = spec.read_text(encoding="utf-8")
     module = schema.build(loader.load(text, str(spec)), str(spec))
-    macros = {name: handles for name, _, handles in
-              registry.generic_macros(module.name, module.instances)}
+    macros = {name: handles for name, _, _, handles in
+              registry.generic_macros(module.name, module.instances, module.namer)}
     # _load only for copy: trivial types, the _wait forms only under a lock.
     assert "Managed_Blob_ThreadSafe" not in macros["load"]
     assert "Managed_Point_Frozen" in macros["load"]
@@ -258,10 +260,7 @@ def test_conversion_names_are_claimed(tmp_path: Path, body: str, at: str,
 
 
 def test_every_ordered_pair_of_policies_converts() -> None:
-    spec = SPECS / "all_policies.yaml"
-    text = spec.read_text(encoding="utf-8")
-    module = schema.build(loader.load(text, str(spec)), str(spec))
-    names = {c.name for c in registry.claims(module.name, module.location, module.instances)}
+    names = claimed_names(SPECS / "all_policies.yaml")
     policies = ["SingleThreaded", "ThreadSafe", "Local", "Frozen"]
     for p in policies:
         for q in policies:

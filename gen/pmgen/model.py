@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from .errors import SourceLocation
+from .naming import Namer
 
 
 @dataclass(frozen=True)
@@ -207,3 +208,4 @@ class Module:
     policies: dict[str, Policy]
     types: dict[str, TypeDef]
     instances: list[Instance]
+    namer: Namer  # puts the spec's `prefix` on every generated name

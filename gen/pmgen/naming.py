@@ -1,8 +1,9 @@
-"""C names: identifier rules, handle and value names, the clash table."""
+"""C names: identifier rules, handle and value names, the spec's prefix, the clash table."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from .errors import SourceLocation, SpecError
 from .reserved import C_LIBRARY_NAMES
@@ -59,9 +60,7 @@ def check_free_name(name: str, location: SourceLocation, what: str, where: str =
     """
     check_identifier(name, location, what, where)
     shown = f"{what} '{name}'{where}"
-    if name in OTHER_KEYWORDS:
-        raise SpecError(location, f"{shown} is a keyword of C++ or GNU C, and generated "
-                        "headers are read as both; choose another name")
+    _check_other_keyword(name, location, shown)
     if name.startswith(RUNTIME_PREFIXES) or name == "pm":
         raise SpecError(location, f"{shown} is in the perceus-mem runtime's namespace "
                         "(pm_, PM_); choose another name")
@@ -71,7 +70,28 @@ def check_free_name(name: str, location: SourceLocation, what: str, where: str =
                         "another name")
 
 
+def check_prefix(name: str, location: SourceLocation) -> None:
+    """`check_identifier`, for the spec's `prefix`: the start of every generated name.
+
+    It is never used alone, so the C library's names are fine (`FILE_Managed_N_P`
+    is not `FILE`); the runtime's namespace is not: `pm` would make `pm_Managed_N_P`.
+    """
+    check_identifier(name, location, "prefix")
+    shown = f"prefix '{name}'"
+    _check_other_keyword(name, location, shown)
+    if c_name(name, "").startswith(RUNTIME_PREFIXES):
+        raise SpecError(location, f"{shown} would put every generated name in the "
+                        "perceus-mem runtime's namespace (pm_, PM_); choose another prefix")
+
+
+def _check_other_keyword(name: str, location: SourceLocation, shown: str) -> None:
+    if name in OTHER_KEYWORDS:
+        raise SpecError(location, f"{shown} is a keyword of C++ or GNU C, and generated "
+                        "headers are read as both; choose another name")
+
+
 def handle_name(type_name: str, policy_name: str) -> str:
+    """Managed_N_P before the prefix: a registry pattern's {handle}; `Namer.handle` emits it."""
     return f"Managed_{type_name}_{policy_name}"
 
 
@@ -90,6 +110,43 @@ def tag_type_name(type_name: str) -> str:
 
 def tag_constant_name(type_name: str, variant_name: str) -> str:
     return f"{type_name}_{variant_name}"
+
+
+def c_name(prefix: str, name: str) -> str:
+    """The C name the output gives `name`: `prefix_name`, or `name` itself with no prefix."""
+    return f"{prefix}_{name}" if prefix else name
+
+
+@dataclass(frozen=True)
+class Namer:
+    """How one module spells what it emits: the spec's `prefix: NAME` puts `NAME_` first.
+
+    Every file-scope name of the output goes through `c_name` exactly once: the
+    registry applies it to each of its entries (so a new entry gets the prefix with
+    nothing more to do), and the methods below to names outside the registry's
+    tables (a field's handle type, a message naming a handle). Never apply it to a
+    name that is already the output's, nor to the spec's hooks, fields or includes.
+    """
+
+    prefix: str = ""  # "" when the spec has no `prefix`: names exactly as before
+
+    def c_name(self, name: str) -> str:
+        return c_name(self.prefix, name)
+
+    def handle(self, type_name: str, policy_name: str) -> str:
+        return self.c_name(handle_name(type_name, policy_name))
+
+    def weak(self, type_name: str, policy_name: str) -> str:
+        return self.c_name(weak_name(type_name, policy_name))
+
+    def value_struct(self, type_name: str, policy_name: str) -> str:
+        return self.c_name(value_struct_name(type_name, policy_name))
+
+    def tag_type(self, type_name: str) -> str:
+        return self.c_name(tag_type_name(type_name))
+
+    def tag_constant(self, type_name: str, variant_name: str) -> str:
+        return self.c_name(tag_constant_name(type_name, variant_name))
 
 
 class NameTable:

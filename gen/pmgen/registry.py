@@ -6,6 +6,9 @@ says which instances get it (the capabilities it requires) and whether the
 module's `_Generic` macro of the same name dispatches to it. The clash checks
 (`schema`), the generic macros and the templates (through `InstanceView.has`)
 all read this list, so they cannot disagree.
+
+Patterns name things as a spec without `prefix` has them; every name leaves
+here through the module's `naming.Namer`, which puts the prefix in front.
 """
 
 from __future__ import annotations
@@ -81,7 +84,8 @@ VARIANTS_WITH_HANDLES = "handles"  # managed fields
 
 @dataclass(frozen=True)
 class Entry:
-    """One file-scope name per instance: `pattern` over {handle}, {value} and {weak}.
+    """One file-scope name per instance: `pattern` over {handle}, {value} and {weak}
+    (unprefixed: `instance_names` prefixes the whole name).
 
     A `per_target` entry is one name per other policy of the instance's type,
     `pattern` also over {target} (that policy's name); a `per_variant` one is one
@@ -200,8 +204,9 @@ INSTANCE_ENTRIES: tuple[Entry, ...] = (
 
 @dataclass(frozen=True)
 class ModuleEntry:
-    """A name the module emits once: `pattern` over {module} and {MODULE}."""
+    """A name the module emits once: `pattern` over {module} and {MODULE} (unprefixed)."""
 
+    key: str  # what the templates ask for: `names.<key>`
     pattern: str
     kind: str  # "function", "variable", "macro"
 
@@ -210,15 +215,21 @@ class ModuleEntry:
 
 
 MODULE_ENTRIES: tuple[ModuleEntry, ...] = (
-    ModuleEntry("PMGEN_{module}_H", "macro"),  # the include guard: case kept, so unique
-    ModuleEntry("{module}_metrics", "function"),
-    ModuleEntry("{module}_metrics_print", "function"),
-    ModuleEntry("{module}__all_metrics", "variable"),
+    ModuleEntry("guard", "PMGEN_{module}_H", "macro"),  # the include guard: case kept, so unique
+    ModuleEntry("metrics", "{module}_metrics", "function"),
+    ModuleEntry("metrics_print", "{module}_metrics_print", "function"),
+    ModuleEntry("all_metrics", "{module}__all_metrics", "variable"),
 )
 
 
-def include_guard(module: str) -> str:
-    return MODULE_ENTRIES[0].name(module)
+def module_entry_names(module: str, namer: naming.Namer) -> dict[str, str]:
+    """The module's own names (include guard, metrics functions) by their entry's key."""
+    return {e.key: namer.c_name(e.name(module)) for e in MODULE_ENTRIES}
+
+
+def generic_macro_name(module: str, op: str, namer: naming.Namer) -> str:
+    """The module's `_Generic` macro for operation `op`: `<module>_<op>`, prefixed."""
+    return namer.c_name(f"{module}_{op}")
 
 
 def selected_variants(entry: Entry, inst: Instance) -> list[InstanceVariant]:
@@ -230,48 +241,60 @@ def selected_variants(entry: Entry, inst: Instance) -> list[InstanceVariant]:
     return list(inst.variants)
 
 
-def instance_names(inst: Instance) -> Iterator[tuple[str, Entry, str]]:
-    """Every file-scope name `inst` emits, with its registry entry and its variant ("" if none)."""
+def _entries(inst: Instance) -> Iterator[tuple[Entry, str, str]]:
+    """The entries `inst` gets, each with its target policy ("" unless per_target) and
+    its variant ("" unless per_variant)."""
     caps = capabilities(inst)
-    handle = naming.handle_name(inst.type.name, inst.policy.name)
-    value = naming.value_struct_name(inst.type.name, inst.policy.name)
-    weak = naming.weak_name(inst.type.name, inst.policy.name)
     for entry in INSTANCE_ENTRIES:
         if not entry.applies(caps):
             continue
         if entry.per_target:
             for other in inst.conversions:
-                yield entry.name(handle, value, weak, other.policy.name), entry, ""
+                yield entry, other.policy.name, ""
         elif entry.per_variant:
             for variant in selected_variants(entry, inst):
-                yield entry.name(handle, value, weak, variant=variant.name), entry, variant.name
+                yield entry, "", variant.name
         else:
-            yield entry.name(handle, value, weak), entry, ""
+            yield entry, "", ""
 
 
-def type_names(typedef: TypeDef) -> Iterator[tuple[str, str]]:
+def instance_names(inst: Instance, namer: naming.Namer) -> Iterator[tuple[str, Entry, str]]:
+    """Every file-scope name `inst` emits, with its registry entry and its variant ("" if none)."""
+    handle = naming.handle_name(inst.type.name, inst.policy.name)
+    value = naming.value_struct_name(inst.type.name, inst.policy.name)
+    weak = naming.weak_name(inst.type.name, inst.policy.name)
+    for entry, target, variant in _entries(inst):
+        yield namer.c_name(entry.name(handle, value, weak, target, variant)), entry, variant
+
+
+def names_by_op(inst: Instance, namer: naming.Namer) -> dict[str, str]:
+    """The one name of each entry of `inst` that is neither per target nor per variant."""
+    return {entry.op: name for name, entry, _ in instance_names(inst, namer)
+            if not entry.per_target and not entry.per_variant}
+
+
+def type_names(typedef: TypeDef, namer: naming.Namer) -> Iterator[tuple[str, str]]:
     """The names a sum type emits once, whatever its policies: (name, its variant or "")."""
     if typedef.is_sum:
-        yield naming.tag_type_name(typedef.name), ""
+        yield namer.tag_type(typedef.name), ""
         for variant in typedef.variants:
-            yield naming.tag_constant_name(typedef.name, variant.name), variant.name
+            yield namer.tag_constant(typedef.name, variant.name), variant.name
 
 
 def operations(inst: Instance) -> frozenset[str]:
     """The registry keys `inst` gets: what `InstanceView.has` answers."""
-    return frozenset(entry.op for _, entry, _ in instance_names(inst))
+    return frozenset(entry.op for entry, _, _ in _entries(inst))
 
 
 def generic_entries() -> list[Entry]:
     return [e for e in INSTANCE_ENTRIES if e.generic is not None]
 
 
-def module_names(module: str) -> Iterator[str]:
+def module_names(module: str, namer: naming.Namer) -> Iterator[str]:
     """Every file-scope name the module emits besides its instances'."""
     for entry in generic_entries():
-        yield f"{module}_{entry.op}"
-    for module_entry in MODULE_ENTRIES:
-        yield module_entry.name(module)
+        yield generic_macro_name(module, entry.op, namer)
+    yield from module_entry_names(module, namer).values()
 
 
 @dataclass(frozen=True)
@@ -284,14 +307,14 @@ class Claim:
     verb: str = "generates"
 
 
-def claims(module: str, module_location: SourceLocation,
-           instances: list[Instance]) -> Iterator[Claim]:
-    """Every file-scope name of the output, the spec's hooks included."""
+def claims(module: str, module_location: SourceLocation, instances: list[Instance],
+           namer: naming.Namer) -> Iterator[Claim]:
+    """Every file-scope name of the output, the spec's hooks (never prefixed) included."""
     sum_types: dict[str, TypeDef] = {}
     for inst in instances:
         owner = f"'{inst.type.name}' under '{inst.policy.name}'"
         variant_locations = {v.name: v.location for v in inst.variants}
-        for name, _, variant in instance_names(inst):
+        for name, _, variant in instance_names(inst, namer):
             # A variant's names are its own: two of them clash even within one instance.
             if variant:
                 yield Claim(name, variant_locations[variant], f"variant '{variant}' of {owner}")
@@ -300,12 +323,12 @@ def claims(module: str, module_location: SourceLocation,
         if inst.type.is_sum:
             sum_types.setdefault(inst.type.name, inst.type)
     for typedef in sum_types.values():
-        for name, variant in type_names(typedef):
+        for name, variant in type_names(typedef, namer):
             where = next((v.location for v in typedef.variants if v.name == variant),
                          typedef.location)
             yield Claim(name, where, f"variant '{variant}' of '{typedef.name}'" if variant
                         else f"sum type '{typedef.name}'")
-    for name in module_names(module):
+    for name in module_names(module, namer):
         yield Claim(name, module_location, f"module '{module}'")
     for inst in instances:  # hooks after generated names: a clash points at the hook
         for kind, hook in (("clone", inst.type.clone_hook), ("drop", inst.type.drop_hook)):
@@ -315,12 +338,14 @@ def claims(module: str, module_location: SourceLocation,
                             f"the {kind} hook for '{inst.type.c_type}'", "is named")
 
 
-def generic_macros(module: str, instances: list[Instance]) -> list[tuple[str, Generic, list[str]]]:
-    """(macro name, form, handles it dispatches over) for every op some instance has."""
+def generic_macros(module: str, instances: list[Instance], namer: naming.Namer
+                   ) -> list[tuple[str, str, Generic, list[str]]]:
+    """(op, macro name, form, handles it dispatches over) for every op some instance has."""
     macros = []
     for entry in generic_entries():
-        handles = [naming.handle_name(i.type.name, i.policy.name)
+        handles = [namer.handle(i.type.name, i.policy.name)
                    for i in instances if entry.applies(capabilities(i))]
         if handles and entry.generic is not None:
-            macros.append((entry.op, entry.generic, handles))
+            macros.append((entry.op, generic_macro_name(module, entry.op, namer), entry.generic,
+                           handles))
     return macros

@@ -154,7 +154,7 @@ _REGISTRY_OPS = frozenset(e.op for e in registry.INSTANCE_ENTRIES)
 def _views(module: Module) -> list[InstanceView]:
     views: dict[tuple[str, str], InstanceView] = {}
     for inst in module.instances:
-        views[inst.key] = _view(inst)
+        views[inst.key] = _view(inst, module.namer)
     policy_index = {name: k for k, name in enumerate(module.policies)}
     for inst in module.instances:  # second pass: fields point at other views
         views[inst.key].fields = [
@@ -162,51 +162,53 @@ def _views(module: Module) -> list[InstanceView]:
             for f in inst.fields]
         views[inst.key].policy_index = policy_index[inst.policy.name]
         views[inst.key].conversions = [views[other.key] for other in inst.conversions]
-        views[inst.key].variants = [_variant_view(views, inst, v) for v in inst.variants]
+        views[inst.key].variants = [_variant_view(views, inst, v, module.namer)
+                                    for v in inst.variants]
     return list(views.values())
 
 
 def _variant_view(views: dict[tuple[str, str], InstanceView], inst: Instance,
-                  variant: InstanceVariant) -> VariantView:
-    names = {entry.op: name for name, entry, v in registry.instance_names(inst)
+                  variant: InstanceVariant, namer: naming.Namer) -> VariantView:
+    names = {entry.op: name for name, entry, v in registry.instance_names(inst, namer)
              if v == variant.name}
     view = views[inst.key]
-    value_size = (f"sizeof({naming.tag_type_name(inst.type.name)})" if not variant.fields
+    value_size = (f"sizeof({namer.tag_type(inst.type.name)})" if not variant.fields
                   else f"PM_VARIANT_VALUE_SIZE({view.value_type}, {variant.name})")
     return VariantView(
-        name=variant.name, tag=naming.tag_constant_name(inst.type.name, variant.name),
+        name=variant.name, tag=namer.tag_constant(inst.type.name, variant.name),
         fields=[FieldView(f.name, f.c_type, views[f.target.key] if f.target else None, f.weak)
                 for f in variant.fields],
         nullary_box=names.get("nullary_box"), fields_table=names.get("variant_fields_table"),
         origin=f"{variant.location.line}:{variant.location.column}",
         value_size=value_size,
-        box_size=(f"PM_NULLARY_BOX_SIZE({view.box}, {naming.tag_type_name(inst.type.name)})"
+        box_size=(f"PM_NULLARY_BOX_SIZE({view.box}, {namer.tag_type(inst.type.name)})"
                   if not variant.fields
                   else f"PM_VARIANT_BOX_SIZE({view.box}, {view.value_type}, {variant.name})"))
 
 
 def _sum_types(module: Module) -> list[SumTypeView]:
-    return [SumTypeView(naming.tag_type_name(t.name),
-                        [(naming.tag_constant_name(t.name, v.name),
+    namer = module.namer
+    return [SumTypeView(namer.tag_type(t.name),
+                        [(namer.tag_constant(t.name, v.name),
                           f"{v.location.line}:{v.location.column}") for v in t.variants])
             for t in module.types.values() if t.is_sum]
 
 
-def _view(inst: Instance) -> InstanceView:
+def _view(inst: Instance, namer: naming.Namer) -> InstanceView:
     t, p = inst.type, inst.policy
-    handle = naming.handle_name(t.name, p.name)
+    names = registry.names_by_op(inst, namer)
     caps = registry.capabilities(inst)
     where = inst.required_by or inst.location
     return InstanceView(
-        type_name=t.name, policy_name=p.name, handle=handle, box=f"{handle}_box",
-        descriptor=f"{handle}__type", metrics=f"{handle}_metrics",
-        value_type=naming.value_struct_name(t.name, p.name) if t.is_struct else str(t.c_type),
+        type_name=t.name, policy_name=p.name, handle=names["handle"], box=names["box"],
+        descriptor=names["type_descriptor"], metrics=names["metrics"],
+        value_type=names["value_struct"] if t.is_struct else str(t.c_type),
         counter=p.counter, cell=p.cell, ops=registry.operations(inst),
         has_cell=registry.CELL in caps, snapshot=registry.SNAPSHOT in caps,
         clone_hook=t.clone_hook, drop_hook=t.drop_hook,
         origin=f"{where.line}:{where.column}", fields=[],
-        weak=naming.weak_name(t.name, p.name) if registry.WEAK in caps else None,
-        tag_type=naming.tag_type_name(t.name) if t.is_sum else None,
+        weak=names.get("weak_handle"),
+        tag_type=namer.tag_type(t.name) if t.is_sum else None,
         handles=registry.HANDLES in caps)
 
 
@@ -253,9 +255,11 @@ class Renderer:
 
     def render(self, module: Module, version: str) -> dict[str, str]:
         views = _views(module)
+        names = registry.module_entry_names(module.name, module.namer)
         context = dict(
-            module=module.name,
-            guard=registry.include_guard(module.name),
+            module=module.name,  # the file names <module>.h and <module>.c
+            guard=names["guard"],
+            names=names,  # the module's functions and variables, prefixed
             spec_name=_SPEC_NAME_UNSAFE.sub("?", os.path.basename(module.spec_file)),
             version=version,
             includes=module.includes,
@@ -278,14 +282,16 @@ class GenericOp:
     """A per-module _Generic macro: `params` of which `dispatch` selects the handle type."""
 
     name: str
+    macro: str  # the macro's name: <module>_<name>, prefixed
     params: str
     dispatch: str
     handles: list[str]
 
 
 def _generic_ops(module: Module) -> list[GenericOp]:
-    return [GenericOp(op, form.params, form.dispatch, handles)
-            for op, form, handles in registry.generic_macros(module.name, module.instances)]
+    return [GenericOp(op, macro, form.params, form.dispatch, handles)
+            for op, macro, form, handles
+            in registry.generic_macros(module.name, module.instances, module.namer)]
 
 
 # The spec's file name goes into a C comment: only characters that cannot end it.

@@ -32,7 +32,7 @@ SYSTEM_HEADERS = frozenset("""
     sched search semaphore spawn strings syscall syslog tar termios ucontext ulimit unistd
     utime utmp utmpx wordexp
 """.split())
-_TOP_KEYS = ("pmgen", "module", "includes", "policies", "types")
+_TOP_KEYS = ("pmgen", "module", "prefix", "includes", "policies", "types")
 _POLICY_KEYS = ("counter", "cell")
 _TYPE_KEYS = ("ctype", "copy", "clone", "drop", "fields", "variants", "policies", "contexts",
               "weak")
@@ -119,6 +119,16 @@ def _module_name(root: Mapping) -> tuple[str, SourceLocation]:
                         f"hide the system header <{name}.h> wherever the output folder is on "
                         "the include path; choose another name")
     return name, node.location
+
+
+def _namer(root: Mapping) -> naming.Namer:
+    """`prefix: NAME`: `NAME_` before every generated name (none without the key)."""
+    node = _get(root, "prefix")
+    if node is None:
+        return naming.Namer()
+    prefix = _string(node, "'prefix'")
+    naming.check_prefix(prefix, node.location)
+    return naming.Namer(prefix)
 
 
 def _policies(root: Mapping) -> dict[str, Policy]:
@@ -335,7 +345,8 @@ def _type(name: str, name_loc: SourceLocation, node: Node,
     return typedef
 
 
-def _instances(types: dict[str, TypeDef], policies: dict[str, Policy]) -> list[Instance]:
+def _instances(types: dict[str, TypeDef], policies: dict[str, Policy],
+               namer: naming.Namer) -> list[Instance]:
     """Every (type, policy) pair asked for, plus those managed fields need."""
     instances: dict[tuple[str, str], Instance] = {}
     pending: list[Instance] = []
@@ -352,13 +363,13 @@ def _instances(types: dict[str, TypeDef], policies: dict[str, Policy]) -> list[I
         inst = pending.pop(0)
         for spec_field in inst.type.fields:
             inst.fields.append(_resolve_field(inst, spec_field, types, policies,
-                                              instances, pending))
+                                              instances, pending, namer))
         for spec_variant in inst.type.variants:
             variant = InstanceVariant(spec_variant.name, spec_variant.location)
             for spec_field in spec_variant.fields:
                 variant.fields.append(_resolve_field(inst, spec_field, types, policies,
-                                                     instances, pending))
-            _check_parameters(inst, spec_variant, variant)
+                                                     instances, pending, namer))
+            _check_parameters(inst, spec_variant, variant, namer)
             inst.variants.append(variant)
             inst.fields.extend(variant.fields)
     _link_conversions(list(instances.values()))
@@ -368,9 +379,10 @@ def _instances(types: dict[str, TypeDef], policies: dict[str, Policy]) -> list[I
 _C_IDENTIFIER_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _check_parameters(inst: Instance, spec_variant: Variant, variant: InstanceVariant) -> None:
+def _check_parameters(inst: Instance, spec_variant: Variant, variant: InstanceVariant,
+                      namer: naming.Namer) -> None:
     """A variant's fields are its constructor's parameters: no name may hide a type they use."""
-    handle = naming.handle_name(inst.type.name, inst.policy.name)
+    handle = namer.handle(inst.type.name, inst.policy.name)
     used = {handle}
     for f in variant.fields:
         used.update(_C_IDENTIFIER_TOKEN.findall(f.c_type))
@@ -425,7 +437,7 @@ def _unconvertible(instances: list[Instance]) -> set[str]:
 
 def _resolve_field(inst: Instance, spec_field: Field, types: dict[str, TypeDef],
                    policies: dict[str, Policy], instances: dict[tuple[str, str], Instance],
-                   pending: list[Instance]) -> InstanceField:
+                   pending: list[Instance], namer: naming.Namer) -> InstanceField:
     if spec_field.managed is None:
         assert spec_field.c_type is not None  # a plain field always has its C type
         return InstanceField(spec_field.name, spec_field.c_type, None)
@@ -440,7 +452,7 @@ def _resolve_field(inst: Instance, spec_field: Field, types: dict[str, TypeDef],
         raise SpecError(spec_field.location, f"unknown policy '{policy_name}' for field "
                         f"'{spec_field.name}'; known policies: " + ", ".join(policies))
     if inst.policy.threadsafe and not policy.threadsafe:
-        name_of = naming.weak_name if spec_field.weak else naming.handle_name
+        name_of = namer.weak if spec_field.weak else namer.handle
         handle = name_of(target_type.name, policy.name)
         raise SpecError(spec_field.location, f"field '{spec_field.name}' of "
                         f"'{inst.type.name}' is a {handle}, which is not thread-safe, but "
@@ -463,14 +475,15 @@ def _resolve_field(inst: Instance, spec_field: Field, types: dict[str, TypeDef],
         instances[key] = target
         pending.append(target)
     if spec_field.weak:
-        return InstanceField(spec_field.name, naming.weak_name(*key), target, weak=True)
-    return InstanceField(spec_field.name, naming.handle_name(*key), target)
+        return InstanceField(spec_field.name, namer.weak(*key), target, weak=True)
+    return InstanceField(spec_field.name, namer.handle(*key), target)
 
 
-def _check_names(module: str, module_loc: SourceLocation, instances: list[Instance]) -> None:
+def _check_names(module: str, module_loc: SourceLocation, instances: list[Instance],
+                 namer: naming.Namer) -> None:
     """Every file-scope name the output will emit (the registry's) is claimed once."""
     table = naming.NameTable()
-    for claim in registry.claims(module, module_loc, instances):
+    for claim in registry.claims(module, module_loc, instances, namer):
         table.claim(claim.name, claim.location, claim.owner, claim.verb)
         if claim.name in C_LIBRARY_NAMES or claim.name.startswith(naming.RUNTIME_PREFIXES):
             whose = ("the perceus-mem runtime's (pm_, PM_)"
@@ -485,6 +498,7 @@ def build(root: Node, spec_file: str) -> Module:
     top = _mapping(root, "the spec", _TOP_KEYS)
     _version(top)
     module, module_loc = _module_name(top)
+    namer = _namer(top)
     includes = []
     includes_node = _get(top, "includes")
     if includes_node is not None:
@@ -501,6 +515,6 @@ def build(root: Node, spec_file: str) -> Module:
     type_names = set(types_map.entries)
     types = {name: _type(name, loc, node, policies, type_names)
              for name, (loc, node) in types_map.entries.items()}
-    instances = _instances(types, policies)
-    _check_names(module, module_loc, instances)
-    return Module(module, module_loc, spec_file, includes, policies, types, instances)
+    instances = _instances(types, policies, namer)
+    _check_names(module, module_loc, instances, namer)
+    return Module(module, module_loc, spec_file, includes, policies, types, instances, namer)
