@@ -30,6 +30,7 @@ SPEC_FILES = [
     SPECS / "faults.yaml",
     SPECS / "weak.yaml",
     SPECS / "prefixed_a.yaml",
+    SPECS / "sums.yaml",
     ROOT / "examples" / "items.yaml",
     ROOT / "examples" / "cmake-consumer" / "counters.yaml",
     ROOT / "examples" / "make-consumer" / "pairs.yaml",
