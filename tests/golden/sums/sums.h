@@ -7236,33 +7236,6 @@ static inline uint32_t Weak_Tree_SingleThreaded_weak_count(Weak_Tree_SingleThrea
     return pm_count_plain_weak_report(&w.box->weak);
 }
 
-/* Rust's new_cyclic: init fills *value and may keep copies of `self` (dup them);
- * upgrading it during init gives PM_EGONE. If init fails, its status is returned and
- * nothing stays allocated but what copies of `self` keep (freed with the last one). */
-static inline pm_status Managed_Tree_SingleThreaded_new_cyclic(Managed_Tree_SingleThreaded *out,
-        pm_status (*init)(Tree_SingleThreaded *value, Weak_Tree_SingleThreaded self, void *ctx),
-                                           void *ctx) {
-    if (out == NULL || init == NULL) {
-        return PM_EINVAL;
-    }
-    Managed_Tree_SingleThreaded_box *box = (
-            Managed_Tree_SingleThreaded_box *)pm_box_alloc_cyclic(
-            &Managed_Tree_SingleThreaded__type);
-    if (box == NULL) {
-        return PM_ENOMEM;
-    }
-    Weak_Tree_SingleThreaded self = {box};
-    pm_status status = init(&box->value, self, ctx);
-    if (status != PM_OK) {
-        Weak_Tree_SingleThreaded_drop(&self); /* the reference lent to init */
-        return status;
-    }
-    pm_box_publish_cyclic(&Managed_Tree_SingleThreaded__type,
-            box); /* its first owner: upgrades work now */
-    out->box = box;
-    return PM_OK;
-}
-
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Tree_SingleThreaded_read_guard {
     Managed_Tree_SingleThreaded handle;
@@ -7845,32 +7818,6 @@ static inline uint32_t Weak_Tree_ThreadSafe_weak_count(Weak_Tree_ThreadSafe w) {
     return pm_count_atomic_weak_report(&w.box->weak);
 }
 
-/* Rust's new_cyclic: init fills *value and may keep copies of `self` (dup them);
- * upgrading it during init gives PM_EGONE. If init fails, its status is returned and
- * nothing stays allocated but what copies of `self` keep (freed with the last one). */
-static inline pm_status Managed_Tree_ThreadSafe_new_cyclic(Managed_Tree_ThreadSafe *out,
-        pm_status (*init)(Tree_ThreadSafe *value, Weak_Tree_ThreadSafe self, void *ctx),
-                                           void *ctx) {
-    if (out == NULL || init == NULL) {
-        return PM_EINVAL;
-    }
-    Managed_Tree_ThreadSafe_box *box = (
-            Managed_Tree_ThreadSafe_box *)pm_box_alloc_cyclic(&Managed_Tree_ThreadSafe__type);
-    if (box == NULL) {
-        return PM_ENOMEM;
-    }
-    Weak_Tree_ThreadSafe self = {box};
-    pm_status status = init(&box->value, self, ctx);
-    if (status != PM_OK) {
-        Weak_Tree_ThreadSafe_drop(&self); /* the reference lent to init */
-        return status;
-    }
-    pm_box_publish_cyclic(&Managed_Tree_ThreadSafe__type,
-            box); /* its first owner: upgrades work now */
-    out->box = box;
-    return PM_OK;
-}
-
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Tree_ThreadSafe_read_guard {
     Managed_Tree_ThreadSafe handle;
@@ -8363,31 +8310,6 @@ static inline uint32_t Weak_Tree_Local_weak_count(Weak_Tree_Local w) {
     return pm_count_plain_weak_report(&w.box->weak);
 }
 
-/* Rust's new_cyclic: init fills *value and may keep copies of `self` (dup them);
- * upgrading it during init gives PM_EGONE. If init fails, its status is returned and
- * nothing stays allocated but what copies of `self` keep (freed with the last one). */
-static inline pm_status Managed_Tree_Local_new_cyclic(Managed_Tree_Local *out,
-        pm_status (*init)(Tree_Local *value, Weak_Tree_Local self, void *ctx),
-                                           void *ctx) {
-    if (out == NULL || init == NULL) {
-        return PM_EINVAL;
-    }
-    Managed_Tree_Local_box *box = (
-            Managed_Tree_Local_box *)pm_box_alloc_cyclic(&Managed_Tree_Local__type);
-    if (box == NULL) {
-        return PM_ENOMEM;
-    }
-    Weak_Tree_Local self = {box};
-    pm_status status = init(&box->value, self, ctx);
-    if (status != PM_OK) {
-        Weak_Tree_Local_drop(&self); /* the reference lent to init */
-        return status;
-    }
-    pm_box_publish_cyclic(&Managed_Tree_Local__type, box); /* its first owner: upgrades work now */
-    out->box = box;
-    return PM_OK;
-}
-
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct Managed_Tree_Local_read_guard {
     Managed_Tree_Local handle;
@@ -8834,31 +8756,6 @@ static inline uint32_t Weak_Tree_Frozen_weak_count(Weak_Tree_Frozen w) {
         return 0u;
     }
     return pm_count_atomic_weak_report(&w.box->weak);
-}
-
-/* Rust's new_cyclic: init fills *value and may keep copies of `self` (dup them);
- * upgrading it during init gives PM_EGONE. If init fails, its status is returned and
- * nothing stays allocated but what copies of `self` keep (freed with the last one). */
-static inline pm_status Managed_Tree_Frozen_new_cyclic(Managed_Tree_Frozen *out,
-        pm_status (*init)(Tree_Frozen *value, Weak_Tree_Frozen self, void *ctx),
-                                           void *ctx) {
-    if (out == NULL || init == NULL) {
-        return PM_EINVAL;
-    }
-    Managed_Tree_Frozen_box *box = (
-            Managed_Tree_Frozen_box *)pm_box_alloc_cyclic(&Managed_Tree_Frozen__type);
-    if (box == NULL) {
-        return PM_ENOMEM;
-    }
-    Weak_Tree_Frozen self = {box};
-    pm_status status = init(&box->value, self, ctx);
-    if (status != PM_OK) {
-        Weak_Tree_Frozen_drop(&self); /* the reference lent to init */
-        return status;
-    }
-    pm_box_publish_cyclic(&Managed_Tree_Frozen__type, box); /* its first owner: upgrades work now */
-    out->box = box;
-    return PM_OK;
 }
 
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
