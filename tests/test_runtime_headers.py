@@ -22,7 +22,7 @@ MODES = {"plain": [], "debug": ["-DPM_DEBUG"], "metrics": ["-DPM_METRICS"],
          "debug+metrics": ["-DPM_DEBUG", "-DPM_METRICS"]}
 VERBS = {"init", "init_write", "try_read", "try_write", "release_read", "release_write",
          "downgrade", "read_wait", "write_wait", "name", "forget", "writer_quiet", "in_use",
-         "orphan"}
+         "orphan", "claim"}
 
 
 def syntax_check(compiler: str, flags: list[str], source: str) -> subprocess.CompletedProcess:
