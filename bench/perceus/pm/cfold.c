@@ -6,115 +6,144 @@
  *              reassociated, constant-folded form (cfold.kk uses N = 19 in
  *              some versions; issue 11 asks for 20).
  *
- * Sum type: expr = Var(int) | Val(int) | Add(l, r) | Mul(l, r), one struct
- * Cexp with `tag` (perceus.yaml): Var's and Val's int is `n`, l and r are the
- * managed fields. With `variants:` each constructor becomes its variant's.
+ * Sum type (perceus.yaml): expr { Var(int); Val(int); Add(l, r); Mul(l, r) } is
+ * Cexp, a box as large as its variant: Var and Val one size, Add and Mul
+ * another (one field or two, as in Koka).
  *
  * Perceus: a matched owned node dead in its branch is taken apart with
  * _take_reuse (a Val: given up with _drop_reuse, its field unused) when a
- * constructor of the branch reuses its memory (_new_reuse into the token), and
- * `take`n (_into_inner: freed when unique) when none does; a token a
+ * constructor of the branch reuses its memory (_new_<V>_reuse into the token),
+ * and `take`n (_into_inner: freed when unique) when none does; a token a
  * sub-branch leaves unused is spent (freed). Tokens pair with constructors as
- * Koka pairs them (by constructor size: Add/Mul with Add/Mul, Val with Val),
- * though with the tagged struct every node here is one size. eval borrows.
+ * Koka pairs them, by size: Add/Mul with Add/Mul, Val with Val. eval borrows.
  */
 #include "pm_bench.h"
 
 PB_HANDLES(Cexp, ce)
+PB_VARIANT(Cexp, ce, Var, (int64_t n), n)
+PB_VARIANT(Cexp, ce, Val, (int64_t n), n)
+PB_VARIANT(Cexp, ce, Add, (ce_h l, ce_h r), l, r)
+PB_VARIANT(Cexp, ce, Mul, (ce_h l, ce_h r), l, r)
 
-enum { VAR, VAL, ADD, MUL };
-
-static inline ce_v leaf_v(uint8_t tag, int64_t n) {
-    return (ce_v){.tag = tag, .n = n, .l = ce_nil(), .r = ce_nil()};
+/* append_add's and append_mul's, cfold's Add and Mul (op is Cexp_Add or Cexp_Mul): the
+ * constructor Op(l, r), fresh or in a token, and a borrowed Op's fields. */
+typedef struct {
+    ce_h l, r;
+} ce_pair;
+static inline ce_h bin(Cexp_tag op, ce_h l, ce_h r) {
+    return op == Cexp_Add ? ce_Add(l, r) : ce_Mul(l, r);
 }
-static inline ce_v bin_v(uint8_t tag, ce_h l, ce_h r) {
-    return (ce_v){.tag = tag, .n = 0, .l = l, .r = r};
+static inline ce_h bin_at(pm_reuse *tok, Cexp_tag op, ce_h l, ce_h r) {
+    return op == Cexp_Add ? ce_Add_at(tok, l, r) : ce_Mul_at(tok, l, r);
 }
+static inline ce_pair peek_op(Cexp_tag op, ce_h e) {
+    if (op == Cexp_Add) {
+        ce_Add_t a = ce_peek_Add(e);
+        return (ce_pair){a.l, a.r};
+    }
+    ce_Mul_t a = ce_peek_Mul(e);
+    return (ce_pair){a.l, a.r};
+}
+/* An owned Op's fields, the node dead: its memory kept in *tok (take_reuse), or freed
+ * when tok is NULL (take). */
+static inline ce_pair take_op(Cexp_tag op, ce_h e, pm_reuse *tok) {
+    if (op == Cexp_Add) {
+        ce_Add_t a = tok != NULL ? ce_take_reuse_Add(e, tok) : ce_take_Add(e);
+        return (ce_pair){a.l, a.r};
+    }
+    ce_Mul_t a = tok != NULL ? ce_take_reuse_Mul(e, tok) : ce_take_Mul(e);
+    return (ce_pair){a.l, a.r};
+}
+static inline bool is_val(ce_h e) { return ce_tag(e) == Cexp_Val; }
 
 static ce_h mk_expr(int64_t n, int64_t v) {
     if (n == 0) {
-        return ce_new(v == 0 ? leaf_v(VAR, 1) : leaf_v(VAL, v));
+        return v == 0 ? ce_Var(1) : ce_Val(v);
     }
     ce_h l = mk_expr(n - 1, v + 1);
-    return ce_new(bin_v(ADD, l, mk_expr(n - 1, v - 1 > 0 ? v - 1 : 0)));
+    return ce_Add(l, mk_expr(n - 1, v - 1 > 0 ? v - 1 : 0));
 }
 
 /* append_add and append_mul: match(e0) { Op(e1,e2) -> Op(e1, append(e2,e3)); _ -> Op(e0,e3) } */
-static ce_h append(uint8_t op, ce_h e0, ce_h e3) {
-    if (ce_peek(e0).tag == op) {
+static ce_h append(Cexp_tag op, ce_h e0, ce_h e3) {
+    if (ce_tag(e0) == op) {
         pm_reuse t = PB_TOKEN;
-        ce_v a = ce_take_reuse(e0, &t);
-        a.r = append(op, a.r, e3);
-        return ce_make(&t, a);
+        ce_pair a = take_op(op, e0, &t);
+        return bin_at(&t, op, a.l, append(op, a.r, e3));
     }
-    return ce_new(bin_v(op, e0, e3));
+    return bin(op, e0, e3);
 }
 
 static ce_h reassoc(ce_h e) {
-    uint8_t tag = ce_peek(e).tag;
-    if (tag == ADD || tag == MUL) { /* Op(e1,e2) -> append_op(reassoc(e1), reassoc(e2)) */
-        ce_v a = ce_take(e);
+    Cexp_tag tag = ce_tag(e);
+    if (tag == Cexp_Add || tag == Cexp_Mul) { /* Op(e1,e2) -> append_op(reassoc(e1), reassoc(e2)) */
+        ce_pair a = take_op(tag, e, NULL);
         ce_h l = reassoc(a.l);
         return append(tag, l, reassoc(a.r));
     }
     return e;
 }
 
-static inline int64_t apply(uint8_t op, int64_t a, int64_t b) {
-    return op == ADD ? a + b : a * b;
+static inline int64_t apply(Cexp_tag op, int64_t a, int64_t b) {
+    return op == Cexp_Add ? a + b : a * b;
 }
 
 static ce_h cfold(ce_h e) {
-    uint8_t op = ce_peek(e).tag;
-    if (op != ADD && op != MUL) {
+    Cexp_tag op = ce_tag(e);
+    if (op != Cexp_Add && op != Cexp_Mul) { /* _ -> e */
         return e;
     }
+    /* Op(e1,e2): e dead, its memory the token te for the branch's Op */
     pm_reuse te = PB_TOKEN;
-    ce_v a = ce_take_reuse(e, &te);
+    ce_pair a = take_op(op, e, &te);
     ce_h e1 = cfold(a.l);
     ce_h e2 = cfold(a.r);
-    ce_v x = ce_peek(e1);
-    if (x.tag == VAL) {
-        ce_v y = ce_peek(e2);
-        if (y.tag == VAL) { /* (Val(a), Val(b)) -> Val(a op b): e1' reused, e dead */
+    if (is_val(e1)) {
+        int64_t x = ce_peek_Val(e1).n;
+        if (is_val(e2)) { /* (Val(a), Val(b)) -> Val(a op b): e1' reused, e dead */
+            int64_t y = ce_peek_Val(e2).n;
             pb_spend(&te);
             ce_drop(e2);
             pm_reuse t1 = PB_TOKEN;
             ce_drop_reuse(e1, &t1);
-            return ce_make(&t1, leaf_v(VAL, apply(op, x.n, y.n)));
+            return ce_Val_at(&t1, apply(op, x, y));
         }
-        if (y.tag == op) {
-            ce_v yl = ce_peek(y.l), yr = ce_peek(y.r);
-            if (yr.tag == VAL || yl.tag == VAL) {
+        if (ce_tag(e2) == op) {
+            ce_pair y = peek_op(op, e2);
+            if (is_val(y.r) || is_val(y.l)) {
                 /* (Val(a), Op(f,Val(b))) -> Op(Val(a op b),f);
                  * (Val(a), Op(Val(b),f)) -> Op(Val(a op b),f):
                  * e reused for the Op, e1' for the Val; e2' and its Val are dead */
-                ce_v b = ce_take(e2);
-                ce_h f = yr.tag == VAL ? b.l : b.r;
-                ce_drop(yr.tag == VAL ? b.r : b.l);
-                int64_t n = apply(op, x.n, yr.tag == VAL ? yr.n : yl.n);
+                bool right = is_val(y.r);
+                int64_t n = apply(op, x, ce_peek_Val(right ? y.r : y.l).n);
+                ce_pair b = take_op(op, e2, NULL);
+                ce_h f = right ? b.l : b.r;
+                ce_drop(right ? b.r : b.l);
                 pm_reuse t1 = PB_TOKEN;
                 ce_drop_reuse(e1, &t1);
-                ce_h v = ce_make(&t1, leaf_v(VAL, n));
-                return ce_make(&te, bin_v(op, v, f));
+                ce_h v = ce_Val_at(&t1, n);
+                return bin_at(&te, op, v, f);
             }
         }
     }
-    return ce_make(&te, bin_v(op, e1, e2)); /* _ -> Op(e1',e2') */
+    return bin_at(&te, op, e1, e2); /* _ -> Op(e1',e2') */
 }
 
 /* eval(^e) */
 static int64_t eval(ce_h e) {
-    ce_v a = ce_peek(e);
-    switch (a.tag) {
-    case VAR:
+    switch (ce_tag(e)) {
+    case Cexp_Var:
         return 0;
-    case VAL:
-        return a.n;
-    case ADD:
+    case Cexp_Val:
+        return ce_peek_Val(e).n;
+    case Cexp_Add: {
+        ce_Add_t a = ce_peek_Add(e);
         return eval(a.l) + eval(a.r);
-    default:
+    }
+    default: {
+        ce_Mul_t a = ce_peek_Mul(e);
         return eval(a.l) * eval(a.r);
+    }
     }
 }
 

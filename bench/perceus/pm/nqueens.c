@@ -3,9 +3,9 @@
  *
  *   nqueens N    prints the number of solutions of the N-queens problem.
  *
- * Sum types: list<int32> = Nil | Cons(head, tail) is Ints and list<list<int32>>
- * is Sols (perceus.yaml); Nil is the empty handle. With `variants:` Cons
- * becomes a variant and Nil a nullary one that allocates nothing, as here.
+ * Sum types (perceus.yaml): list<int32> { Nil; Cons(head, tail) } is Ints and
+ * list<list<int32>> is Sols; Nil is a nullary variant (the shared box:
+ * allocates nothing).
  *
  * Perceus: extend's matched cell is dead and no constructor of its branch
  * reuses it, so it is `take`n (_into_inner: moved out, freed when unique);
@@ -16,26 +16,30 @@
 #include "pm_bench.h"
 
 PB_HANDLES(Ints, ints)
+PB_NULLARY(Ints, ints, Nil)
+PB_VARIANT(Ints, ints, Cons, (int32_t head, ints_h tail), tail, head)
 PB_HANDLES(Sols, sols)
+PB_NULLARY(Sols, sols, Nil)
+PB_VARIANT(Sols, sols, Cons, (ints_h head, sols_h tail), head, tail)
 
 /* safe(queen, diag, ^xs) */
 static bool safe(int32_t queen, int32_t diag, ints_h xs) {
-    while (!ints_is_empty(xs)) {
-        ints_v c = ints_peek(xs);
+    /* Cons(q,qs) -> queen != q && .. && safe(queen,diag.inc,qs) */
+    while (ints_tag(xs) == Ints_Cons) {
+        ints_Cons_t c = ints_peek_Cons(xs);
         if (queen == c.head || queen == c.head + diag || queen == c.head - diag) {
             return false;
         }
         diag++;
         xs = c.tail;
     }
-    return true;
+    return true; /* _ -> True */
 }
 
 static sols_h append_safe(int32_t queen, ints_h xs, sols_h xss) {
     for (; queen > 0; queen--) {
         if (safe(queen, 1, xs)) { /* append-safe(queen.dec, xs, Cons(Cons(queen,xs),xss)) */
-            ints_h q = ints_new((ints_v){.tail = ints_dup(xs), .head = queen});
-            xss = sols_new((sols_v){.head = q, .tail = xss});
+            xss = sols_Cons(ints_Cons(queen, ints_dup(xs)), xss);
         }
     }
     ints_drop(xs);
@@ -43,25 +47,26 @@ static sols_h append_safe(int32_t queen, ints_h xs, sols_h xss) {
 }
 
 static sols_h extend(int32_t queen, sols_h acc, sols_h xss) {
-    while (!sols_is_empty(xss)) { /* Cons(xs,rest) -> extend(queen, append-safe(queen,xs,acc), rest) */
-        sols_v c = sols_take(xss);
+    /* Cons(xs,rest) -> extend(queen, append-safe(queen,xs,acc), rest) */
+    while (sols_tag(xss) == Sols_Cons) {
+        sols_Cons_t c = sols_take_Cons(xss);
         acc = append_safe(queen, c.head, acc);
         xss = c.tail;
     }
-    return acc;
+    return acc; /* Nil -> acc (xss is Nil: nothing to free) */
 }
 
 static sols_h find_solutions(int32_t n, int32_t queen) {
     if (queen == 0) { /* [[]] */
-        return sols_new((sols_v){.head = ints_nil(), .tail = sols_nil()});
+        return sols_Cons(ints_Nil(), sols_Nil());
     }
-    return extend(n, sols_nil(), find_solutions(n, queen - 1));
+    return extend(n, sols_Nil(), find_solutions(n, queen - 1));
 }
 
 /* length(^xs) */
 static long length(sols_h xs) {
     long n = 0;
-    for (; !sols_is_empty(xs); xs = sols_peek(xs).tail) {
+    for (; sols_tag(xs) == Sols_Cons; xs = sols_peek_Cons(xs).tail) {
         n++;
     }
     return n;

@@ -2,28 +2,37 @@
  * handle type: the policy is chosen at compile time (-DPB_PLAIN, -DPB_ATOMIC or
  * -DPB_TS), and every program in this folder is written once over these names.
  *
- * Only the public generated API is used (docs/api.md): _new, _dup, _drop, _get
- * (cell none) or _read/_release_read (cell rwlock), _into_inner, and Perceus
- * reuse: _take_reuse, _drop_reuse, _new_reuse, pm_reuse_drop. A status that
- * cannot be PM_OK in these single-owner-at-a-time programs (a borrow refused,
- * an allocation failed) ends the program with a message, as a compiler's
- * runtime would.
+ * The types are sum types (perceus.yaml: `variants:`), as Koka's are: a match
+ * tests the tag (_tag: no borrow, under every policy), a constructor is its
+ * variant's function (_new_<V>, _new_<V>_reuse), a nullary constructor the
+ * shared immortal box of its variant (nothing allocated).
+ *
+ * Only the public generated API is used (docs/api.md): _tag, _new_<V>, _dup,
+ * _drop, _get (cell none) or _read/_release_read (cell rwlock), _into_inner, and
+ * Perceus reuse: _take_reuse, _drop_reuse, _new_<V>_reuse, pm_reuse_drop. A
+ * status that cannot be PM_OK in these single-owner-at-a-time programs (a borrow
+ * refused, an allocation failed) ends the program with a message, as a
+ * compiler's runtime would.
  *
  * The Perceus operations (Koka's names in brackets):
- *   peek        a borrowed match: read a node's fields, no ownership taken;
- *   take        an owned match whose node dies in the branch and whose memory
+ *   tag         which constructor a node is (the match's switch);
+ *   peek_<V>    a borrowed match of variant V: a copy of its fields, no
+ *               ownership taken;
+ *   take_<V>    an owned match whose node dies in the branch and whose memory
  *               no constructor of the branch reuses: _into_inner moves the
- *               fields out and frees the box when unique, else dups them and
- *               gives up this owner (drop specialization);
- *   take_reuse  an owned match whose memory a constructor of the branch reuses
+ *               variant's fields out and frees the box when unique, else dups
+ *               them and gives up this owner (drop specialization);
+ *   take_reuse_<V>
+ *               an owned match whose memory a constructor of the branch reuses
  *               (drop-reuse after drop specialization): _take_reuse moves the
  *               fields out of a unique box and keeps its memory in the token;
  *               shared, it dups them and gives up this owner;
  *   drop_reuse  a dead node none of whose fields the branch uses, whose memory
  *               a constructor reuses (Koka's drop-reuse): _drop_reuse;
- *   make        a constructor with a token (Koka's alloc-at): _new_reuse, in
- *               the token's memory when it holds a box of this size (of any
- *               type), else fresh;
+ *   <V>         constructor V in a fresh box (Koka's allocation);
+ *   <V>_at      constructor V in the token (Koka's alloc-at): _new_<V>_reuse, in
+ *               the token's memory when it holds a box of V's size (of any type
+ *               or variant), else fresh;
  *   spend       a token no constructor of the branch uses (Koka's free of an
  *               unused reuse token): pm_reuse_drop.
  * A token is a pm_reuse, {NULL, 0} when empty (PB_TOKEN).
@@ -76,16 +85,17 @@ static void pb_fail(pm_status st, const char *what) {
         }                                                                                          \
     } while (0)
 
-/* A borrowed match copies the fields out and ends the borrow at once: nodes are
- * immutable while shared, and the fields' handles live as long as the node. */
+/* A borrowed match of variant V copies its fields out and ends the borrow at once:
+ * nodes are immutable while shared, and the fields' handles live as long as the
+ * node. Only the variant's bytes: a box holds no more. */
 #if PB_CELL_NONE
-#define PB_PEEK_BODY(T)                                                                            \
-    return *PB_OP(T, get)(h);
+#define PB_PEEK_BODY(T, t, V)                                                                      \
+    return PB_OP(T, get)(h)->V;
 #else
-#define PB_PEEK_BODY(T)                                                                            \
+#define PB_PEEK_BODY(T, t, V)                                                                      \
     const PB_V(T) *p;                                                                              \
     PB_CHECK(PB_OP(T, read)(h, &p), #T "_read");                                                   \
-    PB_V(T) v = *p;                                                                                \
+    t##_##V##_t v = p->V;                                                                          \
     PB_OP(T, release_read)(h);                                                                     \
     return v;
 #endif
@@ -96,37 +106,63 @@ static void pb_fail(pm_status st, const char *what) {
 PB_FN void pb_spend(pm_reuse *tok) { pm_reuse_drop(tok); }
 
 /* Handles of type T under the policy, with the prefix t: t_h (handle), t_v (the
- * fields). */
+ * tag and a variant's fields; T_tag the tag). */
 #define PB_HANDLES(T, t)                                                                           \
     typedef PB_H(T) t##_h;                                                                         \
     typedef PB_V(T) t##_v;                                                                         \
-    PB_FN t##_h t##_nil(void) {                                                                    \
-        t##_h h = {NULL};                                                                          \
-        return h;                                                                                  \
-    }                                                                                              \
-    PB_FN bool t##_is_empty(t##_h h) { return h.box == NULL; }                                     \
+    PB_FN T##_tag t##_tag(t##_h h) { return PB_OP(T, tag)(h); }                                   \
     PB_FN t##_h t##_dup(t##_h h) { return PB_OP(T, dup)(h); }                                      \
     PB_FN void t##_drop(t##_h h) { PB_OP(T, drop)(&h); }                                           \
-    PB_FN t##_h t##_new(t##_v v) {                                                                 \
+    PB_FN void t##_drop_reuse(t##_h h, pm_reuse *tok) { PB_OP(T, drop_reuse)(&h, tok); }
+
+#define PB_ARGS(...) __VA_ARGS__
+
+/* The match has just tested the tag: the compiler knows it is V (so that the
+ * generated functions' dispatch on the tag folds to V's case). */
+#define PB_ASSUME(cond)                                                                            \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            __builtin_unreachable();                                                               \
+        }                                                                                          \
+    } while (0)
+
+/* Variant V of T, whose constructor takes `params` (a parenthesized parameter
+ * list, in the Koka constructor's order) and passes `...` (the spec's field
+ * order) on: t_V_t (its fields), t_peek_V, t_take_V, t_take_reuse_V (of a node
+ * whose tag the match found to be V), t_V (fresh) and t_V_at (in a token). */
+#define PB_VARIANT(T, t, V, params, ...)                                                           \
+    typedef __typeof__(((t##_v *)0)->V) t##_##V##_t;                                               \
+    PB_FN t##_##V##_t t##_peek_##V(t##_h h) { PB_PEEK_BODY(T, t, V) }                             \
+    PB_FN t##_##V##_t t##_take_##V(t##_h h) {                                                      \
+        t##_v v;                                                                                   \
+        PB_ASSUME(PB_OP(T, tag)(h) == T##_##V);                                                    \
+        PB_CHECK(PB_OP(T, into_inner)(&h, &v), #T "_into_inner");                                  \
+        PB_ASSUME(v.tag == T##_##V);                                                               \
+        return v.V;                                                                                \
+    }                                                                                              \
+    PB_FN t##_##V##_t t##_take_reuse_##V(t##_h h, pm_reuse *tok) {                                 \
+        t##_v v;                                                                                   \
+        PB_ASSUME(PB_OP(T, tag)(h) == T##_##V);                                                    \
+        PB_CHECK(PB_OP(T, take_reuse)(&h, &v, tok), #T "_take_reuse");                             \
+        PB_ASSUME(v.tag == T##_##V);                                                               \
+        return v.V;                                                                                \
+    }                                                                                              \
+    PB_FN t##_h t##_##V params {                                                                   \
         t##_h h;                                                                                   \
-        PB_CHECK(PB_OP(T, new)(&h, v), #T "_new");                                                 \
+        PB_CHECK(PB_OP(T, new_##V)(&h, __VA_ARGS__), #T "_new_" #V);                               \
         return h;                                                                                  \
     }                                                                                              \
-    PB_FN t##_v t##_peek(t##_h h) { PB_PEEK_BODY(T) }                                              \
-    PB_FN t##_v t##_take(t##_h h) {                                                                \
-        t##_v v;                                                                                   \
-        PB_CHECK(PB_OP(T, into_inner)(&h, &v), #T "_into_inner");                                  \
-        return v;                                                                                  \
-    }                                                                                              \
-    PB_FN t##_v t##_take_reuse(t##_h h, pm_reuse *tok) {                                           \
-        t##_v v;                                                                                   \
-        PB_CHECK(PB_OP(T, take_reuse)(&h, &v, tok), #T "_take_reuse");                             \
-        return v;                                                                                  \
-    }                                                                                              \
-    PB_FN void t##_drop_reuse(t##_h h, pm_reuse *tok) { PB_OP(T, drop_reuse)(&h, tok); }           \
-    PB_FN t##_h t##_make(pm_reuse *tok, t##_v v) {                                                 \
+    PB_FN t##_h t##_##V##_at(pm_reuse *tok, PB_ARGS params) {                                      \
         t##_h h;                                                                                   \
-        PB_CHECK(PB_OP(T, new_reuse)(&h, tok, v), #T "_new_reuse");                                \
+        PB_CHECK(PB_OP(T, new_##V##_reuse)(&h, tok, __VA_ARGS__), #T "_new_" #V "_reuse");         \
+        return h;                                                                                  \
+    }
+
+/* Nullary variant V of T: t_V() is its shared box (nothing allocated). */
+#define PB_NULLARY(T, t, V)                                                                        \
+    PB_FN t##_h t##_##V(void) {                                                                    \
+        t##_h h;                                                                                   \
+        PB_CHECK(PB_OP(T, new_##V)(&h), #T "_new_" #V);                                            \
         return h;                                                                                  \
     }
 
