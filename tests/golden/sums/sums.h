@@ -2434,21 +2434,28 @@ static PM_ALWAYS_INLINE pm_status Managed_Expr_SingleThreaded_into_inner(
         if (status != PM_OK) {
             return status;
         }
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
         size_t size = 0;
-        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        switch (box->value.tag) {
         case Expr_Val:
+            out->Val = box->value.Val;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Val);
             break;
         case Expr_Var:
+            out->Var = box->value.Var;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Var);
             break;
         case Expr_Add:
+            out->Add = box->value.Add;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Add);
             break;
         case Expr_Ln:
+            out->Ln = box->value.Ln;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Ln);
             break;
         case Expr_Lbl:
+            out->Lbl = box->value.Lbl;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Lbl);
             break;
         case Expr_Nil:
@@ -2458,9 +2465,7 @@ static PM_ALWAYS_INLINE pm_status Managed_Expr_SingleThreaded_into_inner(
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_tag);
             break;
         }
-        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
-         * and a caller's compiler sees all of *out written whatever the variant. */
-        memcpy(out, &box->value, size - offsetof(Managed_Expr_SingleThreaded_box, value));
+        out->tag = box->value.tag;
         h->box = NULL;
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
@@ -2528,21 +2533,28 @@ static PM_ALWAYS_INLINE pm_status Managed_Expr_SingleThreaded_take_reuse(
         if (status != PM_OK) {
             return status;
         }
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
         size_t size = 0;
-        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        switch (box->value.tag) {
         case Expr_Val:
+            out->Val = box->value.Val;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Val);
             break;
         case Expr_Var:
+            out->Var = box->value.Var;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Var);
             break;
         case Expr_Add:
+            out->Add = box->value.Add;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Add);
             break;
         case Expr_Ln:
+            out->Ln = box->value.Ln;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Ln);
             break;
         case Expr_Lbl:
+            out->Lbl = box->value.Lbl;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Lbl);
             break;
         case Expr_Nil:
@@ -2552,9 +2564,7 @@ static PM_ALWAYS_INLINE pm_status Managed_Expr_SingleThreaded_take_reuse(
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_tag);
             break;
         }
-        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
-         * and a caller's compiler sees all of *out written whatever the variant. */
-        memcpy(out, &box->value, size - offsetof(Managed_Expr_SingleThreaded_box, value));
+        out->tag = box->value.tag;
         h->box = NULL;
         pm_reuse_drop(token);
         token->memory = box;
@@ -3274,21 +3284,28 @@ static PM_ALWAYS_INLINE pm_status Managed_Expr_ThreadSafe_into_inner(Managed_Exp
         if (status != PM_OK) {
             return status;
         }
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
         size_t size = 0;
-        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        switch (box->value.tag) {
         case Expr_Val:
+            out->Val = box->value.Val;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Val);
             break;
         case Expr_Var:
+            out->Var = box->value.Var;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Var);
             break;
         case Expr_Add:
+            out->Add = box->value.Add;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Add);
             break;
         case Expr_Ln:
+            out->Ln = box->value.Ln;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Ln);
             break;
         case Expr_Lbl:
+            out->Lbl = box->value.Lbl;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Lbl);
             break;
         case Expr_Nil:
@@ -3298,9 +3315,7 @@ static PM_ALWAYS_INLINE pm_status Managed_Expr_ThreadSafe_into_inner(Managed_Exp
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_tag);
             break;
         }
-        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
-         * and a caller's compiler sees all of *out written whatever the variant. */
-        memcpy(out, &box->value, size - offsetof(Managed_Expr_ThreadSafe_box, value));
+        out->tag = box->value.tag;
         h->box = NULL;
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
@@ -3367,21 +3382,28 @@ static PM_ALWAYS_INLINE pm_status Managed_Expr_ThreadSafe_take_reuse(Managed_Exp
         if (status != PM_OK) {
             return status;
         }
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
         size_t size = 0;
-        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        switch (box->value.tag) {
         case Expr_Val:
+            out->Val = box->value.Val;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Val);
             break;
         case Expr_Var:
+            out->Var = box->value.Var;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Var);
             break;
         case Expr_Add:
+            out->Add = box->value.Add;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Add);
             break;
         case Expr_Ln:
+            out->Ln = box->value.Ln;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Ln);
             break;
         case Expr_Lbl:
+            out->Lbl = box->value.Lbl;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Lbl);
             break;
         case Expr_Nil:
@@ -3391,9 +3413,7 @@ static PM_ALWAYS_INLINE pm_status Managed_Expr_ThreadSafe_take_reuse(Managed_Exp
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_tag);
             break;
         }
-        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
-         * and a caller's compiler sees all of *out written whatever the variant. */
-        memcpy(out, &box->value, size - offsetof(Managed_Expr_ThreadSafe_box, value));
+        out->tag = box->value.tag;
         h->box = NULL;
         pm_reuse_drop(token);
         token->memory = box;
@@ -3988,21 +4008,28 @@ static PM_ALWAYS_INLINE pm_status Managed_Expr_Local_into_inner(Managed_Expr_Loc
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
         Managed_Expr_Local_box *box = h->box;
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
         size_t size = 0;
-        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        switch (box->value.tag) {
         case Expr_Val:
+            out->Val = box->value.Val;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Val);
             break;
         case Expr_Var:
+            out->Var = box->value.Var;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Var);
             break;
         case Expr_Add:
+            out->Add = box->value.Add;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Add);
             break;
         case Expr_Ln:
+            out->Ln = box->value.Ln;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Ln);
             break;
         case Expr_Lbl:
+            out->Lbl = box->value.Lbl;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Lbl);
             break;
         case Expr_Nil:
@@ -4012,9 +4039,7 @@ static PM_ALWAYS_INLINE pm_status Managed_Expr_Local_into_inner(Managed_Expr_Loc
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_Local_box, Expr_tag);
             break;
         }
-        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
-         * and a caller's compiler sees all of *out written whatever the variant. */
-        memcpy(out, &box->value, size - offsetof(Managed_Expr_Local_box, value));
+        out->tag = box->value.tag;
         h->box = NULL;
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
@@ -4079,21 +4104,28 @@ static PM_ALWAYS_INLINE pm_status Managed_Expr_Local_take_reuse(Managed_Expr_Loc
     }
     if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
         Managed_Expr_Local_box *box = h->box;
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
         size_t size = 0;
-        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        switch (box->value.tag) {
         case Expr_Val:
+            out->Val = box->value.Val;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Val);
             break;
         case Expr_Var:
+            out->Var = box->value.Var;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Var);
             break;
         case Expr_Add:
+            out->Add = box->value.Add;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Add);
             break;
         case Expr_Ln:
+            out->Ln = box->value.Ln;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Ln);
             break;
         case Expr_Lbl:
+            out->Lbl = box->value.Lbl;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Lbl);
             break;
         case Expr_Nil:
@@ -4103,9 +4135,7 @@ static PM_ALWAYS_INLINE pm_status Managed_Expr_Local_take_reuse(Managed_Expr_Loc
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_Local_box, Expr_tag);
             break;
         }
-        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
-         * and a caller's compiler sees all of *out written whatever the variant. */
-        memcpy(out, &box->value, size - offsetof(Managed_Expr_Local_box, value));
+        out->tag = box->value.tag;
         h->box = NULL;
         pm_reuse_drop(token);
         token->memory = box;
@@ -4655,21 +4685,28 @@ static PM_ALWAYS_INLINE pm_status Managed_Expr_Frozen_into_inner(Managed_Expr_Fr
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
         Managed_Expr_Frozen_box *box = h->box;
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
         size_t size = 0;
-        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        switch (box->value.tag) {
         case Expr_Val:
+            out->Val = box->value.Val;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Val);
             break;
         case Expr_Var:
+            out->Var = box->value.Var;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Var);
             break;
         case Expr_Add:
+            out->Add = box->value.Add;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Add);
             break;
         case Expr_Ln:
+            out->Ln = box->value.Ln;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Ln);
             break;
         case Expr_Lbl:
+            out->Lbl = box->value.Lbl;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Lbl);
             break;
         case Expr_Nil:
@@ -4679,9 +4716,7 @@ static PM_ALWAYS_INLINE pm_status Managed_Expr_Frozen_into_inner(Managed_Expr_Fr
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_Frozen_box, Expr_tag);
             break;
         }
-        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
-         * and a caller's compiler sees all of *out written whatever the variant. */
-        memcpy(out, &box->value, size - offsetof(Managed_Expr_Frozen_box, value));
+        out->tag = box->value.tag;
         h->box = NULL;
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
@@ -4747,21 +4782,28 @@ static PM_ALWAYS_INLINE pm_status Managed_Expr_Frozen_take_reuse(Managed_Expr_Fr
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
         Managed_Expr_Frozen_box *box = h->box;
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
         size_t size = 0;
-        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        switch (box->value.tag) {
         case Expr_Val:
+            out->Val = box->value.Val;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Val);
             break;
         case Expr_Var:
+            out->Var = box->value.Var;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Var);
             break;
         case Expr_Add:
+            out->Add = box->value.Add;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Add);
             break;
         case Expr_Ln:
+            out->Ln = box->value.Ln;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Ln);
             break;
         case Expr_Lbl:
+            out->Lbl = box->value.Lbl;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Lbl);
             break;
         case Expr_Nil:
@@ -4771,9 +4813,7 @@ static PM_ALWAYS_INLINE pm_status Managed_Expr_Frozen_take_reuse(Managed_Expr_Fr
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_Frozen_box, Expr_tag);
             break;
         }
-        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
-         * and a caller's compiler sees all of *out written whatever the variant. */
-        memcpy(out, &box->value, size - offsetof(Managed_Expr_Frozen_box, value));
+        out->tag = box->value.tag;
         h->box = NULL;
         pm_reuse_drop(token);
         token->memory = box;
@@ -5189,18 +5229,19 @@ static PM_ALWAYS_INLINE pm_status Managed_List_SingleThreaded_into_inner(
         if (status != PM_OK) {
             return status;
         }
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
         size_t size = 0;
-        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        switch (box->value.tag) {
         case List_Cons:
+            out->Cons = box->value.Cons;
             size = PM_VARIANT_BOX_SIZE(Managed_List_SingleThreaded_box, List_SingleThreaded, Cons);
             break;
         default: /* List_Empty */
             size = PM_NULLARY_BOX_SIZE(Managed_List_SingleThreaded_box, List_tag);
             break;
         }
-        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
-         * and a caller's compiler sees all of *out written whatever the variant. */
-        memcpy(out, &box->value, size - offsetof(Managed_List_SingleThreaded_box, value));
+        out->tag = box->value.tag;
         h->box = NULL;
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
@@ -5268,18 +5309,19 @@ static PM_ALWAYS_INLINE pm_status Managed_List_SingleThreaded_take_reuse(
         if (status != PM_OK) {
             return status;
         }
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
         size_t size = 0;
-        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        switch (box->value.tag) {
         case List_Cons:
+            out->Cons = box->value.Cons;
             size = PM_VARIANT_BOX_SIZE(Managed_List_SingleThreaded_box, List_SingleThreaded, Cons);
             break;
         default: /* List_Empty */
             size = PM_NULLARY_BOX_SIZE(Managed_List_SingleThreaded_box, List_tag);
             break;
         }
-        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
-         * and a caller's compiler sees all of *out written whatever the variant. */
-        memcpy(out, &box->value, size - offsetof(Managed_List_SingleThreaded_box, value));
+        out->tag = box->value.tag;
         h->box = NULL;
         pm_reuse_drop(token);
         token->memory = box;
@@ -5739,18 +5781,19 @@ static PM_ALWAYS_INLINE pm_status Managed_List_ThreadSafe_into_inner(Managed_Lis
         if (status != PM_OK) {
             return status;
         }
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
         size_t size = 0;
-        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        switch (box->value.tag) {
         case List_Cons:
+            out->Cons = box->value.Cons;
             size = PM_VARIANT_BOX_SIZE(Managed_List_ThreadSafe_box, List_ThreadSafe, Cons);
             break;
         default: /* List_Empty */
             size = PM_NULLARY_BOX_SIZE(Managed_List_ThreadSafe_box, List_tag);
             break;
         }
-        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
-         * and a caller's compiler sees all of *out written whatever the variant. */
-        memcpy(out, &box->value, size - offsetof(Managed_List_ThreadSafe_box, value));
+        out->tag = box->value.tag;
         h->box = NULL;
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
@@ -5817,18 +5860,19 @@ static PM_ALWAYS_INLINE pm_status Managed_List_ThreadSafe_take_reuse(Managed_Lis
         if (status != PM_OK) {
             return status;
         }
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
         size_t size = 0;
-        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        switch (box->value.tag) {
         case List_Cons:
+            out->Cons = box->value.Cons;
             size = PM_VARIANT_BOX_SIZE(Managed_List_ThreadSafe_box, List_ThreadSafe, Cons);
             break;
         default: /* List_Empty */
             size = PM_NULLARY_BOX_SIZE(Managed_List_ThreadSafe_box, List_tag);
             break;
         }
-        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
-         * and a caller's compiler sees all of *out written whatever the variant. */
-        memcpy(out, &box->value, size - offsetof(Managed_List_ThreadSafe_box, value));
+        out->tag = box->value.tag;
         h->box = NULL;
         pm_reuse_drop(token);
         token->memory = box;
@@ -6196,18 +6240,19 @@ static PM_ALWAYS_INLINE pm_status Managed_List_Local_into_inner(Managed_List_Loc
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
         Managed_List_Local_box *box = h->box;
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
         size_t size = 0;
-        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        switch (box->value.tag) {
         case List_Cons:
+            out->Cons = box->value.Cons;
             size = PM_VARIANT_BOX_SIZE(Managed_List_Local_box, List_Local, Cons);
             break;
         default: /* List_Empty */
             size = PM_NULLARY_BOX_SIZE(Managed_List_Local_box, List_tag);
             break;
         }
-        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
-         * and a caller's compiler sees all of *out written whatever the variant. */
-        memcpy(out, &box->value, size - offsetof(Managed_List_Local_box, value));
+        out->tag = box->value.tag;
         h->box = NULL;
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
@@ -6272,18 +6317,19 @@ static PM_ALWAYS_INLINE pm_status Managed_List_Local_take_reuse(Managed_List_Loc
     }
     if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
         Managed_List_Local_box *box = h->box;
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
         size_t size = 0;
-        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        switch (box->value.tag) {
         case List_Cons:
+            out->Cons = box->value.Cons;
             size = PM_VARIANT_BOX_SIZE(Managed_List_Local_box, List_Local, Cons);
             break;
         default: /* List_Empty */
             size = PM_NULLARY_BOX_SIZE(Managed_List_Local_box, List_tag);
             break;
         }
-        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
-         * and a caller's compiler sees all of *out written whatever the variant. */
-        memcpy(out, &box->value, size - offsetof(Managed_List_Local_box, value));
+        out->tag = box->value.tag;
         h->box = NULL;
         pm_reuse_drop(token);
         token->memory = box;
@@ -6604,18 +6650,19 @@ static PM_ALWAYS_INLINE pm_status Managed_List_Frozen_into_inner(Managed_List_Fr
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
         Managed_List_Frozen_box *box = h->box;
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
         size_t size = 0;
-        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        switch (box->value.tag) {
         case List_Cons:
+            out->Cons = box->value.Cons;
             size = PM_VARIANT_BOX_SIZE(Managed_List_Frozen_box, List_Frozen, Cons);
             break;
         default: /* List_Empty */
             size = PM_NULLARY_BOX_SIZE(Managed_List_Frozen_box, List_tag);
             break;
         }
-        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
-         * and a caller's compiler sees all of *out written whatever the variant. */
-        memcpy(out, &box->value, size - offsetof(Managed_List_Frozen_box, value));
+        out->tag = box->value.tag;
         h->box = NULL;
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
@@ -6681,18 +6728,19 @@ static PM_ALWAYS_INLINE pm_status Managed_List_Frozen_take_reuse(Managed_List_Fr
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
         Managed_List_Frozen_box *box = h->box;
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
         size_t size = 0;
-        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        switch (box->value.tag) {
         case List_Cons:
+            out->Cons = box->value.Cons;
             size = PM_VARIANT_BOX_SIZE(Managed_List_Frozen_box, List_Frozen, Cons);
             break;
         default: /* List_Empty */
             size = PM_NULLARY_BOX_SIZE(Managed_List_Frozen_box, List_tag);
             break;
         }
-        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
-         * and a caller's compiler sees all of *out written whatever the variant. */
-        memcpy(out, &box->value, size - offsetof(Managed_List_Frozen_box, value));
+        out->tag = box->value.tag;
         h->box = NULL;
         pm_reuse_drop(token);
         token->memory = box;
