@@ -699,10 +699,7 @@ pm_status pm_box_take_reuse(const pm_box_type *type, void *box, void *out, pm_re
 /* ------------------------------------------------------------------------ */
 
 void *pm_reuse_alloc(pm_reuse *token, const pm_box_type *type) {
-    return pm_reuse_alloc_size(token, type, type->box_size);
-}
-
-void *pm_reuse_alloc_size(pm_reuse *token, const pm_box_type *type, size_t size) {
+    size_t size = type->box_size;
     if (token->memory != NULL && token->size == size) {
         void *memory = token->memory;
         token->memory = NULL;

@@ -207,13 +207,11 @@ static PM_ALWAYS_INLINE void pm_reuse_drop(pm_reuse *token) {
     }
 }
 
-/* Memory for a new box of `type`: the token's when it holds that size, else a
- * fresh allocation (the token's other memory is freed first). The token is
- * empty afterwards, also when this fails (NULL). */
+/* Memory for a new box of `type` (of a sum type: its largest variant): the token's
+ * when it holds that size, else a fresh allocation (the token's other memory is
+ * freed first). The token is empty afterwards, also when this fails (NULL). The
+ * generated _new_reuse and _new_V_reuse do the same inline, at the variant's size. */
 void *pm_reuse_alloc(pm_reuse *token, const pm_box_type *type);
-
-/* The same for a box of `size` bytes: a sum type's variant (PM_VARIANT_BOX_SIZE). */
-void *pm_reuse_alloc_size(pm_reuse *token, const pm_box_type *type, size_t size);
 
 /* _drop_reuse: the caller's release ended the last owner: drop the value (hook,
  * fields, without recursion) and keep the box's memory in *token, freeing what

@@ -162,15 +162,21 @@ def _views(module: Module) -> list[InstanceView]:
             for f in inst.fields]
         views[inst.key].policy_index = policy_index[inst.policy.name]
         views[inst.key].conversions = [views[other.key] for other in inst.conversions]
-        views[inst.key].variants = [_variant_view(views, inst, v, module.namer)
-                                    for v in inst.variants]
+        if inst.variants:
+            by_variant: dict[str, dict[str, str]] = {}
+            for name, entry, variant in registry.instance_names(inst, module.namer):
+                if variant:
+                    by_variant.setdefault(variant, {})[entry.op] = name
+            views[inst.key].variants = [
+                _variant_view(views, inst, v, by_variant.get(v.name, {}), module.namer)
+                for v in inst.variants]
     return list(views.values())
 
 
 def _variant_view(views: dict[tuple[str, str], InstanceView], inst: Instance,
-                  variant: InstanceVariant, namer: naming.Namer) -> VariantView:
-    names = {entry.op: name for name, entry, v in registry.instance_names(inst, namer)
-             if v == variant.name}
+                  variant: InstanceVariant, names: dict[str, str],
+                  namer: naming.Namer) -> VariantView:
+    """`names`: the variant's own registry names, by op."""
     view = views[inst.key]
     value_size = (f"sizeof({namer.tag_type(inst.type.name)})" if not variant.fields
                   else f"PM_VARIANT_VALUE_SIZE({view.value_type}, {variant.name})")
