@@ -27,11 +27,15 @@ extern "C" {
 /* takes bytes from the newest chunk; when they run out a new chunk is        */
 /* linked in front, twice the size of the one before (PM_REGION_FIRST_CHUNK   */
 /* up to PM_REGION_MAX_CHUNK), or as big as one allocation needs. What was   */
-/* left in the old chunk is not used again until reset.                      */
+/* left in the old chunk is not used again until reset. Reset keeps the     */
+/* newest chunk, the largest: a region reset and filled alike again and     */
+/* again soon fits in it, and then allocates no chunk at all. A chunk's     */
+/* bytes are aligned as pm_alloc's memory must be (for max_align_t); more    */
+/* alignment is reached by padding.                                         */
 /*                                                                           */
 /* Drops: an allocation whose value has something to drop (a drop hook, or    */
 /* managed fields) is preceded in its chunk by a pm_region_record: the value's */
-/* address, drop function and descriptor, and a link to the record before it. */
+/* address, drop function and descriptor, and the record before it. The      */
 /* records form one list, newest first; reset and fini walk it, so values are */
 /* dropped newest first, then the memory goes. Values with nothing to drop    */
 /* record nothing.                                                           */
@@ -57,7 +61,7 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 
 #define PM_REGION_FIRST_CHUNK 4096u    /* bytes of the first chunk, header included */
-#define PM_REGION_MAX_CHUNK 1048576u   /* chunks stop doubling here */
+#define PM_REGION_MAX_CHUNK 67108864u  /* chunks stop doubling here (64 MiB) */
 
 /* The alignment of type T, in C and in C++. */
 #ifdef __cplusplus

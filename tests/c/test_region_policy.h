@@ -146,7 +146,7 @@ static void *TEST(allocate)(void *arg) {
         int64_t *num = NULL;
         CHECK(RA(Num)(w->region, k, &num) == PM_OK && *num == k);
         void *wide = NULL; /* over-aligned; now and then bigger than a chunk */
-        size_t size = k % 997 == 0 ? (size_t)PM_REGION_MAX_CHUNK : 40;
+        size_t size = k % 997 == 0 ? (size_t)1 << 21 : 40; /* 2 MiB */
         CHECK(pm_region_alloc(w->region, size, 64, NULL, NULL, &wide) == PM_OK);
         CHECK(((uintptr_t)wide & 63u) == 0);
         memset(wide, 0x5a, size);
