@@ -53,18 +53,30 @@ def test_bench_quick_builds_runs_and_reports(tmp_path: Path) -> None:
         assert "No chart" in text
 
 
+def quick_records(tmp_path: Path, name: str) -> list[list[str]]:
+    """bench/<name>.c over bench/<name>.yaml, built and run with --quick: its records."""
+    out = generate(ROOT / "bench" / f"{name}.yaml", tmp_path / "gen")
+    binary = tmp_path / f"bench_{name}"
+    compile_c("gcc", ["-O2"], [ROOT / "bench" / f"{name}.c", out / f"bench_{name}_types.c",
+                               *RUNTIME_SOURCES], [RUNTIME, ROOT / "bench", out], binary)
+    result = subprocess.run([str(binary), "--quick"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return [line.split("\t") for line in result.stdout.splitlines() if line.startswith(name)]
+
+
 def test_bench_convert_quick_runs(tmp_path: Path) -> None:
     # bench/convert.c (conversion between policies): it builds and prints its records;
     # nothing is asserted on the figures.
-    out = generate(ROOT / "bench" / "convert.yaml", tmp_path / "gen")
-    binary = tmp_path / "bench_convert"
-    compile_c("gcc", ["-O2"], [ROOT / "bench" / "convert.c", out / "bench_convert_types.c",
-                               *RUNTIME_SOURCES], [RUNTIME, out], binary)
-    result = subprocess.run([str(binary), "--quick"], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
-    records = [line.split("\t") for line in result.stdout.splitlines()
-               if line.startswith("convert")]
+    records = quick_records(tmp_path, "convert")
     assert {(r[1], r[2]) for r in records} >= {
         (pair, case) for pair in ("SingleThreaded->ThreadSafe", "Local->Frozen")
         for case in ("unique", "shared")}
     assert all(float(r[4]) > 0 for r in records)
+
+
+def test_bench_region_quick_runs(tmp_path: Path) -> None:
+    # bench/region.c (32-byte values in a region against malloc/free): the same.
+    records = quick_records(tmp_path, "region")
+    assert {r[1] for r in records} == {"malloc", "malloc-pair", "region", "region_drop",
+                                       "region_shared"}
+    assert all(float(r[3]) > 0 for r in records)

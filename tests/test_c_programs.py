@@ -31,6 +31,7 @@ PROGRAMS = {
     "test_reuse": (SPECS / "all_policies.yaml", SPECS, []),
     "test_convert": (SPECS / "all_policies.yaml", SPECS, []),
     "test_sums": (SPECS / "sums.yaml", SPECS, []),
+    "test_region": (SPECS / "regions.yaml", SPECS, []),
     "process_data": (ROOT / "examples" / "items.yaml", ROOT / "examples", []),
 }
 SANITIZE_ADDRESS = ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",

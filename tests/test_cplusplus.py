@@ -32,7 +32,8 @@ SPEC_PROGRAMS = {
 SPEC_FILES = {"all_policies": SPECS / "all_policies.yaml",
               "items": ROOT / "examples" / "items.yaml",
               "weak": SPECS / "weak.yaml",
-              "sums": SPECS / "sums.yaml"}
+              "sums": SPECS / "sums.yaml",
+              "regions": SPECS / "regions.yaml"}
 
 
 def run(cmd: list[str], cwd: Path | None = None) -> None:

@@ -3,7 +3,7 @@ reported, never crash (DESIGN.md, "The spec" and "Qualities").
 
 - Valid specs: random types (ctype with `copy: trivial` or clone/drop hooks, `fields`
   with plain, managed and weak fields, self- and mutually recursive, or sum types whose
-  variants have such fields or none, some `weak: true`),
+  variants have such fields or none, some `weak: true`, some `region: true`),
   custom policies of every
   allowed building-block combination, `policies` or `contexts` or neither, and managed
   fields with explicit policies that keep the thread-safety rule, and sometimes a
@@ -86,6 +86,8 @@ def valid_specs(draw) -> dict:
                                           max_size=3, unique=True))
         if with_weak[name]:
             t["weak"] = True
+        if draw(st.booleans()):
+            t["region"] = True
         types[name] = t
     keep_thread_safety_rule(types, all_policies)
     spec = {"pmgen": 1, "module": "fz"}
@@ -164,7 +166,9 @@ def keep_thread_safety_rule(types: dict, all_policies: dict) -> None:
 # ---- the smoke program --------------------------------------------------------------------
 
 NEW_PROTO = re.compile(  # the handle's name: Managed_N_P after the spec's prefix, if any
-    r"^static inline pm_status (\w*Managed_\w+)_new\(\1 \*out,\s+(.+) value\) \{$", re.M)
+    r"^static inline pm_status (\w*Managed_\w+)_new\(\s*\1 \*out,\s+(.+) value\) \{$", re.M)
+REGION_PROTO = re.compile(  # Region_N_P_alloc (region: true), after the prefix, if any
+    r"^static inline pm_status (\w*Region_\w+_alloc)\(\s*pm_region \*r,\s+(.+?) value,", re.M)
 
 
 def smoke_main(spec: dict, header: str) -> str:
@@ -193,6 +197,17 @@ def smoke_main(spec: dict, header: str) -> str:
         {handle}_release_write(d);
         {handle}_drop(&d);
         {handle}_drop(&h);
+    }}""")
+    for n, (alloc, value) in enumerate(REGION_PROTO.findall(header)):
+        blocks.append(f"""    {{
+        pm_region r;
+        {value} v, *p = NULL;
+        memset(&v, 0, sizeof v);
+        if (pm_region_init(&r, {"true" if n % 2 else "false"}) != PM_OK) return {1000 + n};
+        if ({alloc}(&r, v, &p) != PM_OK || p == NULL) return {2000 + n};
+        pm_region_reset(&r);
+        if ({alloc}(&r, v, &p) != PM_OK || p == NULL) return {3000 + n};
+        pm_region_fini(&r);
     }}""")
     assert blocks, header
     return "\n".join([

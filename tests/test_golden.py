@@ -25,6 +25,7 @@ SPECS_WITH_GOLDENS = {
     "items": ROOT / "examples" / "items.yaml",  # the README's example
     "weak": SPECS / "weak.yaml",  # weak references under every combination
     "sums": SPECS / "sums.yaml",  # sum types under every combination
+    "regions": SPECS / "regions.yaml",  # region: true under every combination
     "prefixed_a": SPECS / "prefixed_a.yaml",  # prefix: every kind of name, prefixed
 }
 UPDATE = os.environ.get("PMGEN_UPDATE_GOLDENS") == "1"

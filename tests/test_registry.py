@@ -31,6 +31,7 @@ SPEC_FILES = [
     SPECS / "weak.yaml",
     SPECS / "prefixed_a.yaml",
     SPECS / "sums.yaml",
+    SPECS / "regions.yaml",
     ROOT / "examples" / "items.yaml",
     ROOT / "examples" / "cmake-consumer" / "counters.yaml",
     ROOT / "examples" / "make-consumer" / "pairs.yaml",

@@ -629,6 +629,36 @@ TYPE_SHAPES = [
         module: m
         types:
           Node:
+            ctype: int
+            copy: trivial
+            region: 1
+        """, "7:13", "'region' of 'Node' must be true or false, not int 1",
+         id="region-not-a-bool"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          Node:
+            region: [true]
+            fields:
+              value: int
+        """, "5:13", "'region' of 'Node' must be true or false, not a list",
+         id="region-a-list"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          Node:
+            regoin: true
+            ctype: int
+            copy: trivial
+        """, "5:5", "unknown key 'regoin' in type 'Node'; expected one of: ctype, copy, clone, "
+         "drop, fields, variants, policies, contexts, weak, region", id="region-misspelt"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          Node:
             weak: true
             fields:
               next: {managed: Node, weak: Node}

@@ -130,6 +130,7 @@ class TypeDef:
     c_type: Optional[str] = None  # `ctype` types
     copy_trivial: bool = False
     weak: bool = False  # `weak: true`: the box keeps a weak count
+    region: bool = False  # `region: true`: values can be allocated in a pm_region
     clone_hook: Optional[str] = None
     drop_hook: Optional[str] = None
     hook_locations: dict[str, SourceLocation] = field(default_factory=dict)  # "clone"/"drop"

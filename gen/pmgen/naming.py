@@ -99,6 +99,11 @@ def weak_name(type_name: str, policy_name: str) -> str:
     return f"Weak_{type_name}_{policy_name}"
 
 
+def region_name(type_name: str, policy_name: str) -> str:
+    """Region_N_P before the prefix: a registry pattern's {region} (`region: true`)."""
+    return f"Region_{type_name}_{policy_name}"
+
+
 def value_struct_name(type_name: str, policy_name: str) -> str:
     return f"{type_name}_{policy_name}"
 

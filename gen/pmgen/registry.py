@@ -31,6 +31,7 @@ HANDLES = "handles"      # the value holds managed fields (dropped without recur
 CLONE_HOOK = "clone_hook"
 DROP_HOOK = "drop_hook"
 WEAK = "weak"            # `weak: true`: weak references, a weak count in the box
+REGION = "region"        # `region: true`: Region_N_P_alloc, values in a pm_region
 CONVERTS = "converts"    # the type has other policies: Managed_N_P_to_Q for each
 VARIANTS = "variants"    # a sum type: a tag, one constructor per variant
 # Every value of a nullary variant is one immortal box, shared: only where the cell
@@ -59,6 +60,8 @@ def capabilities(inst: Instance) -> frozenset[str]:
         caps.add(DROP_HOOK)
     if typedef.weak:
         caps.add(WEAK)
+    if typedef.region:
+        caps.add(REGION)
     if inst.conversions:
         caps.add(CONVERTS)
     if typedef.is_sum:
@@ -84,8 +87,8 @@ VARIANTS_WITH_HANDLES = "handles"  # managed fields
 
 @dataclass(frozen=True)
 class Entry:
-    """One file-scope name per instance: `pattern` over {handle}, {value} and {weak}
-    (unprefixed: `instance_names` prefixes the whole name).
+    """One file-scope name per instance: `pattern` over {handle}, {value}, {weak} and
+    {region} (unprefixed: `instance_names` prefixes the whole name).
 
     A `per_target` entry is one name per other policy of the instance's type,
     `pattern` also over {target} (that policy's name); a `per_variant` one is one
@@ -104,9 +107,9 @@ class Entry:
     per_variant: str = ""
 
     def name(self, handle: str, value: str, weak: str, target: str = "",
-             variant: str = "") -> str:
+             variant: str = "", region: str = "") -> str:
         return self.pattern.format(handle=handle, value=value, weak=weak, target=target,
-                                   variant=variant)
+                                   variant=variant, region=region)
 
     def applies(self, caps: frozenset[str]) -> bool:
         return self.requires <= caps and not self.excludes & caps
@@ -183,6 +186,8 @@ INSTANCE_ENTRIES: tuple[Entry, ...] = (
     _e("weak_upgrade", requires=(WEAK,), pattern="{weak}_upgrade"),
     _e("weak_strong_count", requires=(WEAK,), pattern="{weak}_strong_count"),
     _e("weak_weak_count", requires=(WEAK,), pattern="{weak}_weak_count"),
+    # Regions (region: true): the value moves into a pm_region, dropped at reset/fini.
+    _e("region_alloc", requires=(REGION,), pattern="{region}_alloc"),
     _e("read_guard", "type"),
     _e("write_guard", "type"),
     _e("write_shared_guard", "type", (CELL,)),
@@ -263,8 +268,10 @@ def instance_names(inst: Instance, namer: naming.Namer) -> Iterator[tuple[str, E
     handle = naming.handle_name(inst.type.name, inst.policy.name)
     value = naming.value_struct_name(inst.type.name, inst.policy.name)
     weak = naming.weak_name(inst.type.name, inst.policy.name)
+    region = naming.region_name(inst.type.name, inst.policy.name)
     for entry, target, variant in _entries(inst):
-        yield namer.c_name(entry.name(handle, value, weak, target, variant)), entry, variant
+        yield (namer.c_name(entry.name(handle, value, weak, target, variant, region)), entry,
+               variant)
 
 
 def names_by_op(inst: Instance, namer: naming.Namer) -> dict[str, str]:

@@ -98,6 +98,10 @@ class InstanceView:
     origin: str  # spec line:col, for the comment above the code
     fields: list[FieldView]
     weak: Optional[str] = None  # Weak_N_P when the type has weak references
+    # region: true: Region_N_P_alloc, and whether a value in a region has anything to drop
+    # at reset/fini (a drop hook, managed fields): then it records pm_value_drop.
+    region_alloc: Optional[str] = None
+    region_drops: bool = False
     # Conversion: the module's index of this policy, and the same type under every
     # other policy (Managed_N_P_to_Q for each, the descriptor's family table).
     policy_index: int = 0
@@ -214,6 +218,8 @@ def _view(inst: Instance, namer: naming.Namer) -> InstanceView:
         clone_hook=t.clone_hook, drop_hook=t.drop_hook,
         origin=f"{where.line}:{where.column}", fields=[],
         weak=names.get("weak_handle"),
+        region_alloc=names.get("region_alloc"),
+        region_drops=registry.DROP_HOOK in caps or registry.HANDLES in caps,
         tag_type=namer.tag_type(t.name) if t.is_sum else None,
         handles=registry.HANDLES in caps)
 

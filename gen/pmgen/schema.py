@@ -35,7 +35,7 @@ SYSTEM_HEADERS = frozenset("""
 _TOP_KEYS = ("pmgen", "module", "prefix", "includes", "policies", "types")
 _POLICY_KEYS = ("counter", "cell")
 _TYPE_KEYS = ("ctype", "copy", "clone", "drop", "fields", "variants", "policies", "contexts",
-              "weak")
+              "weak", "region")
 # A sum type's value struct has a member `tag` beside its variants' members.
 _TAG_MEMBER = "tag"
 _MANAGED_KEYS = ("managed", "weak", "policy")
@@ -268,18 +268,25 @@ def _type_policies(name: str, body: Mapping, policies: dict[str, Policy],
     return chosen
 
 
+def _flag(body: Mapping, key: str, name: str) -> bool:
+    """A type's on/off key (`weak`, `region`): true or false, false when absent."""
+    node = _get(body, key)
+    if node is None:
+        return False
+    if not isinstance(node, Scalar) or node.kind != "bool":
+        raise SpecError(node.location, f"'{key}' of '{name}' must be true or false, not "
+                        f"{_kind(node)}")
+    return bool(node.value)
+
+
 def _type(name: str, name_loc: SourceLocation, node: Node,
           policies: dict[str, Policy], type_names: set[str]) -> TypeDef:
     naming.check_identifier(name, name_loc, "type name")
     body = _mapping(node, f"type '{name}'", _TYPE_KEYS)
     typedef = TypeDef(name, name_loc,
                       policies=_type_policies(name, body, policies, name_loc))
-    weak = _get(body, "weak")
-    if weak is not None:
-        if not isinstance(weak, Scalar) or weak.kind != "bool":
-            raise SpecError(weak.location, f"'weak' of '{name}' must be true or false, not "
-                            f"{_kind(weak)}")
-        typedef.weak = bool(weak.value)
+    typedef.weak = _flag(body, "weak", name)
+    typedef.region = _flag(body, "region", name)
     ctype, fields = _get(body, "ctype"), _get(body, "fields")
     hooks = [k for k in ("copy", "clone", "drop") if k in body.entries]
     forms = [k for k in ("ctype", "fields", "variants") if k in body.entries]

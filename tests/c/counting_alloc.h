@@ -4,16 +4,36 @@
  *
  * Define before including, to:
  *   COUNTING_SHOULD_FAIL()  — make an allocation fail (return NULL) when true;
+ *   COUNTING_FAIL_AFTER     — define counting_fail_after(): true for the allocation
+ *                             after `fail_after` more have succeeded (-1, the
+ *                             start: never); the default COUNTING_SHOULD_FAIL;
  *   COUNTING_ON_FREE(ptr)   — look at each freed box (e.g. to fail if a box
  *                             someone still owns is freed). */
 #ifndef PM_COUNTING_ALLOC_H
 #define PM_COUNTING_ALLOC_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 static _Atomic long boxes_live;  /* allocated and not yet freed */
 static _Atomic long allocations; /* allocated in all */
+
+#ifdef COUNTING_FAIL_AFTER
+static _Atomic long fail_after = -1; /* >= 0: that many succeed, then the next fails */
+
+static bool counting_fail_after(void) {
+    long left = fail_after;
+    if (left < 0) {
+        return false;
+    }
+    fail_after = left - 1;
+    return left == 0;
+}
+#ifndef COUNTING_SHOULD_FAIL
+#define COUNTING_SHOULD_FAIL() counting_fail_after()
+#endif
+#endif
 
 static void *counting_alloc(size_t size, void *ctx) {
     (void)ctx;

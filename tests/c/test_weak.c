@@ -15,20 +15,8 @@
 #include "check.h"
 
 static _Atomic bool fail_allocations; /* every allocation fails */
-static _Atomic long fail_after = -1;  /* >= 0: that many succeed, then the next fails */
-
-static bool should_fail(void) {
-    if (fail_allocations) {
-        return true;
-    }
-    long left = fail_after;
-    if (left < 0) {
-        return false;
-    }
-    fail_after = left - 1;
-    return left == 0;
-}
-#define COUNTING_SHOULD_FAIL() should_fail()
+#define COUNTING_FAIL_AFTER /* and fail_after */
+#define COUNTING_SHOULD_FAIL() (fail_allocations || counting_fail_after())
 #include "counting_alloc.h"
 
 #define EACH_POLICY_BODY "test_weak_policy.h"

@@ -816,7 +816,7 @@ static inline void a_Managed_Expr_Frozen_write_guard_end(a_Managed_Expr_Frozen_w
 }
 
 /* ---- a_Managed_Tag_SingleThreaded ----
- * Tag under SingleThreaded: counter plain, cell borrow (spec 26:16). */
+ * Tag under SingleThreaded: counter plain, cell borrow (spec 27:16). */
 
 struct a_Managed_Tag_SingleThreaded_box {
     pm_count_plain rc;
@@ -1230,6 +1230,25 @@ static inline pm_status a_Managed_Tag_SingleThreaded_new_cyclic(a_Managed_Tag_Si
     return PM_OK;
 }
 
+/* Moves `value` into region r; *out points at it until the region's next reset or
+ * fini, which drops it (newest first) and frees it. PM_OK; PM_EINVAL (NULL),
+ * PM_ENOMEM: then the caller still owns `value`. */
+static inline pm_status a_Region_Tag_SingleThreaded_alloc(pm_region *r, struct obj value,
+                                                          struct obj **out) {
+    if (out == NULL) {
+        return PM_EINVAL;
+    }
+    void *slot = NULL;
+    const size_t align = PM_ALIGNOF(struct obj);
+    const pm_box_type *type = &a_Managed_Tag_SingleThreaded__type;
+    pm_status status = pm_region_alloc(r, sizeof value, align, pm_value_drop, type, &slot);
+    if (status == PM_OK) {
+        *(struct obj *)slot = value;
+        *out = (struct obj *)slot;
+    }
+    return status;
+}
+
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct a_Managed_Tag_SingleThreaded_read_guard {
     a_Managed_Tag_SingleThreaded handle;
@@ -1299,7 +1318,7 @@ static inline void a_Managed_Tag_SingleThreaded_write_shared_guard_end(
 }
 
 /* ---- a_Managed_Tag_Frozen ----
- * Tag under Frozen: counter atomic, cell none (spec 26:32). */
+ * Tag under Frozen: counter atomic, cell none (spec 27:32). */
 
 struct a_Managed_Tag_Frozen_box {
     pm_count_atomic rc;
@@ -1659,6 +1678,25 @@ static inline pm_status a_Managed_Tag_Frozen_new_cyclic(a_Managed_Tag_Frozen *ou
     return PM_OK;
 }
 
+/* Moves `value` into region r; *out points at it until the region's next reset or
+ * fini, which drops it (newest first) and frees it. PM_OK; PM_EINVAL (NULL),
+ * PM_ENOMEM: then the caller still owns `value`. */
+static inline pm_status a_Region_Tag_Frozen_alloc(pm_region *r, struct obj value,
+                                                  struct obj **out) {
+    if (out == NULL) {
+        return PM_EINVAL;
+    }
+    void *slot = NULL;
+    const size_t align = PM_ALIGNOF(struct obj);
+    const pm_box_type *type = &a_Managed_Tag_Frozen__type;
+    pm_status status = pm_region_alloc(r, sizeof value, align, pm_value_drop, type, &slot);
+    if (status == PM_OK) {
+        *(struct obj *)slot = value;
+        *out = (struct obj *)slot;
+    }
+    return status;
+}
+
 /* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
 typedef struct a_Managed_Tag_Frozen_read_guard {
     a_Managed_Tag_Frozen handle;
@@ -1704,7 +1742,7 @@ static inline void a_Managed_Tag_Frozen_write_guard_end(a_Managed_Tag_Frozen_wri
 }
 
 /* ---- a_Managed_Count_ThreadSafe ----
- * Count under ThreadSafe: counter atomic, cell rwlock (spec 31:16). */
+ * Count under ThreadSafe: counter atomic, cell rwlock (spec 32:16). */
 
 struct a_Managed_Count_ThreadSafe_box {
     pm_count_atomic rc;
