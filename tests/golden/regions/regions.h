@@ -418,8 +418,8 @@ static inline pm_status Managed_Obj_SingleThreaded_unwrap_or_drop(Managed_Obj_Si
 
 /* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
  * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
-static inline pm_status Managed_Obj_SingleThreaded_into_inner(Managed_Obj_SingleThreaded *h,
-                                                              struct robj *out) {
+static PM_ALWAYS_INLINE pm_status Managed_Obj_SingleThreaded_into_inner(
+    Managed_Obj_SingleThreaded *h, struct robj *out) {
     if (h == NULL || h->box == NULL || out == NULL) {
         return PM_EINVAL;
     }
@@ -480,12 +480,14 @@ static inline void Managed_Obj_SingleThreaded_drop_reuse(Managed_Obj_SingleThrea
     }
 }
 
-/* The match of a Perceus compiler: the only owner moves the value (managed fields
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
  * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
  * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
  * PM_ECLONE) nothing changes. */
-static inline pm_status Managed_Obj_SingleThreaded_take_reuse(Managed_Obj_SingleThreaded *h,
-                                                              struct robj *out, pm_reuse *token) {
+static PM_ALWAYS_INLINE pm_status Managed_Obj_SingleThreaded_take_reuse(
+    Managed_Obj_SingleThreaded *h, struct robj *out, pm_reuse *token) {
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
@@ -888,8 +890,8 @@ static inline pm_status Managed_Obj_ThreadSafe_unwrap_or_drop(Managed_Obj_Thread
 
 /* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
  * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
-static inline pm_status Managed_Obj_ThreadSafe_into_inner(Managed_Obj_ThreadSafe *h,
-                                                          struct robj *out) {
+static PM_ALWAYS_INLINE pm_status Managed_Obj_ThreadSafe_into_inner(Managed_Obj_ThreadSafe *h,
+                                                                    struct robj *out) {
     if (h == NULL || h->box == NULL || out == NULL) {
         return PM_EINVAL;
     }
@@ -948,12 +950,15 @@ static inline void Managed_Obj_ThreadSafe_drop_reuse(Managed_Obj_ThreadSafe *h, 
     }
 }
 
-/* The match of a Perceus compiler: the only owner moves the value (managed fields
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
  * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
  * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
  * PM_ECLONE) nothing changes. */
-static inline pm_status Managed_Obj_ThreadSafe_take_reuse(Managed_Obj_ThreadSafe *h,
-                                                          struct robj *out, pm_reuse *token) {
+static PM_ALWAYS_INLINE pm_status Managed_Obj_ThreadSafe_take_reuse(Managed_Obj_ThreadSafe *h,
+                                                                    struct robj *out,
+                                                                    pm_reuse *token) {
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
@@ -1275,7 +1280,8 @@ static inline pm_status Managed_Obj_Local_unwrap_or_drop(Managed_Obj_Local *h, s
 
 /* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
  * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
-static inline pm_status Managed_Obj_Local_into_inner(Managed_Obj_Local *h, struct robj *out) {
+static PM_ALWAYS_INLINE pm_status Managed_Obj_Local_into_inner(Managed_Obj_Local *h,
+                                                               struct robj *out) {
     if (h == NULL || h->box == NULL || out == NULL) {
         return PM_EINVAL;
     }
@@ -1334,12 +1340,14 @@ static inline void Managed_Obj_Local_drop_reuse(Managed_Obj_Local *h, pm_reuse *
     }
 }
 
-/* The match of a Perceus compiler: the only owner moves the value (managed fields
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
  * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
  * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
  * PM_ECLONE) nothing changes. */
-static inline pm_status Managed_Obj_Local_take_reuse(Managed_Obj_Local *h, struct robj *out,
-                                                     pm_reuse *token) {
+static PM_ALWAYS_INLINE pm_status Managed_Obj_Local_take_reuse(Managed_Obj_Local *h,
+                                                               struct robj *out, pm_reuse *token) {
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
@@ -1604,7 +1612,8 @@ static inline pm_status Managed_Obj_Frozen_unwrap_or_drop(Managed_Obj_Frozen *h,
 
 /* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
  * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
-static inline pm_status Managed_Obj_Frozen_into_inner(Managed_Obj_Frozen *h, struct robj *out) {
+static PM_ALWAYS_INLINE pm_status Managed_Obj_Frozen_into_inner(Managed_Obj_Frozen *h,
+                                                                struct robj *out) {
     if (h == NULL || h->box == NULL || out == NULL) {
         return PM_EINVAL;
     }
@@ -1663,12 +1672,14 @@ static inline void Managed_Obj_Frozen_drop_reuse(Managed_Obj_Frozen *h, pm_reuse
     }
 }
 
-/* The match of a Perceus compiler: the only owner moves the value (managed fields
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
  * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
  * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
  * PM_ECLONE) nothing changes. */
-static inline pm_status Managed_Obj_Frozen_take_reuse(Managed_Obj_Frozen *h, struct robj *out,
-                                                      pm_reuse *token) {
+static PM_ALWAYS_INLINE pm_status Managed_Obj_Frozen_take_reuse(Managed_Obj_Frozen *h,
+                                                                struct robj *out, pm_reuse *token) {
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
@@ -2001,8 +2012,8 @@ static inline pm_status Managed_Num_SingleThreaded_unwrap_or_drop(Managed_Num_Si
 
 /* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
  * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
-static inline pm_status Managed_Num_SingleThreaded_into_inner(Managed_Num_SingleThreaded *h,
-                                                              int64_t *out) {
+static PM_ALWAYS_INLINE pm_status Managed_Num_SingleThreaded_into_inner(
+    Managed_Num_SingleThreaded *h, int64_t *out) {
     if (h == NULL || h->box == NULL || out == NULL) {
         return PM_EINVAL;
     }
@@ -2062,12 +2073,14 @@ static inline void Managed_Num_SingleThreaded_drop_reuse(Managed_Num_SingleThrea
     }
 }
 
-/* The match of a Perceus compiler: the only owner moves the value (managed fields
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
  * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
  * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
  * PM_ECLONE) nothing changes. */
-static inline pm_status Managed_Num_SingleThreaded_take_reuse(Managed_Num_SingleThreaded *h,
-                                                              int64_t *out, pm_reuse *token) {
+static PM_ALWAYS_INLINE pm_status Managed_Num_SingleThreaded_take_reuse(
+    Managed_Num_SingleThreaded *h, int64_t *out, pm_reuse *token) {
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
@@ -2485,7 +2498,8 @@ static inline pm_status Managed_Num_ThreadSafe_unwrap_or_drop(Managed_Num_Thread
 
 /* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
  * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
-static inline pm_status Managed_Num_ThreadSafe_into_inner(Managed_Num_ThreadSafe *h, int64_t *out) {
+static PM_ALWAYS_INLINE pm_status Managed_Num_ThreadSafe_into_inner(Managed_Num_ThreadSafe *h,
+                                                                    int64_t *out) {
     if (h == NULL || h->box == NULL || out == NULL) {
         return PM_EINVAL;
     }
@@ -2544,12 +2558,14 @@ static inline void Managed_Num_ThreadSafe_drop_reuse(Managed_Num_ThreadSafe *h, 
     }
 }
 
-/* The match of a Perceus compiler: the only owner moves the value (managed fields
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
  * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
  * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
  * PM_ECLONE) nothing changes. */
-static inline pm_status Managed_Num_ThreadSafe_take_reuse(Managed_Num_ThreadSafe *h, int64_t *out,
-                                                          pm_reuse *token) {
+static PM_ALWAYS_INLINE pm_status Managed_Num_ThreadSafe_take_reuse(Managed_Num_ThreadSafe *h,
+                                                                    int64_t *out, pm_reuse *token) {
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
@@ -2880,7 +2896,7 @@ static inline pm_status Managed_Num_Local_unwrap_or_drop(Managed_Num_Local *h, i
 
 /* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
  * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
-static inline pm_status Managed_Num_Local_into_inner(Managed_Num_Local *h, int64_t *out) {
+static PM_ALWAYS_INLINE pm_status Managed_Num_Local_into_inner(Managed_Num_Local *h, int64_t *out) {
     if (h == NULL || h->box == NULL || out == NULL) {
         return PM_EINVAL;
     }
@@ -2939,12 +2955,14 @@ static inline void Managed_Num_Local_drop_reuse(Managed_Num_Local *h, pm_reuse *
     }
 }
 
-/* The match of a Perceus compiler: the only owner moves the value (managed fields
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
  * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
  * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
  * PM_ECLONE) nothing changes. */
-static inline pm_status Managed_Num_Local_take_reuse(Managed_Num_Local *h, int64_t *out,
-                                                     pm_reuse *token) {
+static PM_ALWAYS_INLINE pm_status Managed_Num_Local_take_reuse(Managed_Num_Local *h, int64_t *out,
+                                                               pm_reuse *token) {
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
@@ -3217,7 +3235,8 @@ static inline pm_status Managed_Num_Frozen_unwrap_or_drop(Managed_Num_Frozen *h,
 
 /* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
  * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
-static inline pm_status Managed_Num_Frozen_into_inner(Managed_Num_Frozen *h, int64_t *out) {
+static PM_ALWAYS_INLINE pm_status Managed_Num_Frozen_into_inner(Managed_Num_Frozen *h,
+                                                                int64_t *out) {
     if (h == NULL || h->box == NULL || out == NULL) {
         return PM_EINVAL;
     }
@@ -3276,12 +3295,14 @@ static inline void Managed_Num_Frozen_drop_reuse(Managed_Num_Frozen *h, pm_reuse
     }
 }
 
-/* The match of a Perceus compiler: the only owner moves the value (managed fields
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
  * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
  * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
  * PM_ECLONE) nothing changes. */
-static inline pm_status Managed_Num_Frozen_take_reuse(Managed_Num_Frozen *h, int64_t *out,
-                                                      pm_reuse *token) {
+static PM_ALWAYS_INLINE pm_status Managed_Num_Frozen_take_reuse(Managed_Num_Frozen *h, int64_t *out,
+                                                                pm_reuse *token) {
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
@@ -3604,8 +3625,8 @@ static inline pm_status Managed_Pair_SingleThreaded_unwrap_or_drop(Managed_Pair_
 
 /* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
  * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
-static inline pm_status Managed_Pair_SingleThreaded_into_inner(Managed_Pair_SingleThreaded *h,
-                                                               Pair_SingleThreaded *out) {
+static PM_ALWAYS_INLINE pm_status Managed_Pair_SingleThreaded_into_inner(
+    Managed_Pair_SingleThreaded *h, Pair_SingleThreaded *out) {
     if (h == NULL || h->box == NULL || out == NULL) {
         return PM_EINVAL;
     }
@@ -3667,13 +3688,14 @@ static inline void Managed_Pair_SingleThreaded_drop_reuse(Managed_Pair_SingleThr
     }
 }
 
-/* The match of a Perceus compiler: the only owner moves the value (managed fields
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
  * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
  * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
  * PM_ECLONE) nothing changes. */
-static inline pm_status Managed_Pair_SingleThreaded_take_reuse(Managed_Pair_SingleThreaded *h,
-                                                               Pair_SingleThreaded *out,
-                                                               pm_reuse *token) {
+static PM_ALWAYS_INLINE pm_status Managed_Pair_SingleThreaded_take_reuse(
+    Managed_Pair_SingleThreaded *h, Pair_SingleThreaded *out, pm_reuse *token) {
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
@@ -4087,8 +4109,8 @@ static inline pm_status Managed_Pair_ThreadSafe_unwrap_or_drop(Managed_Pair_Thre
 
 /* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
  * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
-static inline pm_status Managed_Pair_ThreadSafe_into_inner(Managed_Pair_ThreadSafe *h,
-                                                           Pair_ThreadSafe *out) {
+static PM_ALWAYS_INLINE pm_status Managed_Pair_ThreadSafe_into_inner(Managed_Pair_ThreadSafe *h,
+                                                                     Pair_ThreadSafe *out) {
     if (h == NULL || h->box == NULL || out == NULL) {
         return PM_EINVAL;
     }
@@ -4148,12 +4170,15 @@ static inline void Managed_Pair_ThreadSafe_drop_reuse(Managed_Pair_ThreadSafe *h
     }
 }
 
-/* The match of a Perceus compiler: the only owner moves the value (managed fields
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
  * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
  * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
  * PM_ECLONE) nothing changes. */
-static inline pm_status Managed_Pair_ThreadSafe_take_reuse(Managed_Pair_ThreadSafe *h,
-                                                           Pair_ThreadSafe *out, pm_reuse *token) {
+static PM_ALWAYS_INLINE pm_status Managed_Pair_ThreadSafe_take_reuse(Managed_Pair_ThreadSafe *h,
+                                                                     Pair_ThreadSafe *out,
+                                                                     pm_reuse *token) {
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
@@ -4484,7 +4509,8 @@ static inline pm_status Managed_Pair_Local_unwrap_or_drop(Managed_Pair_Local *h,
 
 /* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
  * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
-static inline pm_status Managed_Pair_Local_into_inner(Managed_Pair_Local *h, Pair_Local *out) {
+static PM_ALWAYS_INLINE pm_status Managed_Pair_Local_into_inner(Managed_Pair_Local *h,
+                                                                Pair_Local *out) {
     if (h == NULL || h->box == NULL || out == NULL) {
         return PM_EINVAL;
     }
@@ -4543,12 +4569,14 @@ static inline void Managed_Pair_Local_drop_reuse(Managed_Pair_Local *h, pm_reuse
     }
 }
 
-/* The match of a Perceus compiler: the only owner moves the value (managed fields
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
  * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
  * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
  * PM_ECLONE) nothing changes. */
-static inline pm_status Managed_Pair_Local_take_reuse(Managed_Pair_Local *h, Pair_Local *out,
-                                                      pm_reuse *token) {
+static PM_ALWAYS_INLINE pm_status Managed_Pair_Local_take_reuse(Managed_Pair_Local *h,
+                                                                Pair_Local *out, pm_reuse *token) {
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
@@ -4823,7 +4851,8 @@ static inline pm_status Managed_Pair_Frozen_unwrap_or_drop(Managed_Pair_Frozen *
 
 /* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
  * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
-static inline pm_status Managed_Pair_Frozen_into_inner(Managed_Pair_Frozen *h, Pair_Frozen *out) {
+static PM_ALWAYS_INLINE pm_status Managed_Pair_Frozen_into_inner(Managed_Pair_Frozen *h,
+                                                                 Pair_Frozen *out) {
     if (h == NULL || h->box == NULL || out == NULL) {
         return PM_EINVAL;
     }
@@ -4882,12 +4911,15 @@ static inline void Managed_Pair_Frozen_drop_reuse(Managed_Pair_Frozen *h, pm_reu
     }
 }
 
-/* The match of a Perceus compiler: the only owner moves the value (managed fields
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
  * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
  * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
  * PM_ECLONE) nothing changes. */
-static inline pm_status Managed_Pair_Frozen_take_reuse(Managed_Pair_Frozen *h, Pair_Frozen *out,
-                                                       pm_reuse *token) {
+static PM_ALWAYS_INLINE pm_status Managed_Pair_Frozen_take_reuse(Managed_Pair_Frozen *h,
+                                                                 Pair_Frozen *out,
+                                                                 pm_reuse *token) {
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
@@ -5208,8 +5240,8 @@ static inline pm_status Managed_Vec_SingleThreaded_unwrap_or_drop(Managed_Vec_Si
 
 /* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
  * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
-static inline pm_status Managed_Vec_SingleThreaded_into_inner(Managed_Vec_SingleThreaded *h,
-                                                              Vec_SingleThreaded *out) {
+static PM_ALWAYS_INLINE pm_status Managed_Vec_SingleThreaded_into_inner(
+    Managed_Vec_SingleThreaded *h, Vec_SingleThreaded *out) {
     if (h == NULL || h->box == NULL || out == NULL) {
         return PM_EINVAL;
     }
@@ -5271,13 +5303,14 @@ static inline void Managed_Vec_SingleThreaded_drop_reuse(Managed_Vec_SingleThrea
     }
 }
 
-/* The match of a Perceus compiler: the only owner moves the value (managed fields
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
  * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
  * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
  * PM_ECLONE) nothing changes. */
-static inline pm_status Managed_Vec_SingleThreaded_take_reuse(Managed_Vec_SingleThreaded *h,
-                                                              Vec_SingleThreaded *out,
-                                                              pm_reuse *token) {
+static PM_ALWAYS_INLINE pm_status Managed_Vec_SingleThreaded_take_reuse(
+    Managed_Vec_SingleThreaded *h, Vec_SingleThreaded *out, pm_reuse *token) {
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
@@ -5685,8 +5718,8 @@ static inline pm_status Managed_Vec_ThreadSafe_unwrap_or_drop(Managed_Vec_Thread
 
 /* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
  * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
-static inline pm_status Managed_Vec_ThreadSafe_into_inner(Managed_Vec_ThreadSafe *h,
-                                                          Vec_ThreadSafe *out) {
+static PM_ALWAYS_INLINE pm_status Managed_Vec_ThreadSafe_into_inner(Managed_Vec_ThreadSafe *h,
+                                                                    Vec_ThreadSafe *out) {
     if (h == NULL || h->box == NULL || out == NULL) {
         return PM_EINVAL;
     }
@@ -5745,12 +5778,15 @@ static inline void Managed_Vec_ThreadSafe_drop_reuse(Managed_Vec_ThreadSafe *h, 
     }
 }
 
-/* The match of a Perceus compiler: the only owner moves the value (managed fields
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
  * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
  * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
  * PM_ECLONE) nothing changes. */
-static inline pm_status Managed_Vec_ThreadSafe_take_reuse(Managed_Vec_ThreadSafe *h,
-                                                          Vec_ThreadSafe *out, pm_reuse *token) {
+static PM_ALWAYS_INLINE pm_status Managed_Vec_ThreadSafe_take_reuse(Managed_Vec_ThreadSafe *h,
+                                                                    Vec_ThreadSafe *out,
+                                                                    pm_reuse *token) {
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
@@ -6073,7 +6109,8 @@ static inline pm_status Managed_Vec_Local_unwrap_or_drop(Managed_Vec_Local *h, V
 
 /* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
  * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
-static inline pm_status Managed_Vec_Local_into_inner(Managed_Vec_Local *h, Vec_Local *out) {
+static PM_ALWAYS_INLINE pm_status Managed_Vec_Local_into_inner(Managed_Vec_Local *h,
+                                                               Vec_Local *out) {
     if (h == NULL || h->box == NULL || out == NULL) {
         return PM_EINVAL;
     }
@@ -6132,12 +6169,14 @@ static inline void Managed_Vec_Local_drop_reuse(Managed_Vec_Local *h, pm_reuse *
     }
 }
 
-/* The match of a Perceus compiler: the only owner moves the value (managed fields
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
  * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
  * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
  * PM_ECLONE) nothing changes. */
-static inline pm_status Managed_Vec_Local_take_reuse(Managed_Vec_Local *h, Vec_Local *out,
-                                                     pm_reuse *token) {
+static PM_ALWAYS_INLINE pm_status Managed_Vec_Local_take_reuse(Managed_Vec_Local *h, Vec_Local *out,
+                                                               pm_reuse *token) {
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
@@ -6403,7 +6442,8 @@ static inline pm_status Managed_Vec_Frozen_unwrap_or_drop(Managed_Vec_Frozen *h,
 
 /* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
  * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
-static inline pm_status Managed_Vec_Frozen_into_inner(Managed_Vec_Frozen *h, Vec_Frozen *out) {
+static PM_ALWAYS_INLINE pm_status Managed_Vec_Frozen_into_inner(Managed_Vec_Frozen *h,
+                                                                Vec_Frozen *out) {
     if (h == NULL || h->box == NULL || out == NULL) {
         return PM_EINVAL;
     }
@@ -6462,12 +6502,14 @@ static inline void Managed_Vec_Frozen_drop_reuse(Managed_Vec_Frozen *h, pm_reuse
     }
 }
 
-/* The match of a Perceus compiler: the only owner moves the value (managed fields
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
  * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
  * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
  * PM_ECLONE) nothing changes. */
-static inline pm_status Managed_Vec_Frozen_take_reuse(Managed_Vec_Frozen *h, Vec_Frozen *out,
-                                                      pm_reuse *token) {
+static PM_ALWAYS_INLINE pm_status Managed_Vec_Frozen_take_reuse(Managed_Vec_Frozen *h,
+                                                                Vec_Frozen *out, pm_reuse *token) {
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
@@ -6949,8 +6991,8 @@ static inline pm_status Managed_Expr_SingleThreaded_unwrap_or_drop(Managed_Expr_
 
 /* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
  * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
-static inline pm_status Managed_Expr_SingleThreaded_into_inner(Managed_Expr_SingleThreaded *h,
-                                                               Expr_SingleThreaded *out) {
+static PM_ALWAYS_INLINE pm_status Managed_Expr_SingleThreaded_into_inner(
+    Managed_Expr_SingleThreaded *h, Expr_SingleThreaded *out) {
     if (h == NULL || h->box == NULL || out == NULL) {
         return PM_EINVAL;
     }
@@ -6960,21 +7002,23 @@ static inline pm_status Managed_Expr_SingleThreaded_into_inner(Managed_Expr_Sing
         if (status != PM_OK) {
             return status;
         }
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
         size_t size = 0;
-        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        switch (box->value.tag) {
         case Expr_Val:
+            out->Val = box->value.Val;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Val);
             break;
         case Expr_Add:
+            out->Add = box->value.Add;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Add);
             break;
         default: /* Expr_Nil */
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_tag);
             break;
         }
-        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
-         * and a caller's compiler sees all of *out written whatever the variant. */
-        memcpy(out, &box->value, size - offsetof(Managed_Expr_SingleThreaded_box, value));
+        out->tag = box->value.tag;
         h->box = NULL;
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
@@ -7025,13 +7069,14 @@ static inline void Managed_Expr_SingleThreaded_drop_reuse(Managed_Expr_SingleThr
     }
 }
 
-/* The match of a Perceus compiler: the only owner moves the value (managed fields
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
  * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
  * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
  * PM_ECLONE) nothing changes. */
-static inline pm_status Managed_Expr_SingleThreaded_take_reuse(Managed_Expr_SingleThreaded *h,
-                                                               Expr_SingleThreaded *out,
-                                                               pm_reuse *token) {
+static PM_ALWAYS_INLINE pm_status Managed_Expr_SingleThreaded_take_reuse(
+    Managed_Expr_SingleThreaded *h, Expr_SingleThreaded *out, pm_reuse *token) {
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
@@ -7041,21 +7086,23 @@ static inline pm_status Managed_Expr_SingleThreaded_take_reuse(Managed_Expr_Sing
         if (status != PM_OK) {
             return status;
         }
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
         size_t size = 0;
-        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        switch (box->value.tag) {
         case Expr_Val:
+            out->Val = box->value.Val;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Val);
             break;
         case Expr_Add:
+            out->Add = box->value.Add;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_SingleThreaded, Add);
             break;
         default: /* Expr_Nil */
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_SingleThreaded_box, Expr_tag);
             break;
         }
-        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
-         * and a caller's compiler sees all of *out written whatever the variant. */
-        memcpy(out, &box->value, size - offsetof(Managed_Expr_SingleThreaded_box, value));
+        out->tag = box->value.tag;
         h->box = NULL;
         pm_reuse_drop(token);
         token->memory = box;
@@ -7581,8 +7628,8 @@ static inline pm_status Managed_Expr_ThreadSafe_unwrap_or_drop(Managed_Expr_Thre
 
 /* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
  * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
-static inline pm_status Managed_Expr_ThreadSafe_into_inner(Managed_Expr_ThreadSafe *h,
-                                                           Expr_ThreadSafe *out) {
+static PM_ALWAYS_INLINE pm_status Managed_Expr_ThreadSafe_into_inner(Managed_Expr_ThreadSafe *h,
+                                                                     Expr_ThreadSafe *out) {
     if (h == NULL || h->box == NULL || out == NULL) {
         return PM_EINVAL;
     }
@@ -7592,21 +7639,23 @@ static inline pm_status Managed_Expr_ThreadSafe_into_inner(Managed_Expr_ThreadSa
         if (status != PM_OK) {
             return status;
         }
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
         size_t size = 0;
-        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        switch (box->value.tag) {
         case Expr_Val:
+            out->Val = box->value.Val;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Val);
             break;
         case Expr_Add:
+            out->Add = box->value.Add;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Add);
             break;
         default: /* Expr_Nil */
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_tag);
             break;
         }
-        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
-         * and a caller's compiler sees all of *out written whatever the variant. */
-        memcpy(out, &box->value, size - offsetof(Managed_Expr_ThreadSafe_box, value));
+        out->tag = box->value.tag;
         h->box = NULL;
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
@@ -7655,12 +7704,15 @@ static inline void Managed_Expr_ThreadSafe_drop_reuse(Managed_Expr_ThreadSafe *h
     }
 }
 
-/* The match of a Perceus compiler: the only owner moves the value (managed fields
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
  * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
  * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
  * PM_ECLONE) nothing changes. */
-static inline pm_status Managed_Expr_ThreadSafe_take_reuse(Managed_Expr_ThreadSafe *h,
-                                                           Expr_ThreadSafe *out, pm_reuse *token) {
+static PM_ALWAYS_INLINE pm_status Managed_Expr_ThreadSafe_take_reuse(Managed_Expr_ThreadSafe *h,
+                                                                     Expr_ThreadSafe *out,
+                                                                     pm_reuse *token) {
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
@@ -7670,21 +7722,23 @@ static inline pm_status Managed_Expr_ThreadSafe_take_reuse(Managed_Expr_ThreadSa
         if (status != PM_OK) {
             return status;
         }
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
         size_t size = 0;
-        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        switch (box->value.tag) {
         case Expr_Val:
+            out->Val = box->value.Val;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Val);
             break;
         case Expr_Add:
+            out->Add = box->value.Add;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_ThreadSafe, Add);
             break;
         default: /* Expr_Nil */
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_ThreadSafe_box, Expr_tag);
             break;
         }
-        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
-         * and a caller's compiler sees all of *out written whatever the variant. */
-        memcpy(out, &box->value, size - offsetof(Managed_Expr_ThreadSafe_box, value));
+        out->tag = box->value.tag;
         h->box = NULL;
         pm_reuse_drop(token);
         token->memory = box;
@@ -8113,27 +8167,30 @@ static inline pm_status Managed_Expr_Local_unwrap_or_drop(Managed_Expr_Local *h,
 
 /* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
  * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
-static inline pm_status Managed_Expr_Local_into_inner(Managed_Expr_Local *h, Expr_Local *out) {
+static PM_ALWAYS_INLINE pm_status Managed_Expr_Local_into_inner(Managed_Expr_Local *h,
+                                                                Expr_Local *out) {
     if (h == NULL || h->box == NULL || out == NULL) {
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) {
         Managed_Expr_Local_box *box = h->box;
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
         size_t size = 0;
-        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        switch (box->value.tag) {
         case Expr_Val:
+            out->Val = box->value.Val;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Val);
             break;
         case Expr_Add:
+            out->Add = box->value.Add;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Add);
             break;
         default: /* Expr_Nil */
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_Local_box, Expr_tag);
             break;
         }
-        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
-         * and a caller's compiler sees all of *out written whatever the variant. */
-        memcpy(out, &box->value, size - offsetof(Managed_Expr_Local_box, value));
+        out->tag = box->value.tag;
         h->box = NULL;
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
@@ -8185,32 +8242,36 @@ static inline void Managed_Expr_Local_drop_reuse(Managed_Expr_Local *h, pm_reuse
     }
 }
 
-/* The match of a Perceus compiler: the only owner moves the value (managed fields
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
  * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
  * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
  * PM_ECLONE) nothing changes. */
-static inline pm_status Managed_Expr_Local_take_reuse(Managed_Expr_Local *h, Expr_Local *out,
-                                                      pm_reuse *token) {
+static PM_ALWAYS_INLINE pm_status Managed_Expr_Local_take_reuse(Managed_Expr_Local *h,
+                                                                Expr_Local *out, pm_reuse *token) {
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
     if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
         Managed_Expr_Local_box *box = h->box;
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
         size_t size = 0;
-        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        switch (box->value.tag) {
         case Expr_Val:
+            out->Val = box->value.Val;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Val);
             break;
         case Expr_Add:
+            out->Add = box->value.Add;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Local_box, Expr_Local, Add);
             break;
         default: /* Expr_Nil */
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_Local_box, Expr_tag);
             break;
         }
-        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
-         * and a caller's compiler sees all of *out written whatever the variant. */
-        memcpy(out, &box->value, size - offsetof(Managed_Expr_Local_box, value));
+        out->tag = box->value.tag;
         h->box = NULL;
         pm_reuse_drop(token);
         token->memory = box;
@@ -8592,27 +8653,30 @@ static inline pm_status Managed_Expr_Frozen_unwrap_or_drop(Managed_Expr_Frozen *
 
 /* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
  * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
-static inline pm_status Managed_Expr_Frozen_into_inner(Managed_Expr_Frozen *h, Expr_Frozen *out) {
+static PM_ALWAYS_INLINE pm_status Managed_Expr_Frozen_into_inner(Managed_Expr_Frozen *h,
+                                                                 Expr_Frozen *out) {
     if (h == NULL || h->box == NULL || out == NULL) {
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) {
         Managed_Expr_Frozen_box *box = h->box;
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
         size_t size = 0;
-        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        switch (box->value.tag) {
         case Expr_Val:
+            out->Val = box->value.Val;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Val);
             break;
         case Expr_Add:
+            out->Add = box->value.Add;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Add);
             break;
         default: /* Expr_Nil */
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_Frozen_box, Expr_tag);
             break;
         }
-        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
-         * and a caller's compiler sees all of *out written whatever the variant. */
-        memcpy(out, &box->value, size - offsetof(Managed_Expr_Frozen_box, value));
+        out->tag = box->value.tag;
         h->box = NULL;
         pm_free(box, size); /* pm_box_take, inline */
         return PM_OK;
@@ -8664,32 +8728,37 @@ static inline void Managed_Expr_Frozen_drop_reuse(Managed_Expr_Frozen *h, pm_reu
     }
 }
 
-/* The match of a Perceus compiler: the only owner moves the value (managed fields
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
  * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
  * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
  * PM_ECLONE) nothing changes. */
-static inline pm_status Managed_Expr_Frozen_take_reuse(Managed_Expr_Frozen *h, Expr_Frozen *out,
-                                                       pm_reuse *token) {
+static PM_ALWAYS_INLINE pm_status Managed_Expr_Frozen_take_reuse(Managed_Expr_Frozen *h,
+                                                                 Expr_Frozen *out,
+                                                                 pm_reuse *token) {
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
     if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
         Managed_Expr_Frozen_box *box = h->box;
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
         size_t size = 0;
-        switch (box->value.tag) { /* the variant's bytes only: the box holds no more */
+        switch (box->value.tag) {
         case Expr_Val:
+            out->Val = box->value.Val;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Val);
             break;
         case Expr_Add:
+            out->Add = box->value.Add;
             size = PM_VARIANT_BOX_SIZE(Managed_Expr_Frozen_box, Expr_Frozen, Add);
             break;
         default: /* Expr_Nil */
             size = PM_NULLARY_BOX_SIZE(Managed_Expr_Frozen_box, Expr_tag);
             break;
         }
-        /* One copy of `size` bytes, not one per variant: compilers still copy in registers,
-         * and a caller's compiler sees all of *out written whatever the variant. */
-        memcpy(out, &box->value, size - offsetof(Managed_Expr_Frozen_box, value));
+        out->tag = box->value.tag;
         h->box = NULL;
         pm_reuse_drop(token);
         token->memory = box;
@@ -9009,8 +9078,8 @@ static inline pm_status Managed_Plain_SingleThreaded_unwrap_or_drop(
 
 /* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
  * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
-static inline pm_status Managed_Plain_SingleThreaded_into_inner(Managed_Plain_SingleThreaded *h,
-                                                                int64_t *out) {
+static PM_ALWAYS_INLINE pm_status Managed_Plain_SingleThreaded_into_inner(
+    Managed_Plain_SingleThreaded *h, int64_t *out) {
     if (h == NULL || h->box == NULL || out == NULL) {
         return PM_EINVAL;
     }
@@ -9071,12 +9140,14 @@ static inline void Managed_Plain_SingleThreaded_drop_reuse(Managed_Plain_SingleT
     }
 }
 
-/* The match of a Perceus compiler: the only owner moves the value (managed fields
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
  * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
  * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
  * PM_ECLONE) nothing changes. */
-static inline pm_status Managed_Plain_SingleThreaded_take_reuse(Managed_Plain_SingleThreaded *h,
-                                                                int64_t *out, pm_reuse *token) {
+static PM_ALWAYS_INLINE pm_status Managed_Plain_SingleThreaded_take_reuse(
+    Managed_Plain_SingleThreaded *h, int64_t *out, pm_reuse *token) {
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
@@ -9479,8 +9550,8 @@ static inline pm_status Managed_Plain_ThreadSafe_unwrap_or_drop(Managed_Plain_Th
 
 /* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
  * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
-static inline pm_status Managed_Plain_ThreadSafe_into_inner(Managed_Plain_ThreadSafe *h,
-                                                            int64_t *out) {
+static PM_ALWAYS_INLINE pm_status Managed_Plain_ThreadSafe_into_inner(Managed_Plain_ThreadSafe *h,
+                                                                      int64_t *out) {
     if (h == NULL || h->box == NULL || out == NULL) {
         return PM_EINVAL;
     }
@@ -9540,12 +9611,15 @@ static inline void Managed_Plain_ThreadSafe_drop_reuse(Managed_Plain_ThreadSafe 
     }
 }
 
-/* The match of a Perceus compiler: the only owner moves the value (managed fields
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
  * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
  * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
  * PM_ECLONE) nothing changes. */
-static inline pm_status Managed_Plain_ThreadSafe_take_reuse(Managed_Plain_ThreadSafe *h,
-                                                            int64_t *out, pm_reuse *token) {
+static PM_ALWAYS_INLINE pm_status Managed_Plain_ThreadSafe_take_reuse(Managed_Plain_ThreadSafe *h,
+                                                                      int64_t *out,
+                                                                      pm_reuse *token) {
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
@@ -9862,7 +9936,8 @@ static inline pm_status Managed_Plain_Local_unwrap_or_drop(Managed_Plain_Local *
 
 /* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
  * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
-static inline pm_status Managed_Plain_Local_into_inner(Managed_Plain_Local *h, int64_t *out) {
+static PM_ALWAYS_INLINE pm_status Managed_Plain_Local_into_inner(Managed_Plain_Local *h,
+                                                                 int64_t *out) {
     if (h == NULL || h->box == NULL || out == NULL) {
         return PM_EINVAL;
     }
@@ -9921,12 +9996,14 @@ static inline void Managed_Plain_Local_drop_reuse(Managed_Plain_Local *h, pm_reu
     }
 }
 
-/* The match of a Perceus compiler: the only owner moves the value (managed fields
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
  * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
  * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
  * PM_ECLONE) nothing changes. */
-static inline pm_status Managed_Plain_Local_take_reuse(Managed_Plain_Local *h, int64_t *out,
-                                                       pm_reuse *token) {
+static PM_ALWAYS_INLINE pm_status Managed_Plain_Local_take_reuse(Managed_Plain_Local *h,
+                                                                 int64_t *out, pm_reuse *token) {
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
@@ -10185,7 +10262,8 @@ static inline pm_status Managed_Plain_Frozen_unwrap_or_drop(Managed_Plain_Frozen
 
 /* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
  * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
-static inline pm_status Managed_Plain_Frozen_into_inner(Managed_Plain_Frozen *h, int64_t *out) {
+static PM_ALWAYS_INLINE pm_status Managed_Plain_Frozen_into_inner(Managed_Plain_Frozen *h,
+                                                                  int64_t *out) {
     if (h == NULL || h->box == NULL || out == NULL) {
         return PM_EINVAL;
     }
@@ -10244,12 +10322,14 @@ static inline void Managed_Plain_Frozen_drop_reuse(Managed_Plain_Frozen *h, pm_r
     }
 }
 
-/* The match of a Perceus compiler: the only owner moves the value (managed fields
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
  * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
  * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
  * PM_ECLONE) nothing changes. */
-static inline pm_status Managed_Plain_Frozen_take_reuse(Managed_Plain_Frozen *h, int64_t *out,
-                                                        pm_reuse *token) {
+static PM_ALWAYS_INLINE pm_status Managed_Plain_Frozen_take_reuse(Managed_Plain_Frozen *h,
+                                                                  int64_t *out, pm_reuse *token) {
     if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
         return PM_EINVAL;
     }
