@@ -6,7 +6,7 @@
 #   pmgen_generate(points SPEC points.yaml TARGET app)
 #
 # include(PerceusMem) defines
-#   perceus_mem::runtime   a static library of runtime/pm.c, pm_box.c, pm_rwlock.c and pm_region.c,
+#   perceus_mem::runtime   a static library of runtime/pm.c, pm_box.c, pm_rwlock.c, pm_region.c and pm_store.c,
 #                          with runtime/ (pm.h and the headers it includes) as its
 #                          include directory, and Threads
 #   PMGEN_EXECUTABLE       (cache) the pmgen to run; default: this checkout's bin/pmgen
@@ -35,7 +35,8 @@ add_library(perceus_mem_runtime STATIC
   "${_perceus_mem_root}/runtime/pm.c"
   "${_perceus_mem_root}/runtime/pm_box.c"
   "${_perceus_mem_root}/runtime/pm_rwlock.c"
-  "${_perceus_mem_root}/runtime/pm_region.c")
+  "${_perceus_mem_root}/runtime/pm_region.c"
+  "${_perceus_mem_root}/runtime/pm_store.c")
 target_include_directories(perceus_mem_runtime PUBLIC "${_perceus_mem_root}/runtime")
 target_compile_features(perceus_mem_runtime PUBLIC c_std_11)
 target_link_libraries(perceus_mem_runtime PUBLIC Threads::Threads)

@@ -11,6 +11,7 @@
  *   pm_rwlock.h       the futex reader-writer lock
  *   pm_snap.h         the published snapshot behind the optimistic _load
  *   pm_region.h       storage: regions (bump allocation, freed all at once; pm_region.c)
+ *   pm_store.h        storage: generational stores ({index, generation} handles; pm_store.c)
  *   pm_metrics.h      contention metrics (PM_METRICS)
  *   pm_scope.h        PM_READ_SCOPE / PM_WRITE_SCOPE and friends
  *
@@ -40,6 +41,7 @@
 #include "pm_rwlock.h"
 #include "pm_snap.h"
 #include "pm_region.h"
+#include "pm_store.h"
 #include "pm_metrics.h"
 #include "pm_scope.h"
 

@@ -50,6 +50,7 @@ template <class T> struct pm_atomic_value {
     typedef T type;
 };
 
+using std::memory_order_acq_rel;
 using std::memory_order_acquire;
 using std::memory_order_relaxed;
 using std::memory_order_release;

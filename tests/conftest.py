@@ -14,7 +14,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 RUNTIME = ROOT / "runtime"
 RUNTIME_SOURCES = [RUNTIME / "pm.c", RUNTIME / "pm_box.c", RUNTIME / "pm_rwlock.c",
-                   RUNTIME / "pm_region.c"]
+                   RUNTIME / "pm_region.c",
+                   RUNTIME / "pm_store.c"]
 # The public headers: pm.h and the headers it includes (meson installs these).
 # pm_internal.h (test hooks) is not one of them.
 RUNTIME_HEADERS = [RUNTIME / "pm.h", *(RUNTIME / name for name in re.findall(

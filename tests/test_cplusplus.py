@@ -33,7 +33,8 @@ SPEC_FILES = {"all_policies": SPECS / "all_policies.yaml",
               "items": ROOT / "examples" / "items.yaml",
               "weak": SPECS / "weak.yaml",
               "sums": SPECS / "sums.yaml",
-              "regions": SPECS / "regions.yaml"}
+              "regions": SPECS / "regions.yaml",
+              "stores": SPECS / "stores.yaml"}
 
 
 def run(cmd: list[str], cwd: Path | None = None) -> None:

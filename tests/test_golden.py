@@ -26,6 +26,7 @@ SPECS_WITH_GOLDENS = {
     "weak": SPECS / "weak.yaml",  # weak references under every combination
     "sums": SPECS / "sums.yaml",  # sum types under every combination
     "regions": SPECS / "regions.yaml",  # region: true under every combination
+    "stores": SPECS / "stores.yaml",  # store: true under every combination
     "prefixed_a": SPECS / "prefixed_a.yaml",  # prefix: every kind of name, prefixed
 }
 UPDATE = os.environ.get("PMGEN_UPDATE_GOLDENS") == "1"

@@ -32,6 +32,7 @@ SPEC_FILES = [
     SPECS / "prefixed_a.yaml",
     SPECS / "sums.yaml",
     SPECS / "regions.yaml",
+    SPECS / "stores.yaml",
     ROOT / "examples" / "items.yaml",
     ROOT / "examples" / "cmake-consumer" / "counters.yaml",
     ROOT / "examples" / "make-consumer" / "pairs.yaml",

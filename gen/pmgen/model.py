@@ -60,6 +60,11 @@ class CellKind:
         """The kind as the runtime's descriptor names it (pm_box_type.cell)."""
         return f"PM_CELL_{self.name.upper()}"
 
+    @property
+    def conflict_status(self) -> str:
+        """What a borrow refused by another borrow reports: a lock is busy, a flag borrowed."""
+        return "PM_EBUSY" if self.blocking else "PM_EBORROWED"
+
 
 COUNTERS = {
     "plain": CounterKind("plain", threadsafe=False),
@@ -131,6 +136,7 @@ class TypeDef:
     copy_trivial: bool = False
     weak: bool = False  # `weak: true`: the box keeps a weak count
     region: bool = False  # `region: true`: values can be allocated in a pm_region
+    store: bool = False  # `store: true`: values can live in a generational store
     clone_hook: Optional[str] = None
     drop_hook: Optional[str] = None
     hook_locations: dict[str, SourceLocation] = field(default_factory=dict)  # "clone"/"drop"

@@ -104,6 +104,19 @@ def region_name(type_name: str, policy_name: str) -> str:
     return f"Region_{type_name}_{policy_name}"
 
 
+def instance_bases(type_name: str, policy_name: str) -> dict[str, str]:
+    """The bases a registry pattern names, before the prefix: {handle}, {value}, ..."""
+    return {
+        "handle": handle_name(type_name, policy_name),
+        "value": value_struct_name(type_name, policy_name),
+        "weak": weak_name(type_name, policy_name),
+        "region": region_name(type_name, policy_name),
+        "store": f"Store_{type_name}_{policy_name}",
+        "store_handle": f"StoreHandle_{type_name}_{policy_name}",
+        "store_weak": f"StoreWeak_{type_name}_{policy_name}",
+    }
+
+
 def value_struct_name(type_name: str, policy_name: str) -> str:
     return f"{type_name}_{policy_name}"
 

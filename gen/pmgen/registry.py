@@ -32,6 +32,7 @@ CLONE_HOOK = "clone_hook"
 DROP_HOOK = "drop_hook"
 WEAK = "weak"            # `weak: true`: weak references, a weak count in the box
 REGION = "region"        # `region: true`: Region_N_P_alloc, values in a pm_region
+STORE = "store"          # `store: true`: Store_N_P, values in a generational store
 CONVERTS = "converts"    # the type has other policies: Managed_N_P_to_Q for each
 VARIANTS = "variants"    # a sum type: a tag, one constructor per variant
 # Every value of a nullary variant is one immortal box, shared: only where the cell
@@ -62,6 +63,8 @@ def capabilities(inst: Instance) -> frozenset[str]:
         caps.add(WEAK)
     if typedef.region:
         caps.add(REGION)
+    if typedef.store:
+        caps.add(STORE)
     if inst.conversions:
         caps.add(CONVERTS)
     if typedef.is_sum:
@@ -87,8 +90,9 @@ VARIANTS_WITH_HANDLES = "handles"  # managed fields
 
 @dataclass(frozen=True)
 class Entry:
-    """One file-scope name per instance: `pattern` over {handle}, {value}, {weak} and
-    {region} (unprefixed: `instance_names` prefixes the whole name).
+    """One file-scope name per instance: `pattern` over {handle}, {value}, {weak},
+    {region}, {store}, {store_handle} and {store_weak} (`naming.instance_bases`;
+    unprefixed: `instance_names` prefixes the whole name).
 
     A `per_target` entry is one name per other policy of the instance's type,
     `pattern` also over {target} (that policy's name); a `per_variant` one is one
@@ -106,10 +110,8 @@ class Entry:
     excludes: frozenset[str] = frozenset()
     per_variant: str = ""
 
-    def name(self, handle: str, value: str, weak: str, target: str = "",
-             variant: str = "", region: str = "") -> str:
-        return self.pattern.format(handle=handle, value=value, weak=weak, target=target,
-                                   variant=variant, region=region)
+    def name(self, bases: dict[str, str], target: str = "", variant: str = "") -> str:
+        return self.pattern.format(target=target, variant=variant, **bases)
 
     def applies(self, caps: frozenset[str]) -> bool:
         return self.requires <= caps and not self.excludes & caps
@@ -188,6 +190,24 @@ INSTANCE_ENTRIES: tuple[Entry, ...] = (
     _e("weak_weak_count", requires=(WEAK,), pattern="{weak}_weak_count"),
     # Regions (region: true): the value moves into a pm_region, dropped at reset/fini.
     _e("region_alloc", requires=(REGION,), pattern="{region}_alloc"),
+    # Generational stores (store: true): the store, its handles, and the contract's calls.
+    _e("store", "type", (STORE,), pattern="{store}"),
+    _e("store_handle", "type", (STORE,), pattern="{store_handle}"),
+    _e("store_weak", "type", (STORE,), pattern="{store_weak}"),
+    _e("store_init", requires=(STORE,), pattern="{store}_init"),
+    _e("store_fini", requires=(STORE,), pattern="{store}_fini"),
+    _e("store_len", requires=(STORE,), pattern="{store}_len"),
+    _e("store_alloc", requires=(STORE,), pattern="{store}_alloc"),
+    _e("store_retain", requires=(STORE,), pattern="{store}_retain"),
+    _e("store_release", requires=(STORE,), pattern="{store}_release"),
+    _e("store_ref_count", requires=(STORE,), pattern="{store}_ref_count"),
+    _e("store_get", requires=(STORE,), pattern="{store}_get"),
+    _e("store_release_get", requires=(STORE,), pattern="{store}_release_get"),
+    _e("store_try_get_unique", requires=(STORE,), pattern="{store}_try_get_unique"),
+    _e("store_release_unique", requires=(STORE,), pattern="{store}_release_unique"),
+    _e("store_weak_from_handle", requires=(STORE,), pattern="{store_weak}_from_handle"),
+    _e("store_weak_is_alive", requires=(STORE,), pattern="{store_weak}_is_alive"),
+    _e("store_weak_upgrade", requires=(STORE,), pattern="{store_weak}_upgrade"),
     _e("read_guard", "type"),
     _e("write_guard", "type"),
     _e("write_shared_guard", "type", (CELL,)),
@@ -265,13 +285,9 @@ def _entries(inst: Instance) -> Iterator[tuple[Entry, str, str]]:
 
 def instance_names(inst: Instance, namer: naming.Namer) -> Iterator[tuple[str, Entry, str]]:
     """Every file-scope name `inst` emits, with its registry entry and its variant ("" if none)."""
-    handle = naming.handle_name(inst.type.name, inst.policy.name)
-    value = naming.value_struct_name(inst.type.name, inst.policy.name)
-    weak = naming.weak_name(inst.type.name, inst.policy.name)
-    region = naming.region_name(inst.type.name, inst.policy.name)
+    bases = naming.instance_bases(inst.type.name, inst.policy.name)
     for entry, target, variant in _entries(inst):
-        yield (namer.c_name(entry.name(handle, value, weak, target, variant, region)), entry,
-               variant)
+        yield namer.c_name(entry.name(bases, target, variant)), entry, variant
 
 
 def names_by_op(inst: Instance, namer: naming.Namer) -> dict[str, str]:

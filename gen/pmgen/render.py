@@ -101,7 +101,9 @@ class InstanceView:
     # region: true: Region_N_P_alloc, and whether a value in a region has anything to drop
     # at reset/fini (a drop hook, managed fields): then it records pm_value_drop.
     region_alloc: Optional[str] = None
-    region_drops: bool = False
+    drops: bool = False  # a value has something to drop (regions and stores record it)
+    # Every name of the instance by its registry key (the store's functions and types).
+    names: dict[str, str] = field(default_factory=dict)
     # Conversion: the module's index of this policy, and the same type under every
     # other policy (Managed_N_P_to_Q for each, the descriptor's family table).
     policy_index: int = 0
@@ -219,7 +221,8 @@ def _view(inst: Instance, namer: naming.Namer) -> InstanceView:
         origin=f"{where.line}:{where.column}", fields=[],
         weak=names.get("weak_handle"),
         region_alloc=names.get("region_alloc"),
-        region_drops=registry.DROP_HOOK in caps or registry.HANDLES in caps,
+        drops=registry.DROP_HOOK in caps or registry.HANDLES in caps,
+        names=names,
         tag_type=namer.tag_type(t.name) if t.is_sum else None,
         handles=registry.HANDLES in caps)
 

@@ -35,7 +35,7 @@ SYSTEM_HEADERS = frozenset("""
 _TOP_KEYS = ("pmgen", "module", "prefix", "includes", "policies", "types")
 _POLICY_KEYS = ("counter", "cell")
 _TYPE_KEYS = ("ctype", "copy", "clone", "drop", "fields", "variants", "policies", "contexts",
-              "weak", "region")
+              "weak", "region", "store")
 # A sum type's value struct has a member `tag` beside its variants' members.
 _TAG_MEMBER = "tag"
 _MANAGED_KEYS = ("managed", "weak", "policy")
@@ -287,6 +287,7 @@ def _type(name: str, name_loc: SourceLocation, node: Node,
                       policies=_type_policies(name, body, policies, name_loc))
     typedef.weak = _flag(body, "weak", name)
     typedef.region = _flag(body, "region", name)
+    typedef.store = _flag(body, "store", name)
     ctype, fields = _get(body, "ctype"), _get(body, "fields")
     hooks = [k for k in ("copy", "clone", "drop") if k in body.entries]
     forms = [k for k in ("ctype", "fields", "variants") if k in body.entries]

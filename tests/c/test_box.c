@@ -5,7 +5,7 @@
  * value's clone and drop, the contended _load, and a conversion in place between
  * two layouts of one size whose values sit at different offsets.
  *
- * Built with runtime/pm.c runtime/pm_box.c runtime/pm_rwlock.c runtime/pm_region.c (any flags).
+ * Built with runtime/pm.c runtime/pm_box.c runtime/pm_rwlock.c runtime/pm_region.c runtime/pm_store.c (any flags).
  */
 #include <stdbool.h>
 #include <stddef.h>

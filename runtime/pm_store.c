@@ -1,0 +1,258 @@
+/* pm_store.c — the generational store's cold paths: init and fini, a fresh slot
+ * (a new page), a shared store's allocation, freeing a slot. The state word, the
+ * pages and the free stacks are described in pm_store.h. */
+#include "pm.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define PM__STORE_LINE 64u /* shards start on their own cache lines */
+
+/* The shard a thread allocates from in a shared store: threads are numbered
+ * in the order they first allocate, so the first PM_STORE_SHARDS threads each
+ * have a shard to themselves. */
+static PM_ATOMIC(uint32_t) pm__store_threads;
+static _Thread_local uint32_t pm__store_thread_number; /* 0: not numbered yet */
+
+static uint32_t pm__store_thread_shard(const pm_store *s) {
+    uint32_t number = pm__store_thread_number;
+    if (number == 0) {
+        number = atomic_fetch_add_explicit(&pm__store_threads, 1, memory_order_relaxed) + 1u;
+        if (number == 0) { /* 2^32 threads later: skip the "unnumbered" value */
+            number = 1;
+        }
+        pm__store_thread_number = number;
+    }
+    return (number - 1u) & s->shard_mask;
+}
+
+static size_t pm__store_page_slots(uint32_t page) { return (size_t)PM_STORE_FIRST_PAGE << page; }
+
+pm_status pm_store_init(pm_store *s, bool shared, size_t slot_size, size_t value_offset,
+                        const pm_box_type *type, bool drops) {
+    if (s == NULL || type == NULL || slot_size == 0 || value_offset < sizeof(pm_store_slot) ||
+        value_offset > slot_size) {
+        return PM_EINVAL;
+    }
+    /* The last page's bytes must be countable. */
+    if (slot_size > SIZE_MAX / pm__store_page_slots(PM_STORE_PAGES - 1u)) {
+        return PM_ENOMEM;
+    }
+    uint32_t count = shared ? PM_STORE_SHARDS : 1u;
+    size_t stride = (sizeof(pm_store_shard) + PM__STORE_LINE - 1u) & ~(size_t)(PM__STORE_LINE - 1u);
+    pm_store_shard *shards = (pm_store_shard *)pm_alloc(stride * count);
+    if (shards == NULL) {
+        return PM_ENOMEM;
+    }
+    memset(shards, 0, stride * count);
+    for (uint32_t k = 0; k < count; k++) {
+        pm_store_shard *shard = (pm_store_shard *)((unsigned char *)shards + (size_t)k * stride);
+        atomic_init(&shard->free_head, 0);
+        atomic_init(&shard->live, 0);
+        atomic_init(&shard->fresh, 0);
+        for (uint32_t p = 0; p < PM_STORE_PAGES; p++) {
+            atomic_init(&shard->pages[p], NULL);
+        }
+    }
+    s->shards = shards;
+    s->shard_stride = stride;
+    s->shard_mask = count - 1u;
+    s->shard_bits = shared ? PM_STORE_SHARD_BITS : 0u;
+    s->shared = shared;
+    s->slot_size = slot_size;
+    s->value_offset = value_offset;
+    s->type = type;
+    s->drops = drops;
+    return PM_OK;
+}
+
+void pm_store_fini(pm_store *s) {
+    if (s == NULL || s->shards == NULL) {
+        return;
+    }
+    uint32_t count = s->shard_mask + 1u;
+    /* Drops first, pages after: a drop may release another value of this store. */
+    for (uint32_t k = 0; k < count; k++) {
+        pm_store_shard *shard = pm__store_shard(s, k);
+        uint32_t fresh = atomic_load_explicit(&shard->fresh, memory_order_acquire);
+        for (uint32_t local = 0; local < fresh; local++) {
+            pm_store_slot *slot = pm__store_local_slot(s, shard, local);
+            if (slot == NULL) {
+                continue;
+            }
+            uint64_t word = atomic_load_explicit(&slot->word, memory_order_acquire);
+            if (!pm_store_word_is_dead(word)) {
+                /* owned or still borrowed: dead now, dropped once */
+                atomic_store_explicit(&slot->word, word & ~(uint64_t)UINT32_MAX,
+                                      memory_order_relaxed);
+                if (s->drops) {
+                    pm_value_drop(s->type, pm_store_value(s, slot));
+                }
+            }
+        }
+    }
+    for (uint32_t k = 0; k < count; k++) {
+        pm_store_shard *shard = pm__store_shard(s, k);
+        for (uint32_t p = 0; p < PM_STORE_PAGES; p++) {
+            unsigned char *base = atomic_load_explicit(&shard->pages[p], memory_order_relaxed);
+            pm_free(base, pm__store_page_slots(p) * s->slot_size);
+        }
+    }
+    pm_free(s->shards, s->shard_stride * count);
+    memset(s, 0, sizeof *s);
+}
+
+size_t pm_store_len(const pm_store *s) {
+    if (s == NULL || s->shards == NULL) {
+        return 0;
+    }
+    int64_t live = 0;
+    for (uint32_t k = 0; k <= s->shard_mask; k++) {
+        live += atomic_load_explicit(&pm__store_shard(s, k)->live, memory_order_relaxed);
+    }
+    return live > 0 ? (size_t)live : 0u; /* shards' counts are read one by one */
+}
+
+/* A never-used slot of `shard`: its page is made first (zeroed: its words are
+ * vacant at generation 0), then the slot is claimed, so a failure takes nothing. */
+static pm_status pm__store_fresh(pm_store *s, pm_store_shard *shard, uint32_t *local_out,
+                                 pm_store_slot **slot) {
+    memory_order load_order = s->shared ? memory_order_acquire : memory_order_relaxed;
+    uint32_t local = atomic_load_explicit(&shard->fresh, memory_order_relaxed);
+    for (;;) {
+        uint32_t page = pm__store_page_of(local);
+        if (page >= PM_STORE_PAGES || local > (UINT32_MAX >> s->shard_bits)) {
+            return PM_ENOMEM; /* every index of the shard is used */
+        }
+        if (atomic_load_explicit(&shard->pages[page], load_order) == NULL) {
+            size_t bytes = pm__store_page_slots(page) * s->slot_size;
+            unsigned char *base = (unsigned char *)pm_alloc(bytes);
+            if (base == NULL) {
+                return PM_ENOMEM;
+            }
+            memset(base, 0, bytes);
+            unsigned char *none = NULL;
+            /* release: the zeroed words before the page's address */
+            if (!atomic_compare_exchange_strong_explicit(&shard->pages[page], &none, base,
+                                                         memory_order_acq_rel,
+                                                         memory_order_acquire)) {
+                pm_free(base, bytes); /* another thread installed it first */
+            }
+        }
+        if (!s->shared) {
+            atomic_store_explicit(&shard->fresh, local + 1u, memory_order_relaxed);
+            break;
+        }
+        if (atomic_compare_exchange_weak_explicit(&shard->fresh, &local, local + 1u,
+                                                  memory_order_relaxed, memory_order_relaxed)) {
+            break;
+        }
+    }
+    *local_out = local;
+    *slot = pm__store_local_slot(s, shard, local);
+    return PM_OK;
+}
+
+/* The top of a shared shard's free stack, NULL when it is empty. The pop count
+ * in the head's high half makes a CAS fail after any pop since the head was
+ * read, so a slot popped and pushed back meanwhile is never taken twice. */
+static pm_store_slot *pm__store_pop_shared(pm_store *s, pm_store_shard *shard, uint32_t *local) {
+    uint64_t head = atomic_load_explicit(&shard->free_head, memory_order_acquire);
+    for (;;) {
+        uint32_t top = (uint32_t)head;
+        if (top == 0) {
+            return NULL;
+        }
+        pm_store_slot *slot = pm__store_local_slot(s, shard, top - 1u);
+        /* may be stale if the slot was popped meanwhile: then the CAS fails */
+        uint32_t next = atomic_load_explicit(&slot->next_free, memory_order_relaxed);
+        uint64_t want = (((head >> 32) + 1u) << 32) | next;
+        if (atomic_compare_exchange_weak_explicit(&shard->free_head, &head, want,
+                                                  memory_order_acquire, memory_order_acquire)) {
+            *local = top - 1u;
+            return slot;
+        }
+    }
+}
+
+pm_status pm_store_take_slow(pm_store *s, pm_store_slot **slot, uint32_t *index,
+                             uint32_t *generation) {
+    if (s == NULL || s->shards == NULL) {
+        return PM_EINVAL;
+    }
+    uint32_t shard_number = s->shared ? pm__store_thread_shard(s) : 0u;
+    pm_store_shard *shard = pm__store_shard(s, shard_number);
+    uint32_t local = 0;
+    pm_store_slot *taken = NULL;
+    if (s->shared) {
+        taken = pm__store_pop_shared(s, shard, &local);
+    } else {
+        uint32_t top = (uint32_t)atomic_load_explicit(&shard->free_head, memory_order_relaxed);
+        if (top != 0) {
+            local = top - 1u;
+            taken = pm__store_local_slot(s, shard, local);
+            atomic_store_explicit(&shard->free_head,
+                                  atomic_load_explicit(&taken->next_free, memory_order_relaxed),
+                                  memory_order_relaxed);
+        }
+    }
+    if (taken == NULL) {
+        pm_status status = pm__store_fresh(s, shard, &local, &taken);
+        if (status != PM_OK) {
+            return status;
+        }
+    }
+    if (s->shared) {
+        atomic_fetch_add_explicit(&shard->live, 1, memory_order_relaxed);
+    } else {
+        atomic_store_explicit(&shard->live,
+                              atomic_load_explicit(&shard->live, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
+    }
+    uint32_t current = pm_store_word_generation(
+        atomic_load_explicit(&taken->word, memory_order_relaxed));
+    *slot = taken;
+    *index = (local << s->shard_bits) | shard_number;
+    *generation = current == 0 ? 1u : current; /* a fresh slot's first value is generation 1 */
+    return PM_OK;
+}
+
+void pm_store_free_slot(const pm_store *s, pm_store_slot *slot, uint32_t index) {
+    if (s->drops) {
+        pm_value_drop(s->type, pm_store_value(s, slot));
+    }
+    pm_store_shard *shard = pm__store_shard(s, index & s->shard_mask);
+    uint32_t local = index >> s->shard_bits;
+    if (s->shared) {
+        atomic_fetch_sub_explicit(&shard->live, 1, memory_order_relaxed);
+    } else {
+        atomic_store_explicit(&shard->live,
+                              atomic_load_explicit(&shard->live, memory_order_relaxed) - 1,
+                              memory_order_relaxed);
+    }
+    uint32_t generation =
+        pm_store_word_generation(atomic_load_explicit(&slot->word, memory_order_relaxed));
+    if (generation >= PM_STORE_GENERATION_MAX) {
+        return; /* retired: its generation would wrap; it stays dead, off the free stack */
+    }
+    /* Still dead (no owner, no borrow) at the next generation: no handle matches it. */
+    atomic_store_explicit(&slot->word, (uint64_t)(generation + 1u) << 32, memory_order_relaxed);
+    uint64_t head = atomic_load_explicit(&shard->free_head, memory_order_relaxed);
+    if (!s->shared) {
+        atomic_store_explicit(&slot->next_free, (uint32_t)head, memory_order_relaxed);
+        atomic_store_explicit(&shard->free_head, (uint64_t)local + 1u, memory_order_relaxed);
+        return;
+    }
+    uint64_t want;
+    do {
+        atomic_store_explicit(&slot->next_free, (uint32_t)head, memory_order_relaxed);
+        want = (head & ~(uint64_t)UINT32_MAX) | (local + 1u);
+        /* release: the drop and the new word before the slot can be popped */
+    } while (!atomic_compare_exchange_weak_explicit(&shard->free_head, &head, want,
+                                                    memory_order_release, memory_order_relaxed));
+}
+
+void pm_store_release_mismatch(const pm_store *s, uint32_t index, bool unique) {
+    pm__debug_release_mismatch(pm_store_slot_at(s, index), s->type->name,
+                               unique ? PM_LOCK_WRITE : PM_LOCK_READ);
+}

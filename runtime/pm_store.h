@@ -1,0 +1,374 @@
+/* pm_store.h — storage: the generational store. Values live in slots addressed
+ * by {index, generation} handles, so a handle used after its value was freed gets
+ * PM_EGONE instead of touching freed memory. The inline paths (lookup, borrows,
+ * retain/release, a local store's allocation) are here; the cold ones (a fresh
+ * slot, freeing a slot, a shared store's allocation, fini) are in pm_store.c.
+ * Part of the runtime: include "pm.h", which includes every public header.
+ */
+#ifndef PM_STORE_H
+#define PM_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pm_box.h"
+#include "pm_status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* The slot's state word                                                     */
+/*                                                                           */
+/*   bits 63..32  generation: of the value in the slot, or of the next one    */
+/*   bits 31..8   owners (retain/release); 0: no value (vacant, or dying)    */
+/*   bit  7       writer: a try_get_unique borrow is held                    */
+/*   bits  6..0   readers: get borrows held                                  */
+/*                                                                           */
+/* A handle {index, generation} is live when its slot's word has its         */
+/* generation and owners > 0. Every call checks that and changes the word in */
+/* one step (one CAS in a shared store; a local store's word is a plain one), */
+/* so a check and what it allows can never be split by another thread.       */
+/* A slot is freed by whoever takes the word to owners 0 with no borrow:     */
+/* the last release, or the end of the last borrow after it (the drop waits  */
+/* for borrows). Freeing drops the value, then advances the generation; a     */
+/* slot whose generation would pass PM_STORE_GENERATION_MAX is retired (never */
+/* reused), so no stale handle ever matches a new value.                      */
+/* A count that reaches PM_STORE_OWNERS_MAX is sticky, as a box's saturated   */
+/* count is: the value then lives until fini.                                */
+/*                                                                           */
+/* Memory: a store has shards (one when local; PM_STORE_SHARDS when shared,  */
+/* a thread allocating from the shard its thread number picks). A shard's    */
+/* slots lie in pages of 32, 64, 128, ... slots, taken from pm_alloc zeroed  */
+/* when first needed and freed by fini only: a slot never moves, so a `get`  */
+/* pointer stays valid while other threads allocate. A shard's free slots    */
+/* form a stack (a Treiber stack, its head tagged against ABA in a shared    */
+/* store); any thread may push a slot it frees on the slot's own shard.      */
+/* No lock anywhere.                                                         */
+/* ------------------------------------------------------------------------ */
+
+#define PM_STORE_READERS 0x7fu                /* readers' bits: at most 127 get borrows */
+#define PM_STORE_WRITER 0x80u                 /* the try_get_unique borrow */
+#define PM_STORE_BORROWS 0xffu                /* readers and writer */
+#define PM_STORE_OWNER 0x100u                 /* one owner */
+#define PM_STORE_OWNERS_MAX 0xffffffu         /* 24 bits; sticky from here */
+#ifndef PM_STORE_GENERATION_MAX
+#define PM_STORE_GENERATION_MAX UINT32_MAX    /* a test build may force a small width */
+#endif
+#define PM_STORE_SHARDS 16u                   /* shards of a shared store (a power of 2) */
+#define PM_STORE_SHARD_BITS 4u
+#define PM_STORE_FIRST_PAGE 32u               /* slots in a shard's first page; each doubles */
+#define PM_STORE_PAGES 23u                    /* pages per shard: 268,435,424 slots */
+
+static inline uint32_t pm_store_word_generation(uint64_t word) { return (uint32_t)(word >> 32); }
+static inline uint32_t pm_store_word_owners(uint64_t word) { return (uint32_t)word >> 8; }
+static inline uint32_t pm_store_word_readers(uint64_t word) { return (uint32_t)word & PM_STORE_READERS; }
+static inline bool pm_store_word_borrowed(uint64_t word) { return (word & PM_STORE_BORROWS) != 0; }
+/* The handle's value is in the slot: its generation, and at least one owner. */
+static inline bool pm_store_word_is_live(uint64_t word, uint32_t generation) {
+    return pm_store_word_generation(word) == generation && pm_store_word_owners(word) != 0;
+}
+/* Nobody owns or borrows the value any more: whoever made the word so frees the slot. */
+static inline bool pm_store_word_is_dead(uint64_t word) { return (uint32_t)word == 0; }
+
+/* A slot's header; the value follows at PM_STORE_VALUE_OFFSET. */
+typedef struct pm_store_slot {
+    PM_ATOMIC(uint64_t) word;
+    PM_ATOMIC(uint32_t) next_free; /* the next free slot's local index + 1 (0: none) */
+} pm_store_slot;
+
+/* Where a value of alignment `align` starts in its slot, and a slot's size. */
+#define PM_STORE_VALUE_OFFSET(align) \
+    ((sizeof(pm_store_slot) + (size_t)(align) - 1u) & ~((size_t)(align) - 1u))
+#define PM_STORE_SLOT_ALIGN(align) ((size_t)(align) > 8u ? (size_t)(align) : (size_t)8u)
+#define PM_STORE_SLOT_SIZE(size, align)                                                    \
+    ((PM_STORE_VALUE_OFFSET(align) + (size_t)(size) + PM_STORE_SLOT_ALIGN(align) - 1u) &  \
+     ~(PM_STORE_SLOT_ALIGN(align) - 1u))
+
+typedef struct pm_store_shard {
+    PM_ATOMIC(uint64_t) free_head; /* (pop count << 32) | (top's local index + 1) */
+    PM_ATOMIC(int64_t) live;       /* values allocated from here minus those freed here */
+    PM_ATOMIC(uint32_t) fresh;     /* slots ever handed out from the pages */
+    PM_ATOMIC(unsigned char *) pages[PM_STORE_PAGES];
+} pm_store_shard;
+
+/* One store of one type. Zero-initialized: not usable (init first); fini makes it so again. */
+typedef struct pm_store {
+    pm_store_shard *shards;   /* shard_mask + 1 of them, each on its own cache lines */
+    size_t shard_stride;      /* bytes from one shard to the next */
+    uint32_t shard_mask;      /* 0 when local */
+    uint32_t shard_bits;      /* index = (local index << shard_bits) | shard */
+    bool shared;              /* any thread may call at once (atomic operations) */
+    size_t slot_size;
+    size_t value_offset;
+    const pm_box_type *type;  /* the value's type: its drop, its name (PM_DEBUG) */
+    bool drops;               /* the value has something to drop (a hook, managed fields) */
+} pm_store;
+
+/* ------------------------------------------------------------------------ */
+/* Runtime calls (the generated Store_N_P_* wrap them)                       */
+/* ------------------------------------------------------------------------ */
+
+/* An empty store of values of `slot_size`/`value_offset` (PM_STORE_SLOT_SIZE,
+ * PM_STORE_VALUE_OFFSET) of `type`, dropped by pm_value_drop if `drops`. shared:
+ * every call but init/fini may come from any thread at once. PM_OK, PM_EINVAL
+ * (NULL, a zero slot size), PM_ENOMEM. */
+pm_status pm_store_init(pm_store *s, bool shared, size_t slot_size, size_t value_offset,
+                        const pm_box_type *type, bool drops);
+/* Drops every value still in the store (owned, or borrowed after its last owner
+ * left), frees its memory; the store is zero after. NULL: nothing. No other call
+ * may be in flight. */
+void pm_store_fini(pm_store *s);
+/* Values in the store: allocated and not yet freed (a value whose last owner
+ * left while borrowed counts until its borrow ends). A snapshot while threads run. */
+size_t pm_store_len(const pm_store *s);
+
+/* pm_store_take's out-of-line path: a shared store's allocation (from the
+ * thread's shard), or a local store's with no free slot (a fresh one). */
+pm_status pm_store_take_slow(pm_store *s, pm_store_slot **slot, uint32_t *index,
+                             uint32_t *generation);
+/* The slot at `index`, NULL if there is none (never allocated, out of range). */
+static inline pm_store_slot *pm_store_slot_at(const pm_store *s, uint32_t index);
+/* The slot was made dead by the caller: drop its value, advance or retire it. */
+void pm_store_free_slot(const pm_store *s, pm_store_slot *slot, uint32_t index);
+/* PM_DEBUG: a release of a borrow nobody held (reported, counted, ignored). */
+void pm_store_release_mismatch(const pm_store *s, uint32_t index, bool unique);
+
+/* ------------------------------------------------------------------------ */
+/* Inline paths                                                              */
+/* ------------------------------------------------------------------------ */
+
+static inline pm_store_shard *pm__store_shard(const pm_store *s, uint32_t shard) {
+    return (pm_store_shard *)((unsigned char *)s->shards + (size_t)shard * s->shard_stride);
+}
+
+/* Which page a shard's local index is in, and where in it: page p holds the
+ * 32 * 2^p slots from 32 * (2^p - 1). */
+static inline uint32_t pm__store_page_of(uint32_t local) {
+    uint32_t t = (local / PM_STORE_FIRST_PAGE) + 1u;
+    return 31u - (uint32_t)__builtin_clz(t);
+}
+static inline uint32_t pm__store_page_start(uint32_t page) {
+    return PM_STORE_FIRST_PAGE * ((1u << page) - 1u);
+}
+
+static inline pm_store_slot *pm__store_local_slot(const pm_store *s, pm_store_shard *shard,
+                                                  uint32_t local) {
+    uint32_t page = pm__store_page_of(local);
+    if (page >= PM_STORE_PAGES) {
+        return NULL;
+    }
+    /* acquire: the page's zeroed bytes were published by its installing CAS */
+    unsigned char *base = atomic_load_explicit(&shard->pages[page], s->shared ? memory_order_acquire
+                                                                              : memory_order_relaxed);
+    if (base == NULL) {
+        return NULL;
+    }
+    return (pm_store_slot *)(base + (size_t)(local - pm__store_page_start(page)) * s->slot_size);
+}
+
+static inline pm_store_slot *pm_store_slot_at(const pm_store *s, uint32_t index) {
+    if (s->shards == NULL) {
+        return NULL;
+    }
+    pm_store_shard *shard = pm__store_shard(s, index & s->shard_mask);
+    return pm__store_local_slot(s, shard, index >> s->shard_bits);
+}
+
+static inline void *pm_store_value(const pm_store *s, pm_store_slot *slot) {
+    return (unsigned char *)slot + s->value_offset;
+}
+
+static inline uint64_t pm__store_load(const pm_store_slot *slot, bool shared) {
+    /* acquire: a live word's value bytes were published by the allocating thread's release */
+    return atomic_load_explicit((PM_ATOMIC(uint64_t) *)&slot->word,
+                                shared ? memory_order_acquire : memory_order_relaxed);
+}
+
+/* Replace *seen by `want`: a local store just stores (nobody else changes the
+ * word); a shared one CASes, and on failure *seen is the word now. acq_rel:
+ * a borrow's acquire pairs with the release of the borrow or publish before it. */
+static inline bool pm__store_cas(pm_store_slot *slot, uint64_t *seen, uint64_t want, bool shared) {
+    if (!shared) {
+        atomic_store_explicit(&slot->word, want, memory_order_relaxed);
+        return true;
+    }
+    return atomic_compare_exchange_weak_explicit(&slot->word, seen, want, memory_order_acq_rel,
+                                                 memory_order_acquire);
+}
+
+/* The value of a live handle becomes owned by the store: the word goes from
+ * vacant to one owner at `generation`. release: the value's bytes before it. */
+static inline void pm_store_publish(pm_store_slot *slot, uint32_t generation, bool shared) {
+    atomic_store_explicit(&slot->word, ((uint64_t)generation << 32) | PM_STORE_OWNER,
+                          shared ? memory_order_release : memory_order_relaxed);
+}
+
+/* A read borrow: PM_OK and *value; PM_EGONE (not live); `conflict` (the cell's
+ * status) when a unique borrow is held or every reader's bit is taken. */
+static inline pm_status pm_store_get(const pm_store *s, uint32_t index, uint32_t generation,
+                                     pm_status conflict, bool shared, void **value) {
+    pm_store_slot *slot = pm_store_slot_at(s, index);
+    if (slot == NULL) {
+        return PM_EGONE;
+    }
+    uint64_t word = pm__store_load(slot, shared);
+    do {
+        if (!pm_store_word_is_live(word, generation)) {
+            return PM_EGONE;
+        }
+        if ((word & PM_STORE_WRITER) != 0 || pm_store_word_readers(word) == PM_STORE_READERS) {
+            return conflict;
+        }
+    } while (!pm__store_cas(slot, &word, word + 1u, shared));
+    *value = pm_store_value(s, slot);
+    return PM_OK;
+}
+
+/* The exclusive borrow of try_get_unique: only with one owner (PM_ESHARED) and
+ * no borrow (`conflict`). */
+static inline pm_status pm_store_get_unique(const pm_store *s, uint32_t index,
+                                            uint32_t generation, pm_status conflict, bool shared,
+                                            void **value) {
+    pm_store_slot *slot = pm_store_slot_at(s, index);
+    if (slot == NULL) {
+        return PM_EGONE;
+    }
+    uint64_t word = pm__store_load(slot, shared);
+    do {
+        if (!pm_store_word_is_live(word, generation)) {
+            return PM_EGONE;
+        }
+        if (pm_store_word_owners(word) != 1u) {
+            return PM_ESHARED;
+        }
+        if (pm_store_word_borrowed(word)) {
+            return conflict;
+        }
+    } while (!pm__store_cas(slot, &word, word | PM_STORE_WRITER, shared));
+    *value = pm_store_value(s, slot);
+    return PM_OK;
+}
+
+/* The end of a borrow (unique: the writer's, else one reader's). The last one
+ * after the last owner left frees the slot. A borrow nobody held: ignored
+ * (reported under PM_DEBUG). */
+static inline void pm_store_end_borrow(const pm_store *s, uint32_t index, uint32_t generation,
+                                       bool unique, bool shared) {
+    pm_store_slot *slot = pm_store_slot_at(s, index);
+    if (slot == NULL || generation == 0) {
+        return;
+    }
+    uint64_t word = pm__store_load(slot, shared);
+    uint64_t want;
+    do {
+        bool held = pm_store_word_generation(word) == generation &&
+                    (unique ? (word & PM_STORE_WRITER) != 0 : pm_store_word_readers(word) != 0);
+        if (!held) {
+#ifdef PM_DEBUG
+            pm_store_release_mismatch(s, index, unique);
+#endif
+            return;
+        }
+        want = unique ? word & ~(uint64_t)PM_STORE_WRITER : word - 1u;
+    } while (!pm__store_cas(slot, &word, want, shared));
+    if (pm_store_word_is_dead(want)) {
+        pm_store_free_slot(s, slot, index);
+    }
+}
+
+/* One owner more (PM_EGONE if not live): *count is the count after it
+ * (PM_COUNT_SATURATED once sticky). */
+static inline pm_status pm_store_retain(const pm_store *s, uint32_t index, uint32_t generation,
+                                        bool shared, uint32_t *count) {
+    pm_store_slot *slot = pm_store_slot_at(s, index);
+    if (slot == NULL) {
+        return PM_EGONE;
+    }
+    uint64_t word = pm__store_load(slot, shared);
+    do {
+        if (!pm_store_word_is_live(word, generation)) {
+            return PM_EGONE;
+        }
+        if (pm_store_word_owners(word) == PM_STORE_OWNERS_MAX) {
+            *count = PM_COUNT_SATURATED;
+            return PM_OK;
+        }
+    } while (!pm__store_cas(slot, &word, word + PM_STORE_OWNER, shared));
+    *count = pm_store_word_owners(word) + 1u;
+    return PM_OK;
+}
+
+/* One owner fewer (PM_EGONE if not live): *count is the count after it. The
+ * last owner frees the slot, unless a borrow is held: its end does. */
+static inline pm_status pm_store_release(const pm_store *s, uint32_t index, uint32_t generation,
+                                         bool shared, uint32_t *count) {
+    pm_store_slot *slot = pm_store_slot_at(s, index);
+    if (slot == NULL) {
+        return PM_EGONE;
+    }
+    uint64_t word = pm__store_load(slot, shared);
+    uint64_t want;
+    do {
+        if (!pm_store_word_is_live(word, generation)) {
+            return PM_EGONE;
+        }
+        if (pm_store_word_owners(word) == PM_STORE_OWNERS_MAX) {
+            *count = PM_COUNT_SATURATED;
+            return PM_OK;
+        }
+        want = word - PM_STORE_OWNER;
+    } while (!pm__store_cas(slot, &word, want, shared));
+    *count = pm_store_word_owners(want);
+    if (pm_store_word_is_dead(want)) {
+        pm_store_free_slot(s, slot, index);
+    }
+    return PM_OK;
+}
+
+/* The owner count of a live handle (PM_COUNT_SATURATED once sticky), else PM_EGONE. */
+static inline pm_status pm_store_owners(const pm_store *s, uint32_t index, uint32_t generation,
+                                        bool shared, uint32_t *count) {
+    pm_store_slot *slot = pm_store_slot_at(s, index);
+    if (slot == NULL) {
+        return PM_EGONE;
+    }
+    uint64_t word = pm__store_load(slot, shared);
+    if (!pm_store_word_is_live(word, generation)) {
+        return PM_EGONE;
+    }
+    uint32_t owners = pm_store_word_owners(word);
+    *count = owners == PM_STORE_OWNERS_MAX ? PM_COUNT_SATURATED : owners;
+    return PM_OK;
+}
+
+/* A slot for a new value, the caller's until pm_store_publish: PM_OK with *slot,
+ * *index and *generation; PM_ENOMEM (a page could not be had, or every index is
+ * used) and nothing changed. Inline: a local store's pop of its free stack. */
+static inline pm_status pm_store_take(pm_store *s, pm_store_slot **slot,
+                                                 uint32_t *index, uint32_t *generation) {
+    pm_store_shard *shard = s->shards;
+    uint32_t top = shard != NULL ? (uint32_t)atomic_load_explicit(&shard->free_head,
+                                                                  memory_order_relaxed)
+                                 : 0u;
+    if (top == 0 || s->shared) {
+        return pm_store_take_slow(s, slot, index, generation);
+    }
+    pm_store_slot *free_slot = pm__store_local_slot(s, shard, top - 1u);
+    uint32_t next = atomic_load_explicit(&free_slot->next_free, memory_order_relaxed);
+    atomic_store_explicit(&shard->free_head, next, memory_order_relaxed);
+    atomic_store_explicit(&shard->live, atomic_load_explicit(&shard->live, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    *slot = free_slot;
+    *index = top - 1u;
+    *generation = pm_store_word_generation(atomic_load_explicit(&free_slot->word, memory_order_relaxed));
+    return PM_OK;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PM_STORE_H */
