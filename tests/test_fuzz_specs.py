@@ -88,6 +88,8 @@ def valid_specs(draw) -> dict:
             t["weak"] = True
         if draw(st.booleans()):
             t["region"] = True
+        if draw(st.booleans()):
+            t["store"] = True
         types[name] = t
     keep_thread_safety_rule(types, all_policies)
     spec = {"pmgen": 1, "module": "fz"}
@@ -169,6 +171,9 @@ NEW_PROTO = re.compile(  # the handle's name: Managed_N_P after the spec's prefi
     r"^static inline pm_status (\w*Managed_\w+)_new\(\s*\1 \*out,\s+(.+) value\) \{$", re.M)
 REGION_PROTO = re.compile(  # Region_N_P_alloc (region: true), after the prefix, if any
     r"^static inline pm_status (\w*Region_\w+_alloc)\(\s*pm_region \*r,\s+(.+?) value,", re.M)
+STORE_PROTO = re.compile(  # Store_N_P_alloc (store: true), after the prefix, if any
+    r"^static inline pm_status (\w*Store_\w+)_alloc\(\s*\1 \*s,\s+(.+?) value,\s+(\w+) \*out\)",
+    re.M)
 
 
 def smoke_main(spec: dict, header: str) -> str:
@@ -208,6 +213,24 @@ def smoke_main(spec: dict, header: str) -> str:
         pm_region_reset(&r);
         if ({alloc}(&r, v, &p) != PM_OK || p == NULL) return {3000 + n};
         pm_region_fini(&r);
+    }}""")
+    for n, (store, value, handle) in enumerate(STORE_PROTO.findall(header)):
+        blocks.append(f"""    {{
+        {store} s;
+        {handle} h, g;
+        {value} v;
+        const {value} *r = NULL;
+        uint32_t count = 0;
+        memset(&v, 0, sizeof v);
+        if ({store}_init(&s) != PM_OK) return {4000 + n};
+        if ({store}_alloc(&s, v, &h) != PM_OK || {store}_retain(&s, h, &count) != PM_OK
+            || count != 2) return {5000 + n};
+        if ({store}_get(&s, h, &r) != PM_OK || r == NULL) return {6000 + n};
+        {store}_release_get(&s, h);
+        if ({store}_release(&s, h, NULL) != PM_OK || {store}_release(&s, h, &count) != PM_OK
+            || count != 0 || {store}_get(&s, h, &r) != PM_EGONE) return {7000 + n};
+        if ({store}_alloc(&s, v, &g) != PM_OK || {store}_len(&s) != 1) return {8000 + n};
+        {store}_fini(&s);
     }}""")
     assert blocks, header
     return "\n".join([

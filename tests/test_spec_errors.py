@@ -653,7 +653,27 @@ TYPE_SHAPES = [
             ctype: int
             copy: trivial
         """, "5:5", "unknown key 'regoin' in type 'Node'; expected one of: ctype, copy, clone, "
-         "drop, fields, variants, policies, contexts, weak, region", id="region-misspelt"),
+         "drop, fields, variants, policies, contexts, weak, region, store", id="region-misspelt"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          Node:
+            ctype: int
+            copy: trivial
+            store: "yes"
+        """, "7:12", "'store' of 'Node' must be true or false, not str 'yes'",
+         id="store-not-a-bool"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          Node:
+            store: {enabled: true}
+            fields:
+              value: int
+        """, "5:12", "'store' of 'Node' must be true or false, not a mapping",
+         id="store-a-mapping"),
     case("""\
         pmgen: 1
         module: m
