@@ -76,7 +76,7 @@ void pm_store_fini(pm_store *s) {
         pm_store_shard *shard = pm__store_shard(s, k);
         uint32_t fresh = atomic_load_explicit(&shard->fresh, memory_order_acquire);
         for (uint32_t local = 0; local < fresh; local++) {
-            pm_store_slot *slot = pm__store_local_slot(s, shard, local);
+            pm_store_slot *slot = pm__store_local_slot(s, shard, local, s->shared);
             if (slot == NULL) {
                 continue;
             }
@@ -149,7 +149,7 @@ static pm_status pm__store_fresh(pm_store *s, pm_store_shard *shard, uint32_t *l
         }
     }
     *local_out = local;
-    *slot = pm__store_local_slot(s, shard, local);
+    *slot = pm__store_local_slot(s, shard, local, s->shared);
     return PM_OK;
 }
 
@@ -163,7 +163,7 @@ static pm_store_slot *pm__store_pop_shared(pm_store *s, pm_store_shard *shard, u
         if (top == 0) {
             return NULL;
         }
-        pm_store_slot *slot = pm__store_local_slot(s, shard, top - 1u);
+        pm_store_slot *slot = pm__store_local_slot(s, shard, top - 1u, s->shared);
         /* may be stale if the slot was popped meanwhile: then the CAS fails */
         uint32_t next = atomic_load_explicit(&slot->next_free, memory_order_relaxed);
         uint64_t want = (((head >> 32) + 1u) << 32) | next;
@@ -190,7 +190,7 @@ pm_status pm_store_take_slow(pm_store *s, pm_store_slot **slot, uint32_t *index,
         uint32_t top = (uint32_t)atomic_load_explicit(&shard->free_head, memory_order_relaxed);
         if (top != 0) {
             local = top - 1u;
-            taken = pm__store_local_slot(s, shard, local);
+            taken = pm__store_local_slot(s, shard, local, s->shared);
             atomic_store_explicit(&shard->free_head,
                                   atomic_load_explicit(&taken->next_free, memory_order_relaxed),
                                   memory_order_relaxed);

@@ -155,26 +155,35 @@ static inline uint32_t pm__store_page_start(uint32_t page) {
 }
 
 static inline pm_store_slot *pm__store_local_slot(const pm_store *s, pm_store_shard *shard,
-                                                  uint32_t local) {
+                                                  uint32_t local, bool shared) {
     uint32_t page = pm__store_page_of(local);
     if (page >= PM_STORE_PAGES) {
         return NULL;
     }
     /* acquire: the page's zeroed bytes were published by its installing CAS */
-    unsigned char *base = atomic_load_explicit(&shard->pages[page], s->shared ? memory_order_acquire
-                                                                              : memory_order_relaxed);
+    unsigned char *base = atomic_load_explicit(&shard->pages[page], shared ? memory_order_acquire
+                                                                           : memory_order_relaxed);
     if (base == NULL) {
         return NULL;
     }
     return (pm_store_slot *)(base + (size_t)(local - pm__store_page_start(page)) * s->slot_size);
 }
 
-static inline pm_store_slot *pm_store_slot_at(const pm_store *s, uint32_t index) {
+/* The slot at `index`, NULL if there is none (never allocated, out of range).
+ * `shared` is the store's, as a constant: a local store has one shard. */
+static inline pm_store_slot *pm__store_slot(const pm_store *s, uint32_t index, bool shared) {
     if (s->shards == NULL) {
         return NULL;
     }
+    if (!shared) {
+        return pm__store_local_slot(s, s->shards, index, false);
+    }
     pm_store_shard *shard = pm__store_shard(s, index & s->shard_mask);
-    return pm__store_local_slot(s, shard, index >> s->shard_bits);
+    return pm__store_local_slot(s, shard, index >> s->shard_bits, true);
+}
+
+static inline pm_store_slot *pm_store_slot_at(const pm_store *s, uint32_t index) {
+    return pm__store_slot(s, index, s->shared);
 }
 
 static inline void *pm_store_value(const pm_store *s, pm_store_slot *slot) {
@@ -210,7 +219,7 @@ static inline void pm_store_publish(pm_store_slot *slot, uint32_t generation, bo
  * status) when a unique borrow is held or every reader's bit is taken. */
 static inline pm_status pm_store_get(const pm_store *s, uint32_t index, uint32_t generation,
                                      pm_status conflict, bool shared, void **value) {
-    pm_store_slot *slot = pm_store_slot_at(s, index);
+    pm_store_slot *slot = pm__store_slot(s, index, shared);
     if (slot == NULL) {
         return PM_EGONE;
     }
@@ -232,7 +241,7 @@ static inline pm_status pm_store_get(const pm_store *s, uint32_t index, uint32_t
 static inline pm_status pm_store_get_unique(const pm_store *s, uint32_t index,
                                             uint32_t generation, pm_status conflict, bool shared,
                                             void **value) {
-    pm_store_slot *slot = pm_store_slot_at(s, index);
+    pm_store_slot *slot = pm__store_slot(s, index, shared);
     if (slot == NULL) {
         return PM_EGONE;
     }
@@ -257,7 +266,7 @@ static inline pm_status pm_store_get_unique(const pm_store *s, uint32_t index,
  * (reported under PM_DEBUG). */
 static inline void pm_store_end_borrow(const pm_store *s, uint32_t index, uint32_t generation,
                                        bool unique, bool shared) {
-    pm_store_slot *slot = pm_store_slot_at(s, index);
+    pm_store_slot *slot = pm__store_slot(s, index, shared);
     if (slot == NULL || generation == 0) {
         return;
     }
@@ -283,7 +292,7 @@ static inline void pm_store_end_borrow(const pm_store *s, uint32_t index, uint32
  * (PM_COUNT_SATURATED once sticky). */
 static inline pm_status pm_store_retain(const pm_store *s, uint32_t index, uint32_t generation,
                                         bool shared, uint32_t *count) {
-    pm_store_slot *slot = pm_store_slot_at(s, index);
+    pm_store_slot *slot = pm__store_slot(s, index, shared);
     if (slot == NULL) {
         return PM_EGONE;
     }
@@ -305,7 +314,7 @@ static inline pm_status pm_store_retain(const pm_store *s, uint32_t index, uint3
  * last owner frees the slot, unless a borrow is held: its end does. */
 static inline pm_status pm_store_release(const pm_store *s, uint32_t index, uint32_t generation,
                                          bool shared, uint32_t *count) {
-    pm_store_slot *slot = pm_store_slot_at(s, index);
+    pm_store_slot *slot = pm__store_slot(s, index, shared);
     if (slot == NULL) {
         return PM_EGONE;
     }
@@ -331,7 +340,7 @@ static inline pm_status pm_store_release(const pm_store *s, uint32_t index, uint
 /* The owner count of a live handle (PM_COUNT_SATURATED once sticky), else PM_EGONE. */
 static inline pm_status pm_store_owners(const pm_store *s, uint32_t index, uint32_t generation,
                                         bool shared, uint32_t *count) {
-    pm_store_slot *slot = pm_store_slot_at(s, index);
+    pm_store_slot *slot = pm__store_slot(s, index, shared);
     if (slot == NULL) {
         return PM_EGONE;
     }
@@ -356,7 +365,7 @@ static inline pm_status pm_store_take(pm_store *s, pm_store_slot **slot,
     if (top == 0 || s->shared) {
         return pm_store_take_slow(s, slot, index, generation);
     }
-    pm_store_slot *free_slot = pm__store_local_slot(s, shard, top - 1u);
+    pm_store_slot *free_slot = pm__store_local_slot(s, shard, top - 1u, false);
     uint32_t next = atomic_load_explicit(&free_slot->next_free, memory_order_relaxed);
     atomic_store_explicit(&shard->free_head, next, memory_order_relaxed);
     atomic_store_explicit(&shard->live, atomic_load_explicit(&shard->live, memory_order_relaxed) + 1,
