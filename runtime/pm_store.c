@@ -121,7 +121,7 @@ static pm_status pm__store_fresh(pm_store *s, pm_store_shard *shard, uint32_t *l
     uint32_t local = atomic_load_explicit(&shard->fresh, memory_order_relaxed);
     for (;;) {
         uint32_t page = pm__store_page_of(local);
-        if (page >= PM_STORE_PAGES || local > (UINT32_MAX >> s->shard_bits)) {
+        if (local > (UINT32_MAX >> s->shard_bits) || page >= PM_STORE_PAGES - 1u) {
             return PM_ENOMEM; /* every index of the shard is used */
         }
         if (atomic_load_explicit(&shard->pages[page], load_order) == NULL) {
@@ -184,31 +184,15 @@ pm_status pm_store_take_slow(pm_store *s, pm_store_slot **slot, uint32_t *index,
     pm_store_shard *shard = pm__store_shard(s, shard_number);
     uint32_t local = 0;
     pm_store_slot *taken = NULL;
-    if (s->shared) {
-        taken = pm__store_pop_shared(s, shard, &local);
-    } else {
-        uint32_t top = (uint32_t)atomic_load_explicit(&shard->free_head, memory_order_relaxed);
-        if (top != 0) {
-            local = top - 1u;
-            taken = pm__store_local_slot(s, shard, local, s->shared);
-            atomic_store_explicit(&shard->free_head,
-                                  atomic_load_explicit(&taken->next_free, memory_order_relaxed),
-                                  memory_order_relaxed);
-        }
-    }
+    taken = s->shared ? pm__store_pop_shared(s, shard, &local)
+                      : pm__store_pop_local(s, shard, &local);
     if (taken == NULL) {
         pm_status status = pm__store_fresh(s, shard, &local, &taken);
         if (status != PM_OK) {
             return status;
         }
     }
-    if (s->shared) {
-        atomic_fetch_add_explicit(&shard->live, 1, memory_order_relaxed);
-    } else {
-        atomic_store_explicit(&shard->live,
-                              atomic_load_explicit(&shard->live, memory_order_relaxed) + 1,
-                              memory_order_relaxed);
-    }
+    pm__store_count(shard, 1, s->shared);
     uint32_t current = pm_store_word_generation(
         atomic_load_explicit(&taken->word, memory_order_relaxed));
     *slot = taken;
@@ -221,15 +205,13 @@ void pm_store_free_slot(const pm_store *s, pm_store_slot *slot, uint32_t index) 
     if (s->drops) {
         pm_value_drop(s->type, pm_store_value(s, slot));
     }
+    if (!s->shared) {
+        pm__store_recycle_local(s, slot, index);
+        return;
+    }
     pm_store_shard *shard = pm__store_shard(s, index & s->shard_mask);
     uint32_t local = index >> s->shard_bits;
-    if (s->shared) {
-        atomic_fetch_sub_explicit(&shard->live, 1, memory_order_relaxed);
-    } else {
-        atomic_store_explicit(&shard->live,
-                              atomic_load_explicit(&shard->live, memory_order_relaxed) - 1,
-                              memory_order_relaxed);
-    }
+    pm__store_count(shard, -1, true);
     uint32_t generation =
         pm_store_word_generation(atomic_load_explicit(&slot->word, memory_order_relaxed));
     if (generation >= PM_STORE_GENERATION_MAX) {
@@ -238,11 +220,6 @@ void pm_store_free_slot(const pm_store *s, pm_store_slot *slot, uint32_t index) 
     /* Still dead (no owner, no borrow) at the next generation: no handle matches it. */
     atomic_store_explicit(&slot->word, (uint64_t)(generation + 1u) << 32, memory_order_relaxed);
     uint64_t head = atomic_load_explicit(&shard->free_head, memory_order_relaxed);
-    if (!s->shared) {
-        atomic_store_explicit(&slot->next_free, (uint32_t)head, memory_order_relaxed);
-        atomic_store_explicit(&shard->free_head, (uint64_t)local + 1u, memory_order_relaxed);
-        return;
-    }
     uint64_t want;
     do {
         atomic_store_explicit(&slot->next_free, (uint32_t)head, memory_order_relaxed);

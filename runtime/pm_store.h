@@ -60,7 +60,7 @@ extern "C" {
 #define PM_STORE_SHARDS 16u                   /* shards of a shared store (a power of 2) */
 #define PM_STORE_SHARD_BITS 4u
 #define PM_STORE_FIRST_PAGE 32u               /* slots in a shard's first page; each doubles */
-#define PM_STORE_PAGES 23u                    /* pages per shard: 268,435,424 slots */
+#define PM_STORE_PAGES 28u                    /* every page a 32-bit local index can name */
 
 static inline uint32_t pm_store_word_generation(uint64_t word) { return (uint32_t)(word >> 32); }
 static inline uint32_t pm_store_word_owners(uint64_t word) { return (uint32_t)word >> 8; }
@@ -144,29 +144,24 @@ static inline pm_store_shard *pm__store_shard(const pm_store *s, uint32_t shard)
     return (pm_store_shard *)((unsigned char *)s->shards + (size_t)shard * s->shard_stride);
 }
 
-/* Which page a shard's local index is in, and where in it: page p holds the
- * 32 * 2^p slots from 32 * (2^p - 1). */
+/* Page p holds the 32 * 2^p slots from 32 * (2^p - 1): local index i is in page
+ * log2(i + 32) - 5, at (i + 32) - 2^(page + 5). Every 32-bit i names one of the
+ * PM_STORE_PAGES pages, so a lookup needs no bounds check. */
 static inline uint32_t pm__store_page_of(uint32_t local) {
-    uint32_t t = (local / PM_STORE_FIRST_PAGE) + 1u;
-    return 31u - (uint32_t)__builtin_clz(t);
-}
-static inline uint32_t pm__store_page_start(uint32_t page) {
-    return PM_STORE_FIRST_PAGE * ((1u << page) - 1u);
+    return 63u - (uint32_t)__builtin_clzll((uint64_t)local + PM_STORE_FIRST_PAGE) - 5u;
 }
 
 static inline pm_store_slot *pm__store_local_slot(const pm_store *s, pm_store_shard *shard,
                                                   uint32_t local, bool shared) {
-    uint32_t page = pm__store_page_of(local);
-    if (page >= PM_STORE_PAGES) {
-        return NULL;
-    }
+    uint64_t biased = (uint64_t)local + PM_STORE_FIRST_PAGE;
+    uint32_t top_bit = 63u - (uint32_t)__builtin_clzll(biased);
     /* acquire: the page's zeroed bytes were published by its installing CAS */
-    unsigned char *base = atomic_load_explicit(&shard->pages[page], shared ? memory_order_acquire
-                                                                           : memory_order_relaxed);
+    unsigned char *base = atomic_load_explicit(&shard->pages[top_bit - 5u],
+                                               shared ? memory_order_acquire : memory_order_relaxed);
     if (base == NULL) {
         return NULL;
     }
-    return (pm_store_slot *)(base + (size_t)(local - pm__store_page_start(page)) * s->slot_size);
+    return (pm_store_slot *)(base + (size_t)(biased - ((uint64_t)1 << top_bit)) * s->slot_size);
 }
 
 /* The slot at `index`, NULL if there is none (never allocated, out of range).
@@ -213,6 +208,61 @@ static inline bool pm__store_cas(pm_store_slot *slot, uint64_t *seen, uint64_t w
 static inline void pm_store_publish(pm_store_slot *slot, uint32_t generation, bool shared) {
     atomic_store_explicit(&slot->word, ((uint64_t)generation << 32) | PM_STORE_OWNER,
                           shared ? memory_order_release : memory_order_relaxed);
+}
+
+/* The shard's count of values in the store, by `delta`. */
+static inline void pm__store_count(pm_store_shard *shard, int64_t delta, bool shared) {
+    if (shared) {
+        atomic_fetch_add_explicit(&shard->live, delta, memory_order_relaxed);
+    } else {
+        atomic_store_explicit(&shard->live,
+                              atomic_load_explicit(&shard->live, memory_order_relaxed) + delta,
+                              memory_order_relaxed);
+    }
+}
+
+/* A local store's pop: the top of its free stack (*local), NULL when empty. */
+static inline pm_store_slot *pm__store_pop_local(const pm_store *s, pm_store_shard *shard,
+                                                 uint32_t *local) {
+    uint32_t top = (uint32_t)atomic_load_explicit(&shard->free_head, memory_order_relaxed);
+    if (top == 0) {
+        return NULL;
+    }
+    pm_store_slot *slot = pm__store_local_slot(s, shard, top - 1u, false);
+    if (slot != NULL) { /* always: a free slot's page exists */
+        atomic_store_explicit(&shard->free_head,
+                              atomic_load_explicit(&slot->next_free, memory_order_relaxed),
+                              memory_order_relaxed);
+        *local = top - 1u;
+    }
+    return slot;
+}
+
+/* A local store's dead slot, its value dropped, goes back: to the top of the free
+ * stack at the next generation, or retired if that would pass the last one. */
+static inline void pm__store_recycle_local(const pm_store *s, pm_store_slot *slot, uint32_t local) {
+    pm_store_shard *shard = s->shards;
+    pm__store_count(shard, -1, false);
+    uint32_t generation =
+        pm_store_word_generation(atomic_load_explicit(&slot->word, memory_order_relaxed));
+    if (generation >= PM_STORE_GENERATION_MAX) {
+        return; /* retired: it stays dead, off the free stack */
+    }
+    atomic_store_explicit(&slot->word, (uint64_t)(generation + 1u) << 32, memory_order_relaxed);
+    atomic_store_explicit(&slot->next_free,
+                          (uint32_t)atomic_load_explicit(&shard->free_head, memory_order_relaxed),
+                          memory_order_relaxed);
+    atomic_store_explicit(&shard->free_head, (uint64_t)local + 1u, memory_order_relaxed);
+}
+
+/* The caller made the slot dead: free it (inline for a local store with nothing to drop). */
+static inline void pm__store_free(const pm_store *s, pm_store_slot *slot, uint32_t index,
+                                  bool shared) {
+    if (!shared && !s->drops) {
+        pm__store_recycle_local(s, slot, index);
+    } else {
+        pm_store_free_slot(s, slot, index);
+    }
 }
 
 /* A read borrow: PM_OK and *value; PM_EGONE (not live); `conflict` (the cell's
@@ -284,7 +334,7 @@ static inline void pm_store_end_borrow(const pm_store *s, uint32_t index, uint32
         want = unique ? word & ~(uint64_t)PM_STORE_WRITER : word - 1u;
     } while (!pm__store_cas(slot, &word, want, shared));
     if (pm_store_word_is_dead(want)) {
-        pm_store_free_slot(s, slot, index);
+        pm__store_free(s, slot, index, shared);
     }
 }
 
@@ -332,7 +382,7 @@ static inline pm_status pm_store_release(const pm_store *s, uint32_t index, uint
     } while (!pm__store_cas(slot, &word, want, shared));
     *count = pm_store_word_owners(want);
     if (pm_store_word_is_dead(want)) {
-        pm_store_free_slot(s, slot, index);
+        pm__store_free(s, slot, index, shared);
     }
     return PM_OK;
 }
@@ -356,23 +406,20 @@ static inline pm_status pm_store_owners(const pm_store *s, uint32_t index, uint3
 /* A slot for a new value, the caller's until pm_store_publish: PM_OK with *slot,
  * *index and *generation; PM_ENOMEM (a page could not be had, or every index is
  * used) and nothing changed. Inline: a local store's pop of its free stack. */
-static inline pm_status pm_store_take(pm_store *s, pm_store_slot **slot,
-                                                 uint32_t *index, uint32_t *generation) {
-    pm_store_shard *shard = s->shards;
-    uint32_t top = shard != NULL ? (uint32_t)atomic_load_explicit(&shard->free_head,
-                                                                  memory_order_relaxed)
-                                 : 0u;
-    if (top == 0 || s->shared) {
+static inline pm_status pm_store_take(pm_store *s, bool shared, pm_store_slot **slot,
+                                      uint32_t *index, uint32_t *generation) {
+    uint32_t local = 0;
+    pm_store_slot *taken = NULL;
+    if (!shared && s->shards != NULL) {
+        taken = pm__store_pop_local(s, s->shards, &local);
+    }
+    if (taken == NULL) {
         return pm_store_take_slow(s, slot, index, generation);
     }
-    pm_store_slot *free_slot = pm__store_local_slot(s, shard, top - 1u, false);
-    uint32_t next = atomic_load_explicit(&free_slot->next_free, memory_order_relaxed);
-    atomic_store_explicit(&shard->free_head, next, memory_order_relaxed);
-    atomic_store_explicit(&shard->live, atomic_load_explicit(&shard->live, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
-    *slot = free_slot;
-    *index = top - 1u;
-    *generation = pm_store_word_generation(atomic_load_explicit(&free_slot->word, memory_order_relaxed));
+    pm__store_count(s->shards, 1, false);
+    *slot = taken;
+    *index = local;
+    *generation = pm_store_word_generation(atomic_load_explicit(&taken->word, memory_order_relaxed));
     return PM_OK;
 }
 

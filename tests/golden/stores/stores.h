@@ -586,7 +586,7 @@ static inline pm_status Store_Obj_SingleThreaded_alloc(Store_Obj_SingleThreaded 
     }
     pm_store_slot *slot = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, false, &slot, &index, &generation);
     if (status != PM_OK) {
         return status;
     }
@@ -1222,7 +1222,7 @@ static inline pm_status Store_Obj_ThreadSafe_alloc(Store_Obj_ThreadSafe *s, stru
     }
     pm_store_slot *slot = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, true, &slot, &index, &generation);
     if (status != PM_OK) {
         return status;
     }
@@ -1767,7 +1767,7 @@ static inline pm_status Store_Obj_Local_alloc(Store_Obj_Local *s, struct sobj va
     }
     pm_store_slot *slot = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, false, &slot, &index, &generation);
     if (status != PM_OK) {
         return status;
     }
@@ -2255,7 +2255,7 @@ static inline pm_status Store_Obj_Frozen_alloc(Store_Obj_Frozen *s, struct sobj 
     }
     pm_store_slot *slot = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, true, &slot, &index, &generation);
     if (status != PM_OK) {
         return status;
     }
@@ -2821,7 +2821,7 @@ static inline pm_status Store_Num_SingleThreaded_alloc(Store_Num_SingleThreaded 
     }
     pm_store_slot *slot = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, false, &slot, &index, &generation);
     if (status != PM_OK) {
         return status;
     }
@@ -3472,7 +3472,7 @@ static inline pm_status Store_Num_ThreadSafe_alloc(Store_Num_ThreadSafe *s, int6
     }
     pm_store_slot *slot = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, true, &slot, &index, &generation);
     if (status != PM_OK) {
         return status;
     }
@@ -4025,7 +4025,7 @@ static inline pm_status Store_Num_Local_alloc(Store_Num_Local *s, int64_t value,
     }
     pm_store_slot *slot = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, false, &slot, &index, &generation);
     if (status != PM_OK) {
         return status;
     }
@@ -4521,7 +4521,7 @@ static inline pm_status Store_Num_Frozen_alloc(Store_Num_Frozen *s, int64_t valu
     }
     pm_store_slot *slot = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, true, &slot, &index, &generation);
     if (status != PM_OK) {
         return status;
     }
@@ -5084,7 +5084,7 @@ static inline pm_status Store_Pair_SingleThreaded_alloc(Store_Pair_SingleThreade
     }
     pm_store_slot *slot = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, false, &slot, &index, &generation);
     if (status != PM_OK) {
         return status;
     }
@@ -5732,7 +5732,7 @@ static inline pm_status Store_Pair_ThreadSafe_alloc(Store_Pair_ThreadSafe *s, Pa
     }
     pm_store_slot *slot = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, true, &slot, &index, &generation);
     if (status != PM_OK) {
         return status;
     }
@@ -6287,7 +6287,7 @@ static inline pm_status Store_Pair_Local_alloc(Store_Pair_Local *s, Pair_Local v
     }
     pm_store_slot *slot = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, false, &slot, &index, &generation);
     if (status != PM_OK) {
         return status;
     }
@@ -6790,7 +6790,7 @@ static inline pm_status Store_Pair_Frozen_alloc(Store_Pair_Frozen *s, Pair_Froze
     }
     pm_store_slot *slot = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, true, &slot, &index, &generation);
     if (status != PM_OK) {
         return status;
     }
@@ -7362,7 +7362,7 @@ static inline pm_status Store_Wide_SingleThreaded_alloc(Store_Wide_SingleThreade
     }
     pm_store_slot *slot = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, false, &slot, &index, &generation);
     if (status != PM_OK) {
         return status;
     }
@@ -8021,7 +8021,7 @@ static inline pm_status Store_Wide_ThreadSafe_alloc(Store_Wide_ThreadSafe *s, st
     }
     pm_store_slot *slot = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, true, &slot, &index, &generation);
     if (status != PM_OK) {
         return status;
     }
@@ -8581,7 +8581,7 @@ static inline pm_status Store_Wide_Local_alloc(Store_Wide_Local *s, struct swide
     }
     pm_store_slot *slot = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, false, &slot, &index, &generation);
     if (status != PM_OK) {
         return status;
     }
@@ -9086,7 +9086,7 @@ static inline pm_status Store_Wide_Frozen_alloc(Store_Wide_Frozen *s, struct swi
     }
     pm_store_slot *slot = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, true, &slot, &index, &generation);
     if (status != PM_OK) {
         return status;
     }
@@ -9830,7 +9830,7 @@ static inline pm_status Store_Expr_SingleThreaded_alloc(Store_Expr_SingleThreade
     }
     pm_store_slot *slot = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, false, &slot, &index, &generation);
     if (status != PM_OK) {
         return status;
     }
@@ -10630,7 +10630,7 @@ static inline pm_status Store_Expr_ThreadSafe_alloc(Store_Expr_ThreadSafe *s, Ex
     }
     pm_store_slot *slot = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, true, &slot, &index, &generation);
     if (status != PM_OK) {
         return status;
     }
@@ -11327,7 +11327,7 @@ static inline pm_status Store_Expr_Local_alloc(Store_Expr_Local *s, Expr_Local v
     }
     pm_store_slot *slot = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, false, &slot, &index, &generation);
     if (status != PM_OK) {
         return status;
     }
@@ -11974,7 +11974,7 @@ static inline pm_status Store_Expr_Frozen_alloc(Store_Expr_Frozen *s, Expr_Froze
     }
     pm_store_slot *slot = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, true, &slot, &index, &generation);
     if (status != PM_OK) {
         return status;
     }
