@@ -537,8 +537,8 @@ static inline pm_status Managed_Obj_SingleThreaded_new_reuse(Managed_Obj_SingleT
     return PM_OK;
 }
 
-/* A handle of a value in a Store_Obj_SingleThreaded: a copy does not retain. Generations start at 1:
- * a zero handle is empty. */
+/* A handle of a value in a Store_Obj_SingleThreaded: a copy does not retain.
+ * Generations start at 1: a zero handle is empty. */
 typedef struct {
     uint32_t index;
     uint32_t generation;
@@ -1174,8 +1174,8 @@ static inline pm_status Managed_Obj_ThreadSafe_new_reuse(Managed_Obj_ThreadSafe 
     return PM_OK;
 }
 
-/* A handle of a value in a Store_Obj_ThreadSafe: a copy does not retain. Generations start at 1:
- * a zero handle is empty. */
+/* A handle of a value in a Store_Obj_ThreadSafe: a copy does not retain.
+ * Generations start at 1: a zero handle is empty. */
 typedef struct {
     uint32_t index;
     uint32_t generation;
@@ -1719,8 +1719,8 @@ static inline pm_status Managed_Obj_Local_new_reuse(Managed_Obj_Local *out, pm_r
     return PM_OK;
 }
 
-/* A handle of a value in a Store_Obj_Local: a copy does not retain. Generations start at 1:
- * a zero handle is empty. */
+/* A handle of a value in a Store_Obj_Local: a copy does not retain.
+ * Generations start at 1: a zero handle is empty. */
 typedef struct {
     uint32_t index;
     uint32_t generation;
@@ -2207,8 +2207,8 @@ static inline pm_status Managed_Obj_Frozen_new_reuse(Managed_Obj_Frozen *out, pm
     return PM_OK;
 }
 
-/* A handle of a value in a Store_Obj_Frozen: a copy does not retain. Generations start at 1:
- * a zero handle is empty. */
+/* A handle of a value in a Store_Obj_Frozen: a copy does not retain.
+ * Generations start at 1: a zero handle is empty. */
 typedef struct {
     uint32_t index;
     uint32_t generation;
@@ -2774,8 +2774,8 @@ static inline pm_status Managed_Num_SingleThreaded_new_reuse(Managed_Num_SingleT
     return PM_OK;
 }
 
-/* A handle of a value in a Store_Num_SingleThreaded: a copy does not retain. Generations start at 1:
- * a zero handle is empty. */
+/* A handle of a value in a Store_Num_SingleThreaded: a copy does not retain.
+ * Generations start at 1: a zero handle is empty. */
 typedef struct {
     uint32_t index;
     uint32_t generation;
@@ -3425,8 +3425,8 @@ static inline pm_status Managed_Num_ThreadSafe_new_reuse(Managed_Num_ThreadSafe 
     return PM_OK;
 }
 
-/* A handle of a value in a Store_Num_ThreadSafe: a copy does not retain. Generations start at 1:
- * a zero handle is empty. */
+/* A handle of a value in a Store_Num_ThreadSafe: a copy does not retain.
+ * Generations start at 1: a zero handle is empty. */
 typedef struct {
     uint32_t index;
     uint32_t generation;
@@ -3978,8 +3978,8 @@ static inline pm_status Managed_Num_Local_new_reuse(Managed_Num_Local *out, pm_r
     return PM_OK;
 }
 
-/* A handle of a value in a Store_Num_Local: a copy does not retain. Generations start at 1:
- * a zero handle is empty. */
+/* A handle of a value in a Store_Num_Local: a copy does not retain.
+ * Generations start at 1: a zero handle is empty. */
 typedef struct {
     uint32_t index;
     uint32_t generation;
@@ -4474,8 +4474,8 @@ static inline pm_status Managed_Num_Frozen_new_reuse(Managed_Num_Frozen *out, pm
     return PM_OK;
 }
 
-/* A handle of a value in a Store_Num_Frozen: a copy does not retain. Generations start at 1:
- * a zero handle is empty. */
+/* A handle of a value in a Store_Num_Frozen: a copy does not retain.
+ * Generations start at 1: a zero handle is empty. */
 typedef struct {
     uint32_t index;
     uint32_t generation;
@@ -5034,8 +5034,8 @@ static inline pm_status Managed_Pair_SingleThreaded_new_reuse(Managed_Pair_Singl
     return PM_OK;
 }
 
-/* A handle of a value in a Store_Pair_SingleThreaded: a copy does not retain. Generations start at 1:
- * a zero handle is empty. */
+/* A handle of a value in a Store_Pair_SingleThreaded: a copy does not retain.
+ * Generations start at 1: a zero handle is empty. */
 typedef struct {
     uint32_t index;
     uint32_t generation;
@@ -5683,8 +5683,8 @@ static inline pm_status Managed_Pair_ThreadSafe_new_reuse(Managed_Pair_ThreadSaf
     return PM_OK;
 }
 
-/* A handle of a value in a Store_Pair_ThreadSafe: a copy does not retain. Generations start at 1:
- * a zero handle is empty. */
+/* A handle of a value in a Store_Pair_ThreadSafe: a copy does not retain.
+ * Generations start at 1: a zero handle is empty. */
 typedef struct {
     uint32_t index;
     uint32_t generation;
@@ -6239,8 +6239,8 @@ static inline pm_status Managed_Pair_Local_new_reuse(Managed_Pair_Local *out, pm
     return PM_OK;
 }
 
-/* A handle of a value in a Store_Pair_Local: a copy does not retain. Generations start at 1:
- * a zero handle is empty. */
+/* A handle of a value in a Store_Pair_Local: a copy does not retain.
+ * Generations start at 1: a zero handle is empty. */
 typedef struct {
     uint32_t index;
     uint32_t generation;
@@ -6742,8 +6742,8 @@ static inline pm_status Managed_Pair_Frozen_new_reuse(Managed_Pair_Frozen *out, 
     return PM_OK;
 }
 
-/* A handle of a value in a Store_Pair_Frozen: a copy does not retain. Generations start at 1:
- * a zero handle is empty. */
+/* A handle of a value in a Store_Pair_Frozen: a copy does not retain.
+ * Generations start at 1: a zero handle is empty. */
 typedef struct {
     uint32_t index;
     uint32_t generation;
@@ -7312,8 +7312,8 @@ static inline pm_status Managed_Wide_SingleThreaded_new_reuse(Managed_Wide_Singl
     return PM_OK;
 }
 
-/* A handle of a value in a Store_Wide_SingleThreaded: a copy does not retain. Generations start at 1:
- * a zero handle is empty. */
+/* A handle of a value in a Store_Wide_SingleThreaded: a copy does not retain.
+ * Generations start at 1: a zero handle is empty. */
 typedef struct {
     uint32_t index;
     uint32_t generation;
@@ -7973,8 +7973,8 @@ static inline pm_status Managed_Wide_ThreadSafe_new_reuse(Managed_Wide_ThreadSaf
     return PM_OK;
 }
 
-/* A handle of a value in a Store_Wide_ThreadSafe: a copy does not retain. Generations start at 1:
- * a zero handle is empty. */
+/* A handle of a value in a Store_Wide_ThreadSafe: a copy does not retain.
+ * Generations start at 1: a zero handle is empty. */
 typedef struct {
     uint32_t index;
     uint32_t generation;
@@ -8533,8 +8533,8 @@ static inline pm_status Managed_Wide_Local_new_reuse(Managed_Wide_Local *out, pm
     return PM_OK;
 }
 
-/* A handle of a value in a Store_Wide_Local: a copy does not retain. Generations start at 1:
- * a zero handle is empty. */
+/* A handle of a value in a Store_Wide_Local: a copy does not retain.
+ * Generations start at 1: a zero handle is empty. */
 typedef struct {
     uint32_t index;
     uint32_t generation;
@@ -9038,8 +9038,8 @@ static inline pm_status Managed_Wide_Frozen_new_reuse(Managed_Wide_Frozen *out, 
     return PM_OK;
 }
 
-/* A handle of a value in a Store_Wide_Frozen: a copy does not retain. Generations start at 1:
- * a zero handle is empty. */
+/* A handle of a value in a Store_Wide_Frozen: a copy does not retain.
+ * Generations start at 1: a zero handle is empty. */
 typedef struct {
     uint32_t index;
     uint32_t generation;
@@ -9780,8 +9780,8 @@ static inline pm_status Managed_Expr_SingleThreaded_new_reuse(Managed_Expr_Singl
     return PM_EINVAL; /* not a tag of Expr */
 }
 
-/* A handle of a value in a Store_Expr_SingleThreaded: a copy does not retain. Generations start at 1:
- * a zero handle is empty. */
+/* A handle of a value in a Store_Expr_SingleThreaded: a copy does not retain.
+ * Generations start at 1: a zero handle is empty. */
 typedef struct {
     uint32_t index;
     uint32_t generation;
@@ -10581,8 +10581,8 @@ static inline pm_status Managed_Expr_ThreadSafe_new_reuse(Managed_Expr_ThreadSaf
     return PM_EINVAL; /* not a tag of Expr */
 }
 
-/* A handle of a value in a Store_Expr_ThreadSafe: a copy does not retain. Generations start at 1:
- * a zero handle is empty. */
+/* A handle of a value in a Store_Expr_ThreadSafe: a copy does not retain.
+ * Generations start at 1: a zero handle is empty. */
 typedef struct {
     uint32_t index;
     uint32_t generation;
@@ -11279,8 +11279,8 @@ static inline pm_status Managed_Expr_Local_new_reuse(Managed_Expr_Local *out, pm
     return PM_EINVAL; /* not a tag of Expr */
 }
 
-/* A handle of a value in a Store_Expr_Local: a copy does not retain. Generations start at 1:
- * a zero handle is empty. */
+/* A handle of a value in a Store_Expr_Local: a copy does not retain.
+ * Generations start at 1: a zero handle is empty. */
 typedef struct {
     uint32_t index;
     uint32_t generation;
@@ -11926,8 +11926,8 @@ static inline pm_status Managed_Expr_Frozen_new_reuse(Managed_Expr_Frozen *out, 
     return PM_EINVAL; /* not a tag of Expr */
 }
 
-/* A handle of a value in a Store_Expr_Frozen: a copy does not retain. Generations start at 1:
- * a zero handle is empty. */
+/* A handle of a value in a Store_Expr_Frozen: a copy does not retain.
+ * Generations start at 1: a zero handle is empty. */
 typedef struct {
     uint32_t index;
     uint32_t generation;
