@@ -78,5 +78,29 @@ def test_bench_region_quick_runs(tmp_path: Path) -> None:
     # bench/region.c (32-byte values in a region against malloc/free): the same.
     records = quick_records(tmp_path, "region")
     assert {r[1] for r in records} == {"malloc", "malloc-pair", "region", "region_drop",
-                                       "region_shared"}
+                                       "region_shared", "region_shared_2t"}
     assert all(float(r[3]) > 0 for r in records)
+
+
+def test_bench_store_quick_runs(tmp_path: Path) -> None:
+    # bench/store.c (generational stores against a mutex-protected slot array and
+    # malloc/free): the same.
+    records = quick_records(tmp_path, "store")
+    assert {(r[1], r[2], r[3]) for r in records} == {
+        *((impl, op, n) for impl in ("ThreadSafe", "Frozen", "mutex-array")
+          for op in ("churn", "get") for n in ("1", "2")),
+        ("SingleThreaded", "churn", "1"), ("SingleThreaded", "get", "1"),
+        ("malloc", "churn", "1")}
+    assert all(float(r[4]) > 0 for r in records)
+
+
+@pytest.mark.skipif(not have("rustc"), reason="needs rustc")
+def test_store_run_quick_runs(tmp_path: Path) -> None:
+    # bench/store_run --quick: builds the C program and the Rust peers it finds, runs
+    # each once and prints the table of medians and ratios (figures not asserted).
+    result = subprocess.run([PYTHON, str(ROOT / "bench" / "store_run"), "--quick",
+                             str(tmp_path / "build")], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "| SingleThreaded ÷ slotmap |" in result.stdout
+    assert "load average before" in result.stdout
