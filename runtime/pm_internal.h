@@ -43,3 +43,55 @@ static inline void pm_rwlock_set_for_test(pm_rwlock *l, uint32_t state) {
 #endif
 
 #endif /* PM_INTERNAL_H */
+
+/* ------------------------------------------------------------------------ */
+/* Store test hooks (tests/c/test_store.c): put a slot's state word at any    */
+/* owner count or generation, to reach PM_STORE_OWNERS_MAX and a slot's      */
+/* retirement without 2^24 or 2^32 calls. Not for production use. Call them  */
+/* only while no other thread uses the store.                                */
+/* ------------------------------------------------------------------------ */
+#ifndef PM_INTERNAL_STORE_HOOKS
+#define PM_INTERNAL_STORE_HOOKS
+
+#include <stdbool.h>
+
+#include "pm_store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Test hook: the owner bits of slot `index`'s word become `owners` (at most
+ * PM_STORE_OWNERS_MAX); generation and borrows are kept. false: no such slot. */
+static inline bool pm__store_test_set_owners(pm_store *s, uint32_t index, uint32_t owners) {
+    pm_store_slot *slot = pm_store_slot_at(s, index);
+    if (slot == NULL || owners > PM_STORE_OWNERS_MAX) {
+        return false;
+    }
+    uint64_t mask = (uint64_t)PM_STORE_OWNERS_MAX * PM_STORE_OWNER;
+    uint64_t word = __atomic_load_n(&slot->word, __ATOMIC_RELAXED);
+    __atomic_store_n(&slot->word, (word & ~mask) | ((uint64_t)owners * PM_STORE_OWNER),
+                     __ATOMIC_RELAXED);
+    return true;
+}
+
+/* Test hook: the generation of slot `index`'s word becomes `generation`; owners
+ * and borrows are kept (a live value's handles then need the new generation).
+ * false: no such slot. */
+static inline bool pm__store_test_set_generation(pm_store *s, uint32_t index,
+                                                 uint32_t generation) {
+    pm_store_slot *slot = pm_store_slot_at(s, index);
+    if (slot == NULL) {
+        return false;
+    }
+    uint64_t word = __atomic_load_n(&slot->word, __ATOMIC_RELAXED);
+    __atomic_store_n(&slot->word, (word & (uint64_t)UINT32_MAX) | ((uint64_t)generation << 32),
+                     __ATOMIC_RELAXED);
+    return true;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PM_INTERNAL_STORE_HOOKS */

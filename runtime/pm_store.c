@@ -28,6 +28,42 @@ static uint32_t pm__store_thread_shard(const pm_store *s) {
 
 static size_t pm__store_page_slots(uint32_t page) { return (size_t)PM_STORE_FIRST_PAGE << page; }
 
+/* A page must be aligned as its slots are. pm_alloc's memory is aligned for any
+ * standard type (16 bytes here), which covers a slot unless its value asks for
+ * more; then the value's offset in the slot is that alignment, and the page is
+ * padded to it, with the address pm_alloc gave stored just before it. */
+static size_t pm__store_page_align(const pm_store *s) {
+    return s->value_offset > sizeof(pm_store_slot) ? s->value_offset : 0u;
+}
+
+static size_t pm__store_page_bytes(const pm_store *s, uint32_t page) {
+    size_t align = pm__store_page_align(s);
+    return pm__store_page_slots(page) * s->slot_size + (align != 0 ? align + sizeof(void *) : 0u);
+}
+
+static unsigned char *pm__store_page_alloc(const pm_store *s, uint32_t page) {
+    size_t bytes = pm__store_page_bytes(s, page), align = pm__store_page_align(s);
+    unsigned char *memory = (unsigned char *)pm_alloc(bytes);
+    if (memory == NULL || align == 0) {
+        return memory;
+    }
+    uintptr_t at = ((uintptr_t)memory + sizeof(void *) + align - 1u) & ~(uintptr_t)(align - 1u);
+    unsigned char *base = memory + (at - (uintptr_t)memory);
+    memcpy(base - sizeof(void *), &memory, sizeof memory);
+    return base;
+}
+
+static void pm__store_page_free(const pm_store *s, uint32_t page, unsigned char *base) {
+    if (base == NULL) {
+        return;
+    }
+    unsigned char *memory = base;
+    if (pm__store_page_align(s) != 0) {
+        memcpy(&memory, base - sizeof(void *), sizeof memory);
+    }
+    pm_free(memory, pm__store_page_bytes(s, page));
+}
+
 pm_status pm_store_init(pm_store *s, bool shared, size_t slot_size, size_t value_offset,
                         const pm_box_type *type, bool drops) {
     if (s == NULL || type == NULL || slot_size == 0 || value_offset < sizeof(pm_store_slot) ||
@@ -47,11 +83,8 @@ pm_status pm_store_init(pm_store *s, bool shared, size_t slot_size, size_t value
     memset(shards, 0, stride * count);
     for (uint32_t k = 0; k < count; k++) {
         pm_store_shard *shard = (pm_store_shard *)((unsigned char *)shards + (size_t)k * stride);
-        atomic_init(&shard->free_head, 0);
-        atomic_init(&shard->live, 0);
-        atomic_init(&shard->fresh, 0);
         for (uint32_t p = 0; p < PM_STORE_PAGES; p++) {
-            atomic_init(&shard->pages[p], NULL);
+            shard->pages[p] = NULL; /* a null pointer need not be all-zero bytes */
         }
     }
     s->shards = shards;
@@ -74,17 +107,16 @@ void pm_store_fini(pm_store *s) {
     /* Drops first, pages after: a drop may release another value of this store. */
     for (uint32_t k = 0; k < count; k++) {
         pm_store_shard *shard = pm__store_shard(s, k);
-        uint32_t fresh = atomic_load_explicit(&shard->fresh, memory_order_acquire);
+        uint32_t fresh = shard->fresh; /* fini: no call in flight */
         for (uint32_t local = 0; local < fresh; local++) {
             pm_store_slot *slot = pm__store_local_slot(s, shard, local, s->shared);
             if (slot == NULL) {
                 continue;
             }
-            uint64_t word = atomic_load_explicit(&slot->word, memory_order_acquire);
+            uint64_t word = slot->word;
             if (!pm_store_word_is_dead(word)) {
                 /* owned or still borrowed: dead now, dropped once */
-                atomic_store_explicit(&slot->word, word & ~(uint64_t)UINT32_MAX,
-                                      memory_order_relaxed);
+                slot->word = word & ~(uint64_t)UINT32_MAX;
                 if (s->drops) {
                     pm_value_drop(s->type, pm_store_value(s, slot));
                 }
@@ -94,8 +126,7 @@ void pm_store_fini(pm_store *s) {
     for (uint32_t k = 0; k < count; k++) {
         pm_store_shard *shard = pm__store_shard(s, k);
         for (uint32_t p = 0; p < PM_STORE_PAGES; p++) {
-            unsigned char *base = atomic_load_explicit(&shard->pages[p], memory_order_relaxed);
-            pm_free(base, pm__store_page_slots(p) * s->slot_size);
+            pm__store_page_free(s, p, shard->pages[p]);
         }
     }
     pm_free(s->shards, s->shard_stride * count);
@@ -108,7 +139,7 @@ size_t pm_store_len(const pm_store *s) {
     }
     int64_t live = 0;
     for (uint32_t k = 0; k <= s->shard_mask; k++) {
-        live += atomic_load_explicit(&pm__store_shard(s, k)->live, memory_order_relaxed);
+        live += __atomic_load_n(&pm__store_shard(s, k)->live, __ATOMIC_RELAXED);
     }
     return live > 0 ? (size_t)live : 0u; /* shards' counts are read one by one */
 }
@@ -117,34 +148,31 @@ size_t pm_store_len(const pm_store *s) {
  * vacant at generation 0), then the slot is claimed, so a failure takes nothing. */
 static pm_status pm__store_fresh(pm_store *s, pm_store_shard *shard, uint32_t *local_out,
                                  pm_store_slot **slot) {
-    memory_order load_order = s->shared ? memory_order_acquire : memory_order_relaxed;
-    uint32_t local = atomic_load_explicit(&shard->fresh, memory_order_relaxed);
+    uint32_t local = __atomic_load_n(&shard->fresh, __ATOMIC_RELAXED);
     for (;;) {
         uint32_t page = pm__store_page_of(local);
         if (local > (UINT32_MAX >> s->shard_bits) || page >= PM_STORE_PAGES - 1u) {
             return PM_ENOMEM; /* every index of the shard is used */
         }
-        if (atomic_load_explicit(&shard->pages[page], load_order) == NULL) {
-            size_t bytes = pm__store_page_slots(page) * s->slot_size;
-            unsigned char *base = (unsigned char *)pm_alloc(bytes);
+        if (__atomic_load_n(&shard->pages[page], __ATOMIC_ACQUIRE) == NULL) {
+            unsigned char *base = pm__store_page_alloc(s, page);
             if (base == NULL) {
                 return PM_ENOMEM;
             }
-            memset(base, 0, bytes);
+            memset(base, 0, pm__store_page_slots(page) * s->slot_size);
             unsigned char *none = NULL;
             /* release: the zeroed words before the page's address */
-            if (!atomic_compare_exchange_strong_explicit(&shard->pages[page], &none, base,
-                                                         memory_order_acq_rel,
-                                                         memory_order_acquire)) {
-                pm_free(base, bytes); /* another thread installed it first */
+            if (!__atomic_compare_exchange_n(&shard->pages[page], &none, base, false,
+                                             __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+                pm__store_page_free(s, page, base); /* another thread installed it first */
             }
         }
         if (!s->shared) {
-            atomic_store_explicit(&shard->fresh, local + 1u, memory_order_relaxed);
+            shard->fresh = local + 1u;
             break;
         }
-        if (atomic_compare_exchange_weak_explicit(&shard->fresh, &local, local + 1u,
-                                                  memory_order_relaxed, memory_order_relaxed)) {
+        if (__atomic_compare_exchange_n(&shard->fresh, &local, local + 1u, true,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
             break;
         }
     }
@@ -157,7 +185,7 @@ static pm_status pm__store_fresh(pm_store *s, pm_store_shard *shard, uint32_t *l
  * in the head's high half makes a CAS fail after any pop since the head was
  * read, so a slot popped and pushed back meanwhile is never taken twice. */
 static pm_store_slot *pm__store_pop_shared(pm_store *s, pm_store_shard *shard, uint32_t *local) {
-    uint64_t head = atomic_load_explicit(&shard->free_head, memory_order_acquire);
+    uint64_t head = __atomic_load_n(&shard->free_head, __ATOMIC_ACQUIRE);
     for (;;) {
         uint32_t top = (uint32_t)head;
         if (top == 0) {
@@ -165,10 +193,10 @@ static pm_store_slot *pm__store_pop_shared(pm_store *s, pm_store_shard *shard, u
         }
         pm_store_slot *slot = pm__store_local_slot(s, shard, top - 1u, s->shared);
         /* may be stale if the slot was popped meanwhile: then the CAS fails */
-        uint32_t next = atomic_load_explicit(&slot->next_free, memory_order_relaxed);
+        uint32_t next = __atomic_load_n(&slot->next_free, __ATOMIC_RELAXED);
         uint64_t want = (((head >> 32) + 1u) << 32) | next;
-        if (atomic_compare_exchange_weak_explicit(&shard->free_head, &head, want,
-                                                  memory_order_acquire, memory_order_acquire)) {
+        if (__atomic_compare_exchange_n(&shard->free_head, &head, want, true, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_ACQUIRE)) {
             *local = top - 1u;
             return slot;
         }
@@ -194,7 +222,7 @@ pm_status pm_store_take_slow(pm_store *s, pm_store_slot **slot, uint32_t *index,
     }
     pm__store_count(shard, 1, s->shared);
     uint32_t current = pm_store_word_generation(
-        atomic_load_explicit(&taken->word, memory_order_relaxed));
+        s->shared ? __atomic_load_n(&taken->word, __ATOMIC_RELAXED) : taken->word);
     *slot = taken;
     *index = (local << s->shard_bits) | shard_number;
     *generation = current == 0 ? 1u : current; /* a fresh slot's first value is generation 1 */
@@ -213,20 +241,20 @@ void pm_store_free_slot(const pm_store *s, pm_store_slot *slot, uint32_t index) 
     uint32_t local = index >> s->shard_bits;
     pm__store_count(shard, -1, true);
     uint32_t generation =
-        pm_store_word_generation(atomic_load_explicit(&slot->word, memory_order_relaxed));
+        pm_store_word_generation(__atomic_load_n(&slot->word, __ATOMIC_RELAXED));
     if (generation >= PM_STORE_GENERATION_MAX) {
         return; /* retired: its generation would wrap; it stays dead, off the free stack */
     }
     /* Still dead (no owner, no borrow) at the next generation: no handle matches it. */
-    atomic_store_explicit(&slot->word, (uint64_t)(generation + 1u) << 32, memory_order_relaxed);
-    uint64_t head = atomic_load_explicit(&shard->free_head, memory_order_relaxed);
+    __atomic_store_n(&slot->word, (uint64_t)(generation + 1u) << 32, __ATOMIC_RELAXED);
+    uint64_t head = __atomic_load_n(&shard->free_head, __ATOMIC_RELAXED);
     uint64_t want;
     do {
-        atomic_store_explicit(&slot->next_free, (uint32_t)head, memory_order_relaxed);
+        __atomic_store_n(&slot->next_free, (uint32_t)head, __ATOMIC_RELAXED);
         want = (head & ~(uint64_t)UINT32_MAX) | (local + 1u);
         /* release: the drop and the new word before the slot can be popped */
-    } while (!atomic_compare_exchange_weak_explicit(&shard->free_head, &head, want,
-                                                    memory_order_release, memory_order_relaxed));
+    } while (!__atomic_compare_exchange_n(&shard->free_head, &head, want, true, __ATOMIC_RELEASE,
+                                          __ATOMIC_RELAXED));
 }
 
 void pm_store_release_mismatch(const pm_store *s, uint32_t index, bool unique) {

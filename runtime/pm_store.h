@@ -73,10 +73,13 @@ static inline bool pm_store_word_is_live(uint64_t word, uint32_t generation) {
 /* Nobody owns or borrows the value any more: whoever made the word so frees the slot. */
 static inline bool pm_store_word_is_dead(uint64_t word) { return (uint32_t)word == 0; }
 
-/* A slot's header; the value follows at PM_STORE_VALUE_OFFSET. */
+/* A store's words are plain objects: a shared store reaches them through the
+ * GCC/Clang __atomic builtins, a local one by plain loads and stores, which the
+ * compiler may keep in registers (every inline path takes `shared` as a constant).
+ * A slot's header; the value follows at PM_STORE_VALUE_OFFSET. */
 typedef struct pm_store_slot {
-    PM_ATOMIC(uint64_t) word;
-    PM_ATOMIC(uint32_t) next_free; /* the next free slot's local index + 1 (0: none) */
+    uint64_t word;
+    uint32_t next_free; /* the next free slot's local index + 1 (0: none) */
 } pm_store_slot;
 
 /* Where a value of alignment `align` starts in its slot, and a slot's size. */
@@ -88,10 +91,10 @@ typedef struct pm_store_slot {
      ~(PM_STORE_SLOT_ALIGN(align) - 1u))
 
 typedef struct pm_store_shard {
-    PM_ATOMIC(uint64_t) free_head; /* (pop count << 32) | (top's local index + 1) */
-    PM_ATOMIC(int64_t) live;       /* values allocated from here minus those freed here */
-    PM_ATOMIC(uint32_t) fresh;     /* slots ever handed out from the pages */
-    PM_ATOMIC(unsigned char *) pages[PM_STORE_PAGES];
+    uint64_t free_head; /* (pop count << 32) | (top's local index + 1) */
+    int64_t live;       /* values allocated from here minus those freed here */
+    uint32_t fresh;     /* slots ever handed out from the pages */
+    unsigned char *pages[PM_STORE_PAGES];
 } pm_store_shard;
 
 /* One store of one type. Zero-initialized: not usable (init first); fini makes it so again. */
@@ -156,8 +159,8 @@ static inline pm_store_slot *pm__store_local_slot(const pm_store *s, pm_store_sh
     uint64_t biased = (uint64_t)local + PM_STORE_FIRST_PAGE;
     uint32_t top_bit = 63u - (uint32_t)__builtin_clzll(biased);
     /* acquire: the page's zeroed bytes were published by its installing CAS */
-    unsigned char *base = atomic_load_explicit(&shard->pages[top_bit - 5u],
-                                               shared ? memory_order_acquire : memory_order_relaxed);
+    unsigned char *const *page = &shard->pages[top_bit - 5u];
+    unsigned char *base = shared ? __atomic_load_n(page, __ATOMIC_ACQUIRE) : *page;
     if (base == NULL) {
         return NULL;
     }
@@ -185,54 +188,53 @@ static inline void *pm_store_value(const pm_store *s, pm_store_slot *slot) {
     return (unsigned char *)slot + s->value_offset;
 }
 
-static inline uint64_t pm__store_load(const pm_store_slot *slot, bool shared) {
+static PM_ALWAYS_INLINE uint64_t pm__store_load(const pm_store_slot *slot, bool shared) {
     /* acquire: a live word's value bytes were published by the allocating thread's release */
-    return atomic_load_explicit((PM_ATOMIC(uint64_t) *)&slot->word,
-                                shared ? memory_order_acquire : memory_order_relaxed);
+    return shared ? __atomic_load_n(&slot->word, __ATOMIC_ACQUIRE) : slot->word;
 }
 
 /* Replace *seen by `want`: a local store just stores (nobody else changes the
  * word); a shared one CASes, and on failure *seen is the word now. acq_rel:
  * a borrow's acquire pairs with the release of the borrow or publish before it. */
-static inline bool pm__store_cas(pm_store_slot *slot, uint64_t *seen, uint64_t want, bool shared) {
+static PM_ALWAYS_INLINE bool pm__store_cas(pm_store_slot *slot, uint64_t *seen, uint64_t want, bool shared) {
     if (!shared) {
-        atomic_store_explicit(&slot->word, want, memory_order_relaxed);
+        slot->word = want;
         return true;
     }
-    return atomic_compare_exchange_weak_explicit(&slot->word, seen, want, memory_order_acq_rel,
-                                                 memory_order_acquire);
+    return __atomic_compare_exchange_n(&slot->word, seen, want, true, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_ACQUIRE);
 }
 
 /* The value of a live handle becomes owned by the store: the word goes from
  * vacant to one owner at `generation`. release: the value's bytes before it. */
-static inline void pm_store_publish(pm_store_slot *slot, uint32_t generation, bool shared) {
-    atomic_store_explicit(&slot->word, ((uint64_t)generation << 32) | PM_STORE_OWNER,
-                          shared ? memory_order_release : memory_order_relaxed);
+static PM_ALWAYS_INLINE void pm_store_publish(pm_store_slot *slot, uint32_t generation, bool shared) {
+    uint64_t word = ((uint64_t)generation << 32) | PM_STORE_OWNER;
+    if (shared) {
+        __atomic_store_n(&slot->word, word, __ATOMIC_RELEASE);
+    } else {
+        slot->word = word;
+    }
 }
 
 /* The shard's count of values in the store, by `delta`. */
-static inline void pm__store_count(pm_store_shard *shard, int64_t delta, bool shared) {
+static PM_ALWAYS_INLINE void pm__store_count(pm_store_shard *shard, int64_t delta, bool shared) {
     if (shared) {
-        atomic_fetch_add_explicit(&shard->live, delta, memory_order_relaxed);
+        __atomic_fetch_add(&shard->live, delta, __ATOMIC_RELAXED);
     } else {
-        atomic_store_explicit(&shard->live,
-                              atomic_load_explicit(&shard->live, memory_order_relaxed) + delta,
-                              memory_order_relaxed);
+        shard->live += delta;
     }
 }
 
 /* A local store's pop: the top of its free stack (*local), NULL when empty. */
 static inline pm_store_slot *pm__store_pop_local(const pm_store *s, pm_store_shard *shard,
                                                  uint32_t *local) {
-    uint32_t top = (uint32_t)atomic_load_explicit(&shard->free_head, memory_order_relaxed);
+    uint32_t top = (uint32_t)shard->free_head;
     if (top == 0) {
         return NULL;
     }
     pm_store_slot *slot = pm__store_local_slot(s, shard, top - 1u, false);
     if (slot != NULL) { /* always: a free slot's page exists */
-        atomic_store_explicit(&shard->free_head,
-                              atomic_load_explicit(&slot->next_free, memory_order_relaxed),
-                              memory_order_relaxed);
+        shard->free_head = slot->next_free;
         *local = top - 1u;
     }
     return slot;
@@ -240,23 +242,21 @@ static inline pm_store_slot *pm__store_pop_local(const pm_store *s, pm_store_sha
 
 /* A local store's dead slot, its value dropped, goes back: to the top of the free
  * stack at the next generation, or retired if that would pass the last one. */
-static inline void pm__store_recycle_local(const pm_store *s, pm_store_slot *slot, uint32_t local) {
+static PM_ALWAYS_INLINE void pm__store_recycle_local(const pm_store *s, pm_store_slot *slot, uint32_t local) {
     pm_store_shard *shard = s->shards;
     pm__store_count(shard, -1, false);
     uint32_t generation =
-        pm_store_word_generation(atomic_load_explicit(&slot->word, memory_order_relaxed));
+        pm_store_word_generation(slot->word);
     if (generation >= PM_STORE_GENERATION_MAX) {
         return; /* retired: it stays dead, off the free stack */
     }
-    atomic_store_explicit(&slot->word, (uint64_t)(generation + 1u) << 32, memory_order_relaxed);
-    atomic_store_explicit(&slot->next_free,
-                          (uint32_t)atomic_load_explicit(&shard->free_head, memory_order_relaxed),
-                          memory_order_relaxed);
-    atomic_store_explicit(&shard->free_head, (uint64_t)local + 1u, memory_order_relaxed);
+    slot->word = (uint64_t)(generation + 1u) << 32;
+    slot->next_free = (uint32_t)shard->free_head;
+    shard->free_head = (uint64_t)local + 1u;
 }
 
 /* The caller made the slot dead: free it (inline for a local store with nothing to drop). */
-static inline void pm__store_free(const pm_store *s, pm_store_slot *slot, uint32_t index,
+static PM_ALWAYS_INLINE void pm__store_free(const pm_store *s, pm_store_slot *slot, uint32_t index,
                                   bool shared) {
     if (!shared && !s->drops) {
         pm__store_recycle_local(s, slot, index);
@@ -267,7 +267,7 @@ static inline void pm__store_free(const pm_store *s, pm_store_slot *slot, uint32
 
 /* A read borrow: PM_OK and *value; PM_EGONE (not live); `conflict` (the cell's
  * status) when a unique borrow is held or every reader's bit is taken. */
-static inline pm_status pm_store_get(const pm_store *s, uint32_t index, uint32_t generation,
+static PM_ALWAYS_INLINE pm_status pm_store_get(const pm_store *s, uint32_t index, uint32_t generation,
                                      pm_status conflict, bool shared, void **value) {
     pm_store_slot *slot = pm__store_slot(s, index, shared);
     if (slot == NULL) {
@@ -288,7 +288,7 @@ static inline pm_status pm_store_get(const pm_store *s, uint32_t index, uint32_t
 
 /* The exclusive borrow of try_get_unique: only with one owner (PM_ESHARED) and
  * no borrow (`conflict`). */
-static inline pm_status pm_store_get_unique(const pm_store *s, uint32_t index,
+static PM_ALWAYS_INLINE pm_status pm_store_get_unique(const pm_store *s, uint32_t index,
                                             uint32_t generation, pm_status conflict, bool shared,
                                             void **value) {
     pm_store_slot *slot = pm__store_slot(s, index, shared);
@@ -314,7 +314,7 @@ static inline pm_status pm_store_get_unique(const pm_store *s, uint32_t index,
 /* The end of a borrow (unique: the writer's, else one reader's). The last one
  * after the last owner left frees the slot. A borrow nobody held: ignored
  * (reported under PM_DEBUG). */
-static inline void pm_store_end_borrow(const pm_store *s, uint32_t index, uint32_t generation,
+static PM_ALWAYS_INLINE void pm_store_end_borrow(const pm_store *s, uint32_t index, uint32_t generation,
                                        bool unique, bool shared) {
     pm_store_slot *slot = pm__store_slot(s, index, shared);
     if (slot == NULL || generation == 0) {
@@ -340,7 +340,7 @@ static inline void pm_store_end_borrow(const pm_store *s, uint32_t index, uint32
 
 /* One owner more (PM_EGONE if not live): *count is the count after it
  * (PM_COUNT_SATURATED once sticky). */
-static inline pm_status pm_store_retain(const pm_store *s, uint32_t index, uint32_t generation,
+static PM_ALWAYS_INLINE pm_status pm_store_retain(const pm_store *s, uint32_t index, uint32_t generation,
                                         bool shared, uint32_t *count) {
     pm_store_slot *slot = pm__store_slot(s, index, shared);
     if (slot == NULL) {
@@ -356,13 +356,14 @@ static inline pm_status pm_store_retain(const pm_store *s, uint32_t index, uint3
             return PM_OK;
         }
     } while (!pm__store_cas(slot, &word, word + PM_STORE_OWNER, shared));
-    *count = pm_store_word_owners(word) + 1u;
+    uint32_t after = pm_store_word_owners(word) + 1u;
+    *count = after == PM_STORE_OWNERS_MAX ? PM_COUNT_SATURATED : after; /* sticky from here */
     return PM_OK;
 }
 
 /* One owner fewer (PM_EGONE if not live): *count is the count after it. The
  * last owner frees the slot, unless a borrow is held: its end does. */
-static inline pm_status pm_store_release(const pm_store *s, uint32_t index, uint32_t generation,
+static PM_ALWAYS_INLINE pm_status pm_store_release(const pm_store *s, uint32_t index, uint32_t generation,
                                          bool shared, uint32_t *count) {
     pm_store_slot *slot = pm__store_slot(s, index, shared);
     if (slot == NULL) {
@@ -388,7 +389,7 @@ static inline pm_status pm_store_release(const pm_store *s, uint32_t index, uint
 }
 
 /* The owner count of a live handle (PM_COUNT_SATURATED once sticky), else PM_EGONE. */
-static inline pm_status pm_store_owners(const pm_store *s, uint32_t index, uint32_t generation,
+static PM_ALWAYS_INLINE pm_status pm_store_owners(const pm_store *s, uint32_t index, uint32_t generation,
                                         bool shared, uint32_t *count) {
     pm_store_slot *slot = pm__store_slot(s, index, shared);
     if (slot == NULL) {
@@ -406,7 +407,7 @@ static inline pm_status pm_store_owners(const pm_store *s, uint32_t index, uint3
 /* A slot for a new value, the caller's until pm_store_publish: PM_OK with *slot,
  * *index and *generation; PM_ENOMEM (a page could not be had, or every index is
  * used) and nothing changed. Inline: a local store's pop of its free stack. */
-static inline pm_status pm_store_take(pm_store *s, bool shared, pm_store_slot **slot,
+static PM_ALWAYS_INLINE pm_status pm_store_take(pm_store *s, bool shared, pm_store_slot **slot,
                                       uint32_t *index, uint32_t *generation) {
     uint32_t local = 0;
     pm_store_slot *taken = NULL;
@@ -419,7 +420,7 @@ static inline pm_status pm_store_take(pm_store *s, bool shared, pm_store_slot **
     pm__store_count(s->shards, 1, false);
     *slot = taken;
     *index = local;
-    *generation = pm_store_word_generation(atomic_load_explicit(&taken->word, memory_order_relaxed));
+    *generation = pm_store_word_generation(taken->word);
     return PM_OK;
 }
 

@@ -32,6 +32,10 @@ PROGRAMS = {
     "test_convert": (SPECS / "all_policies.yaml", SPECS, []),
     "test_sums": (SPECS / "sums.yaml", SPECS, []),
     "test_region": (SPECS / "regions.yaml", SPECS, []),
+    # Stores; -Wno-psabi: gcc's note on passing the 64-byte-aligned Wide by value.
+    "test_store": (SPECS / "stores.yaml", SPECS, ["-Wno-psabi"]),
+    "test_store_retire": (SPECS / "stores.yaml", SPECS,
+                          ["-Wno-psabi", "-DPM_STORE_GENERATION_MAX=3u"]),
     "process_data": (ROOT / "examples" / "items.yaml", ROOT / "examples", []),
 }
 SANITIZE_ADDRESS = ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",
