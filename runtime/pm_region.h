@@ -63,13 +63,6 @@ extern "C" {
 #define PM_REGION_FIRST_CHUNK 4096u    /* bytes of the first chunk, header included */
 #define PM_REGION_MAX_CHUNK 67108864u  /* chunks stop doubling here (64 MiB) */
 
-/* The alignment of type T, in C and in C++. */
-#ifdef __cplusplus
-#define PM_ALIGNOF(T) alignof(T)
-#else
-#define PM_ALIGNOF(T) _Alignof(T)
-#endif
-
 /* The drop a record runs: pm_value_drop (pm_box.h) with the value's descriptor. */
 typedef void (*pm_region_drop_fn)(const pm_box_type *type, void *value);
 

@@ -132,6 +132,13 @@ extern "C" {
 #define PM_ALWAYS_INLINE inline
 #endif
 
+/* The alignment of type T, in C and in C++. */
+#ifdef __cplusplus
+#define PM_ALIGNOF(T) alignof(T)
+#else
+#define PM_ALIGNOF(T) _Alignof(T)
+#endif
+
 /* ------------------------------------------------------------------------ */
 /* Status codes                                                              */
 /* ------------------------------------------------------------------------ */

@@ -64,6 +64,12 @@ static void pm__store_page_free(const pm_store *s, uint32_t page, unsigned char 
     pm_free(memory, pm__store_page_bytes(s, page));
 }
 
+static void pm__store_shard_init(pm_store_shard *shard) {
+    for (uint32_t p = 0; p < PM_STORE_PAGES; p++) {
+        shard->pages[p] = NULL; /* a null pointer need not be all-zero bytes */
+    }
+}
+
 pm_status pm_store_init(pm_store *s, bool shared, size_t slot_size, size_t value_offset,
                         const pm_box_type *type, bool drops) {
     if (s == NULL || type == NULL || slot_size == 0 || value_offset < sizeof(pm_store_slot) ||
@@ -76,17 +82,19 @@ pm_status pm_store_init(pm_store *s, bool shared, size_t slot_size, size_t value
     }
     uint32_t count = shared ? PM_STORE_SHARDS : 1u;
     size_t stride = (sizeof(pm_store_shard) + PM__STORE_LINE - 1u) & ~(size_t)(PM__STORE_LINE - 1u);
-    pm_store_shard *shards = (pm_store_shard *)pm_alloc(stride * count);
-    if (shards == NULL) {
-        return PM_ENOMEM;
-    }
-    memset(shards, 0, stride * count);
-    for (uint32_t k = 0; k < count; k++) {
-        pm_store_shard *shard = (pm_store_shard *)((unsigned char *)shards + (size_t)k * stride);
-        for (uint32_t p = 0; p < PM_STORE_PAGES; p++) {
-            shard->pages[p] = NULL; /* a null pointer need not be all-zero bytes */
+    pm_store_shard *shards = NULL;
+    if (shared) {
+        shards = (pm_store_shard *)pm_alloc(stride * count);
+        if (shards == NULL) {
+            return PM_ENOMEM;
+        }
+        memset(shards, 0, stride * count);
+        for (uint32_t k = 0; k < count; k++) {
+            pm__store_shard_init((pm_store_shard *)((unsigned char *)shards + (size_t)k * stride));
         }
     }
+    memset(&s->local, 0, sizeof s->local);
+    pm__store_shard_init(&s->local);
     s->shards = shards;
     s->shard_stride = stride;
     s->shard_mask = count - 1u;
@@ -100,8 +108,8 @@ pm_status pm_store_init(pm_store *s, bool shared, size_t slot_size, size_t value
 }
 
 void pm_store_fini(pm_store *s) {
-    if (s == NULL || s->shards == NULL) {
-        return;
+    if (s == NULL || s->type == NULL) {
+        return; /* zero: never initialized, or finished */
     }
     uint32_t count = s->shard_mask + 1u;
     /* Drops first, pages after: a drop may release another value of this store. */
@@ -109,7 +117,7 @@ void pm_store_fini(pm_store *s) {
         pm_store_shard *shard = pm__store_shard(s, k);
         uint32_t fresh = shard->fresh; /* fini: no call in flight */
         for (uint32_t local = 0; local < fresh; local++) {
-            pm_store_slot *slot = pm__store_local_slot(s, shard, local, s->shared);
+            pm_store_slot *slot = pm__store_local_slot(shard, local, s->shared, s->slot_size);
             if (slot == NULL) {
                 continue;
             }
@@ -129,12 +137,15 @@ void pm_store_fini(pm_store *s) {
             pm__store_page_free(s, p, shard->pages[p]);
         }
     }
-    pm_free(s->shards, s->shard_stride * count);
+    if (s->shared) {
+        pm_free(s->shards, s->shard_stride * count);
+    }
     memset(s, 0, sizeof *s);
+    pm__store_shard_init(&s->local);
 }
 
 size_t pm_store_len(const pm_store *s) {
-    if (s == NULL || s->shards == NULL) {
+    if (s == NULL || s->type == NULL) {
         return 0;
     }
     int64_t live = 0;
@@ -177,7 +188,7 @@ static pm_status pm__store_fresh(pm_store *s, pm_store_shard *shard, uint32_t *l
         }
     }
     *local_out = local;
-    *slot = pm__store_local_slot(s, shard, local, s->shared);
+    *slot = pm__store_local_slot(shard, local, s->shared, s->slot_size);
     return PM_OK;
 }
 
@@ -191,7 +202,7 @@ static pm_store_slot *pm__store_pop_shared(pm_store *s, pm_store_shard *shard, u
         if (top == 0) {
             return NULL;
         }
-        pm_store_slot *slot = pm__store_local_slot(s, shard, top - 1u, s->shared);
+        pm_store_slot *slot = pm__store_local_slot(shard, top - 1u, s->shared, s->slot_size);
         /* may be stale if the slot was popped meanwhile: then the CAS fails */
         uint32_t next = __atomic_load_n(&slot->next_free, __ATOMIC_RELAXED);
         uint64_t want = (((head >> 32) + 1u) << 32) | next;
@@ -205,7 +216,7 @@ static pm_store_slot *pm__store_pop_shared(pm_store *s, pm_store_shard *shard, u
 
 pm_status pm_store_take_slow(pm_store *s, pm_store_slot **slot, uint32_t *index,
                              uint32_t *generation) {
-    if (s == NULL || s->shards == NULL) {
+    if (s == NULL || s->type == NULL) {
         return PM_EINVAL;
     }
     uint32_t shard_number = s->shared ? pm__store_thread_shard(s) : 0u;
@@ -213,7 +224,7 @@ pm_status pm_store_take_slow(pm_store *s, pm_store_slot **slot, uint32_t *index,
     uint32_t local = 0;
     pm_store_slot *taken = NULL;
     taken = s->shared ? pm__store_pop_shared(s, shard, &local)
-                      : pm__store_pop_local(s, shard, &local);
+                      : pm__store_pop_local(shard, s->slot_size, &local);
     if (taken == NULL) {
         pm_status status = pm__store_fresh(s, shard, &local, &taken);
         if (status != PM_OK) {

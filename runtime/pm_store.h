@@ -64,7 +64,9 @@ extern "C" {
 
 static inline uint32_t pm_store_word_generation(uint64_t word) { return (uint32_t)(word >> 32); }
 static inline uint32_t pm_store_word_owners(uint64_t word) { return (uint32_t)word >> 8; }
-static inline uint32_t pm_store_word_readers(uint64_t word) { return (uint32_t)word & PM_STORE_READERS; }
+static inline uint32_t pm_store_word_readers(uint64_t word) {
+    return (uint32_t)word & PM_STORE_READERS;
+}
 static inline bool pm_store_word_borrowed(uint64_t word) { return (word & PM_STORE_BORROWS) != 0; }
 /* The handle's value is in the slot: its generation, and at least one owner. */
 static inline bool pm_store_word_is_live(uint64_t word, uint32_t generation) {
@@ -85,6 +87,9 @@ typedef struct pm_store_slot {
 /* Where a value of alignment `align` starts in its slot, and a slot's size. */
 #define PM_STORE_VALUE_OFFSET(align) \
     ((sizeof(pm_store_slot) + (size_t)(align) - 1u) & ~((size_t)(align) - 1u))
+/* The value of type T in `slot` (a pm_store_slot *). */
+#define PM_STORE_VALUE(slot, T) \
+    ((T *)(void *)((unsigned char *)(slot) + PM_STORE_VALUE_OFFSET(PM_ALIGNOF(T))))
 #define PM_STORE_SLOT_ALIGN(align) ((size_t)(align) > 8u ? (size_t)(align) : (size_t)8u)
 #define PM_STORE_SLOT_SIZE(size, align)                                                    \
     ((PM_STORE_VALUE_OFFSET(align) + (size_t)(size) + PM_STORE_SLOT_ALIGN(align) - 1u) &  \
@@ -97,16 +102,19 @@ typedef struct pm_store_shard {
     unsigned char *pages[PM_STORE_PAGES];
 } pm_store_shard;
 
-/* One store of one type. Zero-initialized: not usable (init first); fini makes it so again. */
+/* One store of one type. Zero-initialized: not usable (init first); fini makes it so again.
+ * A local store's one shard is `local`, in the store itself: a lookup is one load
+ * less, and init allocates nothing. A shared store's shards are `shards`. */
 typedef struct pm_store {
-    pm_store_shard *shards;   /* shard_mask + 1 of them, each on its own cache lines */
+    pm_store_shard local;     /* the shard of a local store (unused when shared) */
+    pm_store_shard *shards;   /* a shared store's shard_mask + 1, each on its own cache lines */
     size_t shard_stride;      /* bytes from one shard to the next */
     uint32_t shard_mask;      /* 0 when local */
     uint32_t shard_bits;      /* index = (local index << shard_bits) | shard */
     bool shared;              /* any thread may call at once (atomic operations) */
     size_t slot_size;
     size_t value_offset;
-    const pm_box_type *type;  /* the value's type: its drop, its name (PM_DEBUG) */
+    const pm_box_type *type;  /* the value's type: its drop, its name (PM_DEBUG); NULL: zero */
     bool drops;               /* the value has something to drop (a hook, managed fields) */
 } pm_store;
 
@@ -144,6 +152,9 @@ void pm_store_release_mismatch(const pm_store *s, uint32_t index, bool unique);
 /* ------------------------------------------------------------------------ */
 
 static inline pm_store_shard *pm__store_shard(const pm_store *s, uint32_t shard) {
+    if (!s->shared) {
+        return (pm_store_shard *)&s->local; /* the store's own words; const is the caller's */
+    }
     return (pm_store_shard *)((unsigned char *)s->shards + (size_t)shard * s->shard_stride);
 }
 
@@ -154,8 +165,9 @@ static inline uint32_t pm__store_page_of(uint32_t local) {
     return 63u - (uint32_t)__builtin_clzll((uint64_t)local + PM_STORE_FIRST_PAGE) - 5u;
 }
 
-static inline pm_store_slot *pm__store_local_slot(const pm_store *s, pm_store_shard *shard,
-                                                  uint32_t local, bool shared) {
+static PM_ALWAYS_INLINE pm_store_slot *pm__store_local_slot(pm_store_shard *shard,
+                                                            uint32_t local, bool shared,
+                                                            size_t slot_size) {
     uint64_t biased = (uint64_t)local + PM_STORE_FIRST_PAGE;
     uint32_t top_bit = 63u - (uint32_t)__builtin_clzll(biased);
     /* acquire: the page's zeroed bytes were published by its installing CAS */
@@ -164,24 +176,25 @@ static inline pm_store_slot *pm__store_local_slot(const pm_store *s, pm_store_sh
     if (base == NULL) {
         return NULL;
     }
-    return (pm_store_slot *)(base + (size_t)(biased - ((uint64_t)1 << top_bit)) * s->slot_size);
+    return (pm_store_slot *)(base + (size_t)(biased - ((uint64_t)1 << top_bit)) * slot_size);
 }
 
 /* The slot at `index`, NULL if there is none (never allocated, out of range).
  * `shared` is the store's, as a constant: a local store has one shard. */
-static inline pm_store_slot *pm__store_slot(const pm_store *s, uint32_t index, bool shared) {
+static PM_ALWAYS_INLINE pm_store_slot *pm__store_slot(const pm_store *s, uint32_t index,
+                                                      bool shared, size_t slot_size) {
+    if (!shared) { /* a zero store's pages are all NULL */
+        return pm__store_local_slot((pm_store_shard *)&s->local, index, false, slot_size);
+    }
     if (s->shards == NULL) {
         return NULL;
     }
-    if (!shared) {
-        return pm__store_local_slot(s, s->shards, index, false);
-    }
     pm_store_shard *shard = pm__store_shard(s, index & s->shard_mask);
-    return pm__store_local_slot(s, shard, index >> s->shard_bits, true);
+    return pm__store_local_slot(shard, index >> s->shard_bits, true, slot_size);
 }
 
 static inline pm_store_slot *pm_store_slot_at(const pm_store *s, uint32_t index) {
-    return pm__store_slot(s, index, s->shared);
+    return pm__store_slot(s, index, s->shared, s->slot_size);
 }
 
 static inline void *pm_store_value(const pm_store *s, pm_store_slot *slot) {
@@ -196,7 +209,8 @@ static PM_ALWAYS_INLINE uint64_t pm__store_load(const pm_store_slot *slot, bool 
 /* Replace *seen by `want`: a local store just stores (nobody else changes the
  * word); a shared one CASes, and on failure *seen is the word now. acq_rel:
  * a borrow's acquire pairs with the release of the borrow or publish before it. */
-static PM_ALWAYS_INLINE bool pm__store_cas(pm_store_slot *slot, uint64_t *seen, uint64_t want, bool shared) {
+static PM_ALWAYS_INLINE bool pm__store_cas(pm_store_slot *slot, uint64_t *seen, uint64_t want,
+                                           bool shared) {
     if (!shared) {
         slot->word = want;
         return true;
@@ -207,7 +221,8 @@ static PM_ALWAYS_INLINE bool pm__store_cas(pm_store_slot *slot, uint64_t *seen, 
 
 /* The value of a live handle becomes owned by the store: the word goes from
  * vacant to one owner at `generation`. release: the value's bytes before it. */
-static PM_ALWAYS_INLINE void pm_store_publish(pm_store_slot *slot, uint32_t generation, bool shared) {
+static PM_ALWAYS_INLINE void pm_store_publish(pm_store_slot *slot, uint32_t generation,
+                                              bool shared) {
     uint64_t word = ((uint64_t)generation << 32) | PM_STORE_OWNER;
     if (shared) {
         __atomic_store_n(&slot->word, word, __ATOMIC_RELEASE);
@@ -226,13 +241,13 @@ static PM_ALWAYS_INLINE void pm__store_count(pm_store_shard *shard, int64_t delt
 }
 
 /* A local store's pop: the top of its free stack (*local), NULL when empty. */
-static inline pm_store_slot *pm__store_pop_local(const pm_store *s, pm_store_shard *shard,
-                                                 uint32_t *local) {
+static PM_ALWAYS_INLINE pm_store_slot *pm__store_pop_local(pm_store_shard *shard,
+                                                           size_t slot_size, uint32_t *local) {
     uint32_t top = (uint32_t)shard->free_head;
     if (top == 0) {
         return NULL;
     }
-    pm_store_slot *slot = pm__store_local_slot(s, shard, top - 1u, false);
+    pm_store_slot *slot = pm__store_local_slot(shard, top - 1u, false, slot_size);
     if (slot != NULL) { /* always: a free slot's page exists */
         shard->free_head = slot->next_free;
         *local = top - 1u;
@@ -242,8 +257,9 @@ static inline pm_store_slot *pm__store_pop_local(const pm_store *s, pm_store_sha
 
 /* A local store's dead slot, its value dropped, goes back: to the top of the free
  * stack at the next generation, or retired if that would pass the last one. */
-static PM_ALWAYS_INLINE void pm__store_recycle_local(const pm_store *s, pm_store_slot *slot, uint32_t local) {
-    pm_store_shard *shard = s->shards;
+static PM_ALWAYS_INLINE void pm__store_recycle_local(const pm_store *s, pm_store_slot *slot,
+                                                     uint32_t local) {
+    pm_store_shard *shard = (pm_store_shard *)&s->local;
     pm__store_count(shard, -1, false);
     uint32_t generation =
         pm_store_word_generation(slot->word);
@@ -267,9 +283,11 @@ static PM_ALWAYS_INLINE void pm__store_free(const pm_store *s, pm_store_slot *sl
 
 /* A read borrow: PM_OK and *value; PM_EGONE (not live); `conflict` (the cell's
  * status) when a unique borrow is held or every reader's bit is taken. */
-static PM_ALWAYS_INLINE pm_status pm_store_get(const pm_store *s, uint32_t index, uint32_t generation,
-                                     pm_status conflict, bool shared, void **value) {
-    pm_store_slot *slot = pm__store_slot(s, index, shared);
+static PM_ALWAYS_INLINE pm_status pm_store_get(const pm_store *s, uint32_t index,
+                                               uint32_t generation, pm_status conflict,
+                                               bool shared, size_t slot_size,
+                                               pm_store_slot **borrowed) {
+    pm_store_slot *slot = pm__store_slot(s, index, shared, slot_size);
     if (slot == NULL) {
         return PM_EGONE;
     }
@@ -282,16 +300,17 @@ static PM_ALWAYS_INLINE pm_status pm_store_get(const pm_store *s, uint32_t index
             return conflict;
         }
     } while (!pm__store_cas(slot, &word, word + 1u, shared));
-    *value = pm_store_value(s, slot);
+    *borrowed = slot;
     return PM_OK;
 }
 
 /* The exclusive borrow of try_get_unique: only with one owner (PM_ESHARED) and
  * no borrow (`conflict`). */
 static PM_ALWAYS_INLINE pm_status pm_store_get_unique(const pm_store *s, uint32_t index,
-                                            uint32_t generation, pm_status conflict, bool shared,
-                                            void **value) {
-    pm_store_slot *slot = pm__store_slot(s, index, shared);
+                                                      uint32_t generation, pm_status conflict,
+                                                      bool shared, size_t slot_size,
+                                                      pm_store_slot **borrowed) {
+    pm_store_slot *slot = pm__store_slot(s, index, shared, slot_size);
     if (slot == NULL) {
         return PM_EGONE;
     }
@@ -307,16 +326,17 @@ static PM_ALWAYS_INLINE pm_status pm_store_get_unique(const pm_store *s, uint32_
             return conflict;
         }
     } while (!pm__store_cas(slot, &word, word | PM_STORE_WRITER, shared));
-    *value = pm_store_value(s, slot);
+    *borrowed = slot;
     return PM_OK;
 }
 
 /* The end of a borrow (unique: the writer's, else one reader's). The last one
  * after the last owner left frees the slot. A borrow nobody held: ignored
  * (reported under PM_DEBUG). */
-static PM_ALWAYS_INLINE void pm_store_end_borrow(const pm_store *s, uint32_t index, uint32_t generation,
-                                       bool unique, bool shared) {
-    pm_store_slot *slot = pm__store_slot(s, index, shared);
+static PM_ALWAYS_INLINE void pm_store_end_borrow(const pm_store *s, uint32_t index,
+                                                 uint32_t generation, bool unique, bool shared,
+                                                 size_t slot_size) {
+    pm_store_slot *slot = pm__store_slot(s, index, shared, slot_size);
     if (slot == NULL || generation == 0) {
         return;
     }
@@ -340,9 +360,10 @@ static PM_ALWAYS_INLINE void pm_store_end_borrow(const pm_store *s, uint32_t ind
 
 /* One owner more (PM_EGONE if not live): *count is the count after it
  * (PM_COUNT_SATURATED once sticky). */
-static PM_ALWAYS_INLINE pm_status pm_store_retain(const pm_store *s, uint32_t index, uint32_t generation,
-                                        bool shared, uint32_t *count) {
-    pm_store_slot *slot = pm__store_slot(s, index, shared);
+static PM_ALWAYS_INLINE pm_status pm_store_retain(const pm_store *s, uint32_t index,
+                                                  uint32_t generation, bool shared,
+                                                  size_t slot_size, uint32_t *count) {
+    pm_store_slot *slot = pm__store_slot(s, index, shared, slot_size);
     if (slot == NULL) {
         return PM_EGONE;
     }
@@ -363,9 +384,10 @@ static PM_ALWAYS_INLINE pm_status pm_store_retain(const pm_store *s, uint32_t in
 
 /* One owner fewer (PM_EGONE if not live): *count is the count after it. The
  * last owner frees the slot, unless a borrow is held: its end does. */
-static PM_ALWAYS_INLINE pm_status pm_store_release(const pm_store *s, uint32_t index, uint32_t generation,
-                                         bool shared, uint32_t *count) {
-    pm_store_slot *slot = pm__store_slot(s, index, shared);
+static PM_ALWAYS_INLINE pm_status pm_store_release(const pm_store *s, uint32_t index,
+                                                   uint32_t generation, bool shared,
+                                                   size_t slot_size, uint32_t *count) {
+    pm_store_slot *slot = pm__store_slot(s, index, shared, slot_size);
     if (slot == NULL) {
         return PM_EGONE;
     }
@@ -389,9 +411,10 @@ static PM_ALWAYS_INLINE pm_status pm_store_release(const pm_store *s, uint32_t i
 }
 
 /* The owner count of a live handle (PM_COUNT_SATURATED once sticky), else PM_EGONE. */
-static PM_ALWAYS_INLINE pm_status pm_store_owners(const pm_store *s, uint32_t index, uint32_t generation,
-                                        bool shared, uint32_t *count) {
-    pm_store_slot *slot = pm__store_slot(s, index, shared);
+static PM_ALWAYS_INLINE pm_status pm_store_owners(const pm_store *s, uint32_t index,
+                                                  uint32_t generation, bool shared,
+                                                  size_t slot_size, uint32_t *count) {
+    pm_store_slot *slot = pm__store_slot(s, index, shared, slot_size);
     if (slot == NULL) {
         return PM_EGONE;
     }
@@ -407,17 +430,18 @@ static PM_ALWAYS_INLINE pm_status pm_store_owners(const pm_store *s, uint32_t in
 /* A slot for a new value, the caller's until pm_store_publish: PM_OK with *slot,
  * *index and *generation; PM_ENOMEM (a page could not be had, or every index is
  * used) and nothing changed. Inline: a local store's pop of its free stack. */
-static PM_ALWAYS_INLINE pm_status pm_store_take(pm_store *s, bool shared, pm_store_slot **slot,
-                                      uint32_t *index, uint32_t *generation) {
+static PM_ALWAYS_INLINE pm_status pm_store_take(pm_store *s, bool shared, size_t slot_size,
+                                                pm_store_slot **slot, uint32_t *index,
+                                                uint32_t *generation) {
     uint32_t local = 0;
     pm_store_slot *taken = NULL;
-    if (!shared && s->shards != NULL) {
-        taken = pm__store_pop_local(s, s->shards, &local);
+    if (!shared) {
+        taken = pm__store_pop_local(&s->local, slot_size, &local);
     }
     if (taken == NULL) {
         return pm_store_take_slow(s, slot, index, generation);
     }
-    pm__store_count(s->shards, 1, false);
+    pm__store_count(&s->local, 1, false);
     *slot = taken;
     *index = local;
     *generation = pm_store_word_generation(taken->word);

@@ -584,14 +584,16 @@ static inline pm_status Store_Obj_SingleThreaded_alloc(Store_Obj_SingleThreaded 
     if (s == NULL || out == NULL) {
         return PM_EINVAL;
     }
-    pm_store_slot *slot = NULL;
+    pm_store_slot *taken = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, false, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, false,
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), &taken, &index,
+            &generation);
     if (status != PM_OK) {
         return status;
     }
-    *(struct sobj *)pm_store_value(&s->store, slot) = value;
-    pm_store_publish(slot, generation, false);
+    *PM_STORE_VALUE(taken, struct sobj) = value;
+    pm_store_publish(taken, generation, false);
     out->index = index;
     out->generation = generation;
     return PM_OK;
@@ -606,7 +608,8 @@ static inline pm_status Store_Obj_SingleThreaded_retain(Store_Obj_SingleThreaded
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, h.index, h.generation, false, &after);
+    pm_status status = pm_store_retain(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -623,7 +626,8 @@ static inline pm_status Store_Obj_SingleThreaded_release(Store_Obj_SingleThreade
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_release(&s->store, h.index, h.generation, false, &after);
+    pm_status status = pm_store_release(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -637,7 +641,8 @@ static inline pm_status Store_Obj_SingleThreaded_ref_count(const Store_Obj_Singl
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    return pm_store_owners(&s->store, h.index, h.generation, false, out);
+    return pm_store_owners(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), out);
 }
 
 /* A read borrow of the value, kept alive until Store_Obj_SingleThreaded_release_get. PM_OK;
@@ -648,10 +653,11 @@ static inline pm_status Store_Obj_SingleThreaded_get(const Store_Obj_SingleThrea
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
-    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, false, &value);
+    pm_store_slot *borrowed = NULL;
+    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, false,
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), &borrowed);
     if (status == PM_OK) {
-        *out = (const struct sobj *)value;
+        *out = PM_STORE_VALUE(borrowed, struct sobj);
     }
     return status;
 }
@@ -660,7 +666,8 @@ static inline pm_status Store_Obj_SingleThreaded_get(const Store_Obj_SingleThrea
 static inline void Store_Obj_SingleThreaded_release_get(const Store_Obj_SingleThreaded *s,
                                                         StoreHandle_Obj_SingleThreaded h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, false, false);
+        pm_store_end_borrow(&s->store, h.index, h.generation, false, false,
+                PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)));
     }
 }
 
@@ -672,11 +679,11 @@ static inline pm_status Store_Obj_SingleThreaded_try_get_unique(Store_Obj_Single
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
+    pm_store_slot *borrowed = NULL;
     pm_status status = pm_store_get_unique(&s->store, h.index, h.generation, PM_EBORROWED, false,
-            &value);
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), &borrowed);
     if (status == PM_OK) {
-        *out = (struct sobj *)value;
+        *out = PM_STORE_VALUE(borrowed, struct sobj);
     }
     return status;
 }
@@ -685,7 +692,8 @@ static inline pm_status Store_Obj_SingleThreaded_try_get_unique(Store_Obj_Single
 static inline void Store_Obj_SingleThreaded_release_unique(Store_Obj_SingleThreaded *s,
                                                            StoreHandle_Obj_SingleThreaded h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, true, false);
+        pm_store_end_borrow(&s->store, h.index, h.generation, true, false,
+                PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)));
     }
 }
 
@@ -703,7 +711,9 @@ static inline bool StoreWeak_Obj_SingleThreaded_is_alive(StoreWeak_Obj_SingleThr
                                                          const Store_Obj_SingleThreaded *s) {
     uint32_t owners = 0;
     return s != NULL && w.generation != 0 &&
-           pm_store_owners(&s->store, w.index, w.generation, false, &owners) == PM_OK;
+           pm_store_owners(&s->store, w.index, w.generation, false,
+                   PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)),
+                   &owners) == PM_OK;
 }
 
 /* A handle that owns the value (retains it). PM_OK; PM_EINVAL; PM_EGONE. */
@@ -714,7 +724,8 @@ static inline pm_status StoreWeak_Obj_SingleThreaded_upgrade(
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, w.index, w.generation, false, &after);
+    pm_status status = pm_store_retain(&s->store, w.index, w.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), &after);
     if (status == PM_OK) {
         out->index = w.index;
         out->generation = w.generation;
@@ -1220,14 +1231,16 @@ static inline pm_status Store_Obj_ThreadSafe_alloc(Store_Obj_ThreadSafe *s, stru
     if (s == NULL || out == NULL) {
         return PM_EINVAL;
     }
-    pm_store_slot *slot = NULL;
+    pm_store_slot *taken = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, true, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, true,
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), &taken, &index,
+            &generation);
     if (status != PM_OK) {
         return status;
     }
-    *(struct sobj *)pm_store_value(&s->store, slot) = value;
-    pm_store_publish(slot, generation, true);
+    *PM_STORE_VALUE(taken, struct sobj) = value;
+    pm_store_publish(taken, generation, true);
     out->index = index;
     out->generation = generation;
     return PM_OK;
@@ -1241,7 +1254,8 @@ static inline pm_status Store_Obj_ThreadSafe_retain(Store_Obj_ThreadSafe *s,
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, h.index, h.generation, true, &after);
+    pm_status status = pm_store_retain(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -1258,7 +1272,8 @@ static inline pm_status Store_Obj_ThreadSafe_release(Store_Obj_ThreadSafe *s,
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_release(&s->store, h.index, h.generation, true, &after);
+    pm_status status = pm_store_release(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -1272,7 +1287,8 @@ static inline pm_status Store_Obj_ThreadSafe_ref_count(const Store_Obj_ThreadSaf
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    return pm_store_owners(&s->store, h.index, h.generation, true, out);
+    return pm_store_owners(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), out);
 }
 
 /* A read borrow of the value, kept alive until Store_Obj_ThreadSafe_release_get. PM_OK;
@@ -1283,10 +1299,11 @@ static inline pm_status Store_Obj_ThreadSafe_get(const Store_Obj_ThreadSafe *s,
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
-    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBUSY, true, &value);
+    pm_store_slot *borrowed = NULL;
+    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBUSY, true,
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), &borrowed);
     if (status == PM_OK) {
-        *out = (const struct sobj *)value;
+        *out = PM_STORE_VALUE(borrowed, struct sobj);
     }
     return status;
 }
@@ -1295,7 +1312,8 @@ static inline pm_status Store_Obj_ThreadSafe_get(const Store_Obj_ThreadSafe *s,
 static inline void Store_Obj_ThreadSafe_release_get(const Store_Obj_ThreadSafe *s,
                                                     StoreHandle_Obj_ThreadSafe h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, false, true);
+        pm_store_end_borrow(&s->store, h.index, h.generation, false, true,
+                PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)));
     }
 }
 
@@ -1307,11 +1325,11 @@ static inline pm_status Store_Obj_ThreadSafe_try_get_unique(Store_Obj_ThreadSafe
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
+    pm_store_slot *borrowed = NULL;
     pm_status status = pm_store_get_unique(&s->store, h.index, h.generation, PM_EBUSY, true,
-            &value);
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), &borrowed);
     if (status == PM_OK) {
-        *out = (struct sobj *)value;
+        *out = PM_STORE_VALUE(borrowed, struct sobj);
     }
     return status;
 }
@@ -1320,7 +1338,8 @@ static inline pm_status Store_Obj_ThreadSafe_try_get_unique(Store_Obj_ThreadSafe
 static inline void Store_Obj_ThreadSafe_release_unique(Store_Obj_ThreadSafe *s,
                                                        StoreHandle_Obj_ThreadSafe h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, true, true);
+        pm_store_end_borrow(&s->store, h.index, h.generation, true, true,
+                PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)));
     }
 }
 
@@ -1338,7 +1357,9 @@ static inline bool StoreWeak_Obj_ThreadSafe_is_alive(StoreWeak_Obj_ThreadSafe w,
                                                      const Store_Obj_ThreadSafe *s) {
     uint32_t owners = 0;
     return s != NULL && w.generation != 0 &&
-           pm_store_owners(&s->store, w.index, w.generation, true, &owners) == PM_OK;
+           pm_store_owners(&s->store, w.index, w.generation, true,
+                   PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)),
+                   &owners) == PM_OK;
 }
 
 /* A handle that owns the value (retains it). PM_OK; PM_EINVAL; PM_EGONE. */
@@ -1349,7 +1370,8 @@ static inline pm_status StoreWeak_Obj_ThreadSafe_upgrade(StoreWeak_Obj_ThreadSaf
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, w.index, w.generation, true, &after);
+    pm_status status = pm_store_retain(&s->store, w.index, w.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), &after);
     if (status == PM_OK) {
         out->index = w.index;
         out->generation = w.generation;
@@ -1765,14 +1787,16 @@ static inline pm_status Store_Obj_Local_alloc(Store_Obj_Local *s, struct sobj va
     if (s == NULL || out == NULL) {
         return PM_EINVAL;
     }
-    pm_store_slot *slot = NULL;
+    pm_store_slot *taken = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, false, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, false,
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), &taken, &index,
+            &generation);
     if (status != PM_OK) {
         return status;
     }
-    *(struct sobj *)pm_store_value(&s->store, slot) = value;
-    pm_store_publish(slot, generation, false);
+    *PM_STORE_VALUE(taken, struct sobj) = value;
+    pm_store_publish(taken, generation, false);
     out->index = index;
     out->generation = generation;
     return PM_OK;
@@ -1786,7 +1810,8 @@ static inline pm_status Store_Obj_Local_retain(Store_Obj_Local *s, StoreHandle_O
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, h.index, h.generation, false, &after);
+    pm_status status = pm_store_retain(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -1802,7 +1827,8 @@ static inline pm_status Store_Obj_Local_release(Store_Obj_Local *s, StoreHandle_
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_release(&s->store, h.index, h.generation, false, &after);
+    pm_status status = pm_store_release(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -1815,7 +1841,8 @@ static inline pm_status Store_Obj_Local_ref_count(const Store_Obj_Local *s, Stor
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    return pm_store_owners(&s->store, h.index, h.generation, false, out);
+    return pm_store_owners(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), out);
 }
 
 /* A read borrow of the value, kept alive until Store_Obj_Local_release_get. PM_OK;
@@ -1825,10 +1852,11 @@ static inline pm_status Store_Obj_Local_get(const Store_Obj_Local *s, StoreHandl
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
-    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, false, &value);
+    pm_store_slot *borrowed = NULL;
+    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, false,
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), &borrowed);
     if (status == PM_OK) {
-        *out = (const struct sobj *)value;
+        *out = PM_STORE_VALUE(borrowed, struct sobj);
     }
     return status;
 }
@@ -1836,7 +1864,8 @@ static inline pm_status Store_Obj_Local_get(const Store_Obj_Local *s, StoreHandl
 /* Ends a read borrow of Store_Obj_Local_get. */
 static inline void Store_Obj_Local_release_get(const Store_Obj_Local *s, StoreHandle_Obj_Local h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, false, false);
+        pm_store_end_borrow(&s->store, h.index, h.generation, false, false,
+                PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)));
     }
 }
 
@@ -1847,11 +1876,11 @@ static inline pm_status Store_Obj_Local_try_get_unique(Store_Obj_Local *s, Store
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
+    pm_store_slot *borrowed = NULL;
     pm_status status = pm_store_get_unique(&s->store, h.index, h.generation, PM_EBORROWED, false,
-            &value);
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), &borrowed);
     if (status == PM_OK) {
-        *out = (struct sobj *)value;
+        *out = PM_STORE_VALUE(borrowed, struct sobj);
     }
     return status;
 }
@@ -1859,7 +1888,8 @@ static inline pm_status Store_Obj_Local_try_get_unique(Store_Obj_Local *s, Store
 /* Ends the borrow of Store_Obj_Local_try_get_unique. */
 static inline void Store_Obj_Local_release_unique(Store_Obj_Local *s, StoreHandle_Obj_Local h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, true, false);
+        pm_store_end_borrow(&s->store, h.index, h.generation, true, false,
+                PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)));
     }
 }
 
@@ -1875,7 +1905,9 @@ static inline StoreWeak_Obj_Local StoreWeak_Obj_Local_from_handle(StoreHandle_Ob
 static inline bool StoreWeak_Obj_Local_is_alive(StoreWeak_Obj_Local w, const Store_Obj_Local *s) {
     uint32_t owners = 0;
     return s != NULL && w.generation != 0 &&
-           pm_store_owners(&s->store, w.index, w.generation, false, &owners) == PM_OK;
+           pm_store_owners(&s->store, w.index, w.generation, false,
+                   PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)),
+                   &owners) == PM_OK;
 }
 
 /* A handle that owns the value (retains it). PM_OK; PM_EINVAL; PM_EGONE. */
@@ -1885,7 +1917,8 @@ static inline pm_status StoreWeak_Obj_Local_upgrade(StoreWeak_Obj_Local w, Store
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, w.index, w.generation, false, &after);
+    pm_status status = pm_store_retain(&s->store, w.index, w.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), &after);
     if (status == PM_OK) {
         out->index = w.index;
         out->generation = w.generation;
@@ -2253,14 +2286,16 @@ static inline pm_status Store_Obj_Frozen_alloc(Store_Obj_Frozen *s, struct sobj 
     if (s == NULL || out == NULL) {
         return PM_EINVAL;
     }
-    pm_store_slot *slot = NULL;
+    pm_store_slot *taken = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, true, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, true,
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), &taken, &index,
+            &generation);
     if (status != PM_OK) {
         return status;
     }
-    *(struct sobj *)pm_store_value(&s->store, slot) = value;
-    pm_store_publish(slot, generation, true);
+    *PM_STORE_VALUE(taken, struct sobj) = value;
+    pm_store_publish(taken, generation, true);
     out->index = index;
     out->generation = generation;
     return PM_OK;
@@ -2274,7 +2309,8 @@ static inline pm_status Store_Obj_Frozen_retain(Store_Obj_Frozen *s, StoreHandle
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, h.index, h.generation, true, &after);
+    pm_status status = pm_store_retain(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -2290,7 +2326,8 @@ static inline pm_status Store_Obj_Frozen_release(Store_Obj_Frozen *s, StoreHandl
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_release(&s->store, h.index, h.generation, true, &after);
+    pm_status status = pm_store_release(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -2303,7 +2340,8 @@ static inline pm_status Store_Obj_Frozen_ref_count(const Store_Obj_Frozen *s,
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    return pm_store_owners(&s->store, h.index, h.generation, true, out);
+    return pm_store_owners(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), out);
 }
 
 /* A read borrow of the value, kept alive until Store_Obj_Frozen_release_get. PM_OK;
@@ -2313,10 +2351,11 @@ static inline pm_status Store_Obj_Frozen_get(const Store_Obj_Frozen *s, StoreHan
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
-    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, true, &value);
+    pm_store_slot *borrowed = NULL;
+    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, true,
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), &borrowed);
     if (status == PM_OK) {
-        *out = (const struct sobj *)value;
+        *out = PM_STORE_VALUE(borrowed, struct sobj);
     }
     return status;
 }
@@ -2325,7 +2364,8 @@ static inline pm_status Store_Obj_Frozen_get(const Store_Obj_Frozen *s, StoreHan
 static inline void Store_Obj_Frozen_release_get(const Store_Obj_Frozen *s,
                                                 StoreHandle_Obj_Frozen h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, false, true);
+        pm_store_end_borrow(&s->store, h.index, h.generation, false, true,
+                PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)));
     }
 }
 
@@ -2337,11 +2377,11 @@ static inline pm_status Store_Obj_Frozen_try_get_unique(Store_Obj_Frozen *s,
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
+    pm_store_slot *borrowed = NULL;
     pm_status status = pm_store_get_unique(&s->store, h.index, h.generation, PM_EBORROWED, true,
-            &value);
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), &borrowed);
     if (status == PM_OK) {
-        *out = (struct sobj *)value;
+        *out = PM_STORE_VALUE(borrowed, struct sobj);
     }
     return status;
 }
@@ -2349,7 +2389,8 @@ static inline pm_status Store_Obj_Frozen_try_get_unique(Store_Obj_Frozen *s,
 /* Ends the borrow of Store_Obj_Frozen_try_get_unique. */
 static inline void Store_Obj_Frozen_release_unique(Store_Obj_Frozen *s, StoreHandle_Obj_Frozen h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, true, true);
+        pm_store_end_borrow(&s->store, h.index, h.generation, true, true,
+                PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)));
     }
 }
 
@@ -2366,7 +2407,9 @@ static inline bool StoreWeak_Obj_Frozen_is_alive(StoreWeak_Obj_Frozen w,
                                                  const Store_Obj_Frozen *s) {
     uint32_t owners = 0;
     return s != NULL && w.generation != 0 &&
-           pm_store_owners(&s->store, w.index, w.generation, true, &owners) == PM_OK;
+           pm_store_owners(&s->store, w.index, w.generation, true,
+                   PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)),
+                   &owners) == PM_OK;
 }
 
 /* A handle that owns the value (retains it). PM_OK; PM_EINVAL; PM_EGONE. */
@@ -2376,7 +2419,8 @@ static inline pm_status StoreWeak_Obj_Frozen_upgrade(StoreWeak_Obj_Frozen w, Sto
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, w.index, w.generation, true, &after);
+    pm_status status = pm_store_retain(&s->store, w.index, w.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)), &after);
     if (status == PM_OK) {
         out->index = w.index;
         out->generation = w.generation;
@@ -2819,14 +2863,15 @@ static inline pm_status Store_Num_SingleThreaded_alloc(Store_Num_SingleThreaded 
     if (s == NULL || out == NULL) {
         return PM_EINVAL;
     }
-    pm_store_slot *slot = NULL;
+    pm_store_slot *taken = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, false, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, false,
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &taken, &index, &generation);
     if (status != PM_OK) {
         return status;
     }
-    *(int64_t *)pm_store_value(&s->store, slot) = value;
-    pm_store_publish(slot, generation, false);
+    *PM_STORE_VALUE(taken, int64_t) = value;
+    pm_store_publish(taken, generation, false);
     out->index = index;
     out->generation = generation;
     return PM_OK;
@@ -2841,7 +2886,8 @@ static inline pm_status Store_Num_SingleThreaded_retain(Store_Num_SingleThreaded
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, h.index, h.generation, false, &after);
+    pm_status status = pm_store_retain(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -2858,7 +2904,8 @@ static inline pm_status Store_Num_SingleThreaded_release(Store_Num_SingleThreade
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_release(&s->store, h.index, h.generation, false, &after);
+    pm_status status = pm_store_release(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -2872,7 +2919,8 @@ static inline pm_status Store_Num_SingleThreaded_ref_count(const Store_Num_Singl
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    return pm_store_owners(&s->store, h.index, h.generation, false, out);
+    return pm_store_owners(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), out);
 }
 
 /* A read borrow of the value, kept alive until Store_Num_SingleThreaded_release_get. PM_OK;
@@ -2883,10 +2931,11 @@ static inline pm_status Store_Num_SingleThreaded_get(const Store_Num_SingleThrea
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
-    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, false, &value);
+    pm_store_slot *borrowed = NULL;
+    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, false,
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &borrowed);
     if (status == PM_OK) {
-        *out = (const int64_t *)value;
+        *out = PM_STORE_VALUE(borrowed, int64_t);
     }
     return status;
 }
@@ -2895,7 +2944,8 @@ static inline pm_status Store_Num_SingleThreaded_get(const Store_Num_SingleThrea
 static inline void Store_Num_SingleThreaded_release_get(const Store_Num_SingleThreaded *s,
                                                         StoreHandle_Num_SingleThreaded h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, false, false);
+        pm_store_end_borrow(&s->store, h.index, h.generation, false, false,
+                PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)));
     }
 }
 
@@ -2907,11 +2957,11 @@ static inline pm_status Store_Num_SingleThreaded_try_get_unique(Store_Num_Single
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
+    pm_store_slot *borrowed = NULL;
     pm_status status = pm_store_get_unique(&s->store, h.index, h.generation, PM_EBORROWED, false,
-            &value);
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &borrowed);
     if (status == PM_OK) {
-        *out = (int64_t *)value;
+        *out = PM_STORE_VALUE(borrowed, int64_t);
     }
     return status;
 }
@@ -2920,7 +2970,8 @@ static inline pm_status Store_Num_SingleThreaded_try_get_unique(Store_Num_Single
 static inline void Store_Num_SingleThreaded_release_unique(Store_Num_SingleThreaded *s,
                                                            StoreHandle_Num_SingleThreaded h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, true, false);
+        pm_store_end_borrow(&s->store, h.index, h.generation, true, false,
+                PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)));
     }
 }
 
@@ -2938,7 +2989,8 @@ static inline bool StoreWeak_Num_SingleThreaded_is_alive(StoreWeak_Num_SingleThr
                                                          const Store_Num_SingleThreaded *s) {
     uint32_t owners = 0;
     return s != NULL && w.generation != 0 &&
-           pm_store_owners(&s->store, w.index, w.generation, false, &owners) == PM_OK;
+           pm_store_owners(&s->store, w.index, w.generation, false,
+                   PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &owners) == PM_OK;
 }
 
 /* A handle that owns the value (retains it). PM_OK; PM_EINVAL; PM_EGONE. */
@@ -2949,7 +3001,8 @@ static inline pm_status StoreWeak_Num_SingleThreaded_upgrade(
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, w.index, w.generation, false, &after);
+    pm_status status = pm_store_retain(&s->store, w.index, w.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &after);
     if (status == PM_OK) {
         out->index = w.index;
         out->generation = w.generation;
@@ -3470,14 +3523,15 @@ static inline pm_status Store_Num_ThreadSafe_alloc(Store_Num_ThreadSafe *s, int6
     if (s == NULL || out == NULL) {
         return PM_EINVAL;
     }
-    pm_store_slot *slot = NULL;
+    pm_store_slot *taken = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, true, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, true,
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &taken, &index, &generation);
     if (status != PM_OK) {
         return status;
     }
-    *(int64_t *)pm_store_value(&s->store, slot) = value;
-    pm_store_publish(slot, generation, true);
+    *PM_STORE_VALUE(taken, int64_t) = value;
+    pm_store_publish(taken, generation, true);
     out->index = index;
     out->generation = generation;
     return PM_OK;
@@ -3491,7 +3545,8 @@ static inline pm_status Store_Num_ThreadSafe_retain(Store_Num_ThreadSafe *s,
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, h.index, h.generation, true, &after);
+    pm_status status = pm_store_retain(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -3508,7 +3563,8 @@ static inline pm_status Store_Num_ThreadSafe_release(Store_Num_ThreadSafe *s,
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_release(&s->store, h.index, h.generation, true, &after);
+    pm_status status = pm_store_release(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -3522,7 +3578,8 @@ static inline pm_status Store_Num_ThreadSafe_ref_count(const Store_Num_ThreadSaf
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    return pm_store_owners(&s->store, h.index, h.generation, true, out);
+    return pm_store_owners(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), out);
 }
 
 /* A read borrow of the value, kept alive until Store_Num_ThreadSafe_release_get. PM_OK;
@@ -3533,10 +3590,11 @@ static inline pm_status Store_Num_ThreadSafe_get(const Store_Num_ThreadSafe *s,
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
-    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBUSY, true, &value);
+    pm_store_slot *borrowed = NULL;
+    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBUSY, true,
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &borrowed);
     if (status == PM_OK) {
-        *out = (const int64_t *)value;
+        *out = PM_STORE_VALUE(borrowed, int64_t);
     }
     return status;
 }
@@ -3545,7 +3603,8 @@ static inline pm_status Store_Num_ThreadSafe_get(const Store_Num_ThreadSafe *s,
 static inline void Store_Num_ThreadSafe_release_get(const Store_Num_ThreadSafe *s,
                                                     StoreHandle_Num_ThreadSafe h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, false, true);
+        pm_store_end_borrow(&s->store, h.index, h.generation, false, true,
+                PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)));
     }
 }
 
@@ -3557,11 +3616,11 @@ static inline pm_status Store_Num_ThreadSafe_try_get_unique(Store_Num_ThreadSafe
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
+    pm_store_slot *borrowed = NULL;
     pm_status status = pm_store_get_unique(&s->store, h.index, h.generation, PM_EBUSY, true,
-            &value);
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &borrowed);
     if (status == PM_OK) {
-        *out = (int64_t *)value;
+        *out = PM_STORE_VALUE(borrowed, int64_t);
     }
     return status;
 }
@@ -3570,7 +3629,8 @@ static inline pm_status Store_Num_ThreadSafe_try_get_unique(Store_Num_ThreadSafe
 static inline void Store_Num_ThreadSafe_release_unique(Store_Num_ThreadSafe *s,
                                                        StoreHandle_Num_ThreadSafe h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, true, true);
+        pm_store_end_borrow(&s->store, h.index, h.generation, true, true,
+                PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)));
     }
 }
 
@@ -3588,7 +3648,8 @@ static inline bool StoreWeak_Num_ThreadSafe_is_alive(StoreWeak_Num_ThreadSafe w,
                                                      const Store_Num_ThreadSafe *s) {
     uint32_t owners = 0;
     return s != NULL && w.generation != 0 &&
-           pm_store_owners(&s->store, w.index, w.generation, true, &owners) == PM_OK;
+           pm_store_owners(&s->store, w.index, w.generation, true,
+                   PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &owners) == PM_OK;
 }
 
 /* A handle that owns the value (retains it). PM_OK; PM_EINVAL; PM_EGONE. */
@@ -3599,7 +3660,8 @@ static inline pm_status StoreWeak_Num_ThreadSafe_upgrade(StoreWeak_Num_ThreadSaf
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, w.index, w.generation, true, &after);
+    pm_status status = pm_store_retain(&s->store, w.index, w.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &after);
     if (status == PM_OK) {
         out->index = w.index;
         out->generation = w.generation;
@@ -4023,14 +4085,15 @@ static inline pm_status Store_Num_Local_alloc(Store_Num_Local *s, int64_t value,
     if (s == NULL || out == NULL) {
         return PM_EINVAL;
     }
-    pm_store_slot *slot = NULL;
+    pm_store_slot *taken = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, false, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, false,
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &taken, &index, &generation);
     if (status != PM_OK) {
         return status;
     }
-    *(int64_t *)pm_store_value(&s->store, slot) = value;
-    pm_store_publish(slot, generation, false);
+    *PM_STORE_VALUE(taken, int64_t) = value;
+    pm_store_publish(taken, generation, false);
     out->index = index;
     out->generation = generation;
     return PM_OK;
@@ -4044,7 +4107,8 @@ static inline pm_status Store_Num_Local_retain(Store_Num_Local *s, StoreHandle_N
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, h.index, h.generation, false, &after);
+    pm_status status = pm_store_retain(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -4060,7 +4124,8 @@ static inline pm_status Store_Num_Local_release(Store_Num_Local *s, StoreHandle_
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_release(&s->store, h.index, h.generation, false, &after);
+    pm_status status = pm_store_release(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -4073,7 +4138,8 @@ static inline pm_status Store_Num_Local_ref_count(const Store_Num_Local *s, Stor
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    return pm_store_owners(&s->store, h.index, h.generation, false, out);
+    return pm_store_owners(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), out);
 }
 
 /* A read borrow of the value, kept alive until Store_Num_Local_release_get. PM_OK;
@@ -4083,10 +4149,11 @@ static inline pm_status Store_Num_Local_get(const Store_Num_Local *s, StoreHandl
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
-    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, false, &value);
+    pm_store_slot *borrowed = NULL;
+    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, false,
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &borrowed);
     if (status == PM_OK) {
-        *out = (const int64_t *)value;
+        *out = PM_STORE_VALUE(borrowed, int64_t);
     }
     return status;
 }
@@ -4094,7 +4161,8 @@ static inline pm_status Store_Num_Local_get(const Store_Num_Local *s, StoreHandl
 /* Ends a read borrow of Store_Num_Local_get. */
 static inline void Store_Num_Local_release_get(const Store_Num_Local *s, StoreHandle_Num_Local h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, false, false);
+        pm_store_end_borrow(&s->store, h.index, h.generation, false, false,
+                PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)));
     }
 }
 
@@ -4105,11 +4173,11 @@ static inline pm_status Store_Num_Local_try_get_unique(Store_Num_Local *s, Store
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
+    pm_store_slot *borrowed = NULL;
     pm_status status = pm_store_get_unique(&s->store, h.index, h.generation, PM_EBORROWED, false,
-            &value);
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &borrowed);
     if (status == PM_OK) {
-        *out = (int64_t *)value;
+        *out = PM_STORE_VALUE(borrowed, int64_t);
     }
     return status;
 }
@@ -4117,7 +4185,8 @@ static inline pm_status Store_Num_Local_try_get_unique(Store_Num_Local *s, Store
 /* Ends the borrow of Store_Num_Local_try_get_unique. */
 static inline void Store_Num_Local_release_unique(Store_Num_Local *s, StoreHandle_Num_Local h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, true, false);
+        pm_store_end_borrow(&s->store, h.index, h.generation, true, false,
+                PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)));
     }
 }
 
@@ -4133,7 +4202,8 @@ static inline StoreWeak_Num_Local StoreWeak_Num_Local_from_handle(StoreHandle_Nu
 static inline bool StoreWeak_Num_Local_is_alive(StoreWeak_Num_Local w, const Store_Num_Local *s) {
     uint32_t owners = 0;
     return s != NULL && w.generation != 0 &&
-           pm_store_owners(&s->store, w.index, w.generation, false, &owners) == PM_OK;
+           pm_store_owners(&s->store, w.index, w.generation, false,
+                   PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &owners) == PM_OK;
 }
 
 /* A handle that owns the value (retains it). PM_OK; PM_EINVAL; PM_EGONE. */
@@ -4143,7 +4213,8 @@ static inline pm_status StoreWeak_Num_Local_upgrade(StoreWeak_Num_Local w, Store
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, w.index, w.generation, false, &after);
+    pm_status status = pm_store_retain(&s->store, w.index, w.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &after);
     if (status == PM_OK) {
         out->index = w.index;
         out->generation = w.generation;
@@ -4519,14 +4590,15 @@ static inline pm_status Store_Num_Frozen_alloc(Store_Num_Frozen *s, int64_t valu
     if (s == NULL || out == NULL) {
         return PM_EINVAL;
     }
-    pm_store_slot *slot = NULL;
+    pm_store_slot *taken = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, true, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, true,
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &taken, &index, &generation);
     if (status != PM_OK) {
         return status;
     }
-    *(int64_t *)pm_store_value(&s->store, slot) = value;
-    pm_store_publish(slot, generation, true);
+    *PM_STORE_VALUE(taken, int64_t) = value;
+    pm_store_publish(taken, generation, true);
     out->index = index;
     out->generation = generation;
     return PM_OK;
@@ -4540,7 +4612,8 @@ static inline pm_status Store_Num_Frozen_retain(Store_Num_Frozen *s, StoreHandle
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, h.index, h.generation, true, &after);
+    pm_status status = pm_store_retain(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -4556,7 +4629,8 @@ static inline pm_status Store_Num_Frozen_release(Store_Num_Frozen *s, StoreHandl
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_release(&s->store, h.index, h.generation, true, &after);
+    pm_status status = pm_store_release(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -4569,7 +4643,8 @@ static inline pm_status Store_Num_Frozen_ref_count(const Store_Num_Frozen *s,
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    return pm_store_owners(&s->store, h.index, h.generation, true, out);
+    return pm_store_owners(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), out);
 }
 
 /* A read borrow of the value, kept alive until Store_Num_Frozen_release_get. PM_OK;
@@ -4579,10 +4654,11 @@ static inline pm_status Store_Num_Frozen_get(const Store_Num_Frozen *s, StoreHan
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
-    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, true, &value);
+    pm_store_slot *borrowed = NULL;
+    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, true,
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &borrowed);
     if (status == PM_OK) {
-        *out = (const int64_t *)value;
+        *out = PM_STORE_VALUE(borrowed, int64_t);
     }
     return status;
 }
@@ -4591,7 +4667,8 @@ static inline pm_status Store_Num_Frozen_get(const Store_Num_Frozen *s, StoreHan
 static inline void Store_Num_Frozen_release_get(const Store_Num_Frozen *s,
                                                 StoreHandle_Num_Frozen h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, false, true);
+        pm_store_end_borrow(&s->store, h.index, h.generation, false, true,
+                PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)));
     }
 }
 
@@ -4602,11 +4679,11 @@ static inline pm_status Store_Num_Frozen_try_get_unique(Store_Num_Frozen *s,
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
+    pm_store_slot *borrowed = NULL;
     pm_status status = pm_store_get_unique(&s->store, h.index, h.generation, PM_EBORROWED, true,
-            &value);
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &borrowed);
     if (status == PM_OK) {
-        *out = (int64_t *)value;
+        *out = PM_STORE_VALUE(borrowed, int64_t);
     }
     return status;
 }
@@ -4614,7 +4691,8 @@ static inline pm_status Store_Num_Frozen_try_get_unique(Store_Num_Frozen *s,
 /* Ends the borrow of Store_Num_Frozen_try_get_unique. */
 static inline void Store_Num_Frozen_release_unique(Store_Num_Frozen *s, StoreHandle_Num_Frozen h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, true, true);
+        pm_store_end_borrow(&s->store, h.index, h.generation, true, true,
+                PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)));
     }
 }
 
@@ -4631,7 +4709,8 @@ static inline bool StoreWeak_Num_Frozen_is_alive(StoreWeak_Num_Frozen w,
                                                  const Store_Num_Frozen *s) {
     uint32_t owners = 0;
     return s != NULL && w.generation != 0 &&
-           pm_store_owners(&s->store, w.index, w.generation, true, &owners) == PM_OK;
+           pm_store_owners(&s->store, w.index, w.generation, true,
+                   PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &owners) == PM_OK;
 }
 
 /* A handle that owns the value (retains it). PM_OK; PM_EINVAL; PM_EGONE. */
@@ -4641,7 +4720,8 @@ static inline pm_status StoreWeak_Num_Frozen_upgrade(StoreWeak_Num_Frozen w, Sto
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, w.index, w.generation, true, &after);
+    pm_status status = pm_store_retain(&s->store, w.index, w.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)), &after);
     if (status == PM_OK) {
         out->index = w.index;
         out->generation = w.generation;
@@ -5082,14 +5162,16 @@ static inline pm_status Store_Pair_SingleThreaded_alloc(Store_Pair_SingleThreade
     if (s == NULL || out == NULL) {
         return PM_EINVAL;
     }
-    pm_store_slot *slot = NULL;
+    pm_store_slot *taken = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, false, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, false,
+            PM_STORE_SLOT_SIZE(sizeof(Pair_SingleThreaded), PM_ALIGNOF(Pair_SingleThreaded)),
+            &taken, &index, &generation);
     if (status != PM_OK) {
         return status;
     }
-    *(Pair_SingleThreaded *)pm_store_value(&s->store, slot) = value;
-    pm_store_publish(slot, generation, false);
+    *PM_STORE_VALUE(taken, Pair_SingleThreaded) = value;
+    pm_store_publish(taken, generation, false);
     out->index = index;
     out->generation = generation;
     return PM_OK;
@@ -5104,7 +5186,9 @@ static inline pm_status Store_Pair_SingleThreaded_retain(Store_Pair_SingleThread
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, h.index, h.generation, false, &after);
+    pm_status status = pm_store_retain(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(Pair_SingleThreaded), PM_ALIGNOF(Pair_SingleThreaded)),
+            &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -5121,7 +5205,9 @@ static inline pm_status Store_Pair_SingleThreaded_release(Store_Pair_SingleThrea
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_release(&s->store, h.index, h.generation, false, &after);
+    pm_status status = pm_store_release(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(Pair_SingleThreaded), PM_ALIGNOF(Pair_SingleThreaded)),
+            &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -5135,7 +5221,8 @@ static inline pm_status Store_Pair_SingleThreaded_ref_count(const Store_Pair_Sin
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    return pm_store_owners(&s->store, h.index, h.generation, false, out);
+    return pm_store_owners(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(Pair_SingleThreaded), PM_ALIGNOF(Pair_SingleThreaded)), out);
 }
 
 /* A read borrow of the value, kept alive until Store_Pair_SingleThreaded_release_get. PM_OK;
@@ -5146,10 +5233,12 @@ static inline pm_status Store_Pair_SingleThreaded_get(const Store_Pair_SingleThr
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
-    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, false, &value);
+    pm_store_slot *borrowed = NULL;
+    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, false,
+            PM_STORE_SLOT_SIZE(sizeof(Pair_SingleThreaded), PM_ALIGNOF(Pair_SingleThreaded)),
+            &borrowed);
     if (status == PM_OK) {
-        *out = (const Pair_SingleThreaded *)value;
+        *out = PM_STORE_VALUE(borrowed, Pair_SingleThreaded);
     }
     return status;
 }
@@ -5158,7 +5247,8 @@ static inline pm_status Store_Pair_SingleThreaded_get(const Store_Pair_SingleThr
 static inline void Store_Pair_SingleThreaded_release_get(const Store_Pair_SingleThreaded *s,
                                                          StoreHandle_Pair_SingleThreaded h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, false, false);
+        pm_store_end_borrow(&s->store, h.index, h.generation, false, false,
+                PM_STORE_SLOT_SIZE(sizeof(Pair_SingleThreaded), PM_ALIGNOF(Pair_SingleThreaded)));
     }
 }
 
@@ -5170,11 +5260,12 @@ static inline pm_status Store_Pair_SingleThreaded_try_get_unique(Store_Pair_Sing
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
+    pm_store_slot *borrowed = NULL;
     pm_status status = pm_store_get_unique(&s->store, h.index, h.generation, PM_EBORROWED, false,
-            &value);
+            PM_STORE_SLOT_SIZE(sizeof(Pair_SingleThreaded), PM_ALIGNOF(Pair_SingleThreaded)),
+            &borrowed);
     if (status == PM_OK) {
-        *out = (Pair_SingleThreaded *)value;
+        *out = PM_STORE_VALUE(borrowed, Pair_SingleThreaded);
     }
     return status;
 }
@@ -5183,7 +5274,8 @@ static inline pm_status Store_Pair_SingleThreaded_try_get_unique(Store_Pair_Sing
 static inline void Store_Pair_SingleThreaded_release_unique(Store_Pair_SingleThreaded *s,
                                                             StoreHandle_Pair_SingleThreaded h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, true, false);
+        pm_store_end_borrow(&s->store, h.index, h.generation, true, false,
+                PM_STORE_SLOT_SIZE(sizeof(Pair_SingleThreaded), PM_ALIGNOF(Pair_SingleThreaded)));
     }
 }
 
@@ -5201,7 +5293,9 @@ static inline bool StoreWeak_Pair_SingleThreaded_is_alive(StoreWeak_Pair_SingleT
                                                           const Store_Pair_SingleThreaded *s) {
     uint32_t owners = 0;
     return s != NULL && w.generation != 0 &&
-           pm_store_owners(&s->store, w.index, w.generation, false, &owners) == PM_OK;
+           pm_store_owners(&s->store, w.index, w.generation, false,
+                   PM_STORE_SLOT_SIZE(sizeof(Pair_SingleThreaded), PM_ALIGNOF(Pair_SingleThreaded)),
+                   &owners) == PM_OK;
 }
 
 /* A handle that owns the value (retains it). PM_OK; PM_EINVAL; PM_EGONE. */
@@ -5212,7 +5306,9 @@ static inline pm_status StoreWeak_Pair_SingleThreaded_upgrade(
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, w.index, w.generation, false, &after);
+    pm_status status = pm_store_retain(&s->store, w.index, w.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(Pair_SingleThreaded), PM_ALIGNOF(Pair_SingleThreaded)),
+            &after);
     if (status == PM_OK) {
         out->index = w.index;
         out->generation = w.generation;
@@ -5730,14 +5826,16 @@ static inline pm_status Store_Pair_ThreadSafe_alloc(Store_Pair_ThreadSafe *s, Pa
     if (s == NULL || out == NULL) {
         return PM_EINVAL;
     }
-    pm_store_slot *slot = NULL;
+    pm_store_slot *taken = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, true, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, true,
+            PM_STORE_SLOT_SIZE(sizeof(Pair_ThreadSafe), PM_ALIGNOF(Pair_ThreadSafe)), &taken,
+            &index, &generation);
     if (status != PM_OK) {
         return status;
     }
-    *(Pair_ThreadSafe *)pm_store_value(&s->store, slot) = value;
-    pm_store_publish(slot, generation, true);
+    *PM_STORE_VALUE(taken, Pair_ThreadSafe) = value;
+    pm_store_publish(taken, generation, true);
     out->index = index;
     out->generation = generation;
     return PM_OK;
@@ -5752,7 +5850,8 @@ static inline pm_status Store_Pair_ThreadSafe_retain(Store_Pair_ThreadSafe *s,
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, h.index, h.generation, true, &after);
+    pm_status status = pm_store_retain(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(Pair_ThreadSafe), PM_ALIGNOF(Pair_ThreadSafe)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -5769,7 +5868,8 @@ static inline pm_status Store_Pair_ThreadSafe_release(Store_Pair_ThreadSafe *s,
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_release(&s->store, h.index, h.generation, true, &after);
+    pm_status status = pm_store_release(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(Pair_ThreadSafe), PM_ALIGNOF(Pair_ThreadSafe)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -5783,7 +5883,8 @@ static inline pm_status Store_Pair_ThreadSafe_ref_count(const Store_Pair_ThreadS
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    return pm_store_owners(&s->store, h.index, h.generation, true, out);
+    return pm_store_owners(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(Pair_ThreadSafe), PM_ALIGNOF(Pair_ThreadSafe)), out);
 }
 
 /* A read borrow of the value, kept alive until Store_Pair_ThreadSafe_release_get. PM_OK;
@@ -5794,10 +5895,11 @@ static inline pm_status Store_Pair_ThreadSafe_get(const Store_Pair_ThreadSafe *s
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
-    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBUSY, true, &value);
+    pm_store_slot *borrowed = NULL;
+    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBUSY, true,
+            PM_STORE_SLOT_SIZE(sizeof(Pair_ThreadSafe), PM_ALIGNOF(Pair_ThreadSafe)), &borrowed);
     if (status == PM_OK) {
-        *out = (const Pair_ThreadSafe *)value;
+        *out = PM_STORE_VALUE(borrowed, Pair_ThreadSafe);
     }
     return status;
 }
@@ -5806,7 +5908,8 @@ static inline pm_status Store_Pair_ThreadSafe_get(const Store_Pair_ThreadSafe *s
 static inline void Store_Pair_ThreadSafe_release_get(const Store_Pair_ThreadSafe *s,
                                                      StoreHandle_Pair_ThreadSafe h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, false, true);
+        pm_store_end_borrow(&s->store, h.index, h.generation, false, true,
+                PM_STORE_SLOT_SIZE(sizeof(Pair_ThreadSafe), PM_ALIGNOF(Pair_ThreadSafe)));
     }
 }
 
@@ -5818,11 +5921,11 @@ static inline pm_status Store_Pair_ThreadSafe_try_get_unique(Store_Pair_ThreadSa
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
+    pm_store_slot *borrowed = NULL;
     pm_status status = pm_store_get_unique(&s->store, h.index, h.generation, PM_EBUSY, true,
-            &value);
+            PM_STORE_SLOT_SIZE(sizeof(Pair_ThreadSafe), PM_ALIGNOF(Pair_ThreadSafe)), &borrowed);
     if (status == PM_OK) {
-        *out = (Pair_ThreadSafe *)value;
+        *out = PM_STORE_VALUE(borrowed, Pair_ThreadSafe);
     }
     return status;
 }
@@ -5831,7 +5934,8 @@ static inline pm_status Store_Pair_ThreadSafe_try_get_unique(Store_Pair_ThreadSa
 static inline void Store_Pair_ThreadSafe_release_unique(Store_Pair_ThreadSafe *s,
                                                         StoreHandle_Pair_ThreadSafe h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, true, true);
+        pm_store_end_borrow(&s->store, h.index, h.generation, true, true,
+                PM_STORE_SLOT_SIZE(sizeof(Pair_ThreadSafe), PM_ALIGNOF(Pair_ThreadSafe)));
     }
 }
 
@@ -5849,7 +5953,9 @@ static inline bool StoreWeak_Pair_ThreadSafe_is_alive(StoreWeak_Pair_ThreadSafe 
                                                       const Store_Pair_ThreadSafe *s) {
     uint32_t owners = 0;
     return s != NULL && w.generation != 0 &&
-           pm_store_owners(&s->store, w.index, w.generation, true, &owners) == PM_OK;
+           pm_store_owners(&s->store, w.index, w.generation, true,
+                   PM_STORE_SLOT_SIZE(sizeof(Pair_ThreadSafe), PM_ALIGNOF(Pair_ThreadSafe)),
+                   &owners) == PM_OK;
 }
 
 /* A handle that owns the value (retains it). PM_OK; PM_EINVAL; PM_EGONE. */
@@ -5860,7 +5966,8 @@ static inline pm_status StoreWeak_Pair_ThreadSafe_upgrade(StoreWeak_Pair_ThreadS
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, w.index, w.generation, true, &after);
+    pm_status status = pm_store_retain(&s->store, w.index, w.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(Pair_ThreadSafe), PM_ALIGNOF(Pair_ThreadSafe)), &after);
     if (status == PM_OK) {
         out->index = w.index;
         out->generation = w.generation;
@@ -6285,14 +6392,16 @@ static inline pm_status Store_Pair_Local_alloc(Store_Pair_Local *s, Pair_Local v
     if (s == NULL || out == NULL) {
         return PM_EINVAL;
     }
-    pm_store_slot *slot = NULL;
+    pm_store_slot *taken = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, false, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, false,
+            PM_STORE_SLOT_SIZE(sizeof(Pair_Local), PM_ALIGNOF(Pair_Local)), &taken, &index,
+            &generation);
     if (status != PM_OK) {
         return status;
     }
-    *(Pair_Local *)pm_store_value(&s->store, slot) = value;
-    pm_store_publish(slot, generation, false);
+    *PM_STORE_VALUE(taken, Pair_Local) = value;
+    pm_store_publish(taken, generation, false);
     out->index = index;
     out->generation = generation;
     return PM_OK;
@@ -6306,7 +6415,8 @@ static inline pm_status Store_Pair_Local_retain(Store_Pair_Local *s, StoreHandle
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, h.index, h.generation, false, &after);
+    pm_status status = pm_store_retain(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(Pair_Local), PM_ALIGNOF(Pair_Local)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -6322,7 +6432,8 @@ static inline pm_status Store_Pair_Local_release(Store_Pair_Local *s, StoreHandl
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_release(&s->store, h.index, h.generation, false, &after);
+    pm_status status = pm_store_release(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(Pair_Local), PM_ALIGNOF(Pair_Local)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -6335,7 +6446,8 @@ static inline pm_status Store_Pair_Local_ref_count(const Store_Pair_Local *s,
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    return pm_store_owners(&s->store, h.index, h.generation, false, out);
+    return pm_store_owners(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(Pair_Local), PM_ALIGNOF(Pair_Local)), out);
 }
 
 /* A read borrow of the value, kept alive until Store_Pair_Local_release_get. PM_OK;
@@ -6345,10 +6457,11 @@ static inline pm_status Store_Pair_Local_get(const Store_Pair_Local *s, StoreHan
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
-    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, false, &value);
+    pm_store_slot *borrowed = NULL;
+    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, false,
+            PM_STORE_SLOT_SIZE(sizeof(Pair_Local), PM_ALIGNOF(Pair_Local)), &borrowed);
     if (status == PM_OK) {
-        *out = (const Pair_Local *)value;
+        *out = PM_STORE_VALUE(borrowed, Pair_Local);
     }
     return status;
 }
@@ -6357,7 +6470,8 @@ static inline pm_status Store_Pair_Local_get(const Store_Pair_Local *s, StoreHan
 static inline void Store_Pair_Local_release_get(const Store_Pair_Local *s,
                                                 StoreHandle_Pair_Local h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, false, false);
+        pm_store_end_borrow(&s->store, h.index, h.generation, false, false,
+                PM_STORE_SLOT_SIZE(sizeof(Pair_Local), PM_ALIGNOF(Pair_Local)));
     }
 }
 
@@ -6369,11 +6483,11 @@ static inline pm_status Store_Pair_Local_try_get_unique(Store_Pair_Local *s,
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
+    pm_store_slot *borrowed = NULL;
     pm_status status = pm_store_get_unique(&s->store, h.index, h.generation, PM_EBORROWED, false,
-            &value);
+            PM_STORE_SLOT_SIZE(sizeof(Pair_Local), PM_ALIGNOF(Pair_Local)), &borrowed);
     if (status == PM_OK) {
-        *out = (Pair_Local *)value;
+        *out = PM_STORE_VALUE(borrowed, Pair_Local);
     }
     return status;
 }
@@ -6381,7 +6495,8 @@ static inline pm_status Store_Pair_Local_try_get_unique(Store_Pair_Local *s,
 /* Ends the borrow of Store_Pair_Local_try_get_unique. */
 static inline void Store_Pair_Local_release_unique(Store_Pair_Local *s, StoreHandle_Pair_Local h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, true, false);
+        pm_store_end_borrow(&s->store, h.index, h.generation, true, false,
+                PM_STORE_SLOT_SIZE(sizeof(Pair_Local), PM_ALIGNOF(Pair_Local)));
     }
 }
 
@@ -6398,7 +6513,9 @@ static inline bool StoreWeak_Pair_Local_is_alive(StoreWeak_Pair_Local w,
                                                  const Store_Pair_Local *s) {
     uint32_t owners = 0;
     return s != NULL && w.generation != 0 &&
-           pm_store_owners(&s->store, w.index, w.generation, false, &owners) == PM_OK;
+           pm_store_owners(&s->store, w.index, w.generation, false,
+                   PM_STORE_SLOT_SIZE(sizeof(Pair_Local), PM_ALIGNOF(Pair_Local)),
+                   &owners) == PM_OK;
 }
 
 /* A handle that owns the value (retains it). PM_OK; PM_EINVAL; PM_EGONE. */
@@ -6408,7 +6525,8 @@ static inline pm_status StoreWeak_Pair_Local_upgrade(StoreWeak_Pair_Local w, Sto
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, w.index, w.generation, false, &after);
+    pm_status status = pm_store_retain(&s->store, w.index, w.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(Pair_Local), PM_ALIGNOF(Pair_Local)), &after);
     if (status == PM_OK) {
         out->index = w.index;
         out->generation = w.generation;
@@ -6788,14 +6906,16 @@ static inline pm_status Store_Pair_Frozen_alloc(Store_Pair_Frozen *s, Pair_Froze
     if (s == NULL || out == NULL) {
         return PM_EINVAL;
     }
-    pm_store_slot *slot = NULL;
+    pm_store_slot *taken = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, true, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, true,
+            PM_STORE_SLOT_SIZE(sizeof(Pair_Frozen), PM_ALIGNOF(Pair_Frozen)), &taken, &index,
+            &generation);
     if (status != PM_OK) {
         return status;
     }
-    *(Pair_Frozen *)pm_store_value(&s->store, slot) = value;
-    pm_store_publish(slot, generation, true);
+    *PM_STORE_VALUE(taken, Pair_Frozen) = value;
+    pm_store_publish(taken, generation, true);
     out->index = index;
     out->generation = generation;
     return PM_OK;
@@ -6809,7 +6929,8 @@ static inline pm_status Store_Pair_Frozen_retain(Store_Pair_Frozen *s, StoreHand
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, h.index, h.generation, true, &after);
+    pm_status status = pm_store_retain(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(Pair_Frozen), PM_ALIGNOF(Pair_Frozen)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -6825,7 +6946,8 @@ static inline pm_status Store_Pair_Frozen_release(Store_Pair_Frozen *s, StoreHan
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_release(&s->store, h.index, h.generation, true, &after);
+    pm_status status = pm_store_release(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(Pair_Frozen), PM_ALIGNOF(Pair_Frozen)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -6838,7 +6960,8 @@ static inline pm_status Store_Pair_Frozen_ref_count(const Store_Pair_Frozen *s,
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    return pm_store_owners(&s->store, h.index, h.generation, true, out);
+    return pm_store_owners(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(Pair_Frozen), PM_ALIGNOF(Pair_Frozen)), out);
 }
 
 /* A read borrow of the value, kept alive until Store_Pair_Frozen_release_get. PM_OK;
@@ -6848,10 +6971,11 @@ static inline pm_status Store_Pair_Frozen_get(const Store_Pair_Frozen *s, StoreH
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
-    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, true, &value);
+    pm_store_slot *borrowed = NULL;
+    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, true,
+            PM_STORE_SLOT_SIZE(sizeof(Pair_Frozen), PM_ALIGNOF(Pair_Frozen)), &borrowed);
     if (status == PM_OK) {
-        *out = (const Pair_Frozen *)value;
+        *out = PM_STORE_VALUE(borrowed, Pair_Frozen);
     }
     return status;
 }
@@ -6860,7 +6984,8 @@ static inline pm_status Store_Pair_Frozen_get(const Store_Pair_Frozen *s, StoreH
 static inline void Store_Pair_Frozen_release_get(const Store_Pair_Frozen *s,
                                                  StoreHandle_Pair_Frozen h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, false, true);
+        pm_store_end_borrow(&s->store, h.index, h.generation, false, true,
+                PM_STORE_SLOT_SIZE(sizeof(Pair_Frozen), PM_ALIGNOF(Pair_Frozen)));
     }
 }
 
@@ -6872,11 +6997,11 @@ static inline pm_status Store_Pair_Frozen_try_get_unique(Store_Pair_Frozen *s,
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
+    pm_store_slot *borrowed = NULL;
     pm_status status = pm_store_get_unique(&s->store, h.index, h.generation, PM_EBORROWED, true,
-            &value);
+            PM_STORE_SLOT_SIZE(sizeof(Pair_Frozen), PM_ALIGNOF(Pair_Frozen)), &borrowed);
     if (status == PM_OK) {
-        *out = (Pair_Frozen *)value;
+        *out = PM_STORE_VALUE(borrowed, Pair_Frozen);
     }
     return status;
 }
@@ -6885,7 +7010,8 @@ static inline pm_status Store_Pair_Frozen_try_get_unique(Store_Pair_Frozen *s,
 static inline void Store_Pair_Frozen_release_unique(Store_Pair_Frozen *s,
                                                     StoreHandle_Pair_Frozen h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, true, true);
+        pm_store_end_borrow(&s->store, h.index, h.generation, true, true,
+                PM_STORE_SLOT_SIZE(sizeof(Pair_Frozen), PM_ALIGNOF(Pair_Frozen)));
     }
 }
 
@@ -6902,7 +7028,9 @@ static inline bool StoreWeak_Pair_Frozen_is_alive(StoreWeak_Pair_Frozen w,
                                                   const Store_Pair_Frozen *s) {
     uint32_t owners = 0;
     return s != NULL && w.generation != 0 &&
-           pm_store_owners(&s->store, w.index, w.generation, true, &owners) == PM_OK;
+           pm_store_owners(&s->store, w.index, w.generation, true,
+                   PM_STORE_SLOT_SIZE(sizeof(Pair_Frozen), PM_ALIGNOF(Pair_Frozen)),
+                   &owners) == PM_OK;
 }
 
 /* A handle that owns the value (retains it). PM_OK; PM_EINVAL; PM_EGONE. */
@@ -6912,7 +7040,8 @@ static inline pm_status StoreWeak_Pair_Frozen_upgrade(StoreWeak_Pair_Frozen w, S
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, w.index, w.generation, true, &after);
+    pm_status status = pm_store_retain(&s->store, w.index, w.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(Pair_Frozen), PM_ALIGNOF(Pair_Frozen)), &after);
     if (status == PM_OK) {
         out->index = w.index;
         out->generation = w.generation;
@@ -7360,14 +7489,16 @@ static inline pm_status Store_Wide_SingleThreaded_alloc(Store_Wide_SingleThreade
     if (s == NULL || out == NULL) {
         return PM_EINVAL;
     }
-    pm_store_slot *slot = NULL;
+    pm_store_slot *taken = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, false, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, false,
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), &taken, &index,
+            &generation);
     if (status != PM_OK) {
         return status;
     }
-    *(struct swide *)pm_store_value(&s->store, slot) = value;
-    pm_store_publish(slot, generation, false);
+    *PM_STORE_VALUE(taken, struct swide) = value;
+    pm_store_publish(taken, generation, false);
     out->index = index;
     out->generation = generation;
     return PM_OK;
@@ -7382,7 +7513,8 @@ static inline pm_status Store_Wide_SingleThreaded_retain(Store_Wide_SingleThread
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, h.index, h.generation, false, &after);
+    pm_status status = pm_store_retain(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -7399,7 +7531,8 @@ static inline pm_status Store_Wide_SingleThreaded_release(Store_Wide_SingleThrea
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_release(&s->store, h.index, h.generation, false, &after);
+    pm_status status = pm_store_release(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -7413,7 +7546,8 @@ static inline pm_status Store_Wide_SingleThreaded_ref_count(const Store_Wide_Sin
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    return pm_store_owners(&s->store, h.index, h.generation, false, out);
+    return pm_store_owners(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), out);
 }
 
 /* A read borrow of the value, kept alive until Store_Wide_SingleThreaded_release_get. PM_OK;
@@ -7424,10 +7558,11 @@ static inline pm_status Store_Wide_SingleThreaded_get(const Store_Wide_SingleThr
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
-    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, false, &value);
+    pm_store_slot *borrowed = NULL;
+    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, false,
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), &borrowed);
     if (status == PM_OK) {
-        *out = (const struct swide *)value;
+        *out = PM_STORE_VALUE(borrowed, struct swide);
     }
     return status;
 }
@@ -7436,7 +7571,8 @@ static inline pm_status Store_Wide_SingleThreaded_get(const Store_Wide_SingleThr
 static inline void Store_Wide_SingleThreaded_release_get(const Store_Wide_SingleThreaded *s,
                                                          StoreHandle_Wide_SingleThreaded h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, false, false);
+        pm_store_end_borrow(&s->store, h.index, h.generation, false, false,
+                PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)));
     }
 }
 
@@ -7448,11 +7584,11 @@ static inline pm_status Store_Wide_SingleThreaded_try_get_unique(Store_Wide_Sing
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
+    pm_store_slot *borrowed = NULL;
     pm_status status = pm_store_get_unique(&s->store, h.index, h.generation, PM_EBORROWED, false,
-            &value);
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), &borrowed);
     if (status == PM_OK) {
-        *out = (struct swide *)value;
+        *out = PM_STORE_VALUE(borrowed, struct swide);
     }
     return status;
 }
@@ -7461,7 +7597,8 @@ static inline pm_status Store_Wide_SingleThreaded_try_get_unique(Store_Wide_Sing
 static inline void Store_Wide_SingleThreaded_release_unique(Store_Wide_SingleThreaded *s,
                                                             StoreHandle_Wide_SingleThreaded h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, true, false);
+        pm_store_end_borrow(&s->store, h.index, h.generation, true, false,
+                PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)));
     }
 }
 
@@ -7479,7 +7616,9 @@ static inline bool StoreWeak_Wide_SingleThreaded_is_alive(StoreWeak_Wide_SingleT
                                                           const Store_Wide_SingleThreaded *s) {
     uint32_t owners = 0;
     return s != NULL && w.generation != 0 &&
-           pm_store_owners(&s->store, w.index, w.generation, false, &owners) == PM_OK;
+           pm_store_owners(&s->store, w.index, w.generation, false,
+                   PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)),
+                   &owners) == PM_OK;
 }
 
 /* A handle that owns the value (retains it). PM_OK; PM_EINVAL; PM_EGONE. */
@@ -7490,7 +7629,8 @@ static inline pm_status StoreWeak_Wide_SingleThreaded_upgrade(
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, w.index, w.generation, false, &after);
+    pm_status status = pm_store_retain(&s->store, w.index, w.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), &after);
     if (status == PM_OK) {
         out->index = w.index;
         out->generation = w.generation;
@@ -8019,14 +8159,16 @@ static inline pm_status Store_Wide_ThreadSafe_alloc(Store_Wide_ThreadSafe *s, st
     if (s == NULL || out == NULL) {
         return PM_EINVAL;
     }
-    pm_store_slot *slot = NULL;
+    pm_store_slot *taken = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, true, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, true,
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), &taken, &index,
+            &generation);
     if (status != PM_OK) {
         return status;
     }
-    *(struct swide *)pm_store_value(&s->store, slot) = value;
-    pm_store_publish(slot, generation, true);
+    *PM_STORE_VALUE(taken, struct swide) = value;
+    pm_store_publish(taken, generation, true);
     out->index = index;
     out->generation = generation;
     return PM_OK;
@@ -8041,7 +8183,8 @@ static inline pm_status Store_Wide_ThreadSafe_retain(Store_Wide_ThreadSafe *s,
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, h.index, h.generation, true, &after);
+    pm_status status = pm_store_retain(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -8058,7 +8201,8 @@ static inline pm_status Store_Wide_ThreadSafe_release(Store_Wide_ThreadSafe *s,
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_release(&s->store, h.index, h.generation, true, &after);
+    pm_status status = pm_store_release(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -8072,7 +8216,8 @@ static inline pm_status Store_Wide_ThreadSafe_ref_count(const Store_Wide_ThreadS
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    return pm_store_owners(&s->store, h.index, h.generation, true, out);
+    return pm_store_owners(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), out);
 }
 
 /* A read borrow of the value, kept alive until Store_Wide_ThreadSafe_release_get. PM_OK;
@@ -8083,10 +8228,11 @@ static inline pm_status Store_Wide_ThreadSafe_get(const Store_Wide_ThreadSafe *s
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
-    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBUSY, true, &value);
+    pm_store_slot *borrowed = NULL;
+    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBUSY, true,
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), &borrowed);
     if (status == PM_OK) {
-        *out = (const struct swide *)value;
+        *out = PM_STORE_VALUE(borrowed, struct swide);
     }
     return status;
 }
@@ -8095,7 +8241,8 @@ static inline pm_status Store_Wide_ThreadSafe_get(const Store_Wide_ThreadSafe *s
 static inline void Store_Wide_ThreadSafe_release_get(const Store_Wide_ThreadSafe *s,
                                                      StoreHandle_Wide_ThreadSafe h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, false, true);
+        pm_store_end_borrow(&s->store, h.index, h.generation, false, true,
+                PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)));
     }
 }
 
@@ -8107,11 +8254,11 @@ static inline pm_status Store_Wide_ThreadSafe_try_get_unique(Store_Wide_ThreadSa
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
+    pm_store_slot *borrowed = NULL;
     pm_status status = pm_store_get_unique(&s->store, h.index, h.generation, PM_EBUSY, true,
-            &value);
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), &borrowed);
     if (status == PM_OK) {
-        *out = (struct swide *)value;
+        *out = PM_STORE_VALUE(borrowed, struct swide);
     }
     return status;
 }
@@ -8120,7 +8267,8 @@ static inline pm_status Store_Wide_ThreadSafe_try_get_unique(Store_Wide_ThreadSa
 static inline void Store_Wide_ThreadSafe_release_unique(Store_Wide_ThreadSafe *s,
                                                         StoreHandle_Wide_ThreadSafe h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, true, true);
+        pm_store_end_borrow(&s->store, h.index, h.generation, true, true,
+                PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)));
     }
 }
 
@@ -8138,7 +8286,9 @@ static inline bool StoreWeak_Wide_ThreadSafe_is_alive(StoreWeak_Wide_ThreadSafe 
                                                       const Store_Wide_ThreadSafe *s) {
     uint32_t owners = 0;
     return s != NULL && w.generation != 0 &&
-           pm_store_owners(&s->store, w.index, w.generation, true, &owners) == PM_OK;
+           pm_store_owners(&s->store, w.index, w.generation, true,
+                   PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)),
+                   &owners) == PM_OK;
 }
 
 /* A handle that owns the value (retains it). PM_OK; PM_EINVAL; PM_EGONE. */
@@ -8149,7 +8299,8 @@ static inline pm_status StoreWeak_Wide_ThreadSafe_upgrade(StoreWeak_Wide_ThreadS
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, w.index, w.generation, true, &after);
+    pm_status status = pm_store_retain(&s->store, w.index, w.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), &after);
     if (status == PM_OK) {
         out->index = w.index;
         out->generation = w.generation;
@@ -8579,14 +8730,16 @@ static inline pm_status Store_Wide_Local_alloc(Store_Wide_Local *s, struct swide
     if (s == NULL || out == NULL) {
         return PM_EINVAL;
     }
-    pm_store_slot *slot = NULL;
+    pm_store_slot *taken = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, false, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, false,
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), &taken, &index,
+            &generation);
     if (status != PM_OK) {
         return status;
     }
-    *(struct swide *)pm_store_value(&s->store, slot) = value;
-    pm_store_publish(slot, generation, false);
+    *PM_STORE_VALUE(taken, struct swide) = value;
+    pm_store_publish(taken, generation, false);
     out->index = index;
     out->generation = generation;
     return PM_OK;
@@ -8600,7 +8753,8 @@ static inline pm_status Store_Wide_Local_retain(Store_Wide_Local *s, StoreHandle
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, h.index, h.generation, false, &after);
+    pm_status status = pm_store_retain(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -8616,7 +8770,8 @@ static inline pm_status Store_Wide_Local_release(Store_Wide_Local *s, StoreHandl
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_release(&s->store, h.index, h.generation, false, &after);
+    pm_status status = pm_store_release(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -8629,7 +8784,8 @@ static inline pm_status Store_Wide_Local_ref_count(const Store_Wide_Local *s,
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    return pm_store_owners(&s->store, h.index, h.generation, false, out);
+    return pm_store_owners(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), out);
 }
 
 /* A read borrow of the value, kept alive until Store_Wide_Local_release_get. PM_OK;
@@ -8639,10 +8795,11 @@ static inline pm_status Store_Wide_Local_get(const Store_Wide_Local *s, StoreHan
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
-    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, false, &value);
+    pm_store_slot *borrowed = NULL;
+    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, false,
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), &borrowed);
     if (status == PM_OK) {
-        *out = (const struct swide *)value;
+        *out = PM_STORE_VALUE(borrowed, struct swide);
     }
     return status;
 }
@@ -8651,7 +8808,8 @@ static inline pm_status Store_Wide_Local_get(const Store_Wide_Local *s, StoreHan
 static inline void Store_Wide_Local_release_get(const Store_Wide_Local *s,
                                                 StoreHandle_Wide_Local h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, false, false);
+        pm_store_end_borrow(&s->store, h.index, h.generation, false, false,
+                PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)));
     }
 }
 
@@ -8663,11 +8821,11 @@ static inline pm_status Store_Wide_Local_try_get_unique(Store_Wide_Local *s,
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
+    pm_store_slot *borrowed = NULL;
     pm_status status = pm_store_get_unique(&s->store, h.index, h.generation, PM_EBORROWED, false,
-            &value);
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), &borrowed);
     if (status == PM_OK) {
-        *out = (struct swide *)value;
+        *out = PM_STORE_VALUE(borrowed, struct swide);
     }
     return status;
 }
@@ -8675,7 +8833,8 @@ static inline pm_status Store_Wide_Local_try_get_unique(Store_Wide_Local *s,
 /* Ends the borrow of Store_Wide_Local_try_get_unique. */
 static inline void Store_Wide_Local_release_unique(Store_Wide_Local *s, StoreHandle_Wide_Local h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, true, false);
+        pm_store_end_borrow(&s->store, h.index, h.generation, true, false,
+                PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)));
     }
 }
 
@@ -8692,7 +8851,9 @@ static inline bool StoreWeak_Wide_Local_is_alive(StoreWeak_Wide_Local w,
                                                  const Store_Wide_Local *s) {
     uint32_t owners = 0;
     return s != NULL && w.generation != 0 &&
-           pm_store_owners(&s->store, w.index, w.generation, false, &owners) == PM_OK;
+           pm_store_owners(&s->store, w.index, w.generation, false,
+                   PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)),
+                   &owners) == PM_OK;
 }
 
 /* A handle that owns the value (retains it). PM_OK; PM_EINVAL; PM_EGONE. */
@@ -8702,7 +8863,8 @@ static inline pm_status StoreWeak_Wide_Local_upgrade(StoreWeak_Wide_Local w, Sto
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, w.index, w.generation, false, &after);
+    pm_status status = pm_store_retain(&s->store, w.index, w.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), &after);
     if (status == PM_OK) {
         out->index = w.index;
         out->generation = w.generation;
@@ -9084,14 +9246,16 @@ static inline pm_status Store_Wide_Frozen_alloc(Store_Wide_Frozen *s, struct swi
     if (s == NULL || out == NULL) {
         return PM_EINVAL;
     }
-    pm_store_slot *slot = NULL;
+    pm_store_slot *taken = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, true, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, true,
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), &taken, &index,
+            &generation);
     if (status != PM_OK) {
         return status;
     }
-    *(struct swide *)pm_store_value(&s->store, slot) = value;
-    pm_store_publish(slot, generation, true);
+    *PM_STORE_VALUE(taken, struct swide) = value;
+    pm_store_publish(taken, generation, true);
     out->index = index;
     out->generation = generation;
     return PM_OK;
@@ -9105,7 +9269,8 @@ static inline pm_status Store_Wide_Frozen_retain(Store_Wide_Frozen *s, StoreHand
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, h.index, h.generation, true, &after);
+    pm_status status = pm_store_retain(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -9121,7 +9286,8 @@ static inline pm_status Store_Wide_Frozen_release(Store_Wide_Frozen *s, StoreHan
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_release(&s->store, h.index, h.generation, true, &after);
+    pm_status status = pm_store_release(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -9134,7 +9300,8 @@ static inline pm_status Store_Wide_Frozen_ref_count(const Store_Wide_Frozen *s,
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    return pm_store_owners(&s->store, h.index, h.generation, true, out);
+    return pm_store_owners(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), out);
 }
 
 /* A read borrow of the value, kept alive until Store_Wide_Frozen_release_get. PM_OK;
@@ -9144,10 +9311,11 @@ static inline pm_status Store_Wide_Frozen_get(const Store_Wide_Frozen *s, StoreH
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
-    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, true, &value);
+    pm_store_slot *borrowed = NULL;
+    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, true,
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), &borrowed);
     if (status == PM_OK) {
-        *out = (const struct swide *)value;
+        *out = PM_STORE_VALUE(borrowed, struct swide);
     }
     return status;
 }
@@ -9156,7 +9324,8 @@ static inline pm_status Store_Wide_Frozen_get(const Store_Wide_Frozen *s, StoreH
 static inline void Store_Wide_Frozen_release_get(const Store_Wide_Frozen *s,
                                                  StoreHandle_Wide_Frozen h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, false, true);
+        pm_store_end_borrow(&s->store, h.index, h.generation, false, true,
+                PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)));
     }
 }
 
@@ -9168,11 +9337,11 @@ static inline pm_status Store_Wide_Frozen_try_get_unique(Store_Wide_Frozen *s,
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
+    pm_store_slot *borrowed = NULL;
     pm_status status = pm_store_get_unique(&s->store, h.index, h.generation, PM_EBORROWED, true,
-            &value);
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), &borrowed);
     if (status == PM_OK) {
-        *out = (struct swide *)value;
+        *out = PM_STORE_VALUE(borrowed, struct swide);
     }
     return status;
 }
@@ -9181,7 +9350,8 @@ static inline pm_status Store_Wide_Frozen_try_get_unique(Store_Wide_Frozen *s,
 static inline void Store_Wide_Frozen_release_unique(Store_Wide_Frozen *s,
                                                     StoreHandle_Wide_Frozen h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, true, true);
+        pm_store_end_borrow(&s->store, h.index, h.generation, true, true,
+                PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)));
     }
 }
 
@@ -9198,7 +9368,9 @@ static inline bool StoreWeak_Wide_Frozen_is_alive(StoreWeak_Wide_Frozen w,
                                                   const Store_Wide_Frozen *s) {
     uint32_t owners = 0;
     return s != NULL && w.generation != 0 &&
-           pm_store_owners(&s->store, w.index, w.generation, true, &owners) == PM_OK;
+           pm_store_owners(&s->store, w.index, w.generation, true,
+                   PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)),
+                   &owners) == PM_OK;
 }
 
 /* A handle that owns the value (retains it). PM_OK; PM_EINVAL; PM_EGONE. */
@@ -9208,7 +9380,8 @@ static inline pm_status StoreWeak_Wide_Frozen_upgrade(StoreWeak_Wide_Frozen w, S
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, w.index, w.generation, true, &after);
+    pm_status status = pm_store_retain(&s->store, w.index, w.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)), &after);
     if (status == PM_OK) {
         out->index = w.index;
         out->generation = w.generation;
@@ -9828,14 +10001,16 @@ static inline pm_status Store_Expr_SingleThreaded_alloc(Store_Expr_SingleThreade
     if (s == NULL || out == NULL) {
         return PM_EINVAL;
     }
-    pm_store_slot *slot = NULL;
+    pm_store_slot *taken = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, false, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, false,
+            PM_STORE_SLOT_SIZE(sizeof(Expr_SingleThreaded), PM_ALIGNOF(Expr_SingleThreaded)),
+            &taken, &index, &generation);
     if (status != PM_OK) {
         return status;
     }
-    *(Expr_SingleThreaded *)pm_store_value(&s->store, slot) = value;
-    pm_store_publish(slot, generation, false);
+    *PM_STORE_VALUE(taken, Expr_SingleThreaded) = value;
+    pm_store_publish(taken, generation, false);
     out->index = index;
     out->generation = generation;
     return PM_OK;
@@ -9850,7 +10025,9 @@ static inline pm_status Store_Expr_SingleThreaded_retain(Store_Expr_SingleThread
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, h.index, h.generation, false, &after);
+    pm_status status = pm_store_retain(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(Expr_SingleThreaded), PM_ALIGNOF(Expr_SingleThreaded)),
+            &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -9867,7 +10044,9 @@ static inline pm_status Store_Expr_SingleThreaded_release(Store_Expr_SingleThrea
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_release(&s->store, h.index, h.generation, false, &after);
+    pm_status status = pm_store_release(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(Expr_SingleThreaded), PM_ALIGNOF(Expr_SingleThreaded)),
+            &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -9881,7 +10060,8 @@ static inline pm_status Store_Expr_SingleThreaded_ref_count(const Store_Expr_Sin
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    return pm_store_owners(&s->store, h.index, h.generation, false, out);
+    return pm_store_owners(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(Expr_SingleThreaded), PM_ALIGNOF(Expr_SingleThreaded)), out);
 }
 
 /* A read borrow of the value, kept alive until Store_Expr_SingleThreaded_release_get. PM_OK;
@@ -9892,10 +10072,12 @@ static inline pm_status Store_Expr_SingleThreaded_get(const Store_Expr_SingleThr
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
-    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, false, &value);
+    pm_store_slot *borrowed = NULL;
+    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, false,
+            PM_STORE_SLOT_SIZE(sizeof(Expr_SingleThreaded), PM_ALIGNOF(Expr_SingleThreaded)),
+            &borrowed);
     if (status == PM_OK) {
-        *out = (const Expr_SingleThreaded *)value;
+        *out = PM_STORE_VALUE(borrowed, Expr_SingleThreaded);
     }
     return status;
 }
@@ -9904,7 +10086,8 @@ static inline pm_status Store_Expr_SingleThreaded_get(const Store_Expr_SingleThr
 static inline void Store_Expr_SingleThreaded_release_get(const Store_Expr_SingleThreaded *s,
                                                          StoreHandle_Expr_SingleThreaded h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, false, false);
+        pm_store_end_borrow(&s->store, h.index, h.generation, false, false,
+                PM_STORE_SLOT_SIZE(sizeof(Expr_SingleThreaded), PM_ALIGNOF(Expr_SingleThreaded)));
     }
 }
 
@@ -9916,11 +10099,12 @@ static inline pm_status Store_Expr_SingleThreaded_try_get_unique(Store_Expr_Sing
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
+    pm_store_slot *borrowed = NULL;
     pm_status status = pm_store_get_unique(&s->store, h.index, h.generation, PM_EBORROWED, false,
-            &value);
+            PM_STORE_SLOT_SIZE(sizeof(Expr_SingleThreaded), PM_ALIGNOF(Expr_SingleThreaded)),
+            &borrowed);
     if (status == PM_OK) {
-        *out = (Expr_SingleThreaded *)value;
+        *out = PM_STORE_VALUE(borrowed, Expr_SingleThreaded);
     }
     return status;
 }
@@ -9929,7 +10113,8 @@ static inline pm_status Store_Expr_SingleThreaded_try_get_unique(Store_Expr_Sing
 static inline void Store_Expr_SingleThreaded_release_unique(Store_Expr_SingleThreaded *s,
                                                             StoreHandle_Expr_SingleThreaded h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, true, false);
+        pm_store_end_borrow(&s->store, h.index, h.generation, true, false,
+                PM_STORE_SLOT_SIZE(sizeof(Expr_SingleThreaded), PM_ALIGNOF(Expr_SingleThreaded)));
     }
 }
 
@@ -9947,7 +10132,9 @@ static inline bool StoreWeak_Expr_SingleThreaded_is_alive(StoreWeak_Expr_SingleT
                                                           const Store_Expr_SingleThreaded *s) {
     uint32_t owners = 0;
     return s != NULL && w.generation != 0 &&
-           pm_store_owners(&s->store, w.index, w.generation, false, &owners) == PM_OK;
+           pm_store_owners(&s->store, w.index, w.generation, false,
+                   PM_STORE_SLOT_SIZE(sizeof(Expr_SingleThreaded), PM_ALIGNOF(Expr_SingleThreaded)),
+                   &owners) == PM_OK;
 }
 
 /* A handle that owns the value (retains it). PM_OK; PM_EINVAL; PM_EGONE. */
@@ -9958,7 +10145,9 @@ static inline pm_status StoreWeak_Expr_SingleThreaded_upgrade(
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, w.index, w.generation, false, &after);
+    pm_status status = pm_store_retain(&s->store, w.index, w.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(Expr_SingleThreaded), PM_ALIGNOF(Expr_SingleThreaded)),
+            &after);
     if (status == PM_OK) {
         out->index = w.index;
         out->generation = w.generation;
@@ -10628,14 +10817,16 @@ static inline pm_status Store_Expr_ThreadSafe_alloc(Store_Expr_ThreadSafe *s, Ex
     if (s == NULL || out == NULL) {
         return PM_EINVAL;
     }
-    pm_store_slot *slot = NULL;
+    pm_store_slot *taken = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, true, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, true,
+            PM_STORE_SLOT_SIZE(sizeof(Expr_ThreadSafe), PM_ALIGNOF(Expr_ThreadSafe)), &taken,
+            &index, &generation);
     if (status != PM_OK) {
         return status;
     }
-    *(Expr_ThreadSafe *)pm_store_value(&s->store, slot) = value;
-    pm_store_publish(slot, generation, true);
+    *PM_STORE_VALUE(taken, Expr_ThreadSafe) = value;
+    pm_store_publish(taken, generation, true);
     out->index = index;
     out->generation = generation;
     return PM_OK;
@@ -10650,7 +10841,8 @@ static inline pm_status Store_Expr_ThreadSafe_retain(Store_Expr_ThreadSafe *s,
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, h.index, h.generation, true, &after);
+    pm_status status = pm_store_retain(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(Expr_ThreadSafe), PM_ALIGNOF(Expr_ThreadSafe)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -10667,7 +10859,8 @@ static inline pm_status Store_Expr_ThreadSafe_release(Store_Expr_ThreadSafe *s,
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_release(&s->store, h.index, h.generation, true, &after);
+    pm_status status = pm_store_release(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(Expr_ThreadSafe), PM_ALIGNOF(Expr_ThreadSafe)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -10681,7 +10874,8 @@ static inline pm_status Store_Expr_ThreadSafe_ref_count(const Store_Expr_ThreadS
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    return pm_store_owners(&s->store, h.index, h.generation, true, out);
+    return pm_store_owners(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(Expr_ThreadSafe), PM_ALIGNOF(Expr_ThreadSafe)), out);
 }
 
 /* A read borrow of the value, kept alive until Store_Expr_ThreadSafe_release_get. PM_OK;
@@ -10692,10 +10886,11 @@ static inline pm_status Store_Expr_ThreadSafe_get(const Store_Expr_ThreadSafe *s
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
-    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBUSY, true, &value);
+    pm_store_slot *borrowed = NULL;
+    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBUSY, true,
+            PM_STORE_SLOT_SIZE(sizeof(Expr_ThreadSafe), PM_ALIGNOF(Expr_ThreadSafe)), &borrowed);
     if (status == PM_OK) {
-        *out = (const Expr_ThreadSafe *)value;
+        *out = PM_STORE_VALUE(borrowed, Expr_ThreadSafe);
     }
     return status;
 }
@@ -10704,7 +10899,8 @@ static inline pm_status Store_Expr_ThreadSafe_get(const Store_Expr_ThreadSafe *s
 static inline void Store_Expr_ThreadSafe_release_get(const Store_Expr_ThreadSafe *s,
                                                      StoreHandle_Expr_ThreadSafe h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, false, true);
+        pm_store_end_borrow(&s->store, h.index, h.generation, false, true,
+                PM_STORE_SLOT_SIZE(sizeof(Expr_ThreadSafe), PM_ALIGNOF(Expr_ThreadSafe)));
     }
 }
 
@@ -10716,11 +10912,11 @@ static inline pm_status Store_Expr_ThreadSafe_try_get_unique(Store_Expr_ThreadSa
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
+    pm_store_slot *borrowed = NULL;
     pm_status status = pm_store_get_unique(&s->store, h.index, h.generation, PM_EBUSY, true,
-            &value);
+            PM_STORE_SLOT_SIZE(sizeof(Expr_ThreadSafe), PM_ALIGNOF(Expr_ThreadSafe)), &borrowed);
     if (status == PM_OK) {
-        *out = (Expr_ThreadSafe *)value;
+        *out = PM_STORE_VALUE(borrowed, Expr_ThreadSafe);
     }
     return status;
 }
@@ -10729,7 +10925,8 @@ static inline pm_status Store_Expr_ThreadSafe_try_get_unique(Store_Expr_ThreadSa
 static inline void Store_Expr_ThreadSafe_release_unique(Store_Expr_ThreadSafe *s,
                                                         StoreHandle_Expr_ThreadSafe h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, true, true);
+        pm_store_end_borrow(&s->store, h.index, h.generation, true, true,
+                PM_STORE_SLOT_SIZE(sizeof(Expr_ThreadSafe), PM_ALIGNOF(Expr_ThreadSafe)));
     }
 }
 
@@ -10747,7 +10944,9 @@ static inline bool StoreWeak_Expr_ThreadSafe_is_alive(StoreWeak_Expr_ThreadSafe 
                                                       const Store_Expr_ThreadSafe *s) {
     uint32_t owners = 0;
     return s != NULL && w.generation != 0 &&
-           pm_store_owners(&s->store, w.index, w.generation, true, &owners) == PM_OK;
+           pm_store_owners(&s->store, w.index, w.generation, true,
+                   PM_STORE_SLOT_SIZE(sizeof(Expr_ThreadSafe), PM_ALIGNOF(Expr_ThreadSafe)),
+                   &owners) == PM_OK;
 }
 
 /* A handle that owns the value (retains it). PM_OK; PM_EINVAL; PM_EGONE. */
@@ -10758,7 +10957,8 @@ static inline pm_status StoreWeak_Expr_ThreadSafe_upgrade(StoreWeak_Expr_ThreadS
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, w.index, w.generation, true, &after);
+    pm_status status = pm_store_retain(&s->store, w.index, w.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(Expr_ThreadSafe), PM_ALIGNOF(Expr_ThreadSafe)), &after);
     if (status == PM_OK) {
         out->index = w.index;
         out->generation = w.generation;
@@ -11325,14 +11525,16 @@ static inline pm_status Store_Expr_Local_alloc(Store_Expr_Local *s, Expr_Local v
     if (s == NULL || out == NULL) {
         return PM_EINVAL;
     }
-    pm_store_slot *slot = NULL;
+    pm_store_slot *taken = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, false, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, false,
+            PM_STORE_SLOT_SIZE(sizeof(Expr_Local), PM_ALIGNOF(Expr_Local)), &taken, &index,
+            &generation);
     if (status != PM_OK) {
         return status;
     }
-    *(Expr_Local *)pm_store_value(&s->store, slot) = value;
-    pm_store_publish(slot, generation, false);
+    *PM_STORE_VALUE(taken, Expr_Local) = value;
+    pm_store_publish(taken, generation, false);
     out->index = index;
     out->generation = generation;
     return PM_OK;
@@ -11346,7 +11548,8 @@ static inline pm_status Store_Expr_Local_retain(Store_Expr_Local *s, StoreHandle
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, h.index, h.generation, false, &after);
+    pm_status status = pm_store_retain(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(Expr_Local), PM_ALIGNOF(Expr_Local)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -11362,7 +11565,8 @@ static inline pm_status Store_Expr_Local_release(Store_Expr_Local *s, StoreHandl
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_release(&s->store, h.index, h.generation, false, &after);
+    pm_status status = pm_store_release(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(Expr_Local), PM_ALIGNOF(Expr_Local)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -11375,7 +11579,8 @@ static inline pm_status Store_Expr_Local_ref_count(const Store_Expr_Local *s,
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    return pm_store_owners(&s->store, h.index, h.generation, false, out);
+    return pm_store_owners(&s->store, h.index, h.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(Expr_Local), PM_ALIGNOF(Expr_Local)), out);
 }
 
 /* A read borrow of the value, kept alive until Store_Expr_Local_release_get. PM_OK;
@@ -11385,10 +11590,11 @@ static inline pm_status Store_Expr_Local_get(const Store_Expr_Local *s, StoreHan
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
-    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, false, &value);
+    pm_store_slot *borrowed = NULL;
+    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, false,
+            PM_STORE_SLOT_SIZE(sizeof(Expr_Local), PM_ALIGNOF(Expr_Local)), &borrowed);
     if (status == PM_OK) {
-        *out = (const Expr_Local *)value;
+        *out = PM_STORE_VALUE(borrowed, Expr_Local);
     }
     return status;
 }
@@ -11397,7 +11603,8 @@ static inline pm_status Store_Expr_Local_get(const Store_Expr_Local *s, StoreHan
 static inline void Store_Expr_Local_release_get(const Store_Expr_Local *s,
                                                 StoreHandle_Expr_Local h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, false, false);
+        pm_store_end_borrow(&s->store, h.index, h.generation, false, false,
+                PM_STORE_SLOT_SIZE(sizeof(Expr_Local), PM_ALIGNOF(Expr_Local)));
     }
 }
 
@@ -11409,11 +11616,11 @@ static inline pm_status Store_Expr_Local_try_get_unique(Store_Expr_Local *s,
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
+    pm_store_slot *borrowed = NULL;
     pm_status status = pm_store_get_unique(&s->store, h.index, h.generation, PM_EBORROWED, false,
-            &value);
+            PM_STORE_SLOT_SIZE(sizeof(Expr_Local), PM_ALIGNOF(Expr_Local)), &borrowed);
     if (status == PM_OK) {
-        *out = (Expr_Local *)value;
+        *out = PM_STORE_VALUE(borrowed, Expr_Local);
     }
     return status;
 }
@@ -11421,7 +11628,8 @@ static inline pm_status Store_Expr_Local_try_get_unique(Store_Expr_Local *s,
 /* Ends the borrow of Store_Expr_Local_try_get_unique. */
 static inline void Store_Expr_Local_release_unique(Store_Expr_Local *s, StoreHandle_Expr_Local h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, true, false);
+        pm_store_end_borrow(&s->store, h.index, h.generation, true, false,
+                PM_STORE_SLOT_SIZE(sizeof(Expr_Local), PM_ALIGNOF(Expr_Local)));
     }
 }
 
@@ -11438,7 +11646,9 @@ static inline bool StoreWeak_Expr_Local_is_alive(StoreWeak_Expr_Local w,
                                                  const Store_Expr_Local *s) {
     uint32_t owners = 0;
     return s != NULL && w.generation != 0 &&
-           pm_store_owners(&s->store, w.index, w.generation, false, &owners) == PM_OK;
+           pm_store_owners(&s->store, w.index, w.generation, false,
+                   PM_STORE_SLOT_SIZE(sizeof(Expr_Local), PM_ALIGNOF(Expr_Local)),
+                   &owners) == PM_OK;
 }
 
 /* A handle that owns the value (retains it). PM_OK; PM_EINVAL; PM_EGONE. */
@@ -11448,7 +11658,8 @@ static inline pm_status StoreWeak_Expr_Local_upgrade(StoreWeak_Expr_Local w, Sto
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, w.index, w.generation, false, &after);
+    pm_status status = pm_store_retain(&s->store, w.index, w.generation, false,
+            PM_STORE_SLOT_SIZE(sizeof(Expr_Local), PM_ALIGNOF(Expr_Local)), &after);
     if (status == PM_OK) {
         out->index = w.index;
         out->generation = w.generation;
@@ -11972,14 +12183,16 @@ static inline pm_status Store_Expr_Frozen_alloc(Store_Expr_Frozen *s, Expr_Froze
     if (s == NULL || out == NULL) {
         return PM_EINVAL;
     }
-    pm_store_slot *slot = NULL;
+    pm_store_slot *taken = NULL;
     uint32_t index = 0, generation = 0;
-    pm_status status = pm_store_take(&s->store, true, &slot, &index, &generation);
+    pm_status status = pm_store_take(&s->store, true,
+            PM_STORE_SLOT_SIZE(sizeof(Expr_Frozen), PM_ALIGNOF(Expr_Frozen)), &taken, &index,
+            &generation);
     if (status != PM_OK) {
         return status;
     }
-    *(Expr_Frozen *)pm_store_value(&s->store, slot) = value;
-    pm_store_publish(slot, generation, true);
+    *PM_STORE_VALUE(taken, Expr_Frozen) = value;
+    pm_store_publish(taken, generation, true);
     out->index = index;
     out->generation = generation;
     return PM_OK;
@@ -11993,7 +12206,8 @@ static inline pm_status Store_Expr_Frozen_retain(Store_Expr_Frozen *s, StoreHand
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, h.index, h.generation, true, &after);
+    pm_status status = pm_store_retain(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(Expr_Frozen), PM_ALIGNOF(Expr_Frozen)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -12009,7 +12223,8 @@ static inline pm_status Store_Expr_Frozen_release(Store_Expr_Frozen *s, StoreHan
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_release(&s->store, h.index, h.generation, true, &after);
+    pm_status status = pm_store_release(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(Expr_Frozen), PM_ALIGNOF(Expr_Frozen)), &after);
     if (status == PM_OK && count != NULL) {
         *count = after;
     }
@@ -12022,7 +12237,8 @@ static inline pm_status Store_Expr_Frozen_ref_count(const Store_Expr_Frozen *s,
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    return pm_store_owners(&s->store, h.index, h.generation, true, out);
+    return pm_store_owners(&s->store, h.index, h.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(Expr_Frozen), PM_ALIGNOF(Expr_Frozen)), out);
 }
 
 /* A read borrow of the value, kept alive until Store_Expr_Frozen_release_get. PM_OK;
@@ -12032,10 +12248,11 @@ static inline pm_status Store_Expr_Frozen_get(const Store_Expr_Frozen *s, StoreH
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
-    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, true, &value);
+    pm_store_slot *borrowed = NULL;
+    pm_status status = pm_store_get(&s->store, h.index, h.generation, PM_EBORROWED, true,
+            PM_STORE_SLOT_SIZE(sizeof(Expr_Frozen), PM_ALIGNOF(Expr_Frozen)), &borrowed);
     if (status == PM_OK) {
-        *out = (const Expr_Frozen *)value;
+        *out = PM_STORE_VALUE(borrowed, Expr_Frozen);
     }
     return status;
 }
@@ -12044,7 +12261,8 @@ static inline pm_status Store_Expr_Frozen_get(const Store_Expr_Frozen *s, StoreH
 static inline void Store_Expr_Frozen_release_get(const Store_Expr_Frozen *s,
                                                  StoreHandle_Expr_Frozen h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, false, true);
+        pm_store_end_borrow(&s->store, h.index, h.generation, false, true,
+                PM_STORE_SLOT_SIZE(sizeof(Expr_Frozen), PM_ALIGNOF(Expr_Frozen)));
     }
 }
 
@@ -12056,11 +12274,11 @@ static inline pm_status Store_Expr_Frozen_try_get_unique(Store_Expr_Frozen *s,
     if (s == NULL || out == NULL || h.generation == 0) {
         return PM_EINVAL;
     }
-    void *value = NULL;
+    pm_store_slot *borrowed = NULL;
     pm_status status = pm_store_get_unique(&s->store, h.index, h.generation, PM_EBORROWED, true,
-            &value);
+            PM_STORE_SLOT_SIZE(sizeof(Expr_Frozen), PM_ALIGNOF(Expr_Frozen)), &borrowed);
     if (status == PM_OK) {
-        *out = (Expr_Frozen *)value;
+        *out = PM_STORE_VALUE(borrowed, Expr_Frozen);
     }
     return status;
 }
@@ -12069,7 +12287,8 @@ static inline pm_status Store_Expr_Frozen_try_get_unique(Store_Expr_Frozen *s,
 static inline void Store_Expr_Frozen_release_unique(Store_Expr_Frozen *s,
                                                     StoreHandle_Expr_Frozen h) {
     if (s != NULL) {
-        pm_store_end_borrow(&s->store, h.index, h.generation, true, true);
+        pm_store_end_borrow(&s->store, h.index, h.generation, true, true,
+                PM_STORE_SLOT_SIZE(sizeof(Expr_Frozen), PM_ALIGNOF(Expr_Frozen)));
     }
 }
 
@@ -12086,7 +12305,9 @@ static inline bool StoreWeak_Expr_Frozen_is_alive(StoreWeak_Expr_Frozen w,
                                                   const Store_Expr_Frozen *s) {
     uint32_t owners = 0;
     return s != NULL && w.generation != 0 &&
-           pm_store_owners(&s->store, w.index, w.generation, true, &owners) == PM_OK;
+           pm_store_owners(&s->store, w.index, w.generation, true,
+                   PM_STORE_SLOT_SIZE(sizeof(Expr_Frozen), PM_ALIGNOF(Expr_Frozen)),
+                   &owners) == PM_OK;
 }
 
 /* A handle that owns the value (retains it). PM_OK; PM_EINVAL; PM_EGONE. */
@@ -12096,7 +12317,8 @@ static inline pm_status StoreWeak_Expr_Frozen_upgrade(StoreWeak_Expr_Frozen w, S
         return PM_EINVAL;
     }
     uint32_t after = 0;
-    pm_status status = pm_store_retain(&s->store, w.index, w.generation, true, &after);
+    pm_status status = pm_store_retain(&s->store, w.index, w.generation, true,
+            PM_STORE_SLOT_SIZE(sizeof(Expr_Frozen), PM_ALIGNOF(Expr_Frozen)), &after);
     if (status == PM_OK) {
         out->index = w.index;
         out->generation = w.generation;
