@@ -62,6 +62,7 @@ extern "C" {
 
 #define PM_REGION_FIRST_CHUNK 4096u    /* bytes of the first chunk, header included */
 #define PM_REGION_MAX_CHUNK 67108864u  /* chunks stop doubling here (64 MiB) */
+#define PM_REGION_STEP 8u              /* a local region takes bytes in multiples of this */
 
 /* The drop a record runs: pm_value_drop (pm_box.h) with the value's descriptor. */
 typedef void (*pm_region_drop_fn)(const pm_box_type *type, void *value);
@@ -129,14 +130,19 @@ static PM_ALWAYS_INLINE pm_status pm_region_alloc(pm_region *r, size_t size, siz
     if (drop != NULL && align < PM_ALIGNOF(pm_region_record)) {
         align = PM_ALIGNOF(pm_region_record);
     }
-    if (PM_LIKELY(!r->shared)) {
+    if (PM_LIKELY(!r->shared && size <= SIZE_MAX / 2 && align <= SIZE_MAX / 4)) {
         size_t head = drop != NULL ? pm_region_record_space(align) : 0;
-        uintptr_t ptr = (uintptr_t)r->ptr, end = (uintptr_t)r->end;
-        uintptr_t at = (ptr + (align - 1)) & ~(uintptr_t)(align - 1);
-        if (PM_LIKELY(at >= ptr && at <= end && end - at >= head &&
-                      end - at - head >= size)) {
+        /* A local region's ptr stays a multiple of PM_REGION_STEP: a value aligned to
+         * no more than that needs no aligning, and its test is one compare. */
+        size_t taken = (size + (PM_REGION_STEP - 1)) & ~(size_t)(PM_REGION_STEP - 1);
+        uintptr_t ptr = (uintptr_t)r->ptr, end = (uintptr_t)r->end, at = ptr;
+        if (align > PM_REGION_STEP) {
+            at = (ptr + (align - 1)) & ~(uintptr_t)(align - 1);
+            at = at <= end ? at : end; /* past the end: no room (the test below fails) */
+        }
+        if (PM_LIKELY(end - at >= head + taken)) {
             char *block = r->ptr + (at - ptr);
-            r->ptr = block + head + size;
+            r->ptr = block + head + taken;
             if (drop != NULL) {
                 pm_region_record *record = (pm_region_record *)(void *)block;
                 record->prev = r->drops;
