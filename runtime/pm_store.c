@@ -203,6 +203,9 @@ static pm_store_slot *pm__store_pop_shared(pm_store *s, pm_store_shard *shard, u
             return NULL;
         }
         pm_store_slot *slot = pm__store_local_slot(shard, top - 1u, s->shared, s->slot_size);
+        if (slot == NULL) {
+            return NULL; /* never: a free slot's page exists (and gcc -O3 asks) */
+        }
         /* may be stale if the slot was popped meanwhile: then the CAS fails */
         uint32_t next = __atomic_load_n(&slot->next_free, __ATOMIC_RELAXED);
         uint64_t want = (((head >> 32) + 1u) << 32) | next;

@@ -30,7 +30,7 @@ def test_bench_quick_builds_runs_and_reports(tmp_path: Path) -> None:
     assert set(RECORDS) <= kinds, kinds
     # Every peer is either measured or reported as skipped, with a reason.
     peers = {r[1]: r[2] for r in records if r[0] == "peer"}
-    assert set(peers) == {"GLib", "ck", "pthread_rwlock"}
+    assert set(peers) == {"GLib", "ck", "pthread_rwlock", "seed-rust"}
     assert set(peers.values()) <= {"yes", "skipped"}
     workloads = {r[1] for r in records if r[0] == "op"}
     for w in ("ST dup+drop", "ST read+release", "ST write_shared+release", "TS dup+drop",
@@ -40,8 +40,16 @@ def test_bench_quick_builds_runs_and_reports(tmp_path: Path) -> None:
     assert {(r[1], r[2]) for r in records if r[0] == "mt"} == {
         (mix, n) for mix in ("100/0", "90/10", "50/50") for n in ("1", "2", "8")}
 
+    # The seed's Rust design: run after ours (one round in quick mode), or skipped with a reason.
+    rounds = {(r[2], r[3]) for r in records if r[0] == "seedcmp"}
+    if peers["seed-rust"] == "yes":
+        assert {("ours", "op"), ("ours", "mt"), ("seed", "op"), ("seed", "mt")} <= rounds
+    else:
+        assert not rounds
+
     text = doc.read_text()
     assert "## Goals (issue 3)" in text and "bench/run --quick" in text
+    assert "## Against the seed's own Rust design" in text
     for goal in ("≤ 1.1× the hand-written baseline", "≤ 1.1× raw atomics",
                  "≤ 1.5× malloc + memcpy + free", "throughput ≥ 1.5× pthread_rwlock",
                  "≥ 3× the lock read's throughput"):
@@ -51,6 +59,38 @@ def test_bench_quick_builds_runs_and_reports(tmp_path: Path) -> None:
         assert "![" in text
     else:
         assert "No chart" in text
+
+
+def have_parking_lot() -> bool:
+    return have("cargo") and have("rustc") and any(
+        Path("/usr/share/cargo/registry").glob("parking_lot-0.12*"))
+
+
+@pytest.mark.skipif(not have_parking_lot(),
+                    reason="needs cargo, rustc and librust-parking-lot-dev")
+def test_seed_run_quick_runs(tmp_path: Path) -> None:
+    # bench/seed_run --quick: builds the seed's Rust design offline (cargo against Debian's
+    # parking_lot, in the build directory) and prints bench.c's records for the same
+    # workloads; nothing is asserted on the figures.
+    result = subprocess.run([PYTHON, str(ROOT / "bench" / "seed_run"), "--quick",
+                             str(tmp_path / "build")], capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    records = [line.split("\t") for line in result.stdout.splitlines()]
+    assert ["peer", "seed-rust", "yes"] == records[0][:3]
+    ops = {(r[1], r[2]) for r in records if r[0] == "op"}
+    for w in ("ST dup+drop", "ST read+release", "ST write_shared+release", "ST _write unique",
+              "ST copy on write 32B", "TS dup+drop", "TS read+release",
+              "TS write_shared+release", "TS _write unique", "TS copy on write 32B"):
+        assert (w, "seed-rust") in ops
+    assert {("TS _write unique", "seed-rust make_mut"),
+            ("TS copy on write 32B", "seed-rust make_mut")} <= ops
+    mt = [r for r in records if r[0] == "mt"]
+    assert {(r[1], r[2]) for r in mt} == {
+        (mix, n) for mix in ("100/0", "90/10", "50/50") for n in ("1", "2", "4", "8")}
+    assert all(float(r[3]) > 0 for r in records if r[0] == "op")
+    assert all(float(r[4]) > 0 for r in mt)
+    assert not (ROOT / "bench" / "seed" / "Cargo.lock").exists()
 
 
 def quick_records(tmp_path: Path, name: str) -> list[list[str]]:
