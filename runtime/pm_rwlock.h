@@ -204,7 +204,15 @@ static inline pm_status pm__rwlock_try_read_nodebug(pm_rwlock *l) {
 }
 
 static inline pm_status pm__rwlock_try_write_nodebug(pm_rwlock *l) {
-    uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
+    /* The first attempt guesses the free state (0) instead of loading it: a load
+     * before the RMW on the same word cost about 5 ns more per lock here (the
+     * seed's parking_lot guesses too). On failure `s` is the state seen. */
+    uint32_t s = 0;
+    if (PM_LIKELY(atomic_compare_exchange_strong_explicit(&l->state, &s, PM_RW_WRITE_LOCKED,
+                                                          memory_order_acquire,
+                                                          memory_order_relaxed))) {
+        return PM_OK;
+    }
     while (pm__rw_is_unlocked(s)) {
         /* Acquire: pairs with the release of the previous holder's unlock.
          * Waiting bits are kept: the sleepers still need a wake-up later. */
