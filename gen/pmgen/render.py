@@ -112,6 +112,9 @@ class InstanceView:
     tag_type: Optional[str] = None
     variants: list[VariantView] = field(default_factory=list)
     handles: bool = False  # the value holds managed fields (in some variant)
+    # _write copies a shared box inline: the value's bytes are its copy (no clone hook,
+    # no managed fields), one box size (not a sum type), no weak count, no snapshot.
+    copies_inline: bool = False
 
     @property
     def family(self) -> list["InstanceView"]:
@@ -224,7 +227,9 @@ def _view(inst: Instance, namer: naming.Namer) -> InstanceView:
         drops=registry.DROP_HOOK in caps or registry.HANDLES in caps,
         names=names,
         tag_type=namer.tag_type(t.name) if t.is_sum else None,
-        handles=registry.HANDLES in caps)
+        handles=registry.HANDLES in caps,
+        copies_inline=not caps & {registry.CLONE_HOOK, registry.HANDLES, registry.VARIANTS,
+                                  registry.WEAK, registry.SNAPSHOT})
 
 
 def _environment() -> jinja2.Environment:

@@ -308,14 +308,30 @@ static inline pm_status Managed_Point_SingleThreaded_write(Managed_Point_SingleT
         *out = &box->value;
         return PM_OK;
     }
-    void *copy = NULL;
-    pm_status status = pm_box_copy_for_write(&Managed_Point_SingleThreaded__type, box, &copy, false,
-            0);
-    if (status == PM_OK) {
-        h->box = (Managed_Point_SingleThreaded_box *)copy; /* the other owners keep the old box */
-        *out = &h->box->value;
+    void *memory = pm_alloc(sizeof *box);
+    if (memory == NULL) {
+        return PM_ENOMEM;
     }
-    return status;
+    pm_status status = PM_METRIC_BORROW(Managed_Point_SingleThreaded_metrics,
+            pm_cell_borrow_try_read(&box->cell));
+    if (status != PM_OK) {
+        pm_free(memory, sizeof *box);
+        return status;
+    }
+    Managed_Point_SingleThreaded_box *copy = (Managed_Point_SingleThreaded_box *)memory;
+    copy->value = box->value;
+    (void)pm_cell_borrow_release_read(&box->cell); /* our owner keeps it from being orphaned */
+    pm_count_plain_init(&copy->rc);
+    pm_cell_borrow_init_write(&copy->cell); /* held for write: nobody else sees it yet */
+    pm_cell_borrow_name(&copy->cell, Managed_Point_SingleThreaded__type.name);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Point_SingleThreaded__type, box);
+    }
+    PM_METRIC(Managed_Point_SingleThreaded_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
 }
 
 static inline void Managed_Point_SingleThreaded_release_write(Managed_Point_SingleThreaded h) {
@@ -1210,13 +1226,21 @@ static inline pm_status Managed_Point_Local_write(Managed_Point_Local *h, struct
         *out = &box->value;
         return PM_OK;
     }
-    void *copy = NULL;
-    pm_status status = pm_box_copy_for_write(&Managed_Point_Local__type, box, &copy, false, 0);
-    if (status == PM_OK) {
-        h->box = (Managed_Point_Local_box *)copy; /* the other owners keep the old box */
-        *out = &h->box->value;
+    void *memory = pm_alloc(sizeof *box);
+    if (memory == NULL) {
+        return PM_ENOMEM;
     }
-    return status;
+    Managed_Point_Local_box *copy = (Managed_Point_Local_box *)memory;
+    copy->value = box->value;
+    pm_count_plain_init(&copy->rc);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Point_Local__type, box);
+    }
+    PM_METRIC(Managed_Point_Local_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
 }
 
 static inline void Managed_Point_Local_release_write(Managed_Point_Local h) {
@@ -1539,13 +1563,21 @@ static inline pm_status Managed_Point_Frozen_write(Managed_Point_Frozen *h, stru
         *out = &box->value;
         return PM_OK;
     }
-    void *copy = NULL;
-    pm_status status = pm_box_copy_for_write(&Managed_Point_Frozen__type, box, &copy, false, 0);
-    if (status == PM_OK) {
-        h->box = (Managed_Point_Frozen_box *)copy; /* the other owners keep the old box */
-        *out = &h->box->value;
+    void *memory = pm_alloc(sizeof *box);
+    if (memory == NULL) {
+        return PM_ENOMEM;
     }
-    return status;
+    Managed_Point_Frozen_box *copy = (Managed_Point_Frozen_box *)memory;
+    copy->value = box->value;
+    pm_count_atomic_init(&copy->rc);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Point_Frozen__type, box);
+    }
+    PM_METRIC(Managed_Point_Frozen_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
 }
 
 static inline void Managed_Point_Frozen_release_write(Managed_Point_Frozen h) {
@@ -6983,14 +7015,30 @@ static inline pm_status Managed_Tally_SingleThreaded_write(Managed_Tally_SingleT
         *out = &box->value;
         return PM_OK;
     }
-    void *copy = NULL;
-    pm_status status = pm_box_copy_for_write(&Managed_Tally_SingleThreaded__type, box, &copy, false,
-            0);
-    if (status == PM_OK) {
-        h->box = (Managed_Tally_SingleThreaded_box *)copy; /* the other owners keep the old box */
-        *out = &h->box->value;
+    void *memory = pm_alloc(sizeof *box);
+    if (memory == NULL) {
+        return PM_ENOMEM;
     }
-    return status;
+    pm_status status = PM_METRIC_BORROW(Managed_Tally_SingleThreaded_metrics,
+            pm_cell_borrow_try_read(&box->cell));
+    if (status != PM_OK) {
+        pm_free(memory, sizeof *box);
+        return status;
+    }
+    Managed_Tally_SingleThreaded_box *copy = (Managed_Tally_SingleThreaded_box *)memory;
+    copy->value = box->value;
+    (void)pm_cell_borrow_release_read(&box->cell); /* our owner keeps it from being orphaned */
+    pm_count_plain_init(&copy->rc);
+    pm_cell_borrow_init_write(&copy->cell); /* held for write: nobody else sees it yet */
+    pm_cell_borrow_name(&copy->cell, Managed_Tally_SingleThreaded__type.name);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Tally_SingleThreaded__type, box);
+    }
+    PM_METRIC(Managed_Tally_SingleThreaded_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
 }
 
 static inline void Managed_Tally_SingleThreaded_release_write(Managed_Tally_SingleThreaded h) {

@@ -1916,14 +1916,30 @@ static inline pm_status Managed_Num_SingleThreaded_write(Managed_Num_SingleThrea
         *out = &box->value;
         return PM_OK;
     }
-    void *copy = NULL;
-    pm_status status = pm_box_copy_for_write(&Managed_Num_SingleThreaded__type, box, &copy, false,
-            0);
-    if (status == PM_OK) {
-        h->box = (Managed_Num_SingleThreaded_box *)copy; /* the other owners keep the old box */
-        *out = &h->box->value;
+    void *memory = pm_alloc(sizeof *box);
+    if (memory == NULL) {
+        return PM_ENOMEM;
     }
-    return status;
+    pm_status status = PM_METRIC_BORROW(Managed_Num_SingleThreaded_metrics,
+            pm_cell_borrow_try_read(&box->cell));
+    if (status != PM_OK) {
+        pm_free(memory, sizeof *box);
+        return status;
+    }
+    Managed_Num_SingleThreaded_box *copy = (Managed_Num_SingleThreaded_box *)memory;
+    copy->value = box->value;
+    (void)pm_cell_borrow_release_read(&box->cell); /* our owner keeps it from being orphaned */
+    pm_count_plain_init(&copy->rc);
+    pm_cell_borrow_init_write(&copy->cell); /* held for write: nobody else sees it yet */
+    pm_cell_borrow_name(&copy->cell, Managed_Num_SingleThreaded__type.name);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Num_SingleThreaded__type, box);
+    }
+    PM_METRIC(Managed_Num_SingleThreaded_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
 }
 
 static inline void Managed_Num_SingleThreaded_release_write(Managed_Num_SingleThreaded h) {
@@ -2837,13 +2853,21 @@ static inline pm_status Managed_Num_Local_write(Managed_Num_Local *h, int64_t **
         *out = &box->value;
         return PM_OK;
     }
-    void *copy = NULL;
-    pm_status status = pm_box_copy_for_write(&Managed_Num_Local__type, box, &copy, false, 0);
-    if (status == PM_OK) {
-        h->box = (Managed_Num_Local_box *)copy; /* the other owners keep the old box */
-        *out = &h->box->value;
+    void *memory = pm_alloc(sizeof *box);
+    if (memory == NULL) {
+        return PM_ENOMEM;
     }
-    return status;
+    Managed_Num_Local_box *copy = (Managed_Num_Local_box *)memory;
+    copy->value = box->value;
+    pm_count_plain_init(&copy->rc);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Num_Local__type, box);
+    }
+    PM_METRIC(Managed_Num_Local_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
 }
 
 static inline void Managed_Num_Local_release_write(Managed_Num_Local h) {
@@ -3175,13 +3199,21 @@ static inline pm_status Managed_Num_Frozen_write(Managed_Num_Frozen *h, int64_t 
         *out = &box->value;
         return PM_OK;
     }
-    void *copy = NULL;
-    pm_status status = pm_box_copy_for_write(&Managed_Num_Frozen__type, box, &copy, false, 0);
-    if (status == PM_OK) {
-        h->box = (Managed_Num_Frozen_box *)copy; /* the other owners keep the old box */
-        *out = &h->box->value;
+    void *memory = pm_alloc(sizeof *box);
+    if (memory == NULL) {
+        return PM_ENOMEM;
     }
-    return status;
+    Managed_Num_Frozen_box *copy = (Managed_Num_Frozen_box *)memory;
+    copy->value = box->value;
+    pm_count_atomic_init(&copy->rc);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Num_Frozen__type, box);
+    }
+    PM_METRIC(Managed_Num_Frozen_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
 }
 
 static inline void Managed_Num_Frozen_release_write(Managed_Num_Frozen h) {
@@ -5159,14 +5191,30 @@ static inline pm_status Managed_Vec_SingleThreaded_write(Managed_Vec_SingleThrea
         *out = &box->value;
         return PM_OK;
     }
-    void *copy = NULL;
-    pm_status status = pm_box_copy_for_write(&Managed_Vec_SingleThreaded__type, box, &copy, false,
-            0);
-    if (status == PM_OK) {
-        h->box = (Managed_Vec_SingleThreaded_box *)copy; /* the other owners keep the old box */
-        *out = &h->box->value;
+    void *memory = pm_alloc(sizeof *box);
+    if (memory == NULL) {
+        return PM_ENOMEM;
     }
-    return status;
+    pm_status status = PM_METRIC_BORROW(Managed_Vec_SingleThreaded_metrics,
+            pm_cell_borrow_try_read(&box->cell));
+    if (status != PM_OK) {
+        pm_free(memory, sizeof *box);
+        return status;
+    }
+    Managed_Vec_SingleThreaded_box *copy = (Managed_Vec_SingleThreaded_box *)memory;
+    copy->value = box->value;
+    (void)pm_cell_borrow_release_read(&box->cell); /* our owner keeps it from being orphaned */
+    pm_count_plain_init(&copy->rc);
+    pm_cell_borrow_init_write(&copy->cell); /* held for write: nobody else sees it yet */
+    pm_cell_borrow_name(&copy->cell, Managed_Vec_SingleThreaded__type.name);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Vec_SingleThreaded__type, box);
+    }
+    PM_METRIC(Managed_Vec_SingleThreaded_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
 }
 
 static inline void Managed_Vec_SingleThreaded_release_write(Managed_Vec_SingleThreaded h) {
@@ -5580,13 +5628,30 @@ static inline pm_status Managed_Vec_ThreadSafe_write(Managed_Vec_ThreadSafe *h,
         *out = &box->value;
         return PM_OK;
     }
-    void *copy = NULL;
-    pm_status status = pm_box_copy_for_write(&Managed_Vec_ThreadSafe__type, box, &copy, false, 0);
-    if (status == PM_OK) {
-        h->box = (Managed_Vec_ThreadSafe_box *)copy; /* the other owners keep the old box */
-        *out = &h->box->value;
+    void *memory = pm_alloc(sizeof *box);
+    if (memory == NULL) {
+        return PM_ENOMEM;
     }
-    return status;
+    pm_status status = PM_METRIC_BORROW(Managed_Vec_ThreadSafe_metrics,
+            pm_rwlock_try_read(&box->cell));
+    if (status != PM_OK) {
+        pm_free(memory, sizeof *box);
+        return status;
+    }
+    Managed_Vec_ThreadSafe_box *copy = (Managed_Vec_ThreadSafe_box *)memory;
+    copy->value = box->value;
+    (void)pm_rwlock_release_read(&box->cell); /* our owner keeps it from being orphaned */
+    pm_count_atomic_init(&copy->rc);
+    pm_rwlock_init_write(&copy->cell); /* held for write: nobody else sees it yet */
+    pm_rwlock_name(&copy->cell, Managed_Vec_ThreadSafe__type.name);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Vec_ThreadSafe__type, box);
+    }
+    PM_METRIC(Managed_Vec_ThreadSafe_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
 }
 
 static inline void Managed_Vec_ThreadSafe_release_write(Managed_Vec_ThreadSafe h) {
@@ -6059,13 +6124,21 @@ static inline pm_status Managed_Vec_Local_write(Managed_Vec_Local *h, Vec_Local 
         *out = &box->value;
         return PM_OK;
     }
-    void *copy = NULL;
-    pm_status status = pm_box_copy_for_write(&Managed_Vec_Local__type, box, &copy, false, 0);
-    if (status == PM_OK) {
-        h->box = (Managed_Vec_Local_box *)copy; /* the other owners keep the old box */
-        *out = &h->box->value;
+    void *memory = pm_alloc(sizeof *box);
+    if (memory == NULL) {
+        return PM_ENOMEM;
     }
-    return status;
+    Managed_Vec_Local_box *copy = (Managed_Vec_Local_box *)memory;
+    copy->value = box->value;
+    pm_count_plain_init(&copy->rc);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Vec_Local__type, box);
+    }
+    PM_METRIC(Managed_Vec_Local_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
 }
 
 static inline void Managed_Vec_Local_release_write(Managed_Vec_Local h) {
@@ -6391,13 +6464,21 @@ static inline pm_status Managed_Vec_Frozen_write(Managed_Vec_Frozen *h, Vec_Froz
         *out = &box->value;
         return PM_OK;
     }
-    void *copy = NULL;
-    pm_status status = pm_box_copy_for_write(&Managed_Vec_Frozen__type, box, &copy, false, 0);
-    if (status == PM_OK) {
-        h->box = (Managed_Vec_Frozen_box *)copy; /* the other owners keep the old box */
-        *out = &h->box->value;
+    void *memory = pm_alloc(sizeof *box);
+    if (memory == NULL) {
+        return PM_ENOMEM;
     }
-    return status;
+    Managed_Vec_Frozen_box *copy = (Managed_Vec_Frozen_box *)memory;
+    copy->value = box->value;
+    pm_count_atomic_init(&copy->rc);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Vec_Frozen__type, box);
+    }
+    PM_METRIC(Managed_Vec_Frozen_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
 }
 
 static inline void Managed_Vec_Frozen_release_write(Managed_Vec_Frozen h) {
@@ -8981,14 +9062,30 @@ static inline pm_status Managed_Plain_SingleThreaded_write(Managed_Plain_SingleT
         *out = &box->value;
         return PM_OK;
     }
-    void *copy = NULL;
-    pm_status status = pm_box_copy_for_write(&Managed_Plain_SingleThreaded__type, box, &copy, false,
-            0);
-    if (status == PM_OK) {
-        h->box = (Managed_Plain_SingleThreaded_box *)copy; /* the other owners keep the old box */
-        *out = &h->box->value;
+    void *memory = pm_alloc(sizeof *box);
+    if (memory == NULL) {
+        return PM_ENOMEM;
     }
-    return status;
+    pm_status status = PM_METRIC_BORROW(Managed_Plain_SingleThreaded_metrics,
+            pm_cell_borrow_try_read(&box->cell));
+    if (status != PM_OK) {
+        pm_free(memory, sizeof *box);
+        return status;
+    }
+    Managed_Plain_SingleThreaded_box *copy = (Managed_Plain_SingleThreaded_box *)memory;
+    copy->value = box->value;
+    (void)pm_cell_borrow_release_read(&box->cell); /* our owner keeps it from being orphaned */
+    pm_count_plain_init(&copy->rc);
+    pm_cell_borrow_init_write(&copy->cell); /* held for write: nobody else sees it yet */
+    pm_cell_borrow_name(&copy->cell, Managed_Plain_SingleThreaded__type.name);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Plain_SingleThreaded__type, box);
+    }
+    PM_METRIC(Managed_Plain_SingleThreaded_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
 }
 
 static inline void Managed_Plain_SingleThreaded_release_write(Managed_Plain_SingleThreaded h) {
@@ -9876,13 +9973,21 @@ static inline pm_status Managed_Plain_Local_write(Managed_Plain_Local *h, int64_
         *out = &box->value;
         return PM_OK;
     }
-    void *copy = NULL;
-    pm_status status = pm_box_copy_for_write(&Managed_Plain_Local__type, box, &copy, false, 0);
-    if (status == PM_OK) {
-        h->box = (Managed_Plain_Local_box *)copy; /* the other owners keep the old box */
-        *out = &h->box->value;
+    void *memory = pm_alloc(sizeof *box);
+    if (memory == NULL) {
+        return PM_ENOMEM;
     }
-    return status;
+    Managed_Plain_Local_box *copy = (Managed_Plain_Local_box *)memory;
+    copy->value = box->value;
+    pm_count_plain_init(&copy->rc);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Plain_Local__type, box);
+    }
+    PM_METRIC(Managed_Plain_Local_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
 }
 
 static inline void Managed_Plain_Local_release_write(Managed_Plain_Local h) {
@@ -10202,13 +10307,21 @@ static inline pm_status Managed_Plain_Frozen_write(Managed_Plain_Frozen *h, int6
         *out = &box->value;
         return PM_OK;
     }
-    void *copy = NULL;
-    pm_status status = pm_box_copy_for_write(&Managed_Plain_Frozen__type, box, &copy, false, 0);
-    if (status == PM_OK) {
-        h->box = (Managed_Plain_Frozen_box *)copy; /* the other owners keep the old box */
-        *out = &h->box->value;
+    void *memory = pm_alloc(sizeof *box);
+    if (memory == NULL) {
+        return PM_ENOMEM;
     }
-    return status;
+    Managed_Plain_Frozen_box *copy = (Managed_Plain_Frozen_box *)memory;
+    copy->value = box->value;
+    pm_count_atomic_init(&copy->rc);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Plain_Frozen__type, box);
+    }
+    PM_METRIC(Managed_Plain_Frozen_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
 }
 
 static inline void Managed_Plain_Frozen_release_write(Managed_Plain_Frozen h) {

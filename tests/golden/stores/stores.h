@@ -2588,14 +2588,30 @@ static inline pm_status Managed_Num_SingleThreaded_write(Managed_Num_SingleThrea
         *out = &box->value;
         return PM_OK;
     }
-    void *copy = NULL;
-    pm_status status = pm_box_copy_for_write(&Managed_Num_SingleThreaded__type, box, &copy, false,
-            0);
-    if (status == PM_OK) {
-        h->box = (Managed_Num_SingleThreaded_box *)copy; /* the other owners keep the old box */
-        *out = &h->box->value;
+    void *memory = pm_alloc(sizeof *box);
+    if (memory == NULL) {
+        return PM_ENOMEM;
     }
-    return status;
+    pm_status status = PM_METRIC_BORROW(Managed_Num_SingleThreaded_metrics,
+            pm_cell_borrow_try_read(&box->cell));
+    if (status != PM_OK) {
+        pm_free(memory, sizeof *box);
+        return status;
+    }
+    Managed_Num_SingleThreaded_box *copy = (Managed_Num_SingleThreaded_box *)memory;
+    copy->value = box->value;
+    (void)pm_cell_borrow_release_read(&box->cell); /* our owner keeps it from being orphaned */
+    pm_count_plain_init(&copy->rc);
+    pm_cell_borrow_init_write(&copy->cell); /* held for write: nobody else sees it yet */
+    pm_cell_borrow_name(&copy->cell, Managed_Num_SingleThreaded__type.name);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Num_SingleThreaded__type, box);
+    }
+    PM_METRIC(Managed_Num_SingleThreaded_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
 }
 
 static inline void Managed_Num_SingleThreaded_release_write(Managed_Num_SingleThreaded h) {
@@ -3857,13 +3873,21 @@ static inline pm_status Managed_Num_Local_write(Managed_Num_Local *h, int64_t **
         *out = &box->value;
         return PM_OK;
     }
-    void *copy = NULL;
-    pm_status status = pm_box_copy_for_write(&Managed_Num_Local__type, box, &copy, false, 0);
-    if (status == PM_OK) {
-        h->box = (Managed_Num_Local_box *)copy; /* the other owners keep the old box */
-        *out = &h->box->value;
+    void *memory = pm_alloc(sizeof *box);
+    if (memory == NULL) {
+        return PM_ENOMEM;
     }
-    return status;
+    Managed_Num_Local_box *copy = (Managed_Num_Local_box *)memory;
+    copy->value = box->value;
+    pm_count_plain_init(&copy->rc);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Num_Local__type, box);
+    }
+    PM_METRIC(Managed_Num_Local_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
 }
 
 static inline void Managed_Num_Local_release_write(Managed_Num_Local h) {
@@ -4360,13 +4384,21 @@ static inline pm_status Managed_Num_Frozen_write(Managed_Num_Frozen *h, int64_t 
         *out = &box->value;
         return PM_OK;
     }
-    void *copy = NULL;
-    pm_status status = pm_box_copy_for_write(&Managed_Num_Frozen__type, box, &copy, false, 0);
-    if (status == PM_OK) {
-        h->box = (Managed_Num_Frozen_box *)copy; /* the other owners keep the old box */
-        *out = &h->box->value;
+    void *memory = pm_alloc(sizeof *box);
+    if (memory == NULL) {
+        return PM_ENOMEM;
     }
-    return status;
+    Managed_Num_Frozen_box *copy = (Managed_Num_Frozen_box *)memory;
+    copy->value = box->value;
+    pm_count_atomic_init(&copy->rc);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Num_Frozen__type, box);
+    }
+    PM_METRIC(Managed_Num_Frozen_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
 }
 
 static inline void Managed_Num_Frozen_release_write(Managed_Num_Frozen h) {
@@ -7209,14 +7241,30 @@ static inline pm_status Managed_Wide_SingleThreaded_write(Managed_Wide_SingleThr
         *out = &box->value;
         return PM_OK;
     }
-    void *copy = NULL;
-    pm_status status = pm_box_copy_for_write(&Managed_Wide_SingleThreaded__type, box, &copy, false,
-            0);
-    if (status == PM_OK) {
-        h->box = (Managed_Wide_SingleThreaded_box *)copy; /* the other owners keep the old box */
-        *out = &h->box->value;
+    void *memory = pm_alloc(sizeof *box);
+    if (memory == NULL) {
+        return PM_ENOMEM;
     }
-    return status;
+    pm_status status = PM_METRIC_BORROW(Managed_Wide_SingleThreaded_metrics,
+            pm_cell_borrow_try_read(&box->cell));
+    if (status != PM_OK) {
+        pm_free(memory, sizeof *box);
+        return status;
+    }
+    Managed_Wide_SingleThreaded_box *copy = (Managed_Wide_SingleThreaded_box *)memory;
+    copy->value = box->value;
+    (void)pm_cell_borrow_release_read(&box->cell); /* our owner keeps it from being orphaned */
+    pm_count_plain_init(&copy->rc);
+    pm_cell_borrow_init_write(&copy->cell); /* held for write: nobody else sees it yet */
+    pm_cell_borrow_name(&copy->cell, Managed_Wide_SingleThreaded__type.name);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Wide_SingleThreaded__type, box);
+    }
+    PM_METRIC(Managed_Wide_SingleThreaded_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
 }
 
 static inline void Managed_Wide_SingleThreaded_release_write(Managed_Wide_SingleThreaded h) {
@@ -8497,13 +8545,21 @@ static inline pm_status Managed_Wide_Local_write(Managed_Wide_Local *h, struct s
         *out = &box->value;
         return PM_OK;
     }
-    void *copy = NULL;
-    pm_status status = pm_box_copy_for_write(&Managed_Wide_Local__type, box, &copy, false, 0);
-    if (status == PM_OK) {
-        h->box = (Managed_Wide_Local_box *)copy; /* the other owners keep the old box */
-        *out = &h->box->value;
+    void *memory = pm_alloc(sizeof *box);
+    if (memory == NULL) {
+        return PM_ENOMEM;
     }
-    return status;
+    Managed_Wide_Local_box *copy = (Managed_Wide_Local_box *)memory;
+    copy->value = box->value;
+    pm_count_plain_init(&copy->rc);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Wide_Local__type, box);
+    }
+    PM_METRIC(Managed_Wide_Local_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
 }
 
 static inline void Managed_Wide_Local_release_write(Managed_Wide_Local h) {
@@ -9012,13 +9068,21 @@ static inline pm_status Managed_Wide_Frozen_write(Managed_Wide_Frozen *h, struct
         *out = &box->value;
         return PM_OK;
     }
-    void *copy = NULL;
-    pm_status status = pm_box_copy_for_write(&Managed_Wide_Frozen__type, box, &copy, false, 0);
-    if (status == PM_OK) {
-        h->box = (Managed_Wide_Frozen_box *)copy; /* the other owners keep the old box */
-        *out = &h->box->value;
+    void *memory = pm_alloc(sizeof *box);
+    if (memory == NULL) {
+        return PM_ENOMEM;
     }
-    return status;
+    Managed_Wide_Frozen_box *copy = (Managed_Wide_Frozen_box *)memory;
+    copy->value = box->value;
+    pm_count_atomic_init(&copy->rc);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Wide_Frozen__type, box);
+    }
+    PM_METRIC(Managed_Wide_Frozen_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
 }
 
 static inline void Managed_Wide_Frozen_release_write(Managed_Wide_Frozen h) {
@@ -12486,14 +12550,30 @@ static inline pm_status Managed_Plain_SingleThreaded_write(Managed_Plain_SingleT
         *out = &box->value;
         return PM_OK;
     }
-    void *copy = NULL;
-    pm_status status = pm_box_copy_for_write(&Managed_Plain_SingleThreaded__type, box, &copy, false,
-            0);
-    if (status == PM_OK) {
-        h->box = (Managed_Plain_SingleThreaded_box *)copy; /* the other owners keep the old box */
-        *out = &h->box->value;
+    void *memory = pm_alloc(sizeof *box);
+    if (memory == NULL) {
+        return PM_ENOMEM;
     }
-    return status;
+    pm_status status = PM_METRIC_BORROW(Managed_Plain_SingleThreaded_metrics,
+            pm_cell_borrow_try_read(&box->cell));
+    if (status != PM_OK) {
+        pm_free(memory, sizeof *box);
+        return status;
+    }
+    Managed_Plain_SingleThreaded_box *copy = (Managed_Plain_SingleThreaded_box *)memory;
+    copy->value = box->value;
+    (void)pm_cell_borrow_release_read(&box->cell); /* our owner keeps it from being orphaned */
+    pm_count_plain_init(&copy->rc);
+    pm_cell_borrow_init_write(&copy->cell); /* held for write: nobody else sees it yet */
+    pm_cell_borrow_name(&copy->cell, Managed_Plain_SingleThreaded__type.name);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Plain_SingleThreaded__type, box);
+    }
+    PM_METRIC(Managed_Plain_SingleThreaded_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
 }
 
 static inline void Managed_Plain_SingleThreaded_release_write(Managed_Plain_SingleThreaded h) {
@@ -13381,13 +13461,21 @@ static inline pm_status Managed_Plain_Local_write(Managed_Plain_Local *h, int64_
         *out = &box->value;
         return PM_OK;
     }
-    void *copy = NULL;
-    pm_status status = pm_box_copy_for_write(&Managed_Plain_Local__type, box, &copy, false, 0);
-    if (status == PM_OK) {
-        h->box = (Managed_Plain_Local_box *)copy; /* the other owners keep the old box */
-        *out = &h->box->value;
+    void *memory = pm_alloc(sizeof *box);
+    if (memory == NULL) {
+        return PM_ENOMEM;
     }
-    return status;
+    Managed_Plain_Local_box *copy = (Managed_Plain_Local_box *)memory;
+    copy->value = box->value;
+    pm_count_plain_init(&copy->rc);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Plain_Local__type, box);
+    }
+    PM_METRIC(Managed_Plain_Local_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
 }
 
 static inline void Managed_Plain_Local_release_write(Managed_Plain_Local h) {
@@ -13707,13 +13795,21 @@ static inline pm_status Managed_Plain_Frozen_write(Managed_Plain_Frozen *h, int6
         *out = &box->value;
         return PM_OK;
     }
-    void *copy = NULL;
-    pm_status status = pm_box_copy_for_write(&Managed_Plain_Frozen__type, box, &copy, false, 0);
-    if (status == PM_OK) {
-        h->box = (Managed_Plain_Frozen_box *)copy; /* the other owners keep the old box */
-        *out = &h->box->value;
+    void *memory = pm_alloc(sizeof *box);
+    if (memory == NULL) {
+        return PM_ENOMEM;
     }
-    return status;
+    Managed_Plain_Frozen_box *copy = (Managed_Plain_Frozen_box *)memory;
+    copy->value = box->value;
+    pm_count_atomic_init(&copy->rc);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Plain_Frozen__type, box);
+    }
+    PM_METRIC(Managed_Plain_Frozen_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
 }
 
 static inline void Managed_Plain_Frozen_release_write(Managed_Plain_Frozen h) {

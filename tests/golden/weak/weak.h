@@ -5850,14 +5850,30 @@ static inline pm_status Managed_Plain_SingleThreaded_write(Managed_Plain_SingleT
         *out = &box->value;
         return PM_OK;
     }
-    void *copy = NULL;
-    pm_status status = pm_box_copy_for_write(&Managed_Plain_SingleThreaded__type, box, &copy, false,
-            0);
-    if (status == PM_OK) {
-        h->box = (Managed_Plain_SingleThreaded_box *)copy; /* the other owners keep the old box */
-        *out = &h->box->value;
+    void *memory = pm_alloc(sizeof *box);
+    if (memory == NULL) {
+        return PM_ENOMEM;
     }
-    return status;
+    pm_status status = PM_METRIC_BORROW(Managed_Plain_SingleThreaded_metrics,
+            pm_cell_borrow_try_read(&box->cell));
+    if (status != PM_OK) {
+        pm_free(memory, sizeof *box);
+        return status;
+    }
+    Managed_Plain_SingleThreaded_box *copy = (Managed_Plain_SingleThreaded_box *)memory;
+    copy->value = box->value;
+    (void)pm_cell_borrow_release_read(&box->cell); /* our owner keeps it from being orphaned */
+    pm_count_plain_init(&copy->rc);
+    pm_cell_borrow_init_write(&copy->cell); /* held for write: nobody else sees it yet */
+    pm_cell_borrow_name(&copy->cell, Managed_Plain_SingleThreaded__type.name);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Plain_SingleThreaded__type, box);
+    }
+    PM_METRIC(Managed_Plain_SingleThreaded_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
 }
 
 static inline void Managed_Plain_SingleThreaded_release_write(Managed_Plain_SingleThreaded h) {
