@@ -17,6 +17,9 @@
  * when found at build time GLib (GRWLock, g_atomic_rc_box) and Concurrency
  * Kit (ck_rwlock).
  *
+ * Policies: SingleThreaded (ST), ThreadSafe (TS) and the lock-free Frozen ({atomic, none},
+ * only its _write rows: the counterpart of the seed's Arc::make_mut). Threads: 1, 2, 4, 8.
+ *
  * Usage: bench [--quick] [--only single|optread|threads|timeouts]
  *   --quick: a few milliseconds per measurement, for CI; --only: one part.
  */
@@ -382,6 +385,9 @@ WRITE_LOOP(wunique_st, Managed_Val_SingleThreaded, Managed_Val_SingleThreaded_wr
 WRITE_LOOP(wshared_ts, Managed_Val_ThreadSafe, Managed_Val_ThreadSafe_write_shared(h, &p))
 WRITE_LOOP(wshared_ts_wait, Managed_Val_ThreadSafe, Managed_Val_ThreadSafe_write_shared_wait(h, &p, PM_FOREVER))
 WRITE_LOOP(wunique_ts, Managed_Val_ThreadSafe, Managed_Val_ThreadSafe_write(&h, &p))
+/* Frozen ({counter: atomic, cell: none}, bench.yaml): the lock-free policy, our counterpart
+ * of the seed's `Arc::make_mut` (bench/seed/seed.rs). _write is a count check, no lock. */
+WRITE_LOOP(wunique_fz, Managed_Val_Frozen, Managed_Val_Frozen_write(&h, &p))
 WRITE_LOOP(wshared_hook, Managed_ValHook_ThreadSafe,
            Managed_ValHook_ThreadSafe_write_shared(h, &p))
 
@@ -436,6 +442,33 @@ static void wunique_hand(size_t n) {
     hand_drop(b);
 }
 
+/* Hand-written lock-free FBIP write (raw C11 atomics): in place when the count is 1, else a
+ * copy. The baseline of Frozen's _write. */
+static __attribute__((noinline)) int raw_write_copy(raw_box **bp) {
+    raw_box *c = malloc(sizeof *c);
+    if (c == NULL) {
+        return -1;
+    }
+    atomic_init(&c->rc, 1u);
+    c->v = (*bp)->v;
+    raw_drop(*bp);
+    *bp = c;
+    return 0;
+}
+
+static void wunique_raw(size_t n) {
+    RAW_BEGIN(b);
+    for (size_t i = 0; i < n; i++) {
+        if (atomic_load_explicit(&b->rc, memory_order_acquire) == 1u || raw_write_copy(&b) == 0) {
+            struct bench_val *p = &b->v;
+            ESCAPE(p);
+            p->a++;
+        }
+        CLOBBER();
+    }
+    raw_drop(b);
+}
+
 /* Copy on write: _write on one of COW_BATCH owners of a shared box copies it;
  * the copy is released and dropped. Making the owners (dup) is not timed. */
 enum { COW_BATCH = 256 };
@@ -467,6 +500,7 @@ static uint64_t excluded_ns; /* untimed setup inside a loop */
     }
 COW_LOOP(cow_st, Managed_Val_SingleThreaded)
 COW_LOOP(cow_ts, Managed_Val_ThreadSafe)
+COW_LOOP(cow_fz, Managed_Val_Frozen)
 
 static void cow_malloc(size_t n) {
     static struct bench_val v;
@@ -568,6 +602,8 @@ static void single_threaded(void) {
       {"pthread_rwlock", write_pthread} GLIB("GRWLock", write_glib) CK("ck_rwlock", write_ck));
     W("TS _write unique", {"ours", wunique_ts}, {"ours _write_shared", wshared_ts});
     W("TS copy on write 32B", {"ours", cow_ts}, {"malloc+memcpy+free", cow_malloc});
+    W("Frozen _write unique", {"ours", wunique_fz}, {"raw atomics", wunique_raw});
+    W("Frozen copy on write 32B", {"ours", cow_fz}, {"malloc+memcpy+free", cow_malloc});
 }
 
 /* ======================================================================== */
@@ -864,7 +900,7 @@ static mt_result mt_run(const mt_impl *impl, int nthreads, int write_pct, bool o
 }
 
 static void threads(void) {
-    static const int counts[] = {1, 2, 8};
+    static const int counts[] = {1, 2, 4, 8};
     static const int mixes[] = {0, 10, 50};
     int reps = quick ? 1 : 7;
     uint64_t duration = quick ? 10000000u : 100000000u;

@@ -35,10 +35,11 @@ def test_bench_quick_builds_runs_and_reports(tmp_path: Path) -> None:
     workloads = {r[1] for r in records if r[0] == "op"}
     for w in ("ST dup+drop", "ST read+release", "ST write_shared+release", "TS dup+drop",
               "TS read+release", "TS write_shared+release", "TS _write unique",
-              "TS copy on write 32B"):
+              "TS copy on write 32B", "Frozen _write unique", "Frozen copy on write 32B"):
         assert w in workloads
+    # 2, 4 and 8 threads as issue 13 asks (and the seed's peer runs), 1 as the baseline.
     assert {(r[1], r[2]) for r in records if r[0] == "mt"} == {
-        (mix, n) for mix in ("100/0", "90/10", "50/50") for n in ("1", "2", "8")}
+        (mix, n) for mix in ("100/0", "90/10", "50/50") for n in ("1", "2", "4", "8")}
 
     # The seed's Rust design: run after ours (one round in quick mode), or skipped with a reason.
     rounds = {(r[2], r[3]) for r in records if r[0] == "seedcmp"}
@@ -50,6 +51,11 @@ def test_bench_quick_builds_runs_and_reports(tmp_path: Path) -> None:
     text = doc.read_text()
     assert "## Goals (issue 3)" in text and "bench/run --quick" in text
     assert "## Against the seed's own Rust design" in text
+    if peers["seed-rust"] == "yes":
+        # Every seed row has one of ours to compare against: the make_mut rows are Frozen's.
+        assert "Frozen {atomic, none}" in text
+        assert "n/a (no such type in bench.yaml)" not in text
+        assert "n/a (ours not measured)" not in text
     for goal in ("≤ 1.1× the hand-written baseline", "≤ 1.1× raw atomics",
                  "≤ 1.5× malloc + memcpy + free", "throughput ≥ 1.5× pthread_rwlock",
                  "≥ 3× the lock read's throughput"):
