@@ -225,9 +225,8 @@ pm_status pm_store_take_slow(pm_store *s, pm_store_slot **slot, uint32_t *index,
     uint32_t shard_number = s->shared ? pm__store_thread_shard(s) : 0u;
     pm_store_shard *shard = pm__store_shard(s, shard_number);
     uint32_t local = 0;
-    pm_store_slot *taken = NULL;
-    taken = s->shared ? pm__store_pop_shared(s, shard, &local)
-                      : pm__store_pop_local(shard, s->slot_size, &local);
+    pm_store_slot *taken = s->shared ? pm__store_pop_shared(s, shard, &local)
+                                     : pm__store_pop_local(shard, s->slot_size, &local);
     if (taken == NULL) {
         pm_status status = pm__store_fresh(s, shard, &local, &taken);
         if (status != PM_OK) {
@@ -256,7 +255,7 @@ void pm_store_free_slot(const pm_store *s, pm_store_slot *slot, uint32_t index) 
     pm__store_count(shard, -1, true);
     uint32_t generation =
         pm_store_word_generation(__atomic_load_n(&slot->word, __ATOMIC_RELAXED));
-    if (generation >= PM_STORE_GENERATION_MAX) {
+    if (pm_store_generation_is_last(generation)) {
         return; /* retired: its generation would wrap; it stays dead, off the free stack */
     }
     /* Still dead (no owner, no borrow) at the next generation: no handle matches it. */

@@ -72,6 +72,10 @@ static inline bool pm_store_word_borrowed(uint64_t word) { return (word & PM_STO
 static inline bool pm_store_word_is_live(uint64_t word, uint32_t generation) {
     return pm_store_word_generation(word) == generation && pm_store_word_owners(word) != 0;
 }
+/* A slot freed at `generation` is retired, not reused: the next would pass the last one. */
+static inline bool pm_store_generation_is_last(uint32_t generation) {
+    return generation >= PM_STORE_GENERATION_MAX;
+}
 /* Nobody owns or borrows the value any more: whoever made the word so frees the slot. */
 static inline bool pm_store_word_is_dead(uint64_t word) { return (uint32_t)word == 0; }
 
@@ -168,15 +172,15 @@ static inline uint32_t pm__store_page_of(uint32_t local) {
 static PM_ALWAYS_INLINE pm_store_slot *pm__store_local_slot(pm_store_shard *shard,
                                                             uint32_t local, bool shared,
                                                             size_t slot_size) {
-    uint64_t biased = (uint64_t)local + PM_STORE_FIRST_PAGE;
-    uint32_t top_bit = 63u - (uint32_t)__builtin_clzll(biased);
+    uint32_t page = pm__store_page_of(local);
     /* acquire: the page's zeroed bytes were published by its installing CAS */
-    unsigned char *const *page = &shard->pages[top_bit - 5u];
-    unsigned char *base = shared ? __atomic_load_n(page, __ATOMIC_ACQUIRE) : *page;
+    unsigned char *const *at = &shard->pages[page];
+    unsigned char *base = shared ? __atomic_load_n(at, __ATOMIC_ACQUIRE) : *at;
     if (base == NULL) {
         return NULL;
     }
-    return (pm_store_slot *)(base + (size_t)(biased - ((uint64_t)1 << top_bit)) * slot_size);
+    uint64_t first = ((uint64_t)PM_STORE_FIRST_PAGE << page) - PM_STORE_FIRST_PAGE;
+    return (pm_store_slot *)(base + (size_t)((uint64_t)local - first) * slot_size);
 }
 
 /* The slot at `index`, NULL if there is none (never allocated, out of range).
@@ -264,9 +268,8 @@ static PM_ALWAYS_INLINE void pm__store_recycle_local(const pm_store *s, pm_store
                                                      uint32_t local) {
     pm_store_shard *shard = (pm_store_shard *)&s->local;
     pm__store_count(shard, -1, false);
-    uint32_t generation =
-        pm_store_word_generation(slot->word);
-    if (generation >= PM_STORE_GENERATION_MAX) {
+    uint32_t generation = pm_store_word_generation(slot->word);
+    if (pm_store_generation_is_last(generation)) {
         return; /* retired: it stays dead, off the free stack */
     }
     slot->word = (uint64_t)(generation + 1u) << 32;
@@ -275,8 +278,8 @@ static PM_ALWAYS_INLINE void pm__store_recycle_local(const pm_store *s, pm_store
 }
 
 /* The caller made the slot dead: free it (inline for a local store with nothing to drop). */
-static PM_ALWAYS_INLINE void pm__store_free(const pm_store *s, pm_store_slot *slot, uint32_t index,
-                                  bool shared) {
+static PM_ALWAYS_INLINE void pm__store_free(const pm_store *s, pm_store_slot *slot,
+                                            uint32_t index, bool shared) {
     if (!shared && !s->drops) {
         pm__store_recycle_local(s, slot, index);
     } else {
