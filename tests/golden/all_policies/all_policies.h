@@ -321,8 +321,10 @@ static inline pm_status Managed_Point_SingleThreaded_write(Managed_Point_SingleT
     Managed_Point_SingleThreaded_box *copy = (Managed_Point_SingleThreaded_box *)memory;
     copy->value = box->value;
     (void)pm_cell_borrow_release_read(&box->cell); /* our owner keeps it from being orphaned */
+    /* Held for write from the start: nobody else sees it yet. */
     pm_count_plain_init(&copy->rc);
-    pm_cell_borrow_init_write(&copy->cell); /* held for write: nobody else sees it yet */
+    pm_cell_borrow_init_write(&copy->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
     pm_cell_borrow_name(&copy->cell, Managed_Point_SingleThreaded__type.name);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
     if (pm_count_plain_dec(&box->rc)) {
@@ -1232,6 +1234,7 @@ static inline pm_status Managed_Point_Local_write(Managed_Point_Local *h, struct
     }
     Managed_Point_Local_box *copy = (Managed_Point_Local_box *)memory;
     copy->value = box->value;
+    /* Held for write from the start: nobody else sees it yet. */
     pm_count_plain_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
     if (pm_count_plain_dec(&box->rc)) {
@@ -1569,6 +1572,7 @@ static inline pm_status Managed_Point_Frozen_write(Managed_Point_Frozen *h, stru
     }
     Managed_Point_Frozen_box *copy = (Managed_Point_Frozen_box *)memory;
     copy->value = box->value;
+    /* Held for write from the start: nobody else sees it yet. */
     pm_count_atomic_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
     if (pm_count_atomic_dec(&box->rc)) {
@@ -7028,8 +7032,10 @@ static inline pm_status Managed_Tally_SingleThreaded_write(Managed_Tally_SingleT
     Managed_Tally_SingleThreaded_box *copy = (Managed_Tally_SingleThreaded_box *)memory;
     copy->value = box->value;
     (void)pm_cell_borrow_release_read(&box->cell); /* our owner keeps it from being orphaned */
+    /* Held for write from the start: nobody else sees it yet. */
     pm_count_plain_init(&copy->rc);
-    pm_cell_borrow_init_write(&copy->cell); /* held for write: nobody else sees it yet */
+    pm_cell_borrow_init_write(&copy->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
     pm_cell_borrow_name(&copy->cell, Managed_Tally_SingleThreaded__type.name);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
     if (pm_count_plain_dec(&box->rc)) {

@@ -1929,8 +1929,10 @@ static inline pm_status Managed_Num_SingleThreaded_write(Managed_Num_SingleThrea
     Managed_Num_SingleThreaded_box *copy = (Managed_Num_SingleThreaded_box *)memory;
     copy->value = box->value;
     (void)pm_cell_borrow_release_read(&box->cell); /* our owner keeps it from being orphaned */
+    /* Held for write from the start: nobody else sees it yet. */
     pm_count_plain_init(&copy->rc);
-    pm_cell_borrow_init_write(&copy->cell); /* held for write: nobody else sees it yet */
+    pm_cell_borrow_init_write(&copy->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
     pm_cell_borrow_name(&copy->cell, Managed_Num_SingleThreaded__type.name);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
     if (pm_count_plain_dec(&box->rc)) {
@@ -2859,6 +2861,7 @@ static inline pm_status Managed_Num_Local_write(Managed_Num_Local *h, int64_t **
     }
     Managed_Num_Local_box *copy = (Managed_Num_Local_box *)memory;
     copy->value = box->value;
+    /* Held for write from the start: nobody else sees it yet. */
     pm_count_plain_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
     if (pm_count_plain_dec(&box->rc)) {
@@ -3205,6 +3208,7 @@ static inline pm_status Managed_Num_Frozen_write(Managed_Num_Frozen *h, int64_t 
     }
     Managed_Num_Frozen_box *copy = (Managed_Num_Frozen_box *)memory;
     copy->value = box->value;
+    /* Held for write from the start: nobody else sees it yet. */
     pm_count_atomic_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
     if (pm_count_atomic_dec(&box->rc)) {
@@ -5204,8 +5208,10 @@ static inline pm_status Managed_Vec_SingleThreaded_write(Managed_Vec_SingleThrea
     Managed_Vec_SingleThreaded_box *copy = (Managed_Vec_SingleThreaded_box *)memory;
     copy->value = box->value;
     (void)pm_cell_borrow_release_read(&box->cell); /* our owner keeps it from being orphaned */
+    /* Held for write from the start: nobody else sees it yet. */
     pm_count_plain_init(&copy->rc);
-    pm_cell_borrow_init_write(&copy->cell); /* held for write: nobody else sees it yet */
+    pm_cell_borrow_init_write(&copy->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
     pm_cell_borrow_name(&copy->cell, Managed_Vec_SingleThreaded__type.name);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
     if (pm_count_plain_dec(&box->rc)) {
@@ -5641,8 +5647,10 @@ static inline pm_status Managed_Vec_ThreadSafe_write(Managed_Vec_ThreadSafe *h,
     Managed_Vec_ThreadSafe_box *copy = (Managed_Vec_ThreadSafe_box *)memory;
     copy->value = box->value;
     (void)pm_rwlock_release_read(&box->cell); /* our owner keeps it from being orphaned */
+    /* Held for write from the start: nobody else sees it yet. */
     pm_count_atomic_init(&copy->rc);
-    pm_rwlock_init_write(&copy->cell); /* held for write: nobody else sees it yet */
+    pm_rwlock_init_write(&copy->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
     pm_rwlock_name(&copy->cell, Managed_Vec_ThreadSafe__type.name);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
     if (pm_count_atomic_dec(&box->rc)) {
@@ -6130,6 +6138,7 @@ static inline pm_status Managed_Vec_Local_write(Managed_Vec_Local *h, Vec_Local 
     }
     Managed_Vec_Local_box *copy = (Managed_Vec_Local_box *)memory;
     copy->value = box->value;
+    /* Held for write from the start: nobody else sees it yet. */
     pm_count_plain_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
     if (pm_count_plain_dec(&box->rc)) {
@@ -6470,6 +6479,7 @@ static inline pm_status Managed_Vec_Frozen_write(Managed_Vec_Frozen *h, Vec_Froz
     }
     Managed_Vec_Frozen_box *copy = (Managed_Vec_Frozen_box *)memory;
     copy->value = box->value;
+    /* Held for write from the start: nobody else sees it yet. */
     pm_count_atomic_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
     if (pm_count_atomic_dec(&box->rc)) {
@@ -9075,8 +9085,10 @@ static inline pm_status Managed_Plain_SingleThreaded_write(Managed_Plain_SingleT
     Managed_Plain_SingleThreaded_box *copy = (Managed_Plain_SingleThreaded_box *)memory;
     copy->value = box->value;
     (void)pm_cell_borrow_release_read(&box->cell); /* our owner keeps it from being orphaned */
+    /* Held for write from the start: nobody else sees it yet. */
     pm_count_plain_init(&copy->rc);
-    pm_cell_borrow_init_write(&copy->cell); /* held for write: nobody else sees it yet */
+    pm_cell_borrow_init_write(&copy->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
     pm_cell_borrow_name(&copy->cell, Managed_Plain_SingleThreaded__type.name);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
     if (pm_count_plain_dec(&box->rc)) {
@@ -9979,6 +9991,7 @@ static inline pm_status Managed_Plain_Local_write(Managed_Plain_Local *h, int64_
     }
     Managed_Plain_Local_box *copy = (Managed_Plain_Local_box *)memory;
     copy->value = box->value;
+    /* Held for write from the start: nobody else sees it yet. */
     pm_count_plain_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
     if (pm_count_plain_dec(&box->rc)) {
@@ -10313,6 +10326,7 @@ static inline pm_status Managed_Plain_Frozen_write(Managed_Plain_Frozen *h, int6
     }
     Managed_Plain_Frozen_box *copy = (Managed_Plain_Frozen_box *)memory;
     copy->value = box->value;
+    /* Held for write from the start: nobody else sees it yet. */
     pm_count_atomic_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
     if (pm_count_atomic_dec(&box->rc)) {

@@ -2601,8 +2601,10 @@ static inline pm_status Managed_Num_SingleThreaded_write(Managed_Num_SingleThrea
     Managed_Num_SingleThreaded_box *copy = (Managed_Num_SingleThreaded_box *)memory;
     copy->value = box->value;
     (void)pm_cell_borrow_release_read(&box->cell); /* our owner keeps it from being orphaned */
+    /* Held for write from the start: nobody else sees it yet. */
     pm_count_plain_init(&copy->rc);
-    pm_cell_borrow_init_write(&copy->cell); /* held for write: nobody else sees it yet */
+    pm_cell_borrow_init_write(&copy->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
     pm_cell_borrow_name(&copy->cell, Managed_Num_SingleThreaded__type.name);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
     if (pm_count_plain_dec(&box->rc)) {
@@ -3879,6 +3881,7 @@ static inline pm_status Managed_Num_Local_write(Managed_Num_Local *h, int64_t **
     }
     Managed_Num_Local_box *copy = (Managed_Num_Local_box *)memory;
     copy->value = box->value;
+    /* Held for write from the start: nobody else sees it yet. */
     pm_count_plain_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
     if (pm_count_plain_dec(&box->rc)) {
@@ -4390,6 +4393,7 @@ static inline pm_status Managed_Num_Frozen_write(Managed_Num_Frozen *h, int64_t 
     }
     Managed_Num_Frozen_box *copy = (Managed_Num_Frozen_box *)memory;
     copy->value = box->value;
+    /* Held for write from the start: nobody else sees it yet. */
     pm_count_atomic_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
     if (pm_count_atomic_dec(&box->rc)) {
@@ -7254,8 +7258,10 @@ static inline pm_status Managed_Wide_SingleThreaded_write(Managed_Wide_SingleThr
     Managed_Wide_SingleThreaded_box *copy = (Managed_Wide_SingleThreaded_box *)memory;
     copy->value = box->value;
     (void)pm_cell_borrow_release_read(&box->cell); /* our owner keeps it from being orphaned */
+    /* Held for write from the start: nobody else sees it yet. */
     pm_count_plain_init(&copy->rc);
-    pm_cell_borrow_init_write(&copy->cell); /* held for write: nobody else sees it yet */
+    pm_cell_borrow_init_write(&copy->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
     pm_cell_borrow_name(&copy->cell, Managed_Wide_SingleThreaded__type.name);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
     if (pm_count_plain_dec(&box->rc)) {
@@ -8551,6 +8557,7 @@ static inline pm_status Managed_Wide_Local_write(Managed_Wide_Local *h, struct s
     }
     Managed_Wide_Local_box *copy = (Managed_Wide_Local_box *)memory;
     copy->value = box->value;
+    /* Held for write from the start: nobody else sees it yet. */
     pm_count_plain_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
     if (pm_count_plain_dec(&box->rc)) {
@@ -9074,6 +9081,7 @@ static inline pm_status Managed_Wide_Frozen_write(Managed_Wide_Frozen *h, struct
     }
     Managed_Wide_Frozen_box *copy = (Managed_Wide_Frozen_box *)memory;
     copy->value = box->value;
+    /* Held for write from the start: nobody else sees it yet. */
     pm_count_atomic_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
     if (pm_count_atomic_dec(&box->rc)) {
@@ -12563,8 +12571,10 @@ static inline pm_status Managed_Plain_SingleThreaded_write(Managed_Plain_SingleT
     Managed_Plain_SingleThreaded_box *copy = (Managed_Plain_SingleThreaded_box *)memory;
     copy->value = box->value;
     (void)pm_cell_borrow_release_read(&box->cell); /* our owner keeps it from being orphaned */
+    /* Held for write from the start: nobody else sees it yet. */
     pm_count_plain_init(&copy->rc);
-    pm_cell_borrow_init_write(&copy->cell); /* held for write: nobody else sees it yet */
+    pm_cell_borrow_init_write(&copy->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
     pm_cell_borrow_name(&copy->cell, Managed_Plain_SingleThreaded__type.name);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
     if (pm_count_plain_dec(&box->rc)) {
@@ -13467,6 +13477,7 @@ static inline pm_status Managed_Plain_Local_write(Managed_Plain_Local *h, int64_
     }
     Managed_Plain_Local_box *copy = (Managed_Plain_Local_box *)memory;
     copy->value = box->value;
+    /* Held for write from the start: nobody else sees it yet. */
     pm_count_plain_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
     if (pm_count_plain_dec(&box->rc)) {
@@ -13801,6 +13812,7 @@ static inline pm_status Managed_Plain_Frozen_write(Managed_Plain_Frozen *h, int6
     }
     Managed_Plain_Frozen_box *copy = (Managed_Plain_Frozen_box *)memory;
     copy->value = box->value;
+    /* Held for write from the start: nobody else sees it yet. */
     pm_count_atomic_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
     if (pm_count_atomic_dec(&box->rc)) {

@@ -5863,8 +5863,10 @@ static inline pm_status Managed_Plain_SingleThreaded_write(Managed_Plain_SingleT
     Managed_Plain_SingleThreaded_box *copy = (Managed_Plain_SingleThreaded_box *)memory;
     copy->value = box->value;
     (void)pm_cell_borrow_release_read(&box->cell); /* our owner keeps it from being orphaned */
+    /* Held for write from the start: nobody else sees it yet. */
     pm_count_plain_init(&copy->rc);
-    pm_cell_borrow_init_write(&copy->cell); /* held for write: nobody else sees it yet */
+    pm_cell_borrow_init_write(&copy->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
     pm_cell_borrow_name(&copy->cell, Managed_Plain_SingleThreaded__type.name);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
     if (pm_count_plain_dec(&box->rc)) {
