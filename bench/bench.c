@@ -621,51 +621,57 @@ typedef struct mt_impl {
     void (*write)(void *local);
 } mt_impl;
 
-static void *ours_create(void) {
-    HT *h = calloc(1, sizeof *h);
-    if (h != NULL && Managed_Val_ThreadSafe_new(h, VAL0) != PM_OK) {
-        free(h);
-        h = NULL;
+/* An mt_impl of ours over the ThreadSafe handle type H: create, destroy,
+ * attach (a dup per thread), read (_read_wait) and write (_write_shared_wait). */
+#define MT_OURS(prefix, H)                                                        \
+    static void *prefix##_create(void) {                                          \
+        H *h = calloc(1, sizeof *h);                                              \
+        if (h != NULL && H##_new(h, VAL0) != PM_OK) {                             \
+            free(h);                                                              \
+            h = NULL;                                                             \
+        }                                                                         \
+        return h;                                                                 \
+    }                                                                             \
+    static void prefix##_destroy(void *shared) {                                  \
+        H##_drop(shared);                                                         \
+        free(shared);                                                             \
+    }                                                                             \
+    static void *prefix##_attach(void *shared) {                                  \
+        H *h = malloc(sizeof *h);                                                 \
+        if (h != NULL) {                                                          \
+            *h = H##_dup(*(H *)shared);                                           \
+        }                                                                         \
+        return h;                                                                 \
+    }                                                                             \
+    static int64_t prefix##_read(void *local) {                                   \
+        const struct bench_val *p = NULL;                                         \
+        int64_t r = 0;                                                            \
+        H h = *(H *)local;                                                        \
+        if (H##_read_wait(h, &p, PM_FOREVER) == PM_OK) {                          \
+            r = p->a + p->b + p->c + p->d;                                        \
+            H##_release_read(h);                                                  \
+        }                                                                         \
+        return r;                                                                 \
+    }                                                                             \
+    static void prefix##_write(void *local) {                                     \
+        struct bench_val *p = NULL;                                               \
+        H h = *(H *)local;                                                        \
+        if (H##_write_shared_wait(h, &p, PM_FOREVER) == PM_OK) {                  \
+            p->a++;                                                               \
+            p->d--;                                                               \
+            H##_release_write(h);                                                 \
+        }                                                                         \
     }
-    return h;
-}
-static void ours_destroy(void *shared) {
-    Managed_Val_ThreadSafe_drop(shared);
-    free(shared);
-}
-static void *ours_attach(void *shared) {
-    HT *h = malloc(sizeof *h);
-    if (h != NULL) {
-        *h = Managed_Val_ThreadSafe_dup(*(HT *)shared);
-    }
-    return h;
-}
-static void ours_detach(void *local) { ours_destroy(local); }
-static int64_t ours_read(void *local) {
-    const struct bench_val *p = NULL;
-    int64_t r = 0;
-    HT h = *(HT *)local;
-    if (Managed_Val_ThreadSafe_read_wait(h, &p, PM_FOREVER) == PM_OK) {
-        r = p->a + p->b + p->c + p->d;
-        Managed_Val_ThreadSafe_release_read(h);
-    }
-    return r;
-}
+/* Val publishes its _load snapshot at each write release; ValHook has none. */
+MT_OURS(ours, Managed_Val_ThreadSafe)
+MT_OURS(hook, Managed_ValHook_ThreadSafe)
+
 static int64_t ours_load(void *local) {
     struct bench_val v;
     if (Managed_Val_ThreadSafe_load(*(HT *)local, &v) != PM_OK) {
         return 0;
     }
     return v.a + v.b + v.c + v.d;
-}
-static void ours_write(void *local) {
-    struct bench_val *p = NULL;
-    HT h = *(HT *)local;
-    if (Managed_Val_ThreadSafe_write_shared_wait(h, &p, PM_FOREVER) == PM_OK) {
-        p->a++;
-        p->d--;
-        Managed_Val_ThreadSafe_release_write(h);
-    }
 }
 
 static void *same(void *shared) { return shared; }
@@ -721,8 +727,10 @@ LOCK_PEER(ckl, ck_rwlock_t, ck_rwlock_init, ck_fini, ck_rwlock_read_lock, ck_rwl
 #endif
 
 static const mt_impl MT_IMPLS[] = {
-    {"ours", ours_create, ours_destroy, ours_attach, ours_detach, ours_read, ours_write},
-    {"ours _load", ours_create, ours_destroy, ours_attach, ours_detach, ours_load, ours_write},
+    {"ours", ours_create, ours_destroy, ours_attach, ours_destroy, ours_read, ours_write},
+    {"ours _load", ours_create, ours_destroy, ours_attach, ours_destroy, ours_load, ours_write},
+    {"ours, no snapshot", hook_create, hook_destroy, hook_attach, hook_destroy, hook_read,
+     hook_write},
     {"pthread_rwlock", pth_create, pth_destroy, same, nothing, pth_read, pth_write},
 #ifdef BENCH_HAVE_GLIB
     {"GRWLock", glib_create, glib_destroy, same, nothing, glib_read, glib_write},
@@ -899,6 +907,22 @@ static mt_result mt_run(const mt_impl *impl, int nthreads, int write_pct, bool o
     return res;
 }
 
+/* --impl A,B: the threads part runs only these contenders (all by default). */
+static const char *only_impls;
+
+static bool impl_selected(const char *name) {
+    if (only_impls == NULL) {
+        return true;
+    }
+    size_t n = strlen(name);
+    for (const char *p = only_impls; p != NULL; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+        if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0')) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void threads(void) {
     static const int counts[] = {1, 2, 4, 8};
     static const int mixes[] = {0, 10, 50};
@@ -910,6 +934,9 @@ static void threads(void) {
             for (int r = 0; r < reps; r++) {
                 for (int k = 0; k < N_MT; k++) {
                     int i = (k + r) % N_MT;
+                    if (!impl_selected(MT_IMPLS[i].name)) {
+                        continue;
+                    }
                     mt_result res = mt_run(&MT_IMPLS[i], counts[c], mixes[m], false, 0, duration);
                     v[i][0][r] = res.ns_per_op;
                     v[i][1][r] = res.mops;
@@ -918,6 +945,9 @@ static void threads(void) {
                 }
             }
             for (int i = 0; i < N_MT; i++) {
+                if (!impl_selected(MT_IMPLS[i].name)) {
+                    continue;
+                }
                 printf("mt\t%d/%d\t%d\t%s\t%.2f\t%.3f\t%.0f\t%.0f\n", 100 - mixes[m], mixes[m],
                        counts[c], MT_IMPLS[i].name, median(v[i][0], reps), median(v[i][1], reps),
                        mixes[m] ? median(v[i][2], reps) : 0, mixes[m] ? median(v[i][3], reps) : 0);
@@ -1044,8 +1074,11 @@ int main(int argc, char **argv) {
             quick = true;
         } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
             only = argv[++i];
+        } else if (strcmp(argv[i], "--impl") == 0 && i + 1 < argc) {
+            only_impls = argv[++i];
         } else {
-            fprintf(stderr, "usage: %s [--quick] [--only single|optread|threads|timeouts]\n",
+            fprintf(stderr, "usage: %s [--quick] [--only single|optread|threads|timeouts]"
+                    " [--impl NAME,...]\n",
                     argv[0]);
             return 2;
         }

@@ -7,6 +7,7 @@
 #include "pm_internal.h" /* the pm__debug_* declarations, in every build */
 
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -121,30 +122,73 @@ static inline void pm__cpu_relax(void) {
 #endif
 }
 
-enum { PM__SPIN_LIMIT = 100 }; /* as in Rust std: brief, never yields the CPU */
+enum { PM__SPIN_LIMIT = 100 }; /* _load's brief retries: pause only, never yields the CPU */
+
+/* How a waiter spins before it sleeps (parking_lot's SpinWait): pause 2, 4,
+ * then 8 times, then give the CPU away up to 7 times, then sleep. The yields
+ * let a preempted holder run when there are more threads than cores, so its
+ * unlock needs no futex wake-up; sleeping sooner made every contended unlock
+ * a system call (measured: bench --only threads, 4 and 8 threads). */
+enum { PM__BACKOFF_PAUSE_STEPS = 3, PM__BACKOFF_STEPS = 10 };
+
+typedef struct pm__backoff {
+    int step;
+} pm__backoff;
+
+/* One step of the wait; false once the steps are spent (time to sleep). */
+static bool pm__backoff_step(pm__backoff *b) {
+    if (b->step >= PM__BACKOFF_STEPS) {
+        return false;
+    }
+    b->step++;
+    if (b->step <= PM__BACKOFF_PAUSE_STEPS) {
+        for (int i = 0; i < 1 << b->step; i++) {
+            pm__cpu_relax();
+        }
+    } else {
+        (void)sched_yield();
+    }
+    return true;
+}
 
 /* Spin until the lock is worth a try (or anyone waits, to stay fair): while
  * a writer holds it, or readers that turned a writer away still hold it. */
 static uint32_t pm__spin_read(pm_rwlock *l) {
-    for (int spin = PM__SPIN_LIMIT;; spin--) {
+    pm__backoff b = {0};
+    for (;;) {
         /* Relaxed: only a hint; the CAS that takes the lock acquires. */
         uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
         bool held_against_readers = pm__rw_is_write_locked(s) || pm__rw_writer_polled(s);
-        if (!held_against_readers || pm__rw_anyone_waiting(s) || spin == 0) {
+        if (!held_against_readers || pm__rw_anyone_waiting(s) || !pm__backoff_step(&b)) {
             return s;
         }
-        pm__cpu_relax();
     }
 }
 
-static uint32_t pm__spin_write(pm_rwlock *l) {
-    for (int spin = PM__SPIN_LIMIT;; spin--) {
+/* Spin until the lock is free (or a writer sleeps on it, to stay fair). While
+ * readers hold it, it is marked polled, as a refused try_write does, so no new
+ * reader enters and the writer gets in as soon as these leave (parking_lot's
+ * writer sets its WRITER_BIT before it waits for the readers the same way). */
+static uint32_t pm__spin_write(pm_rwlock *l, bool *polled) {
+    pm__backoff b = {0};
+    for (;;) {
         /* Relaxed: only a hint; the CAS that takes the lock acquires. */
         uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
-        if (pm__rw_is_unlocked(s) || pm__rw_writers_waiting(s) || spin == 0) {
+        if (pm__rw_is_unlocked(s) || pm__rw_writers_waiting(s)) {
             return s;
         }
-        pm__cpu_relax();
+        /* Relaxed: a flag only, it publishes nothing (pm__rwlock_try_write_refused). */
+        if (pm__rw_is_read_locked(s) && !pm__rw_writer_polled(s)) {
+            if (!atomic_compare_exchange_strong_explicit(&l->state, &s, s | PM_RW_WRITER_POLLED,
+                                                         memory_order_relaxed,
+                                                         memory_order_relaxed)) {
+                continue; /* the state moved: look again */
+            }
+            *polled = true; /* ours to clear if we give up */
+        }
+        if (!pm__backoff_step(&b)) {
+            return s;
+        }
     }
 }
 
@@ -221,11 +265,26 @@ static bool pm__rwlock_wake_writer(pm_rwlock *l) {
  * cleared it to wake *us*, and a writer that times out must pass that one
  * wake-up on, or another writer sleeps on a free lock (found by the spin
  * model, tests/model/rwlock.pml; reproduced by tests/stress/wakeup.c). */
-PM_COLD static pm_status pm__rwlock_writer_gives_up(pm_rwlock *l) {
-    const uint32_t both = PM_RW_READERS_WAITING | PM_RW_WRITERS_WAITING;
+PM_COLD static pm_status pm__rwlock_writer_gives_up(pm_rwlock *l, bool waited, bool polled) {
+    if (!waited) {
+        /* It only spun: it takes back the poll bit its spin set, as a reader
+         * whose grace is over does, and only while no writer waits (that one
+         * answers the bit when it gets in, and a wake-up for it counts on the
+         * bit not changing meanwhile: pm__rwlock_wake_writer_or_readers). */
+        if (polled) {
+            /* Relaxed: flag bookkeeping only. */
+            (void)pm__rwlock_end_poll_grace(l, atomic_load_explicit(&l->state,
+                                                                    memory_order_relaxed));
+        }
+        return PM_ETIMEDOUT;
+    }
+    /* It waited, so it wakes every writer below: the poll bit its spin set may
+     * go too. */
+    const uint32_t clear = PM_RW_READERS_WAITING | PM_RW_WRITERS_WAITING |
+                           (polled ? PM_RW_WRITER_POLLED : 0u);
     /* Relaxed: flag bookkeeping only; no data is published or consumed. */
     uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
-    while (!atomic_compare_exchange_weak_explicit(&l->state, &s, s & ~both, memory_order_relaxed,
+    while (!atomic_compare_exchange_weak_explicit(&l->state, &s, s & ~clear, memory_order_relaxed,
                                                   memory_order_relaxed)) {
     }
     if (pm__rw_readers_waiting(s)) {
@@ -238,7 +297,8 @@ PM_COLD static pm_status pm__rwlock_writer_gives_up(pm_rwlock *l) {
 }
 
 PM_NOINLINE pm_status pm__rwlock_write_contended(pm_rwlock *l, uint64_t deadline_ns) {
-    uint32_t s = pm__spin_write(l);
+    bool polled = false; /* our spin set the poll bit */
+    uint32_t s = pm__spin_write(l, &polled);
     uint32_t other_writers_waiting = 0;
     for (;;) {
         if (pm__rw_is_unlocked(s)) {
@@ -252,8 +312,9 @@ PM_NOINLINE pm_status pm__rwlock_write_contended(pm_rwlock *l, uint64_t deadline
             continue;
         }
         if (pm__deadline_passed(deadline_ns)) {
-            /* Only a writer that counted itself among the waiters cleans up. */
-            return other_writers_waiting ? pm__rwlock_writer_gives_up(l) : PM_ETIMEDOUT;
+            /* Only a writer that counted itself among the waiters cleans up
+             * the waiting bits, and only one whose spin set it, the poll bit. */
+            return pm__rwlock_writer_gives_up(l, other_writers_waiting != 0, polled);
         }
         /* Relaxed: the flag only asks the unlocker for a wake-up. */
         if (!pm__rw_writers_waiting(s) &&
@@ -271,7 +332,7 @@ PM_NOINLINE pm_status pm__rwlock_write_contended(pm_rwlock *l, uint64_t deadline
             continue;
         }
         pm__futex_wait(&l->writer_notify, seq, deadline_ns);
-        s = pm__spin_write(l);
+        s = pm__spin_write(l, &polled);
     }
 }
 
@@ -316,8 +377,10 @@ PM_COLD void pm__rwlock_wake_writer_or_readers(pm_rwlock *l, uint32_t s) {
  * in its CAS (so they do not find it set and sleep again), now wake them. */
 PM_COLD void pm__rwlock_wake_readers(pm_rwlock *l) { pm__futex_wake_all(&l->state); }
 
-/* Only the polling forms (try_write, try_read) touch the poll bit: a writer
- * that waits has WRITERS_WAITING, and takes it back when it gives up. */
+/* The poll bit is set by a refused try_write and by a waiting writer's spin
+ * (pm__spin_write); a writer that takes the lock clears it, and so do a
+ * refused try_read (pm__rw_is_free_but_polled), a reader whose grace is over,
+ * and a waiting writer that gives up after its spin set it. */
 PM_COLD void pm__rwlock_try_write_refused(pm_rwlock *l) {
     /* Turned away by readers: let no new one in, so a writer that polls gets
      * in when they leave. One try; failing means the state moved on.

@@ -26,10 +26,11 @@ extern "C" {
 /* state (u32):                                                              */
 /*   bits 0..27  PM_RW_MASK: number of readers, or PM_RW_WRITE_LOCKED (all    */
 /*               ones) when a writer holds the lock                          */
-/*   bit 28      PM_RW_WRITER_POLLED: a try_write was refused by readers; no */
-/*               new reader enters until a writer takes the lock, so a writer */
-/*               that polls gets in when those readers leave. Never set while */
-/*               write-locked: taking the write lock clears it.              */
+/*   bit 28      PM_RW_WRITER_POLLED: a try_write was refused by readers, or */
+/*               a waiting writer spins behind them; no new reader enters     */
+/*               until a writer takes the lock, so that writer gets in when   */
+/*               those readers leave. Never set while write-locked: taking    */
+/*               the write lock clears it.                                    */
 /*   bit 29      PM_RW_ORPHANED: the box's last owner left while the lock was */
 /*               held; the release that ends the last borrow says so (and   */
 /*               its caller destroys the box). Set once, at the end of life. */

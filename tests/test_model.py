@@ -75,19 +75,17 @@ BUGS = {
         ":: else -> s = polled | RW   /* no writer was asleep: wake readers too */",
         ":: else -> done = 1", "1"),
     "a writer that gives up does not wake the readers": (
-        "state = s & ~(RW | WW) }        /* the CAS loop */\n    if\n"
-        "    :: (s & RW) != 0 -> futex_wake_all(ON_STATE)",
-        "state = s & ~(RW | WW) }        /* the CAS loop */\n    if\n"
-        "    :: false -> skip", "1"),
+        "/* the CAS loop */\n        if\n        :: (s & RW) != 0 -> futex_wake_all(ON_STATE)",
+        "/* the CAS loop */\n        if\n        :: false -> skip", "1"),
     "write lock taken while a reader holds it": (
         "#define unlocked(s)   (((s) & MASK) == 0)",
         "#define unlocked(s)   (((s) & MASK) <= 1)", "1"),
     # The bug this model found in pm_rwlock.c (tests/stress/wakeup.c): a writer
     # that gives up passes writer wake-ups on only if WRITERS_WAITING is set.
     "a writer that gives up wakes writers only if WRITERS_WAITING is still set": (
-        "    notify++;\n    futex_wake_all(ON_NOTIFY)\n}",
-        "    if\n    :: (s & WW) != 0 -> notify++; futex_wake_all(ON_NOTIFY)\n"
-        "    :: else -> skip\n    fi\n}", "3"),
+        "        notify++;\n        futex_wake_all(ON_NOTIFY)\n",
+        "        if\n        :: (s & WW) != 0 -> notify++; futex_wake_all(ON_NOTIFY)\n"
+        "        :: else -> skip\n        fi\n", "3"),
     # The poll bit (PM_RW_WRITER_POLLED) must be left out of the wake-up's
     # comparisons: a sleeping writer behind a polled lock is never woken.
     "wake-ups compare the state with the poll bit in it": (

@@ -400,6 +400,33 @@ static void test_rwlock_timeouts(void) {
     CHECK(state_of(&l) == 0);
 }
 
+/* A writer that waits behind readers keeps new readers out from the start of
+ * its wait, not only once it sleeps: its spin marks the lock polled. It gets
+ * in when the readers it found leave; timed out, it leaves the lock as it was. */
+static void test_rwlock_waiting_writer_keeps_new_readers_out(void) {
+    pm_rwlock l;
+    pm_rwlock_init(&l);
+    CHECK(pm_rwlock_try_read(&l) == PM_OK);
+    waiter w;
+    start(&w, &l, true, 100 * MS);
+    CHECK(wait_for_bits(&l, PM_RW_WRITER_POLLED)); /* nobody called try_write: its spin did */
+    CHECK(pm_rwlock_try_read(&l) == PM_EBUSY);     /* no new reader ahead of the writer */
+    join(&w);
+    CHECK(w.status == PM_ETIMEDOUT);
+    CHECK(state_of(&l) == PM_RW_READ_LOCKED); /* its poll bit and waiting bit cleared */
+    CHECK(pm_rwlock_try_read(&l) == PM_OK);   /* so readers enter again */
+    pm_rwlock_release_read(&l);
+
+    _Atomic int released = 0;
+    start_after(&w, &l, true, PM_FOREVER, &released);
+    CHECK(wait_for_bits(&l, PM_RW_WRITER_POLLED));
+    atomic_store(&released, 1);
+    pm_rwlock_release_read(&l); /* the reader it found leaves: the writer gets in */
+    join(&w);
+    CHECK(w.status == PM_OK && w.saw_release);
+    CHECK(state_of(&l) == 0); /* taking the lock answered the poll bit */
+}
+
 static void test_rwlock_wakeups(void) {
     pm_rwlock l;
     pm_rwlock_init(&l);
@@ -688,6 +715,7 @@ int main(void) {
     test_rwlock_try();
     test_rwlock_downgrade_states();
     test_rwlock_timeouts();
+    test_rwlock_waiting_writer_keeps_new_readers_out();
     test_rwlock_wakeups();
     test_rwlock_writer_preference();
     test_rwlock_downgrade_wakeups();

@@ -7,7 +7,8 @@
  *                                                            (pm_rwlock.h)
  *   writer_notify, bumped before every writer wake-up
  *   try_read / try_write fast paths (pm_rwlock.h), read_contended, write_contended,
- *   writer_gives_up, wake_writer_or_readers, release_read, release_write (CAS
+ *   (pm__spin_write may mark a read-locked lock polled), writer_gives_up,
+ *   wake_writer_or_readers, release_read, release_write (CAS
  *   loops that refuse a release the state cannot match); the polling forms
  *   pm_rwlock_try_write / try_read with what a refusal does (try_write_refused
  *   sets the poll bit, try_read_refused clears it when nobody waits behind it),
@@ -263,19 +264,42 @@ inline read_lock(timed, got) {
     forget()
 }
 
-inline writer_gives_up() {
-    atomic { s = state; state = s & ~(RW | WW) }        /* the CAS loop */
+inline writer_gives_up(waited, pw) {
     if
-    :: (s & RW) != 0 -> futex_wake_all(ON_STATE)
-    :: else -> skip
-    fi;
-    /* Writers: always, even if WRITERS_WAITING is clear now. A waker may
-     * have cleared it and woken this very writer, which then timed out: that
-     * one wake-up must still reach the other writers. (pm_rwlock.c as of
-     * 2759f5d woke writers only `if (pm__rw_writers_waiting(s))`: spin finds
-     * the lost wake-up in CONFIG=3, tests/stress/wakeup.c shows it in C.) */
-    notify++;
-    futex_wake_all(ON_NOTIFY)
+    :: waited ->
+        atomic { s = state; state = s & ~(RW | WW | (pw -> PW : 0)) }  /* the CAS loop */
+        if
+        :: (s & RW) != 0 -> futex_wake_all(ON_STATE)
+        :: else -> skip
+        fi;
+        /* Writers: always, even if WRITERS_WAITING is clear now. A waker may
+         * have cleared it and woken this very writer, which then timed out: that
+         * one wake-up must still reach the other writers. (pm_rwlock.c as of
+         * 2759f5d woke writers only `if (pm__rw_writers_waiting(s))`: spin finds
+         * the lost wake-up in CONFIG=3, tests/stress/wakeup.c shows it in C.) */
+        notify++;
+        futex_wake_all(ON_NOTIFY)
+    :: !waited && pw ->     /* it only spun: its poll bit, while no writer waits */
+        s = state;
+        end_poll_grace(s)
+    :: else -> skip         /* it never set a bit: nothing to clean up */
+    fi
+}
+
+/* pm__spin_write: a load; while readers hold the lock (and no writer
+ * sleeps), it may mark the lock polled (the C loop's backoff steps between
+ * loads change nothing else). */
+inline spin_write(s) {
+    s = state;
+    if
+    :: read_locked(s) && (s & (PW | WW)) == 0 ->
+        cas(s, s | PW, ok);
+        if
+        :: ok -> pws = 1            /* ours to clear if we give up */
+        :: else -> skip
+        fi
+    :: true -> skip
+    fi
 }
 
 /* pm_rwlock_write_wait: fast path, then pm__rwlock_write_contended. */
@@ -290,7 +314,7 @@ inline write_lock(timed, got) {
     if
     :: !got ->
         oww = 0;
-        s = state;                                      /* pm__spin_write */
+        spin_write(s);
         do
         :: unlocked(s) -> cas(s, write_locked_from(s) | oww, ok); if :: ok -> got = 1; break :: else -> skip fi
         :: !unlocked(s) ->
@@ -298,8 +322,7 @@ inline write_lock(timed, got) {
             if
             :: passed ->
                 if
-                :: oww != 0 -> writer_gives_up()
-                :: else -> skip
+                :: true -> writer_gives_up(oww != 0, pws)
                 fi;
                 break
             :: else -> skip
@@ -317,7 +340,7 @@ inline write_lock(timed, got) {
                 :: unlocked(s) || (s & WW) == 0 -> skip /* continue */
                 :: else ->
                     futex_wait(notify, notify, seq, ON_NOTIFY, timed, 0);
-                    s = state
+                    spin_write(s)
                 fi
             :: else -> skip
             fi
@@ -330,7 +353,7 @@ inline write_lock(timed, got) {
 /* The C locals die when a call returns; zero them so that dead values do
  * not multiply the states. */
 inline forget() {
-    d_step { s = 0; ok = 0; passed = 0; woke = 0; done = 0; seq = 0; oww = 0; polled = 0 }
+    d_step { s = 0; ok = 0; passed = 0; woke = 0; done = 0; seq = 0; oww = 0; polled = 0; pws = 0 }
 }
 
 /* pm_rwlock_release_read: a CAS loop that refuses a release the state shows
@@ -448,7 +471,7 @@ inline try_read(got) {
 
 /* Polls with try_write, TRIES times a round, then gives up (nothing to undo). */
 proctype PollWriter() {
-    int s, oww, polled; bit ok, got, passed, woke, done; byte r, n, seq;
+    int s, oww, polled; bit ok, got, passed, woke, done, pws; byte r, n, seq;
     for (r : 1 .. ROUNDS) {
         for (n : 1 .. TRIES) {
             try_write(got);
@@ -466,7 +489,7 @@ proctype PollWriter() {
 }
 
 proctype PollReader() {
-    int s, oww, polled; bit ok, got, passed, woke, done; byte r, n, seq;
+    int s, oww, polled; bit ok, got, passed, woke, done, pws; byte r, n, seq;
     for (r : 1 .. ROUNDS) {
         for (n : 1 .. TRIES) {
             try_read(got);
@@ -484,7 +507,7 @@ proctype PollReader() {
 }
 
 proctype Reader(bit timed) {
-    int s, oww, polled; bit ok, got, passed, woke, done; byte r, seq;
+    int s, oww, polled; bit ok, got, passed, woke, done, pws; byte r, seq;
     for (r : 1 .. ROUNDS) {
         read_lock(timed, got);
         if
@@ -499,7 +522,7 @@ proctype Reader(bit timed) {
 }
 
 proctype Writer(bit timed) {
-    int s, oww, polled; bit ok, got, passed, woke, done; byte r, seq;
+    int s, oww, polled; bit ok, got, passed, woke, done, pws; byte r, seq;
     for (r : 1 .. ROUNDS) {
         write_lock(timed, got);
         if
@@ -515,7 +538,7 @@ proctype Writer(bit timed) {
 
 /* Writes, downgrades to a read (pm_rwlock_downgrade), then ends the read. */
 proctype DownWriter() {
-    int s, oww, polled; bit ok, got, passed, woke, done; byte r, seq;
+    int s, oww, polled; bit ok, got, passed, woke, done, pws; byte r, seq;
     for (r : 1 .. ROUNDS) {
         write_lock(0, got);
         writers_in++;
@@ -529,7 +552,7 @@ proctype DownWriter() {
 }
 
 init {
-    int s, oww, polled; bit ok, got, passed, woke, done; byte seq;
+    int s, oww, polled; bit ok, got, passed, woke, done, pws; byte seq;
     atomic {
 #if CONFIG == 1
         /* FOREVER readers, and a writer that times out */
