@@ -158,7 +158,8 @@ static uint32_t pm__spin_read(pm_rwlock *l) {
     for (;;) {
         /* Relaxed: only a hint; the CAS that takes the lock acquires. */
         uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
-        bool held_against_readers = pm__rw_is_write_locked(s) || pm__rw_writer_polled(s);
+        bool held_against_readers =
+            pm__rw_is_write_locked(s) || pm__rw_writer_polled(s) || !pm__rw_is_settled(s);
         if (!held_against_readers || pm__rw_anyone_waiting(s) || !pm__backoff_step(&b)) {
             return s;
         }
@@ -369,6 +370,38 @@ PM_COLD void pm__rwlock_wake_writer_or_readers(pm_rwlock *l, uint32_t s) {
                                                   memory_order_relaxed, memory_order_relaxed)) {
             pm__futex_wake_all(&l->state);
             return;
+        }
+    }
+}
+
+/* The undo of a release_read whose fetch_sub found no read lock to end. Its
+ * decrement wrapped the count (or deepened another such wrap); adding the
+ * reader back settles it, or leaves it to the last such undo. The state this
+ * leaves is what a last reader out would: sleepers to wake if it is unlocked,
+ * and true for an orphaned box, whose destroy was left to whoever unlocks it
+ * (pm_rwlock_orphan saw it held). Acq_rel: as a release that ends a borrow,
+ * our caller may destroy the box after the other borrowers' releases. */
+PM_COLD bool pm__rwlock_release_read_unmatched(pm_rwlock *l) {
+    uint32_t s = atomic_fetch_add_explicit(&l->state, PM_RW_READ_LOCKED, memory_order_acq_rel) +
+                 PM_RW_READ_LOCKED;
+    if (pm__rw_is_unlocked(s) && pm__rw_anyone_waiting(s)) {
+        pm__rwlock_wake_writer_or_readers(l, s);
+    }
+    return pm__rw_is_unlocked(s) && pm__rw_is_orphaned(s);
+}
+
+/* The unmatched release's undo is its very next instruction: it can only be
+ * late if that thread was preempted in between, so spin, then yield. */
+PM_COLD uint32_t pm__rwlock_wait_settled(pm_rwlock *l) {
+    pm__backoff b = {0};
+    for (;;) {
+        /* Relaxed: the caller's CAS checks the value again. */
+        uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
+        if (pm__rw_is_settled(s)) {
+            return s;
+        }
+        if (!pm__backoff_step(&b)) {
+            (void)sched_yield();
         }
     }
 }

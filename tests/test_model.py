@@ -50,10 +50,12 @@ def errors(report: str) -> int:
     return int(found.group(1))
 
 
-@pytest.mark.parametrize("config", ["1", "2", "3", "4", "5", "6"],
+@pytest.mark.parametrize("config", ["1", "2", "3", "4", "5", "6", "7", "8"],
                          ids=["forever-readers+timed-writer", "timed-reader+writer",
                               "timed-writer+writers+reader", "polling-writer+readers",
-                              "polling-writer+writer+reader", "downgrading-writer+writer+reader"])
+                              "polling-writer+writer+reader", "downgrading-writer+writer+reader",
+                              "careless-releases+timed-writer+reader",
+                              "careless-releases+downgrading-writer+writer"])
 def test_lock_protocol_has_no_error(config: str, tmp_path: Path) -> None:
     report = check_model(tmp_path, MODEL.read_text(encoding="utf-8"), f"CONFIG={config}")
     states = re.search(r"(\d+) states, stored", report)
@@ -66,8 +68,8 @@ def test_lock_protocol_has_no_error(config: str, tmp_path: Path) -> None:
 # Planted bugs: what is wrong -> (text of the model, replacement, a CONFIG that shows it).
 BUGS = {
     "last reader out does not wake the writer": (
-        ":: (s & MASK) == 0 && (s & (RW | WW)) != 0 -> wake_writer_or_readers(s)",
-        ":: false -> skip", "3"),
+        ":: unlocked(s) && (s & (RW | WW)) != 0 -> wake_writer_or_readers(s)   /* the last reader",
+        ":: false -> skip /*", "3"),
     "writer sleeps without re-checking the state after reading writer_notify": (
         ":: unlocked(s) || (s & WW) == 0 -> skip /* continue */",
         ":: false -> skip", "3"),
@@ -78,8 +80,8 @@ BUGS = {
         "/* the CAS loop */\n        if\n        :: (s & RW) != 0 -> futex_wake_all(ON_STATE)",
         "/* the CAS loop */\n        if\n        :: false -> skip", "1"),
     "write lock taken while a reader holds it": (
-        "#define unlocked(s)   (((s) & MASK) == 0)",
-        "#define unlocked(s)   (((s) & MASK) <= 1)", "1"),
+        "#define unlocked(s)   (((s) & (MASK | WL)) == 0)",
+        "#define unlocked(s)   (((s) & (MASK | WL)) <= R1)", "1"),
     # The bug this model found in pm_rwlock.c (tests/stress/wakeup.c): a writer
     # that gives up passes writer wake-ups on only if WRITERS_WAITING is set.
     "a writer that gives up wakes writers only if WRITERS_WAITING is still set": (
@@ -97,11 +99,23 @@ BUGS = {
     # readers whose flag it clears; done as an unlock and a new read lock, a writer
     # gets in between.
     "a downgrade drops WRITERS_WAITING (the waiting writer is never woken)": (
-        "#define downgraded_from(s) (((s) - WL + 1) & ~(wakes_readers(s) -> RW : 0))",
-        "#define downgraded_from(s) (((s) - WL + 1) & ~WW & ~(wakes_readers(s) -> RW : 0))",
+        "#define downgraded_from(s) ((write_unlocked_from(s) + R1) & "
+        "~(wakes_readers(s) -> RW : 0))",
+        "#define downgraded_from(s) ((write_unlocked_from(s) + R1) & ~WW & "
+        "~(wakes_readers(s) -> RW : 0))",
         "6"),
     "a downgrade clears READERS_WAITING but wakes nobody": (
         ":: wakes_readers(s) -> futex_wake_all(ON_STATE)", ":: false -> skip", "6"),
+    # A careless release_read's fetch_sub wraps the count; its undo must do what the last
+    # reader out would, and a downgrade must not add its reader to the wrapped count.
+    "the undo of a careless release_read wakes nobody": (
+        ":: unlocked(s) && (s & (RW | WW)) != 0 -> wake_writer_or_readers(s)  /* the undo wakes */",
+        ":: false -> skip", "7"),
+    "a downgrade does not wait for a wrapped count to settle": (
+        ":: (s & WL) != 0 && settled(s) ->", ":: (s & WL) != 0 ->", "8"),
+    "a careless release_read is not undone": (
+        "        atomic { s = state + R1; state = s }                  /* the undo's fetch_add */",
+        "        s = state", "7"),
     "a downgrade as release_write then a read lock: a writer gets in between": (
         "        downgrade();\n",
         "        writers_in--;\n        release_write();\n        read_lock(0, got);\n", "6"),

@@ -180,7 +180,7 @@ static void test_snapshot_publication(void) {
     if (CHECK(Managed_Point_ThreadSafe_read(other, &r2) == PM_OK)) {
         if (CHECK(Managed_Point_ThreadSafe_write(&third, &w) == PM_OK)) {
             CHECK(third.box != other.box && w->x == 3 && w->y == -3);
-            CHECK(lock_state(other) == 1);
+            CHECK(lock_state(other) == PM_RW_READ_LOCKED);
             Managed_Point_ThreadSafe_release_write(third);
         }
         Managed_Point_ThreadSafe_release_read(other);

@@ -302,7 +302,7 @@ static void test_rwlock_try(void) {
     pm_rwlock_release_write(&l);
     CHECK(state_of(&l) == 0);
 
-    pm_rwlock_set_for_test(&l, PM_RW_MAX_READERS - 1);
+    pm_rwlock_set_for_test(&l, PM_RW_MAX_READERS - PM_RW_READ_LOCKED);
     CHECK(pm_rwlock_try_read(&l) == PM_OK);
     CHECK(pm_rwlock_try_read(&l) == PM_EOVERFLOW);
     CHECK(pm_rwlock_read_wait(&l, 0) == PM_EOVERFLOW);
@@ -425,6 +425,82 @@ static void test_rwlock_waiting_writer_keeps_new_readers_out(void) {
     join(&w);
     CHECK(w.status == PM_OK && w.saw_release);
     CHECK(state_of(&l) == 0); /* taking the lock answered the poll bit */
+}
+
+/* A release_read that matches no read lock: its fetch_sub wraps the reader
+ * count (unsettled), which no acquire accepts, and its undo settles it and
+ * does what a last reader out would. Staged here with the test hook, one
+ * step at a time. */
+static const uint32_t WRAPPED = 0u - PM_RW_READ_LOCKED; /* a count of 0, decremented */
+
+static void *undo_later(void *arg) {
+    sleep_ns(20 * MS);
+    (void)pm__rwlock_release_read_unmatched(arg);
+    return NULL;
+}
+
+static void test_rwlock_unmatched_release_read(void) {
+    CHECK(!pm__rw_is_settled(WRAPPED) && !pm__rw_is_unlocked(WRAPPED));
+    CHECK(!pm__rw_is_read_locked(WRAPPED) && !pm__rw_has_reader_room(WRAPPED));
+    CHECK(!pm__rw_readers_at_max(WRAPPED)); /* not PM_EOVERFLOW: it is over at once */
+    CHECK((WRAPPED & ~PM_RW_MASK) == 0);    /* the flag bits are left as they were */
+    pm_rwlock l;
+    pm_rwlock_init(&l);
+
+    /* On a free lock: nobody gets in meanwhile, and the undo leaves it free. */
+    pm_rwlock_set_for_test(&l, WRAPPED);
+    CHECK(pm_rwlock_try_read(&l) == PM_EBUSY && pm_rwlock_try_write(&l) == PM_EBUSY);
+    CHECK(pm_rwlock_read_wait(&l, 0) == PM_ETIMEDOUT);
+    CHECK(pm_rwlock_write_wait(&l, 0) == PM_ETIMEDOUT);
+    CHECK(state_of(&l) == WRAPPED);
+    CHECK(!pm__rwlock_release_read_unmatched(&l));
+    CHECK(state_of(&l) == 0);
+
+    /* On a write-locked lock: the holder's release still works; the undo then
+     * finds the lock free. */
+    CHECK(pm_rwlock_try_write(&l) == PM_OK);
+    pm_rwlock_set_for_test(&l, PM_RW_WRITE_LOCKED | WRAPPED);
+    CHECK(!pm_rwlock_release_write(&l));
+    CHECK(state_of(&l) == WRAPPED);
+    CHECK(!pm__rwlock_release_read_unmatched(&l));
+    CHECK(state_of(&l) == 0);
+
+    /* The box's last owner leaves meanwhile: it sees the lock held, so the
+     * undo, which unlocks it, reports the destroy. */
+    pm_rwlock_set_for_test(&l, WRAPPED);
+    CHECK(pm_rwlock_orphan(&l));
+    CHECK(pm__rwlock_release_read_unmatched(&l));
+    CHECK(state_of(&l) == PM_RW_ORPHANED);
+    pm_rwlock_set_for_test(&l, 0);
+
+    /* A reader and a writer that went to sleep meanwhile: the undo wakes them. */
+    pm_rwlock_set_for_test(&l, WRAPPED);
+    waiter r, w;
+    start(&r, &l, false, PM_FOREVER);
+    CHECK(wait_for_bits(&l, PM_RW_READERS_WAITING));
+    start(&w, &l, true, PM_FOREVER);
+    CHECK(wait_for_bits(&l, PM_RW_WRITERS_WAITING));
+    CHECK(!pm__rwlock_release_read_unmatched(&l));
+    join(&r);
+    join(&w);
+    CHECK(r.status == PM_OK && w.status == PM_OK);
+    CHECK(state_of(&l) == 0);
+
+    /* A downgrade waits for the undo: from the wrapped count its one reader
+     * would carry the count to 0, and the lock would look free to a writer. */
+    CHECK(pm_rwlock_try_write(&l) == PM_OK);
+    pm_rwlock_set_for_test(&l, PM_RW_WRITE_LOCKED | WRAPPED);
+    pthread_t undoer;
+    CHECK(pthread_create(&undoer, NULL, undo_later, &l) == 0);
+    uint64_t t0 = pm_monotonic_ns();
+    CHECK(pm_rwlock_downgrade(&l) == PM_OK);
+    CHECK(pm_monotonic_ns() - t0 >= 10 * MS); /* it waited for the undo */
+    CHECK(pthread_join(undoer, NULL) == 0);
+    CHECK(state_of(&l) == PM_RW_READ_LOCKED);
+    CHECK(pm_rwlock_try_write(&l) == PM_EBUSY);
+    pm_rwlock_release_read(&l);
+    CHECK(state_of(&l) == PM_RW_WRITER_POLLED); /* the refused try's poll bit */
+    pm_rwlock_set_for_test(&l, 0);
 }
 
 static void test_rwlock_wakeups(void) {
@@ -716,6 +792,7 @@ int main(void) {
     test_rwlock_downgrade_states();
     test_rwlock_timeouts();
     test_rwlock_waiting_writer_keeps_new_readers_out();
+    test_rwlock_unmatched_release_read();
     test_rwlock_wakeups();
     test_rwlock_writer_preference();
     test_rwlock_downgrade_wakeups();

@@ -2,14 +2,16 @@
  * runtime/pm_rwlock.h (the futex RwLock after Rust std, with deadlines), for spin.
  *
  * Modelled as the C code does it, statement by statement:
- *   state        = reader count or WL (all ones in the count bits)
+ *   state        = reader count (the top bits, in R1 units) | WL
  *                  | READERS_WAITING | WRITERS_WAITING | WRITER_POLLED
  *                                                            (pm_rwlock.h)
  *   writer_notify, bumped before every writer wake-up
  *   try_read / try_write fast paths (pm_rwlock.h), read_contended, write_contended,
  *   (pm__spin_write may mark a read-locked lock polled), writer_gives_up,
- *   wake_writer_or_readers, release_read, release_write (CAS
- *   loops that refuse a release the state cannot match); the polling forms
+ *   wake_writer_or_readers, release_read (one fetch_sub), release_write (a CAS
+ *   loop that refuses a release the state cannot match), careless
+ *   release_reads (Stray: a fetch_sub that wraps the count, and its undo),
+ *   downgrade waiting for such a count to settle; the polling forms
  *   pm_rwlock_try_write / try_read with what a refusal does (try_write_refused
  *   sets the poll bit, try_read_refused clears it when nobody waits behind it),
  *   and a reader's grace: kept out by the poll bit alone, it may find the
@@ -46,17 +48,19 @@
  * Memory orderings are not modelled (spin is sequentially consistent);
  * ThreadSanitizer checks them in tests/stress.
  *
- * Configurations (spin -D...): CONFIG=1..6 pick the processes (see init);
+ * Configurations (spin -D...): CONFIG=1..8 pick the processes (see init);
  * ROUNDS=n lock/unlock rounds per process (default 2); FOUR adds a fourth
- * process. tests/test_model.py checks the six configurations; the
+ * process. tests/test_model.py checks the eight configurations; the
  * command for the larger runs is in docs/RELIABILITY.md.
  */
 
-#define MASK    31      /* PM_RW_MASK (here 5 bits: enough for 4 readers) */
-#define WL      31      /* PM_RW_WRITE_LOCKED */
-#define RW      32      /* PM_RW_READERS_WAITING */
-#define WW      64      /* PM_RW_WRITERS_WAITING */
-#define PW      128     /* PM_RW_WRITER_POLLED */
+#define PW      1       /* PM_RW_WRITER_POLLED */
+#define RW      4       /* PM_RW_READERS_WAITING */
+#define WW      8       /* PM_RW_WRITERS_WAITING */
+#define WL      16      /* PM_RW_WRITE_LOCKED */
+#define R1      32      /* PM_RW_READ_LOCKED: one reader, the count is the word's top */
+#define MASK    (-32)   /* PM_RW_MASK: the reader count bits */
+#define MAXR    (30 * R1)  /* PM_RW_MAX_READERS (here 30: more than the processes) */
 #define ON_STATE  1     /* asleep on the futex of `state` */
 #define ON_NOTIFY 2     /* asleep on the futex of `writer_notify` */
 #define NPROC   6
@@ -78,15 +82,21 @@ bit expired[NPROC];         /* the process's deadline has passed */
 byte readers_in = 0, writers_in = 0;
 hidden byte i, last;        /* scratch of the atomic wake loops, not state */
 
-#define room(s)       (((s) & MASK) < MASK - 1)
+/* The C word is unsigned: a count of 0 decremented wraps to the top, above
+ * MAXR. Promela's int is signed: it goes negative instead. */
+#define readers(s)    ((s) & MASK)
+#define settled(s)    ((s) >= 0 && readers(s) <= MAXR)
+#define room(s)       (((s) & WL) == 0 && settled(s) && readers(s) < MAXR)
+#define at_max(s)     (((s) & WL) == 0 && readers(s) == MAXR)
 #define lockable(s)   (room(s) && ((s) & (RW | WW | PW)) == 0)
-#define unlocked(s)   (((s) & MASK) == 0)
-#define read_locked(s) (((s) & MASK) != 0 && ((s) & MASK) != WL)
+#define unlocked(s)   (((s) & (MASK | WL)) == 0)
+#define read_locked(s) (((s) & WL) == 0 && settled(s) && readers(s) != 0)
 #define only_poll(s)  (((s) & PW) != 0 && ((s) & WW) == 0 && room(s))
 #define write_locked_from(s) (((s) & ~PW) | WL)
+#define write_unlocked_from(s) ((s) & ~WL)
 /* pm__rw_downgrade_wakes_readers, pm__rw_downgraded_from */
 #define wakes_readers(s) (((s) & RW) != 0 && ((s) & WW) == 0)
-#define downgraded_from(s) (((s) - WL + 1) & ~(wakes_readers(s) -> RW : 0))
+#define downgraded_from(s) ((write_unlocked_from(s) + R1) & ~(wakes_readers(s) -> RW : 0))
 
 /* pm__deadline_passed: a timed process may see its deadline pass. */
 inline deadline_passed(timed, r) {
@@ -151,7 +161,7 @@ inline cas(s, desired, ok) {
     atomic {
         if
         :: state == s -> state = desired; ok = 1;
-            assert((state & PW) == 0 || (state & MASK) != WL)
+            assert((state & PW) == 0 || (state & WL) == 0)
         :: else -> s = state; ok = 0
         fi
     }
@@ -228,16 +238,16 @@ inline read_lock(timed, got) {
     expired[_pid] = 0;                                  /* a fresh deadline per call */
     s = state;                                          /* relaxed load */
     do
-    :: lockable(s) -> cas(s, s + 1, ok); if :: ok -> got = 1; break :: else -> skip fi
+    :: lockable(s) -> cas(s, s + R1, ok); if :: ok -> got = 1; break :: else -> skip fi
     :: !lockable(s) -> break
     od;
     if
     :: !got ->
         s = state;                                      /* pm__spin_read */
         do
-        :: lockable(s) -> cas(s, s + 1, ok); if :: ok -> got = 1; break :: else -> skip fi
-        :: !lockable(s) && !room(s) && (s & MASK) != WL -> break  /* PM_EOVERFLOW */
-        :: !lockable(s) && (room(s) || (s & MASK) == WL) ->
+        :: lockable(s) -> cas(s, s + R1, ok); if :: ok -> got = 1; break :: else -> skip fi
+        :: !lockable(s) && at_max(s) -> break              /* PM_EOVERFLOW */
+        :: !lockable(s) && !at_max(s) ->
             deadline_passed(timed, passed);
             if
             :: passed -> break                          /* PM_ETIMEDOUT, flag left as is */
@@ -356,45 +366,37 @@ inline forget() {
     d_step { s = 0; ok = 0; passed = 0; woke = 0; done = 0; seq = 0; oww = 0; polled = 0; pws = 0 }
 }
 
-/* pm_rwlock_release_read: a CAS loop that refuses a release the state shows
- * cannot be matched (no reader, or write-locked) and then leaves the state
- * alone. Its first CAS guesses one reader and no flag instead of loading the
- * state; a failed CAS loads it. The processes here only release what they
- * hold: refusing is an error. */
+/* pm_rwlock_release_read: one fetch_sub; its old value says whether it
+ * matched a read lock. The processes here only release what they hold, so an
+ * unmatched one is an error; Stray below makes the careless ones. */
 inline release_read() {
-    s = 1;                                              /* the guess */
-    do
-    :: (s & MASK) == 0 || (s & MASK) == WL -> assert(false); break   /* refused */
-    :: else ->
-        cas(s, s - 1, ok);
-        if
-        :: ok -> s = s - 1; break
-        :: else -> skip                                 /* s is the new state: again */
-        fi
-    od;
+    atomic { s = state; state = s - R1 }                /* the fetch_sub: s is the old state */
+    assert(read_locked(s));
+    s = s - R1;
     if
-    :: (s & MASK) == 0 && (s & (RW | WW)) != 0 -> wake_writer_or_readers(s)
+    :: unlocked(s) && (s & (RW | WW)) != 0 -> wake_writer_or_readers(s)   /* the last reader out */
     :: else -> skip
     fi;
     forget()
 }
 
-/* pm_rwlock_release_write: the same, refusing unless write-locked (the
+/* pm_rwlock_release_write: a CAS loop that refuses unless write-locked (the
  * guess: write-locked, no flag; a PM_DEBUG build loads the state first,
- * which the guess's failed CAS covers). */
+ * which the guess's failed CAS covers). It keeps every other bit: a count
+ * that a careless release_read wrapped is left to that release's undo. */
 inline release_write() {
     s = WL;                                             /* the guess */
     do
-    :: (s & MASK) != WL -> assert(false); break         /* refused */
+    :: (s & WL) == 0 -> assert(false); break            /* refused */
     :: else ->
-        cas(s, s - WL, ok);
+        cas(s, write_unlocked_from(s), ok);
         if
-        :: ok -> s = s - WL; break
+        :: ok -> s = write_unlocked_from(s); break
         :: else -> skip
         fi
     od;
     if
-    :: (s & (RW | WW)) != 0 -> wake_writer_or_readers(s)
+    :: unlocked(s) && (s & (RW | WW)) != 0 -> wake_writer_or_readers(s)
     :: else -> skip
     fi;
     forget()
@@ -409,8 +411,9 @@ inline release_write() {
 inline downgrade() {
     s = WL;                                             /* the guess */
     do
-    :: (s & MASK) != WL -> assert(false); break         /* refused: PM_EINVAL */
-    :: else ->
+    :: (s & WL) == 0 -> assert(false); break            /* refused: PM_EINVAL */
+    :: (s & WL) != 0 && !settled(s) -> s = state        /* pm__rwlock_wait_settled */
+    :: (s & WL) != 0 && settled(s) ->
         atomic {
             if
             :: state == s -> state = downgraded_from(s); ok = 1; writers_in--
@@ -454,7 +457,7 @@ inline try_read(got) {
     got = 0;
     s = state;
     do
-    :: lockable(s) -> cas(s, s + 1, ok); if :: ok -> got = 1; break :: else -> skip fi
+    :: lockable(s) -> cas(s, s + R1, ok); if :: ok -> got = 1; break :: else -> skip fi
     :: !lockable(s) -> break
     od;
     if
@@ -536,6 +539,24 @@ proctype Writer(bit timed) {
     }
 }
 
+/* Careless release_reads (pm_rwlock_release_read with no read lock to end):
+ * the fetch_sub wraps the count of a free or write-locked lock, then
+ * pm__rwlock_release_read_unmatched adds the reader back and does what the
+ * last reader out would. Only on a count of 0: on a held read it would end
+ * that reader's borrow, which no state can tell from the reader's own. */
+proctype Stray() {
+    int s, oww, polled; bit ok, got, passed, woke, done, pws; byte r, seq;
+    for (r : 1 .. ROUNDS) {
+        atomic { readers(state) == 0 -> state = state - R1 }   /* the fetch_sub */
+        atomic { s = state + R1; state = s }                  /* the undo's fetch_add */
+        if
+        :: unlocked(s) && (s & (RW | WW)) != 0 -> wake_writer_or_readers(s)  /* the undo wakes */
+        :: else -> skip
+        fi;
+        forget()
+    }
+}
+
 /* Writes, downgrades to a read (pm_rwlock_downgrade), then ends the read. */
 proctype DownWriter() {
     int s, oww, polled; bit ok, got, passed, woke, done, pws; byte r, seq;
@@ -584,6 +605,12 @@ init {
 #ifdef FOUR
         run Writer(1);
 #endif
+#elif CONFIG == 7
+        /* careless release_reads, a writer that times out and a FOREVER reader */
+        run Stray(); run Writer(1); run Reader(0);
+#elif CONFIG == 8
+        /* careless release_reads, a downgrading writer and a FOREVER writer */
+        run Stray(); run DownWriter(); run Writer(0);
 #else
         /* a downgrading writer, a FOREVER writer and a FOREVER reader */
         run DownWriter(); run Writer(0); run Reader(0);

@@ -191,7 +191,7 @@ static uint32_t lock_state(void) { return atomic_load(&point.box->cell.state); }
 static void test_reader_cap_under_race(void) {
     long got[T];
     CHECK(Managed_Point_ThreadSafe_new(&point, (struct point){7, 8}) == PM_OK);
-    pm_rwlock_set_for_test(&point.box->cell, PM_RW_MAX_READERS - M);
+    pm_rwlock_set_for_test(&point.box->cell, PM_RW_MAX_READERS - M * PM_RW_READ_LOCKED);
     run_threads(read_until_refused, got);
     CHECK(sum(got) == M);
     CHECK(lock_state() == PM_RW_MAX_READERS);
@@ -211,7 +211,7 @@ static void test_reader_cap_under_race(void) {
         pthread_join(threads[i], NULL);
     }
     pthread_barrier_destroy(&start_line);
-    CHECK(lock_state() == ((PM_RW_MAX_READERS - M) | PM_RW_WRITER_POLLED));
+    CHECK(lock_state() == ((PM_RW_MAX_READERS - M * PM_RW_READ_LOCKED) | PM_RW_WRITER_POLLED));
     pm_rwlock_set_for_test(&point.box->cell, 0);
     if (CHECK(Managed_Point_ThreadSafe_write_shared(point, &w) == PM_OK)) {
         Managed_Point_ThreadSafe_release_write(point);

@@ -102,10 +102,10 @@ static void test_hint_keeps_readers_out_until_a_writer_comes(void) {
     pm_rwlock_init(&lock);
     CHECK(pm_rwlock_try_read(&lock) == PM_OK);
     CHECK(pm_rwlock_try_write(&lock) == PM_EBUSY);
-    CHECK(state_of(&lock) == (1u | PM_RW_WRITER_POLLED));
+    CHECK(state_of(&lock) == (PM_RW_READ_LOCKED | PM_RW_WRITER_POLLED));
     CHECK(pm_rwlock_try_read(&lock) == PM_EBUSY); /* no new reader joins */
     CHECK(pm_rwlock_try_write(&lock) == PM_EBUSY); /* polling again changes nothing */
-    CHECK(state_of(&lock) == (1u | PM_RW_WRITER_POLLED));
+    CHECK(state_of(&lock) == (PM_RW_READ_LOCKED | PM_RW_WRITER_POLLED));
     CHECK(!pm_rwlock_release_read(&lock));
     CHECK(state_of(&lock) == PM_RW_WRITER_POLLED); /* the lock is kept for the poller */
     CHECK(pm_rwlock_try_write(&lock) == PM_OK);    /* which gets it, and answers the bit */
@@ -126,7 +126,7 @@ static void test_poller_that_gave_up_costs_one_refusal(void) {
     CHECK(state_of(&lock) == 0u);
     CHECK(pm_rwlock_try_read(&lock) == PM_OK);
     CHECK(pm_rwlock_try_read(&lock) == PM_OK); /* readers share the lock again */
-    CHECK(state_of(&lock) == 2u);
+    CHECK(state_of(&lock) == 2 * PM_RW_READ_LOCKED);
     pm_rwlock_release_read(&lock);
     pm_rwlock_release_read(&lock);
     /* A waiting reader gets in after the grace, without any refusal. */
@@ -137,7 +137,7 @@ static void test_poller_that_gave_up_costs_one_refusal(void) {
     CHECK(pm_rwlock_read_wait(&lock, PM_FOREVER) == PM_OK);
     uint64_t waited = pm_monotonic_ns() - start;
     CHECK(waited >= PM_RW_POLL_GRACE_NS && waited < PROMPT);
-    CHECK(state_of(&lock) == 1u);
+    CHECK(state_of(&lock) == PM_RW_READ_LOCKED);
     pm_rwlock_release_read(&lock);
     CHECK(state_of(&lock) == 0u);
 }
@@ -169,7 +169,7 @@ static void test_reader_holding_a_read_is_not_wedged(void) {
 #else
     CHECK(st == PM_OK);
     CHECK(waited >= PM_RW_POLL_GRACE_NS && waited < PROMPT);
-    CHECK(state_of(&lock) == 2u); /* both reads held, the hint gone */
+    CHECK(state_of(&lock) == 2 * PM_RW_READ_LOCKED); /* both reads held, the hint gone */
     pm_rwlock_release_read(&lock);
     pm_rwlock_release_read(&lock);
     CHECK(state_of(&lock) == 0u);

@@ -98,7 +98,7 @@ int main(int argc, char **argv) {
                             "writer A: %s\n", round, (unsigned long long)(waited / MS),
                     pm_status_str((pm_status)b_status), pm_status_str((pm_status)a_status));
         }
-        CHECK((atomic_load(&lock.state) & PM_RW_MASK) == 0);
+        CHECK(pm__rw_is_unlocked(atomic_load(&lock.state)));
     }
     CHECK(stuck == 0); /* no lost wake-up */
     if (failures != 0) {
