@@ -113,7 +113,7 @@ class InstanceView:
     variants: list[VariantView] = field(default_factory=list)
     handles: bool = False  # the value holds managed fields (in some variant)
     # _write copies a shared box inline: the value's bytes are its copy (no clone hook,
-    # no managed fields), one box size (not a sum type), no weak count, no snapshot.
+    # no managed fields), one box size (not a sum type), no weak count; a snapshot is set up.
     copies_inline: bool = False
 
     @property
@@ -229,7 +229,7 @@ def _view(inst: Instance, namer: naming.Namer) -> InstanceView:
         tag_type=namer.tag_type(t.name) if t.is_sum else None,
         handles=registry.HANDLES in caps,
         copies_inline=not caps & {registry.CLONE_HOOK, registry.HANDLES, registry.VARIANTS,
-                                  registry.WEAK, registry.SNAPSHOT})
+                                  registry.WEAK})
 
 
 def _environment() -> jinja2.Environment:

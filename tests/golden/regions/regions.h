@@ -1916,17 +1916,17 @@ static inline pm_status Managed_Num_SingleThreaded_write(Managed_Num_SingleThrea
         *out = &box->value;
         return PM_OK;
     }
-    void *memory = pm_alloc(sizeof *box);
-    if (memory == NULL) {
+    size_t size = sizeof(Managed_Num_SingleThreaded_box);
+    Managed_Num_SingleThreaded_box *copy = (Managed_Num_SingleThreaded_box *)pm_alloc(size);
+    if (copy == NULL) {
         return PM_ENOMEM;
     }
     pm_status status = PM_METRIC_BORROW(Managed_Num_SingleThreaded_metrics,
             pm_cell_borrow_try_read(&box->cell));
     if (status != PM_OK) {
-        pm_free(memory, sizeof *box);
+        pm_free(copy, size);
         return status;
     }
-    Managed_Num_SingleThreaded_box *copy = (Managed_Num_SingleThreaded_box *)memory;
     copy->value = box->value;
     (void)pm_cell_borrow_release_read(&box->cell); /* our owner keeps it from being orphaned */
     /* Held for write from the start: nobody else sees it yet. */
@@ -2364,13 +2364,38 @@ static inline pm_status Managed_Num_ThreadSafe_write(Managed_Num_ThreadSafe *h, 
         *out = &box->value;
         return PM_OK;
     }
-    void *copy = NULL;
-    pm_status status = pm_box_copy_for_write(&Managed_Num_ThreadSafe__type, box, &copy, false, 0);
-    if (status == PM_OK) {
-        h->box = (Managed_Num_ThreadSafe_box *)copy; /* the other owners keep the old box */
-        *out = &h->box->value;
+    size_t size = PM_SNAP_BOX_SIZE(Managed_Num_ThreadSafe_box, sizeof(int64_t));
+    Managed_Num_ThreadSafe_box *copy = (Managed_Num_ThreadSafe_box *)pm_alloc(size);
+    if (copy == NULL) {
+        return PM_ENOMEM;
     }
-    return status;
+    /* No writer holds or waits: the published snapshot is the value, copied without the
+     * read lock (two atomic RMWs fewer on a line other threads use); else the lock decides. */
+    if (!pm_rwlock_writer_quiet(&box->cell) ||
+        !pm_snap_try_load(box->snap, &copy->value, sizeof copy->value)) {
+        pm_status status = PM_METRIC_BORROW(Managed_Num_ThreadSafe_metrics,
+                pm_rwlock_try_read(&box->cell));
+        if (status != PM_OK) {
+            pm_free(copy, size);
+            return status;
+        }
+        copy->value = box->value;
+        (void)pm_rwlock_release_read(&box->cell); /* our owner keeps it from being orphaned */
+    }
+    /* Held for write from the start: nobody else sees it yet. */
+    pm_count_atomic_init(&copy->rc);
+    pm_rwlock_init_write(&copy->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_rwlock_name(&copy->cell, Managed_Num_ThreadSafe__type.name);
+    pm_snap_init(copy->snap, &copy->value, sizeof copy->value);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Num_ThreadSafe__type, box);
+    }
+    PM_METRIC(Managed_Num_ThreadSafe_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
 }
 
 static inline void Managed_Num_ThreadSafe_release_write(Managed_Num_ThreadSafe h) {
@@ -2855,11 +2880,11 @@ static inline pm_status Managed_Num_Local_write(Managed_Num_Local *h, int64_t **
         *out = &box->value;
         return PM_OK;
     }
-    void *memory = pm_alloc(sizeof *box);
-    if (memory == NULL) {
+    size_t size = sizeof(Managed_Num_Local_box);
+    Managed_Num_Local_box *copy = (Managed_Num_Local_box *)pm_alloc(size);
+    if (copy == NULL) {
         return PM_ENOMEM;
     }
-    Managed_Num_Local_box *copy = (Managed_Num_Local_box *)memory;
     copy->value = box->value;
     /* Held for write from the start: nobody else sees it yet. */
     pm_count_plain_init(&copy->rc);
@@ -3202,11 +3227,11 @@ static inline pm_status Managed_Num_Frozen_write(Managed_Num_Frozen *h, int64_t 
         *out = &box->value;
         return PM_OK;
     }
-    void *memory = pm_alloc(sizeof *box);
-    if (memory == NULL) {
+    size_t size = sizeof(Managed_Num_Frozen_box);
+    Managed_Num_Frozen_box *copy = (Managed_Num_Frozen_box *)pm_alloc(size);
+    if (copy == NULL) {
         return PM_ENOMEM;
     }
-    Managed_Num_Frozen_box *copy = (Managed_Num_Frozen_box *)memory;
     copy->value = box->value;
     /* Held for write from the start: nobody else sees it yet. */
     pm_count_atomic_init(&copy->rc);
@@ -5195,17 +5220,17 @@ static inline pm_status Managed_Vec_SingleThreaded_write(Managed_Vec_SingleThrea
         *out = &box->value;
         return PM_OK;
     }
-    void *memory = pm_alloc(sizeof *box);
-    if (memory == NULL) {
+    size_t size = sizeof(Managed_Vec_SingleThreaded_box);
+    Managed_Vec_SingleThreaded_box *copy = (Managed_Vec_SingleThreaded_box *)pm_alloc(size);
+    if (copy == NULL) {
         return PM_ENOMEM;
     }
     pm_status status = PM_METRIC_BORROW(Managed_Vec_SingleThreaded_metrics,
             pm_cell_borrow_try_read(&box->cell));
     if (status != PM_OK) {
-        pm_free(memory, sizeof *box);
+        pm_free(copy, size);
         return status;
     }
-    Managed_Vec_SingleThreaded_box *copy = (Managed_Vec_SingleThreaded_box *)memory;
     copy->value = box->value;
     (void)pm_cell_borrow_release_read(&box->cell); /* our owner keeps it from being orphaned */
     /* Held for write from the start: nobody else sees it yet. */
@@ -5634,17 +5659,17 @@ static inline pm_status Managed_Vec_ThreadSafe_write(Managed_Vec_ThreadSafe *h,
         *out = &box->value;
         return PM_OK;
     }
-    void *memory = pm_alloc(sizeof *box);
-    if (memory == NULL) {
+    size_t size = sizeof(Managed_Vec_ThreadSafe_box);
+    Managed_Vec_ThreadSafe_box *copy = (Managed_Vec_ThreadSafe_box *)pm_alloc(size);
+    if (copy == NULL) {
         return PM_ENOMEM;
     }
     pm_status status = PM_METRIC_BORROW(Managed_Vec_ThreadSafe_metrics,
             pm_rwlock_try_read(&box->cell));
     if (status != PM_OK) {
-        pm_free(memory, sizeof *box);
+        pm_free(copy, size);
         return status;
     }
-    Managed_Vec_ThreadSafe_box *copy = (Managed_Vec_ThreadSafe_box *)memory;
     copy->value = box->value;
     (void)pm_rwlock_release_read(&box->cell); /* our owner keeps it from being orphaned */
     /* Held for write from the start: nobody else sees it yet. */
@@ -6132,11 +6157,11 @@ static inline pm_status Managed_Vec_Local_write(Managed_Vec_Local *h, Vec_Local 
         *out = &box->value;
         return PM_OK;
     }
-    void *memory = pm_alloc(sizeof *box);
-    if (memory == NULL) {
+    size_t size = sizeof(Managed_Vec_Local_box);
+    Managed_Vec_Local_box *copy = (Managed_Vec_Local_box *)pm_alloc(size);
+    if (copy == NULL) {
         return PM_ENOMEM;
     }
-    Managed_Vec_Local_box *copy = (Managed_Vec_Local_box *)memory;
     copy->value = box->value;
     /* Held for write from the start: nobody else sees it yet. */
     pm_count_plain_init(&copy->rc);
@@ -6473,11 +6498,11 @@ static inline pm_status Managed_Vec_Frozen_write(Managed_Vec_Frozen *h, Vec_Froz
         *out = &box->value;
         return PM_OK;
     }
-    void *memory = pm_alloc(sizeof *box);
-    if (memory == NULL) {
+    size_t size = sizeof(Managed_Vec_Frozen_box);
+    Managed_Vec_Frozen_box *copy = (Managed_Vec_Frozen_box *)pm_alloc(size);
+    if (copy == NULL) {
         return PM_ENOMEM;
     }
-    Managed_Vec_Frozen_box *copy = (Managed_Vec_Frozen_box *)memory;
     copy->value = box->value;
     /* Held for write from the start: nobody else sees it yet. */
     pm_count_atomic_init(&copy->rc);
@@ -9072,17 +9097,17 @@ static inline pm_status Managed_Plain_SingleThreaded_write(Managed_Plain_SingleT
         *out = &box->value;
         return PM_OK;
     }
-    void *memory = pm_alloc(sizeof *box);
-    if (memory == NULL) {
+    size_t size = sizeof(Managed_Plain_SingleThreaded_box);
+    Managed_Plain_SingleThreaded_box *copy = (Managed_Plain_SingleThreaded_box *)pm_alloc(size);
+    if (copy == NULL) {
         return PM_ENOMEM;
     }
     pm_status status = PM_METRIC_BORROW(Managed_Plain_SingleThreaded_metrics,
             pm_cell_borrow_try_read(&box->cell));
     if (status != PM_OK) {
-        pm_free(memory, sizeof *box);
+        pm_free(copy, size);
         return status;
     }
-    Managed_Plain_SingleThreaded_box *copy = (Managed_Plain_SingleThreaded_box *)memory;
     copy->value = box->value;
     (void)pm_cell_borrow_release_read(&box->cell); /* our owner keeps it from being orphaned */
     /* Held for write from the start: nobody else sees it yet. */
@@ -9505,13 +9530,38 @@ static inline pm_status Managed_Plain_ThreadSafe_write(Managed_Plain_ThreadSafe 
         *out = &box->value;
         return PM_OK;
     }
-    void *copy = NULL;
-    pm_status status = pm_box_copy_for_write(&Managed_Plain_ThreadSafe__type, box, &copy, false, 0);
-    if (status == PM_OK) {
-        h->box = (Managed_Plain_ThreadSafe_box *)copy; /* the other owners keep the old box */
-        *out = &h->box->value;
+    size_t size = PM_SNAP_BOX_SIZE(Managed_Plain_ThreadSafe_box, sizeof(int64_t));
+    Managed_Plain_ThreadSafe_box *copy = (Managed_Plain_ThreadSafe_box *)pm_alloc(size);
+    if (copy == NULL) {
+        return PM_ENOMEM;
     }
-    return status;
+    /* No writer holds or waits: the published snapshot is the value, copied without the
+     * read lock (two atomic RMWs fewer on a line other threads use); else the lock decides. */
+    if (!pm_rwlock_writer_quiet(&box->cell) ||
+        !pm_snap_try_load(box->snap, &copy->value, sizeof copy->value)) {
+        pm_status status = PM_METRIC_BORROW(Managed_Plain_ThreadSafe_metrics,
+                pm_rwlock_try_read(&box->cell));
+        if (status != PM_OK) {
+            pm_free(copy, size);
+            return status;
+        }
+        copy->value = box->value;
+        (void)pm_rwlock_release_read(&box->cell); /* our owner keeps it from being orphaned */
+    }
+    /* Held for write from the start: nobody else sees it yet. */
+    pm_count_atomic_init(&copy->rc);
+    pm_rwlock_init_write(&copy->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_rwlock_name(&copy->cell, Managed_Plain_ThreadSafe__type.name);
+    pm_snap_init(copy->snap, &copy->value, sizeof copy->value);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Plain_ThreadSafe__type, box);
+    }
+    PM_METRIC(Managed_Plain_ThreadSafe_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
 }
 
 static inline void Managed_Plain_ThreadSafe_release_write(Managed_Plain_ThreadSafe h) {
@@ -9985,11 +10035,11 @@ static inline pm_status Managed_Plain_Local_write(Managed_Plain_Local *h, int64_
         *out = &box->value;
         return PM_OK;
     }
-    void *memory = pm_alloc(sizeof *box);
-    if (memory == NULL) {
+    size_t size = sizeof(Managed_Plain_Local_box);
+    Managed_Plain_Local_box *copy = (Managed_Plain_Local_box *)pm_alloc(size);
+    if (copy == NULL) {
         return PM_ENOMEM;
     }
-    Managed_Plain_Local_box *copy = (Managed_Plain_Local_box *)memory;
     copy->value = box->value;
     /* Held for write from the start: nobody else sees it yet. */
     pm_count_plain_init(&copy->rc);
@@ -10320,11 +10370,11 @@ static inline pm_status Managed_Plain_Frozen_write(Managed_Plain_Frozen *h, int6
         *out = &box->value;
         return PM_OK;
     }
-    void *memory = pm_alloc(sizeof *box);
-    if (memory == NULL) {
+    size_t size = sizeof(Managed_Plain_Frozen_box);
+    Managed_Plain_Frozen_box *copy = (Managed_Plain_Frozen_box *)pm_alloc(size);
+    if (copy == NULL) {
         return PM_ENOMEM;
     }
-    Managed_Plain_Frozen_box *copy = (Managed_Plain_Frozen_box *)memory;
     copy->value = box->value;
     /* Held for write from the start: nobody else sees it yet. */
     pm_count_atomic_init(&copy->rc);
