@@ -382,12 +382,8 @@ PM_COLD void pm__rwlock_wake_writer_or_readers(pm_rwlock *l, uint32_t s) {
  * (pm_rwlock_orphan saw it held). Acq_rel: as a release that ends a borrow,
  * our caller may destroy the box after the other borrowers' releases. */
 PM_COLD bool pm__rwlock_release_read_unmatched(pm_rwlock *l) {
-    uint32_t s = atomic_fetch_add_explicit(&l->state, PM_RW_READ_LOCKED, memory_order_acq_rel) +
-                 PM_RW_READ_LOCKED;
-    if (pm__rw_is_unlocked(s) && pm__rw_anyone_waiting(s)) {
-        pm__rwlock_wake_writer_or_readers(l, s);
-    }
-    return pm__rw_is_unlocked(s) && pm__rw_is_orphaned(s);
+    uint32_t old = atomic_fetch_add_explicit(&l->state, PM_RW_READ_LOCKED, memory_order_acq_rel);
+    return pm__rwlock_after_release(l, old + PM_RW_READ_LOCKED);
 }
 
 /* The unmatched release's undo is its very next instruction: it can only be

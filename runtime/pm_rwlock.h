@@ -209,6 +209,17 @@ uint32_t pm__rwlock_wait_settled(pm_rwlock *l);
 /* A downgrade cleared READERS_WAITING: wake the readers that slept. */
 void pm__rwlock_wake_readers(pm_rwlock *l);
 
+/* What a release that left the state s does next: if it unlocked the lock,
+ * wake the sleepers, and say whether it ended the last borrow of an orphaned
+ * box (its caller destroys it). Not unlocked, nothing: a reader or writer is
+ * still in, or an unmatched release_read's undo will do it. */
+static inline bool pm__rwlock_after_release(pm_rwlock *l, uint32_t s) {
+    if (PM_UNLIKELY(pm__rw_is_unlocked(s) && pm__rw_anyone_waiting(s))) {
+        pm__rwlock_wake_writer_or_readers(l, s);
+    }
+    return pm__rw_is_unlocked(s) && pm__rw_is_orphaned(s);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Fast paths                                                                */
 /* ------------------------------------------------------------------------ */
@@ -312,13 +323,9 @@ static inline bool pm_rwlock_release_read(pm_rwlock *l) {
         return pm__rwlock_release_read_unmatched(l);
     }
     PM__DEBUG_RELEASED(l, PM_LOCK_READ);
-    uint32_t s = old - PM_RW_READ_LOCKED;
     /* Sleepers on a read-locked lock (a writer; readers behind a writer or a
      * polled writer) wait for the last reader out, who wakes them. */
-    if (PM_UNLIKELY(pm__rw_is_unlocked(s) && pm__rw_anyone_waiting(s))) {
-        pm__rwlock_wake_writer_or_readers(l, s);
-    }
-    return pm__rw_is_unlocked(s) && pm__rw_is_orphaned(s);
+    return pm__rwlock_after_release(l, old - PM_RW_READ_LOCKED);
 }
 
 static inline bool pm_rwlock_release_write(pm_rwlock *l) {
@@ -346,13 +353,9 @@ static inline bool pm_rwlock_release_write(pm_rwlock *l) {
             return false;
         }
     }
-    s = pm__rw_write_unlocked_from(s);
     /* Not unlocked: an unmatched release_read is being undone, and its undo
      * wakes and reports instead. */
-    if (PM_UNLIKELY(pm__rw_is_unlocked(s) && pm__rw_anyone_waiting(s))) {
-        pm__rwlock_wake_writer_or_readers(l, s);
-    }
-    return pm__rw_is_unlocked(s) && pm__rw_is_orphaned(s);
+    return pm__rwlock_after_release(l, pm__rw_write_unlocked_from(s));
 }
 
 /* ---- downgrade: a write lock becomes one read lock ---- */
