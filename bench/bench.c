@@ -7,7 +7,7 @@
  *
  *   peer     NAME  yes|skipped  why
  *   op       WORKLOAD  CONTENDER  median_ns  ratio_ours_to_this
- *   mt       MIX  THREADS  CONTENDER  ns_per_op  mops  writer_p99_ns  writer_max_ns
+ *   mt       MIX  THREADS  CONTENDER  ns_per_op  mops  writer_p50_ns  writer_p99_ns  writer_max_ns
  *   optread  CONTENDER  reader_mops  writer_kops
  *   timeout  WHO  requested_ns  median_ns  p99_ns  max_ns
  *
@@ -20,8 +20,10 @@
  * Policies: SingleThreaded (ST), ThreadSafe (TS) and the lock-free Frozen ({atomic, none},
  * only its _write rows: the counterpart of the seed's Arc::make_mut). Threads: 1, 2, 4, 8.
  *
- * Usage: bench [--quick] [--only single|optread|threads|timeouts]
- *   --quick: a few milliseconds per measurement, for CI; --only: one part.
+ * Usage: bench [--quick] [--only single|optread|threads|timeouts] [--impl NAME,...]
+ *   --quick: a few milliseconds per measurement, for CI; --only: one part; --impl: the
+ *   threads part runs only these contenders (names as in the mt records, comma-separated;
+ *   a name may itself hold ", " as "ours, no snapshot" does: the longest known name wins).
  */
 #define _GNU_SOURCE /* pthread_rwlock_clockrdlock */
 
@@ -831,13 +833,13 @@ static void *mt_main(void *arg) {
 }
 
 typedef struct mt_result {
-    double ns_per_op, mops, p99, max_wait, reader_mops, writer_kops;
+    double ns_per_op, mops, p50, p99, max_wait, reader_mops, writer_kops;
 } mt_result;
 
 /* nthreads threads for duration_ns; writers_only_one: thread 0 is the only writer. */
 static mt_result mt_run(const mt_impl *impl, int nthreads, int write_pct, bool one_writer,
                         uint64_t write_every_ns, uint64_t duration_ns) {
-    mt_result res = {0, 0, 0, 0, 0, 0};
+    mt_result res = {0, 0, 0, 0, 0, 0, 0};
     static mt_thread ts[MAX_THREADS];
     pthread_t th[MAX_THREADS];
     gate start = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false};
@@ -896,10 +898,17 @@ static mt_result mt_run(const mt_impl *impl, int nthreads, int write_pct, bool o
     res.mops = (double)ops / elapsed * 1e3;
     res.reader_mops = (double)reads / elapsed * 1e3;
     res.writer_kops = (double)writes / elapsed * 1e6;
-    uint64_t seen = 0, want = writes - writes / 100;
+    /* Each quantile is the first bucket whose cumulative count reaches its rank, rounded
+     * up (so one write is its own median). */
+    uint64_t seen = 0, want50 = writes - writes / 2, want99 = writes - writes / 100;
+    bool have50 = false;
     for (int b = 0; b < HIST_BUCKETS && writes > 0; b++) {
         seen += hist[b];
-        if (seen >= want) {
+        if (!have50 && seen >= want50) {
+            res.p50 = (double)hist_value(b);
+            have50 = true;
+        }
+        if (seen >= want99) {
             res.p99 = (double)hist_value(b);
             break;
         }
@@ -908,20 +917,46 @@ static mt_result mt_run(const mt_impl *impl, int nthreads, int write_pct, bool o
 }
 
 /* --impl A,B: the threads part runs only these contenders (all by default). */
-static const char *only_impls;
+static bool impl_filter;
+static bool impl_chosen[N_MT];
 
-static bool impl_selected(const char *name) {
-    if (only_impls == NULL) {
-        return true;
-    }
-    size_t n = strlen(name);
-    for (const char *p = only_impls; p != NULL; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
-        if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0')) {
+/* Parses --impl's list left to right: at each position the longest contender name that
+ * matches there and is followed by ',' or the end (a name may hold a comma: "ours, no
+ * snapshot" is one name, not "ours" and " no snapshot"). Returns false, with a message on
+ * stderr, at a name that is not a contender of this build. */
+static bool impl_parse(const char *list) {
+    impl_filter = true;
+    const char *p = list;
+    for (;;) {
+        int best = -1;
+        size_t best_n = 0;
+        for (int i = 0; i < N_MT; i++) {
+            size_t n = strlen(MT_IMPLS[i].name);
+            if (n > best_n && strncmp(p, MT_IMPLS[i].name, n) == 0 &&
+                (p[n] == ',' || p[n] == '\0')) {
+                best = i;
+                best_n = n;
+            }
+        }
+        if (best < 0) {
+            size_t n = strcspn(p, ",");
+            fprintf(stderr, "bench: --impl: unknown contender '%.*s' (known:", (int)n, p);
+            for (int i = 0; i < N_MT; i++) {
+                fprintf(stderr, "%s '%s'", i ? "," : "", MT_IMPLS[i].name);
+            }
+            fprintf(stderr, ")\n");
+            return false;
+        }
+        impl_chosen[best] = true;
+        p += best_n;
+        if (*p == '\0') {
             return true;
         }
+        p++; /* the ',' after the name */
     }
-    return false;
 }
+
+static bool impl_selected(int i) { return !impl_filter || impl_chosen[i]; }
 
 static void threads(void) {
     static const int counts[] = {1, 2, 4, 8};
@@ -930,27 +965,29 @@ static void threads(void) {
     uint64_t duration = quick ? 10000000u : 100000000u;
     for (size_t m = 0; m < sizeof mixes / sizeof mixes[0]; m++) {
         for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
-            double v[N_MT][4][MAX_REPS];
+            double v[N_MT][5][MAX_REPS];
             for (int r = 0; r < reps; r++) {
                 for (int k = 0; k < N_MT; k++) {
                     int i = (k + r) % N_MT;
-                    if (!impl_selected(MT_IMPLS[i].name)) {
+                    if (!impl_selected(i)) {
                         continue;
                     }
                     mt_result res = mt_run(&MT_IMPLS[i], counts[c], mixes[m], false, 0, duration);
                     v[i][0][r] = res.ns_per_op;
                     v[i][1][r] = res.mops;
-                    v[i][2][r] = res.p99;
-                    v[i][3][r] = res.max_wait;
+                    v[i][2][r] = res.p50;
+                    v[i][3][r] = res.p99;
+                    v[i][4][r] = res.max_wait;
                 }
             }
             for (int i = 0; i < N_MT; i++) {
-                if (!impl_selected(MT_IMPLS[i].name)) {
+                if (!impl_selected(i)) {
                     continue;
                 }
-                printf("mt\t%d/%d\t%d\t%s\t%.2f\t%.3f\t%.0f\t%.0f\n", 100 - mixes[m], mixes[m],
-                       counts[c], MT_IMPLS[i].name, median(v[i][0], reps), median(v[i][1], reps),
-                       mixes[m] ? median(v[i][2], reps) : 0, mixes[m] ? median(v[i][3], reps) : 0);
+                printf("mt\t%d/%d\t%d\t%s\t%.2f\t%.3f\t%.0f\t%.0f\t%.0f\n", 100 - mixes[m],
+                       mixes[m], counts[c], MT_IMPLS[i].name, median(v[i][0], reps),
+                       median(v[i][1], reps), mixes[m] ? median(v[i][2], reps) : 0,
+                       mixes[m] ? median(v[i][3], reps) : 0, mixes[m] ? median(v[i][4], reps) : 0);
             }
             fflush(stdout);
         }
@@ -1075,7 +1112,9 @@ int main(int argc, char **argv) {
         } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
             only = argv[++i];
         } else if (strcmp(argv[i], "--impl") == 0 && i + 1 < argc) {
-            only_impls = argv[++i];
+            if (!impl_parse(argv[++i])) {
+                return 2;
+            }
         } else {
             fprintf(stderr, "usage: %s [--quick] [--only single|optread|threads|timeouts]"
                     " [--impl NAME,...]\n",

@@ -16,6 +16,19 @@ from conftest import PYTHON, ROOT, RUNTIME, RUNTIME_SOURCES, compile_c, generate
 RECORDS = ("peer", "op", "mt", "optread", "timeout")
 
 
+def check_mt(mt: list[list[str]]) -> None:
+    """mt  MIX  THREADS  CONTENDER  ns_per_op  mops  writer_p50_ns  writer_p99_ns  writer_max_ns
+    (bench.c's and the seed's): the writers' quantiles are 0 without writes, and ordered."""
+    assert mt
+    for r in mt:
+        assert len(r) == 9, r
+        p50, p99, mx = (float(x) for x in r[6:9])
+        if r[1] == "100/0":
+            assert (p50, p99, mx) == (0, 0, 0), r
+        else:
+            assert 0 < p50 <= p99 <= mx, r
+
+
 @pytest.mark.skipif(not (have("meson") and have("ninja")), reason="needs meson and ninja")
 def test_bench_quick_builds_runs_and_reports(tmp_path: Path) -> None:
     doc, chart, raw = tmp_path / "PERFORMANCE.md", tmp_path / "chart.png", tmp_path / "raw.tsv"
@@ -40,9 +53,12 @@ def test_bench_quick_builds_runs_and_reports(tmp_path: Path) -> None:
     # 2, 4 and 8 threads as issue 13 asks (and the seed's peer runs), 1 as the baseline.
     assert {(r[1], r[2]) for r in records if r[0] == "mt"} == {
         (mix, n) for mix in ("100/0", "90/10", "50/50") for n in ("1", "2", "4", "8")}
+    check_mt([r for r in records if r[0] == "mt"])
 
     # The seed's Rust design: run after ours (one round in quick mode), or skipped with a reason.
     rounds = {(r[2], r[3]) for r in records if r[0] == "seedcmp"}
+    if peers["seed-rust"] == "yes":
+        check_mt([r[3:] for r in records if r[0] == "seedcmp" and r[3] == "mt"])
     if peers["seed-rust"] == "yes":
         assert {("ours", "op"), ("ours", "mt"), ("seed", "op"), ("seed", "mt")} <= rounds
     else:
@@ -51,7 +67,9 @@ def test_bench_quick_builds_runs_and_reports(tmp_path: Path) -> None:
     text = doc.read_text()
     assert "## Goals (issue 3)" in text and "bench/run --quick" in text
     assert "## Against the seed's own Rust design" in text
+    assert "| writers' p50 µs | writers' p99 µs | writers' max µs |" in text
     if peers["seed-rust"] == "yes":
+        assert "| writers' p50 µs (ours / seed) | writers' p99 µs (ours / seed) |" in text
         # Every seed row has one of ours to compare against: the make_mut rows are Frozen's.
         assert "Frozen {atomic, none}" in text
         assert "n/a (no such type in bench.yaml)" not in text
@@ -96,7 +114,49 @@ def test_seed_run_quick_runs(tmp_path: Path) -> None:
         (mix, n) for mix in ("100/0", "90/10", "50/50") for n in ("1", "2", "4", "8")}
     assert all(float(r[3]) > 0 for r in records if r[0] == "op")
     assert all(float(r[4]) > 0 for r in mt)
+    check_mt(mt)
     assert not (ROOT / "bench" / "seed" / "Cargo.lock").exists()
+
+
+@pytest.fixture(scope="module")
+def bench_exe(tmp_path_factory) -> Path:
+    """bench/bench.c over bench/bench.yaml, without the optional peers (GLib, ck)."""
+    tmp = tmp_path_factory.mktemp("bench")
+    out = generate(ROOT / "bench" / "bench.yaml", tmp / "gen")
+    binary = tmp / "bench"
+    compile_c("gcc", ["-O2"], [ROOT / "bench" / "bench.c", out / "bench_types.c",
+                               *RUNTIME_SOURCES], [RUNTIME, ROOT / "bench", out], binary)
+    return binary
+
+
+@pytest.mark.parametrize("impl, expected", [
+    ("ours, no snapshot", {"ours, no snapshot"}),
+    ("ours", {"ours"}),
+    ("ours,ours, no snapshot", {"ours", "ours, no snapshot"}),
+    ("ours, no snapshot,ours _load", {"ours, no snapshot", "ours _load"}),
+])
+def test_bench_impl_selects_exactly_the_named_contenders(bench_exe: Path, impl: str,
+                                                         expected: set[str]) -> None:
+    # --impl's names may hold ", " ("ours, no snapshot"): each is read whole, never as
+    # "ours" followed by another name.
+    result = subprocess.run([str(bench_exe), "--quick", "--only", "threads", "--impl", impl],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    mt = [line.split("\t") for line in result.stdout.splitlines() if line.startswith("mt\t")]
+    assert {r[3] for r in mt} == expected
+    assert len(mt) == 12 * len(expected)  # 3 mixes x 1, 2, 4, 8 threads each
+    check_mt(mt)
+
+
+@pytest.mark.parametrize("impl, unknown", [
+    ("bogus", "bogus"), ("ours,bogus", "bogus"), ("ours, no", " no"), ("ours,", "")])
+def test_bench_impl_unknown_name_is_an_error(bench_exe: Path, impl: str, unknown: str) -> None:
+    result = subprocess.run([str(bench_exe), "--quick", "--only", "threads", "--impl", impl],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert f"unknown contender '{unknown}'" in result.stderr
+    assert "'ours, no snapshot'" in result.stderr  # the known names are listed
+    assert result.stdout == ""  # refused before anything runs
 
 
 def quick_records(tmp_path: Path, name: str) -> list[list[str]]:

@@ -10,7 +10,7 @@
 //!
 //!   peer  seed-rust  yes  WHAT
 //!   op    WORKLOAD  CONTENDER  median_ns  ratio_first_to_this
-//!   mt    MIX  THREADS  seed-rust  ns_per_op  mops  writer_p99_ns  writer_max_ns
+//!   mt    MIX  THREADS  seed-rust  ns_per_op  mops  writer_p50_ns  writer_p99_ns  writer_max_ns
 //!
 //! Built and run by bench/seed_run. Usage: seed [--quick] [--only single|threads]
 
@@ -399,8 +399,8 @@ struct ThreadResult {
     acc: i64,
 }
 
-/// (ns per op, Mops/s, writers' p99 ns, writers' max ns)
-fn mt_run(nthreads: usize, write_pct: u32, duration: Duration) -> (f64, f64, f64, f64) {
+/// (ns per op, Mops/s, writers' p50 ns, writers' p99 ns, writers' max ns)
+fn mt_run(nthreads: usize, write_pct: u32, duration: Duration) -> (f64, f64, f64, f64, f64) {
     let shared: Ts = Arc::new(RwLock::new(VAL0));
     let stop = Arc::new(AtomicBool::new(false));
     let gate = Arc::new(Barrier::new(nthreads + 1));
@@ -453,20 +453,27 @@ fn mt_run(nthreads: usize, write_pct: u32, duration: Duration) -> (f64, f64, f64
         }
         black_box(r.acc);
     }
-    let mut p99 = 0.0;
-    let want = writes - writes / 100;
+    // As bench.c: each quantile is the first bucket whose cumulative count reaches its rank,
+    // rounded up (so one write is its own median).
+    let (mut p50, mut p99) = (0.0, 0.0);
+    let (want50, want99) = (writes - writes / 2, writes - writes / 100);
     let mut seen = 0;
+    let mut have50 = false;
     if writes > 0 {
         for (b, v) in hist.iter().enumerate() {
             seen += v;
-            if seen >= want {
+            if !have50 && seen >= want50 {
+                p50 = hist_value(b) as f64;
+                have50 = true;
+            }
+            if seen >= want99 {
                 p99 = hist_value(b) as f64;
                 break;
             }
         }
     }
     let ns_per_op = if ops > 0 { elapsed / ops as f64 } else { 0.0 };
-    (ns_per_op, ops as f64 / elapsed * 1e3, p99, max_wait as f64)
+    (ns_per_op, ops as f64 / elapsed * 1e3, p50, p99, max_wait as f64)
 }
 
 fn threads(quick: bool) {
@@ -476,17 +483,22 @@ fn threads(quick: bool) {
     let duration = Duration::from_millis(if quick { 10 } else { 100 });
     for &mix in &mixes {
         for &n in &counts {
-            let mut v: [Vec<f64>; 4] = Default::default();
+            let mut v: [Vec<f64>; 5] = Default::default();
             for _ in 0..reps {
-                let (ns, mops, p99, mx) = mt_run(n, mix, duration);
+                let (ns, mops, p50, p99, mx) = mt_run(n, mix, duration);
                 v[0].push(ns);
                 v[1].push(mops);
-                v[2].push(p99);
-                v[3].push(mx);
+                v[2].push(p50);
+                v[3].push(p99);
+                v[4].push(mx);
             }
-            let (p99, mx) = if mix > 0 { (median(&v[2]), median(&v[3])) } else { (0.0, 0.0) };
-            println!("mt\t{}/{}\t{}\tseed-rust\t{:.2}\t{:.3}\t{:.0}\t{:.0}", 100 - mix, mix, n,
-                     median(&v[0]), median(&v[1]), p99, mx);
+            let (p50, p99, mx) = if mix > 0 {
+                (median(&v[2]), median(&v[3]), median(&v[4]))
+            } else {
+                (0.0, 0.0, 0.0)
+            };
+            println!("mt\t{}/{}\t{}\tseed-rust\t{:.2}\t{:.3}\t{:.0}\t{:.0}\t{:.0}", 100 - mix,
+                     mix, n, median(&v[0]), median(&v[1]), p50, p99, mx);
         }
     }
 }
