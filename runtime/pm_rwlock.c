@@ -166,6 +166,16 @@ static uint32_t pm__spin_read(pm_rwlock *l) {
     }
 }
 
+/* Readers hold the lock (seen as *s) and no poll bit is set: set it, in one
+ * CAS. True if this call set it; else *s is the state as now seen (the state
+ * moved on, or there was nothing to set). Relaxed: a flag only, it publishes
+ * nothing. Used by a refused try_write and a waiting writer's spin alike. */
+static bool pm__rwlock_mark_polled(pm_rwlock *l, uint32_t *s) {
+    return pm__rw_is_read_locked(*s) && !pm__rw_writer_polled(*s) &&
+           atomic_compare_exchange_strong_explicit(&l->state, s, *s | PM_RW_WRITER_POLLED,
+                                                   memory_order_relaxed, memory_order_relaxed);
+}
+
 /* Spin until the lock is free (or a writer sleeps on it, to stay fair). While
  * readers hold it, it is marked polled, as a refused try_write does, so no new
  * reader enters and the writer gets in as soon as these leave (parking_lot's
@@ -178,14 +188,11 @@ static uint32_t pm__spin_write(pm_rwlock *l, bool *polled) {
         if (pm__rw_is_unlocked(s) || pm__rw_writers_waiting(s)) {
             return s;
         }
-        /* Relaxed: a flag only, it publishes nothing (pm__rwlock_try_write_refused). */
-        if (pm__rw_is_read_locked(s) && !pm__rw_writer_polled(s)) {
-            if (!atomic_compare_exchange_strong_explicit(&l->state, &s, s | PM_RW_WRITER_POLLED,
-                                                         memory_order_relaxed,
-                                                         memory_order_relaxed)) {
-                continue; /* the state moved: look again */
-            }
+        uint32_t seen = s;
+        if (pm__rwlock_mark_polled(l, &s)) {
             *polled = true; /* ours to clear if we give up */
+        } else if (s != seen) {
+            continue; /* the CAS found the state moved: look again */
         }
         if (!pm__backoff_step(&b)) {
             return s;
@@ -413,12 +420,9 @@ PM_COLD void pm__rwlock_wake_readers(pm_rwlock *l) { pm__futex_wake_all(&l->stat
 PM_COLD void pm__rwlock_try_write_refused(pm_rwlock *l) {
     /* Turned away by readers: let no new one in, so a writer that polls gets
      * in when they leave. One try; failing means the state moved on.
-     * Relaxed: a flag only, it publishes nothing. */
+     * Relaxed: the load is a hint the CAS checks. */
     uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
-    if (pm__rw_is_read_locked(s) && !pm__rw_writer_polled(s)) {
-        (void)atomic_compare_exchange_strong_explicit(&l->state, &s, s | PM_RW_WRITER_POLLED,
-                                                      memory_order_relaxed, memory_order_relaxed);
-    }
+    (void)pm__rwlock_mark_polled(l, &s);
 }
 
 PM_COLD void pm__rwlock_try_read_refused(pm_rwlock *l) {
