@@ -12,39 +12,15 @@
 /* Allocation hooks                                                          */
 /* ------------------------------------------------------------------------ */
 
-static void *pm__default_alloc(size_t size, void *ctx) {
-    (void)ctx;
-    return malloc(size);
-}
-
-static void pm__default_free(void *ptr, size_t size, void *ctx) {
-    (void)size;
-    (void)ctx;
-    free(ptr);
-}
-
-static pm_alloc_fn pm__alloc_hook = pm__default_alloc;
-static pm_free_fn pm__free_hook = pm__default_free;
-static void *pm__alloc_ctx;
+pm_alloc_fn pm__alloc_hook;
+pm_free_fn pm__free_hook;
+void *pm__alloc_ctx;
 
 void pm_set_allocator(pm_alloc_fn alloc, pm_free_fn free_fn, void *ctx) {
-    if (alloc == NULL || free_fn == NULL) {
-        pm__alloc_hook = pm__default_alloc;
-        pm__free_hook = pm__default_free;
-        pm__alloc_ctx = NULL;
-        return;
-    }
-    pm__alloc_hook = alloc;
-    pm__free_hook = free_fn;
-    pm__alloc_ctx = ctx;
-}
-
-void *pm_alloc(size_t size) { return pm__alloc_hook(size, pm__alloc_ctx); }
-
-void pm_free(void *ptr, size_t size) {
-    if (ptr != NULL) {
-        pm__free_hook(ptr, size, pm__alloc_ctx);
-    }
+    bool reset = alloc == NULL || free_fn == NULL;
+    pm__alloc_hook = reset ? NULL : alloc;
+    pm__free_hook = reset ? NULL : free_fn;
+    pm__alloc_ctx = reset ? NULL : ctx;
 }
 
 /* ------------------------------------------------------------------------ */

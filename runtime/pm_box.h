@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdlib.h>
+
 #include "pm_metrics.h"
 #include "pm_status.h"
 
@@ -45,8 +47,26 @@ typedef void (*pm_free_fn)(void *ptr, size_t size, void *ctx);
 /* Replace the allocator (NULL, NULL restores malloc/free). Not thread-safe
  * with respect to concurrent allocation: set it before using boxes. */
 void pm_set_allocator(pm_alloc_fn alloc, pm_free_fn free_fn, void *ctx);
-void *pm_alloc(size_t size);
-void pm_free(void *ptr, size_t size); /* NULL: nothing */
+
+/* The installed hooks; NULL: malloc/free (pm_set_allocator's business only). */
+extern pm_alloc_fn pm__alloc_hook;
+extern pm_free_fn pm__free_hook;
+extern void *pm__alloc_ctx;
+
+/* Inline, so the default allocator costs a test and a call of malloc/free. */
+static inline void *pm_alloc(size_t size) {
+    pm_alloc_fn hook = pm__alloc_hook;
+    return PM_LIKELY(hook == NULL) ? malloc(size) : hook(size, pm__alloc_ctx);
+}
+
+static inline void pm_free(void *ptr, size_t size) { /* NULL: nothing */
+    pm_free_fn hook = pm__free_hook;
+    if (PM_LIKELY(hook == NULL)) {
+        free(ptr);
+    } else if (ptr != NULL) {
+        hook(ptr, size, pm__alloc_ctx);
+    }
+}
 
 /* ------------------------------------------------------------------------ */
 /* The descriptor of a box type                                              */

@@ -257,9 +257,17 @@ static inline void Managed_Point_SingleThreaded_drop(Managed_Point_SingleThreade
     }
     Managed_Point_SingleThreaded_box *box = h->box;
     h->box = NULL;
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Point_SingleThreaded__type, box);
+    if (!pm_count_plain_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    if (pm_cell_borrow_in_use(&box->cell)) {
+        pm_box_destroy(&Managed_Point_SingleThreaded__type, box);
+        return;
+    }
+    pm_cell_borrow_forget(&box->cell);
+    pm_free(box, sizeof(Managed_Point_SingleThreaded_box));
 }
 
 static inline uint32_t Managed_Point_SingleThreaded_refcount(Managed_Point_SingleThreaded h) {
@@ -694,9 +702,17 @@ static inline void Managed_Point_ThreadSafe_drop(Managed_Point_ThreadSafe *h) {
     }
     Managed_Point_ThreadSafe_box *box = h->box;
     h->box = NULL;
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Point_ThreadSafe__type, box);
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    if (pm_rwlock_in_use(&box->cell)) {
+        pm_box_destroy(&Managed_Point_ThreadSafe__type, box);
+        return;
+    }
+    pm_rwlock_forget(&box->cell);
+    pm_free(box, PM_SNAP_BOX_SIZE(Managed_Point_ThreadSafe_box, sizeof(struct point)));
 }
 
 static inline uint32_t Managed_Point_ThreadSafe_refcount(Managed_Point_ThreadSafe h) {
@@ -1216,9 +1232,12 @@ static inline void Managed_Point_Local_drop(Managed_Point_Local *h) {
     }
     Managed_Point_Local_box *box = h->box;
     h->box = NULL;
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Point_Local__type, box);
+    if (!pm_count_plain_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    pm_free(box, sizeof(Managed_Point_Local_box));
 }
 
 static inline uint32_t Managed_Point_Local_refcount(Managed_Point_Local h) {
@@ -1553,9 +1572,12 @@ static inline void Managed_Point_Frozen_drop(Managed_Point_Frozen *h) {
     }
     Managed_Point_Frozen_box *box = h->box;
     h->box = NULL;
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Point_Frozen__type, box);
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    pm_free(box, sizeof(Managed_Point_Frozen_box));
 }
 
 static inline uint32_t Managed_Point_Frozen_refcount(Managed_Point_Frozen h) {
@@ -6993,9 +7015,17 @@ static inline void Managed_Tally_SingleThreaded_drop(Managed_Tally_SingleThreade
     }
     Managed_Tally_SingleThreaded_box *box = h->box;
     h->box = NULL;
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Tally_SingleThreaded__type, box);
+    if (!pm_count_plain_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    if (pm_cell_borrow_in_use(&box->cell)) {
+        pm_box_destroy(&Managed_Tally_SingleThreaded__type, box);
+        return;
+    }
+    pm_cell_borrow_forget(&box->cell);
+    pm_free(box, sizeof(Managed_Tally_SingleThreaded_box));
 }
 
 static inline uint32_t Managed_Tally_SingleThreaded_refcount(Managed_Tally_SingleThreaded h) {
@@ -7427,9 +7457,17 @@ static inline void Managed_Tally_ThreadSafe_drop(Managed_Tally_ThreadSafe *h) {
     }
     Managed_Tally_ThreadSafe_box *box = h->box;
     h->box = NULL;
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Tally_ThreadSafe__type, box);
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    if (pm_rwlock_in_use(&box->cell)) {
+        pm_box_destroy(&Managed_Tally_ThreadSafe__type, box);
+        return;
+    }
+    pm_rwlock_forget(&box->cell);
+    pm_free(box, PM_SNAP_BOX_SIZE(Managed_Tally_ThreadSafe_box, sizeof(int64_t)));
 }
 
 static inline uint32_t Managed_Tally_ThreadSafe_refcount(Managed_Tally_ThreadSafe h) {
@@ -7952,9 +7990,17 @@ static inline void Managed_Wide_ThreadSafe_drop(Managed_Wide_ThreadSafe *h) {
     }
     Managed_Wide_ThreadSafe_box *box = h->box;
     h->box = NULL;
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Wide_ThreadSafe__type, box);
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    if (pm_rwlock_in_use(&box->cell)) {
+        pm_box_destroy(&Managed_Wide_ThreadSafe__type, box);
+        return;
+    }
+    pm_rwlock_forget(&box->cell);
+    pm_free(box, PM_SNAP_BOX_SIZE(Managed_Wide_ThreadSafe_box, sizeof(struct wide)));
 }
 
 static inline uint32_t Managed_Wide_ThreadSafe_refcount(Managed_Wide_ThreadSafe h) {

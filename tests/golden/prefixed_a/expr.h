@@ -1808,9 +1808,17 @@ static inline void a_Managed_Count_ThreadSafe_drop(a_Managed_Count_ThreadSafe *h
     }
     a_Managed_Count_ThreadSafe_box *box = h->box;
     h->box = NULL;
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&a_Managed_Count_ThreadSafe__type, box);
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    if (pm_rwlock_in_use(&box->cell)) {
+        pm_box_destroy(&a_Managed_Count_ThreadSafe__type, box);
+        return;
+    }
+    pm_rwlock_forget(&box->cell);
+    pm_free(box, PM_SNAP_BOX_SIZE(a_Managed_Count_ThreadSafe_box, sizeof(int64_t)));
 }
 
 static inline uint32_t a_Managed_Count_ThreadSafe_refcount(a_Managed_Count_ThreadSafe h) {

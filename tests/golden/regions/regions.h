@@ -1865,9 +1865,17 @@ static inline void Managed_Num_SingleThreaded_drop(Managed_Num_SingleThreaded *h
     }
     Managed_Num_SingleThreaded_box *box = h->box;
     h->box = NULL;
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Num_SingleThreaded__type, box);
+    if (!pm_count_plain_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    if (pm_cell_borrow_in_use(&box->cell)) {
+        pm_box_destroy(&Managed_Num_SingleThreaded__type, box);
+        return;
+    }
+    pm_cell_borrow_forget(&box->cell);
+    pm_free(box, sizeof(Managed_Num_SingleThreaded_box));
 }
 
 static inline uint32_t Managed_Num_SingleThreaded_refcount(Managed_Num_SingleThreaded h) {
@@ -2315,9 +2323,17 @@ static inline void Managed_Num_ThreadSafe_drop(Managed_Num_ThreadSafe *h) {
     }
     Managed_Num_ThreadSafe_box *box = h->box;
     h->box = NULL;
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Num_ThreadSafe__type, box);
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    if (pm_rwlock_in_use(&box->cell)) {
+        pm_box_destroy(&Managed_Num_ThreadSafe__type, box);
+        return;
+    }
+    pm_rwlock_forget(&box->cell);
+    pm_free(box, PM_SNAP_BOX_SIZE(Managed_Num_ThreadSafe_box, sizeof(int64_t)));
 }
 
 static inline uint32_t Managed_Num_ThreadSafe_refcount(Managed_Num_ThreadSafe h) {
@@ -2843,9 +2859,12 @@ static inline void Managed_Num_Local_drop(Managed_Num_Local *h) {
     }
     Managed_Num_Local_box *box = h->box;
     h->box = NULL;
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Num_Local__type, box);
+    if (!pm_count_plain_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    pm_free(box, sizeof(Managed_Num_Local_box));
 }
 
 static inline uint32_t Managed_Num_Local_refcount(Managed_Num_Local h) {
@@ -3190,9 +3209,12 @@ static inline void Managed_Num_Frozen_drop(Managed_Num_Frozen *h) {
     }
     Managed_Num_Frozen_box *box = h->box;
     h->box = NULL;
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Num_Frozen__type, box);
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    pm_free(box, sizeof(Managed_Num_Frozen_box));
 }
 
 static inline uint32_t Managed_Num_Frozen_refcount(Managed_Num_Frozen h) {
@@ -5169,9 +5191,17 @@ static inline void Managed_Vec_SingleThreaded_drop(Managed_Vec_SingleThreaded *h
     }
     Managed_Vec_SingleThreaded_box *box = h->box;
     h->box = NULL;
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Vec_SingleThreaded__type, box);
+    if (!pm_count_plain_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    if (pm_cell_borrow_in_use(&box->cell)) {
+        pm_box_destroy(&Managed_Vec_SingleThreaded__type, box);
+        return;
+    }
+    pm_cell_borrow_forget(&box->cell);
+    pm_free(box, sizeof(Managed_Vec_SingleThreaded_box));
 }
 
 static inline uint32_t Managed_Vec_SingleThreaded_refcount(Managed_Vec_SingleThreaded h) {
@@ -5608,9 +5638,17 @@ static inline void Managed_Vec_ThreadSafe_drop(Managed_Vec_ThreadSafe *h) {
     }
     Managed_Vec_ThreadSafe_box *box = h->box;
     h->box = NULL;
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Vec_ThreadSafe__type, box);
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    if (pm_rwlock_in_use(&box->cell)) {
+        pm_box_destroy(&Managed_Vec_ThreadSafe__type, box);
+        return;
+    }
+    pm_rwlock_forget(&box->cell);
+    pm_free(box, sizeof(Managed_Vec_ThreadSafe_box));
 }
 
 static inline uint32_t Managed_Vec_ThreadSafe_refcount(Managed_Vec_ThreadSafe h) {
@@ -6120,9 +6158,12 @@ static inline void Managed_Vec_Local_drop(Managed_Vec_Local *h) {
     }
     Managed_Vec_Local_box *box = h->box;
     h->box = NULL;
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Vec_Local__type, box);
+    if (!pm_count_plain_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    pm_free(box, sizeof(Managed_Vec_Local_box));
 }
 
 static inline uint32_t Managed_Vec_Local_refcount(Managed_Vec_Local h) {
@@ -6461,9 +6502,12 @@ static inline void Managed_Vec_Frozen_drop(Managed_Vec_Frozen *h) {
     }
     Managed_Vec_Frozen_box *box = h->box;
     h->box = NULL;
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Vec_Frozen__type, box);
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    pm_free(box, sizeof(Managed_Vec_Frozen_box));
 }
 
 static inline uint32_t Managed_Vec_Frozen_refcount(Managed_Vec_Frozen h) {
@@ -9046,9 +9090,17 @@ static inline void Managed_Plain_SingleThreaded_drop(Managed_Plain_SingleThreade
     }
     Managed_Plain_SingleThreaded_box *box = h->box;
     h->box = NULL;
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Plain_SingleThreaded__type, box);
+    if (!pm_count_plain_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    if (pm_cell_borrow_in_use(&box->cell)) {
+        pm_box_destroy(&Managed_Plain_SingleThreaded__type, box);
+        return;
+    }
+    pm_cell_borrow_forget(&box->cell);
+    pm_free(box, sizeof(Managed_Plain_SingleThreaded_box));
 }
 
 static inline uint32_t Managed_Plain_SingleThreaded_refcount(Managed_Plain_SingleThreaded h) {
@@ -9480,9 +9532,17 @@ static inline void Managed_Plain_ThreadSafe_drop(Managed_Plain_ThreadSafe *h) {
     }
     Managed_Plain_ThreadSafe_box *box = h->box;
     h->box = NULL;
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Plain_ThreadSafe__type, box);
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    if (pm_rwlock_in_use(&box->cell)) {
+        pm_box_destroy(&Managed_Plain_ThreadSafe__type, box);
+        return;
+    }
+    pm_rwlock_forget(&box->cell);
+    pm_free(box, PM_SNAP_BOX_SIZE(Managed_Plain_ThreadSafe_box, sizeof(int64_t)));
 }
 
 static inline uint32_t Managed_Plain_ThreadSafe_refcount(Managed_Plain_ThreadSafe h) {
@@ -9998,9 +10058,12 @@ static inline void Managed_Plain_Local_drop(Managed_Plain_Local *h) {
     }
     Managed_Plain_Local_box *box = h->box;
     h->box = NULL;
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Plain_Local__type, box);
+    if (!pm_count_plain_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    pm_free(box, sizeof(Managed_Plain_Local_box));
 }
 
 static inline uint32_t Managed_Plain_Local_refcount(Managed_Plain_Local h) {
@@ -10333,9 +10396,12 @@ static inline void Managed_Plain_Frozen_drop(Managed_Plain_Frozen *h) {
     }
     Managed_Plain_Frozen_box *box = h->box;
     h->box = NULL;
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Plain_Frozen__type, box);
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    pm_free(box, sizeof(Managed_Plain_Frozen_box));
 }
 
 static inline uint32_t Managed_Plain_Frozen_refcount(Managed_Plain_Frozen h) {

@@ -2537,9 +2537,17 @@ static inline void Managed_Num_SingleThreaded_drop(Managed_Num_SingleThreaded *h
     }
     Managed_Num_SingleThreaded_box *box = h->box;
     h->box = NULL;
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Num_SingleThreaded__type, box);
+    if (!pm_count_plain_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    if (pm_cell_borrow_in_use(&box->cell)) {
+        pm_box_destroy(&Managed_Num_SingleThreaded__type, box);
+        return;
+    }
+    pm_cell_borrow_forget(&box->cell);
+    pm_free(box, sizeof(Managed_Num_SingleThreaded_box));
 }
 
 static inline uint32_t Managed_Num_SingleThreaded_refcount(Managed_Num_SingleThreaded h) {
@@ -3161,9 +3169,17 @@ static inline void Managed_Num_ThreadSafe_drop(Managed_Num_ThreadSafe *h) {
     }
     Managed_Num_ThreadSafe_box *box = h->box;
     h->box = NULL;
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Num_ThreadSafe__type, box);
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    if (pm_rwlock_in_use(&box->cell)) {
+        pm_box_destroy(&Managed_Num_ThreadSafe__type, box);
+        return;
+    }
+    pm_rwlock_forget(&box->cell);
+    pm_free(box, PM_SNAP_BOX_SIZE(Managed_Num_ThreadSafe_box, sizeof(int64_t)));
 }
 
 static inline uint32_t Managed_Num_ThreadSafe_refcount(Managed_Num_ThreadSafe h) {
@@ -3863,9 +3879,12 @@ static inline void Managed_Num_Local_drop(Managed_Num_Local *h) {
     }
     Managed_Num_Local_box *box = h->box;
     h->box = NULL;
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Num_Local__type, box);
+    if (!pm_count_plain_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    pm_free(box, sizeof(Managed_Num_Local_box));
 }
 
 static inline uint32_t Managed_Num_Local_refcount(Managed_Num_Local h) {
@@ -4375,9 +4394,12 @@ static inline void Managed_Num_Frozen_drop(Managed_Num_Frozen *h) {
     }
     Managed_Num_Frozen_box *box = h->box;
     h->box = NULL;
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Num_Frozen__type, box);
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    pm_free(box, sizeof(Managed_Num_Frozen_box));
 }
 
 static inline uint32_t Managed_Num_Frozen_refcount(Managed_Num_Frozen h) {
@@ -7219,9 +7241,17 @@ static inline void Managed_Wide_SingleThreaded_drop(Managed_Wide_SingleThreaded 
     }
     Managed_Wide_SingleThreaded_box *box = h->box;
     h->box = NULL;
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Wide_SingleThreaded__type, box);
+    if (!pm_count_plain_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    if (pm_cell_borrow_in_use(&box->cell)) {
+        pm_box_destroy(&Managed_Wide_SingleThreaded__type, box);
+        return;
+    }
+    pm_cell_borrow_forget(&box->cell);
+    pm_free(box, sizeof(Managed_Wide_SingleThreaded_box));
 }
 
 static inline uint32_t Managed_Wide_SingleThreaded_refcount(Managed_Wide_SingleThreaded h) {
@@ -7851,9 +7881,17 @@ static inline void Managed_Wide_ThreadSafe_drop(Managed_Wide_ThreadSafe *h) {
     }
     Managed_Wide_ThreadSafe_box *box = h->box;
     h->box = NULL;
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Wide_ThreadSafe__type, box);
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    if (pm_rwlock_in_use(&box->cell)) {
+        pm_box_destroy(&Managed_Wide_ThreadSafe__type, box);
+        return;
+    }
+    pm_rwlock_forget(&box->cell);
+    pm_free(box, PM_SNAP_BOX_SIZE(Managed_Wide_ThreadSafe_box, sizeof(struct swide)));
 }
 
 static inline uint32_t Managed_Wide_ThreadSafe_refcount(Managed_Wide_ThreadSafe h) {
@@ -8564,9 +8602,12 @@ static inline void Managed_Wide_Local_drop(Managed_Wide_Local *h) {
     }
     Managed_Wide_Local_box *box = h->box;
     h->box = NULL;
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Wide_Local__type, box);
+    if (!pm_count_plain_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    pm_free(box, sizeof(Managed_Wide_Local_box));
 }
 
 static inline uint32_t Managed_Wide_Local_refcount(Managed_Wide_Local h) {
@@ -9088,9 +9129,12 @@ static inline void Managed_Wide_Frozen_drop(Managed_Wide_Frozen *h) {
     }
     Managed_Wide_Frozen_box *box = h->box;
     h->box = NULL;
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Wide_Frozen__type, box);
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    pm_free(box, sizeof(Managed_Wide_Frozen_box));
 }
 
 static inline uint32_t Managed_Wide_Frozen_refcount(Managed_Wide_Frozen h) {
@@ -12557,9 +12601,17 @@ static inline void Managed_Plain_SingleThreaded_drop(Managed_Plain_SingleThreade
     }
     Managed_Plain_SingleThreaded_box *box = h->box;
     h->box = NULL;
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Plain_SingleThreaded__type, box);
+    if (!pm_count_plain_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    if (pm_cell_borrow_in_use(&box->cell)) {
+        pm_box_destroy(&Managed_Plain_SingleThreaded__type, box);
+        return;
+    }
+    pm_cell_borrow_forget(&box->cell);
+    pm_free(box, sizeof(Managed_Plain_SingleThreaded_box));
 }
 
 static inline uint32_t Managed_Plain_SingleThreaded_refcount(Managed_Plain_SingleThreaded h) {
@@ -12991,9 +13043,17 @@ static inline void Managed_Plain_ThreadSafe_drop(Managed_Plain_ThreadSafe *h) {
     }
     Managed_Plain_ThreadSafe_box *box = h->box;
     h->box = NULL;
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Plain_ThreadSafe__type, box);
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    if (pm_rwlock_in_use(&box->cell)) {
+        pm_box_destroy(&Managed_Plain_ThreadSafe__type, box);
+        return;
+    }
+    pm_rwlock_forget(&box->cell);
+    pm_free(box, PM_SNAP_BOX_SIZE(Managed_Plain_ThreadSafe_box, sizeof(int64_t)));
 }
 
 static inline uint32_t Managed_Plain_ThreadSafe_refcount(Managed_Plain_ThreadSafe h) {
@@ -13509,9 +13569,12 @@ static inline void Managed_Plain_Local_drop(Managed_Plain_Local *h) {
     }
     Managed_Plain_Local_box *box = h->box;
     h->box = NULL;
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Plain_Local__type, box);
+    if (!pm_count_plain_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    pm_free(box, sizeof(Managed_Plain_Local_box));
 }
 
 static inline uint32_t Managed_Plain_Local_refcount(Managed_Plain_Local h) {
@@ -13844,9 +13907,12 @@ static inline void Managed_Plain_Frozen_drop(Managed_Plain_Frozen *h) {
     }
     Managed_Plain_Frozen_box *box = h->box;
     h->box = NULL;
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Plain_Frozen__type, box);
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    pm_free(box, sizeof(Managed_Plain_Frozen_box));
 }
 
 static inline uint32_t Managed_Plain_Frozen_refcount(Managed_Plain_Frozen h) {

@@ -5799,9 +5799,17 @@ static inline void Managed_Plain_SingleThreaded_drop(Managed_Plain_SingleThreade
     }
     Managed_Plain_SingleThreaded_box *box = h->box;
     h->box = NULL;
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Plain_SingleThreaded__type, box);
+    if (!pm_count_plain_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    if (pm_cell_borrow_in_use(&box->cell)) {
+        pm_box_destroy(&Managed_Plain_SingleThreaded__type, box);
+        return;
+    }
+    pm_cell_borrow_forget(&box->cell);
+    pm_free(box, sizeof(Managed_Plain_SingleThreaded_box));
 }
 
 static inline uint32_t Managed_Plain_SingleThreaded_refcount(Managed_Plain_SingleThreaded h) {
@@ -6233,9 +6241,17 @@ static inline void Managed_Plain_ThreadSafe_drop(Managed_Plain_ThreadSafe *h) {
     }
     Managed_Plain_ThreadSafe_box *box = h->box;
     h->box = NULL;
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Plain_ThreadSafe__type, box);
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return;
     }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    if (pm_rwlock_in_use(&box->cell)) {
+        pm_box_destroy(&Managed_Plain_ThreadSafe__type, box);
+        return;
+    }
+    pm_rwlock_forget(&box->cell);
+    pm_free(box, PM_SNAP_BOX_SIZE(Managed_Plain_ThreadSafe_box, sizeof(int64_t)));
 }
 
 static inline uint32_t Managed_Plain_ThreadSafe_refcount(Managed_Plain_ThreadSafe h) {
