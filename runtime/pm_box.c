@@ -13,14 +13,23 @@
 /* ------------------------------------------------------------------------ */
 
 pm_alloc_fn pm__alloc_hook;
-pm_free_fn pm__free_hook;
 void *pm__alloc_ctx;
+static pm_free_fn pm__free_hook; /* NULL: free */
 
 void pm_set_allocator(pm_alloc_fn alloc, pm_free_fn free_fn, void *ctx) {
     bool reset = alloc == NULL || free_fn == NULL;
     pm__alloc_hook = reset ? NULL : alloc;
     pm__free_hook = reset ? NULL : free_fn;
     pm__alloc_ctx = reset ? NULL : ctx;
+}
+
+void pm_free(void *ptr, size_t size) {
+    pm_free_fn hook = pm__free_hook;
+    if (PM_LIKELY(hook == NULL)) {
+        free(ptr);
+    } else if (ptr != NULL) {
+        hook(ptr, size, pm__alloc_ctx);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
