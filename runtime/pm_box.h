@@ -26,8 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <stdlib.h>
+#include <stdlib.h> /* malloc, for the inline pm_alloc */
 
 #include "pm_metrics.h"
 #include "pm_status.h"

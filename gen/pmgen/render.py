@@ -114,6 +114,7 @@ class InstanceView:
     handles: bool = False  # the value holds managed fields (in some variant)
     # _write copies a shared box inline: the value's bytes are its copy (no clone hook,
     # no managed fields), one box size (not a sum type), no weak count; a snapshot is set up.
+    # With no drop hook either, the last owner's _drop frees the box inline too.
     copies_inline: bool = False
 
     @property

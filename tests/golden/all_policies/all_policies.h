@@ -335,9 +335,7 @@ static inline pm_status Managed_Point_SingleThreaded_write(Managed_Point_SingleT
     /* PM_DEBUG: the lock's name in lock-order reports. */
     pm_cell_borrow_name(&copy->cell, Managed_Point_SingleThreaded__type.name);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Point_SingleThreaded__type, box);
-    }
+    Managed_Point_SingleThreaded_drop(h);
     PM_METRIC(Managed_Point_SingleThreaded_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -786,9 +784,7 @@ static inline pm_status Managed_Point_ThreadSafe_write(Managed_Point_ThreadSafe 
     pm_rwlock_name(&copy->cell, Managed_Point_ThreadSafe__type.name);
     pm_snap_init(copy->snap, &copy->value, sizeof copy->value);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Point_ThreadSafe__type, box);
-    }
+    Managed_Point_ThreadSafe_drop(h);
     PM_METRIC(Managed_Point_ThreadSafe_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -1281,9 +1277,7 @@ static inline pm_status Managed_Point_Local_write(Managed_Point_Local *h, struct
     /* Held for write from the start: nobody else sees it yet. */
     pm_count_plain_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Point_Local__type, box);
-    }
+    Managed_Point_Local_drop(h);
     PM_METRIC(Managed_Point_Local_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -1622,9 +1616,7 @@ static inline pm_status Managed_Point_Frozen_write(Managed_Point_Frozen *h, stru
     /* Held for write from the start: nobody else sees it yet. */
     pm_count_atomic_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Point_Frozen__type, box);
-    }
+    Managed_Point_Frozen_drop(h);
     PM_METRIC(Managed_Point_Frozen_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -7093,9 +7085,7 @@ static inline pm_status Managed_Tally_SingleThreaded_write(Managed_Tally_SingleT
     /* PM_DEBUG: the lock's name in lock-order reports. */
     pm_cell_borrow_name(&copy->cell, Managed_Tally_SingleThreaded__type.name);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Tally_SingleThreaded__type, box);
-    }
+    Managed_Tally_SingleThreaded_drop(h);
     PM_METRIC(Managed_Tally_SingleThreaded_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -7540,9 +7530,7 @@ static inline pm_status Managed_Tally_ThreadSafe_write(Managed_Tally_ThreadSafe 
     pm_rwlock_name(&copy->cell, Managed_Tally_ThreadSafe__type.name);
     pm_snap_init(copy->snap, &copy->value, sizeof copy->value);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Tally_ThreadSafe__type, box);
-    }
+    Managed_Tally_ThreadSafe_drop(h);
     PM_METRIC(Managed_Tally_ThreadSafe_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -8074,9 +8062,7 @@ static inline pm_status Managed_Wide_ThreadSafe_write(Managed_Wide_ThreadSafe *h
     pm_rwlock_name(&copy->cell, Managed_Wide_ThreadSafe__type.name);
     pm_snap_init(copy->snap, &copy->value, sizeof copy->value);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Wide_ThreadSafe__type, box);
-    }
+    Managed_Wide_ThreadSafe_drop(h);
     PM_METRIC(Managed_Wide_ThreadSafe_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;

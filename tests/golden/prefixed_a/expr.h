@@ -1892,9 +1892,7 @@ static inline pm_status a_Managed_Count_ThreadSafe_write(a_Managed_Count_ThreadS
     pm_rwlock_name(&copy->cell, a_Managed_Count_ThreadSafe__type.name);
     pm_snap_init(copy->snap, &copy->value, sizeof copy->value);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&a_Managed_Count_ThreadSafe__type, box);
-    }
+    a_Managed_Count_ThreadSafe_drop(h);
     PM_METRIC(a_Managed_Count_ThreadSafe_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;

@@ -1943,9 +1943,7 @@ static inline pm_status Managed_Num_SingleThreaded_write(Managed_Num_SingleThrea
     /* PM_DEBUG: the lock's name in lock-order reports. */
     pm_cell_borrow_name(&copy->cell, Managed_Num_SingleThreaded__type.name);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Num_SingleThreaded__type, box);
-    }
+    Managed_Num_SingleThreaded_drop(h);
     PM_METRIC(Managed_Num_SingleThreaded_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -2405,9 +2403,7 @@ static inline pm_status Managed_Num_ThreadSafe_write(Managed_Num_ThreadSafe *h, 
     pm_rwlock_name(&copy->cell, Managed_Num_ThreadSafe__type.name);
     pm_snap_init(copy->snap, &copy->value, sizeof copy->value);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Num_ThreadSafe__type, box);
-    }
+    Managed_Num_ThreadSafe_drop(h);
     PM_METRIC(Managed_Num_ThreadSafe_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -2908,9 +2904,7 @@ static inline pm_status Managed_Num_Local_write(Managed_Num_Local *h, int64_t **
     /* Held for write from the start: nobody else sees it yet. */
     pm_count_plain_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Num_Local__type, box);
-    }
+    Managed_Num_Local_drop(h);
     PM_METRIC(Managed_Num_Local_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -3258,9 +3252,7 @@ static inline pm_status Managed_Num_Frozen_write(Managed_Num_Frozen *h, int64_t 
     /* Held for write from the start: nobody else sees it yet. */
     pm_count_atomic_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Num_Frozen__type, box);
-    }
+    Managed_Num_Frozen_drop(h);
     PM_METRIC(Managed_Num_Frozen_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -5269,9 +5261,7 @@ static inline pm_status Managed_Vec_SingleThreaded_write(Managed_Vec_SingleThrea
     /* PM_DEBUG: the lock's name in lock-order reports. */
     pm_cell_borrow_name(&copy->cell, Managed_Vec_SingleThreaded__type.name);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Vec_SingleThreaded__type, box);
-    }
+    Managed_Vec_SingleThreaded_drop(h);
     PM_METRIC(Managed_Vec_SingleThreaded_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -5716,9 +5706,7 @@ static inline pm_status Managed_Vec_ThreadSafe_write(Managed_Vec_ThreadSafe *h,
     /* PM_DEBUG: the lock's name in lock-order reports. */
     pm_rwlock_name(&copy->cell, Managed_Vec_ThreadSafe__type.name);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Vec_ThreadSafe__type, box);
-    }
+    Managed_Vec_ThreadSafe_drop(h);
     PM_METRIC(Managed_Vec_ThreadSafe_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -6207,9 +6195,7 @@ static inline pm_status Managed_Vec_Local_write(Managed_Vec_Local *h, Vec_Local 
     /* Held for write from the start: nobody else sees it yet. */
     pm_count_plain_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Vec_Local__type, box);
-    }
+    Managed_Vec_Local_drop(h);
     PM_METRIC(Managed_Vec_Local_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -6551,9 +6537,7 @@ static inline pm_status Managed_Vec_Frozen_write(Managed_Vec_Frozen *h, Vec_Froz
     /* Held for write from the start: nobody else sees it yet. */
     pm_count_atomic_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Vec_Frozen__type, box);
-    }
+    Managed_Vec_Frozen_drop(h);
     PM_METRIC(Managed_Vec_Frozen_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -9168,9 +9152,7 @@ static inline pm_status Managed_Plain_SingleThreaded_write(Managed_Plain_SingleT
     /* PM_DEBUG: the lock's name in lock-order reports. */
     pm_cell_borrow_name(&copy->cell, Managed_Plain_SingleThreaded__type.name);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Plain_SingleThreaded__type, box);
-    }
+    Managed_Plain_SingleThreaded_drop(h);
     PM_METRIC(Managed_Plain_SingleThreaded_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -9615,9 +9597,7 @@ static inline pm_status Managed_Plain_ThreadSafe_write(Managed_Plain_ThreadSafe 
     pm_rwlock_name(&copy->cell, Managed_Plain_ThreadSafe__type.name);
     pm_snap_init(copy->snap, &copy->value, sizeof copy->value);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Plain_ThreadSafe__type, box);
-    }
+    Managed_Plain_ThreadSafe_drop(h);
     PM_METRIC(Managed_Plain_ThreadSafe_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -10107,9 +10087,7 @@ static inline pm_status Managed_Plain_Local_write(Managed_Plain_Local *h, int64_
     /* Held for write from the start: nobody else sees it yet. */
     pm_count_plain_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Plain_Local__type, box);
-    }
+    Managed_Plain_Local_drop(h);
     PM_METRIC(Managed_Plain_Local_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -10445,9 +10423,7 @@ static inline pm_status Managed_Plain_Frozen_write(Managed_Plain_Frozen *h, int6
     /* Held for write from the start: nobody else sees it yet. */
     pm_count_atomic_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Plain_Frozen__type, box);
-    }
+    Managed_Plain_Frozen_drop(h);
     PM_METRIC(Managed_Plain_Frozen_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;

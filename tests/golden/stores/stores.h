@@ -2615,9 +2615,7 @@ static inline pm_status Managed_Num_SingleThreaded_write(Managed_Num_SingleThrea
     /* PM_DEBUG: the lock's name in lock-order reports. */
     pm_cell_borrow_name(&copy->cell, Managed_Num_SingleThreaded__type.name);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Num_SingleThreaded__type, box);
-    }
+    Managed_Num_SingleThreaded_drop(h);
     PM_METRIC(Managed_Num_SingleThreaded_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -3251,9 +3249,7 @@ static inline pm_status Managed_Num_ThreadSafe_write(Managed_Num_ThreadSafe *h, 
     pm_rwlock_name(&copy->cell, Managed_Num_ThreadSafe__type.name);
     pm_snap_init(copy->snap, &copy->value, sizeof copy->value);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Num_ThreadSafe__type, box);
-    }
+    Managed_Num_ThreadSafe_drop(h);
     PM_METRIC(Managed_Num_ThreadSafe_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -3928,9 +3924,7 @@ static inline pm_status Managed_Num_Local_write(Managed_Num_Local *h, int64_t **
     /* Held for write from the start: nobody else sees it yet. */
     pm_count_plain_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Num_Local__type, box);
-    }
+    Managed_Num_Local_drop(h);
     PM_METRIC(Managed_Num_Local_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -4443,9 +4437,7 @@ static inline pm_status Managed_Num_Frozen_write(Managed_Num_Frozen *h, int64_t 
     /* Held for write from the start: nobody else sees it yet. */
     pm_count_atomic_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Num_Frozen__type, box);
-    }
+    Managed_Num_Frozen_drop(h);
     PM_METRIC(Managed_Num_Frozen_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -7319,9 +7311,7 @@ static inline pm_status Managed_Wide_SingleThreaded_write(Managed_Wide_SingleThr
     /* PM_DEBUG: the lock's name in lock-order reports. */
     pm_cell_borrow_name(&copy->cell, Managed_Wide_SingleThreaded__type.name);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Wide_SingleThreaded__type, box);
-    }
+    Managed_Wide_SingleThreaded_drop(h);
     PM_METRIC(Managed_Wide_SingleThreaded_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -7965,9 +7955,7 @@ static inline pm_status Managed_Wide_ThreadSafe_write(Managed_Wide_ThreadSafe *h
     pm_rwlock_name(&copy->cell, Managed_Wide_ThreadSafe__type.name);
     pm_snap_init(copy->snap, &copy->value, sizeof copy->value);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Wide_ThreadSafe__type, box);
-    }
+    Managed_Wide_ThreadSafe_drop(h);
     PM_METRIC(Managed_Wide_ThreadSafe_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -8651,9 +8639,7 @@ static inline pm_status Managed_Wide_Local_write(Managed_Wide_Local *h, struct s
     /* Held for write from the start: nobody else sees it yet. */
     pm_count_plain_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Wide_Local__type, box);
-    }
+    Managed_Wide_Local_drop(h);
     PM_METRIC(Managed_Wide_Local_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -9178,9 +9164,7 @@ static inline pm_status Managed_Wide_Frozen_write(Managed_Wide_Frozen *h, struct
     /* Held for write from the start: nobody else sees it yet. */
     pm_count_atomic_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Wide_Frozen__type, box);
-    }
+    Managed_Wide_Frozen_drop(h);
     PM_METRIC(Managed_Wide_Frozen_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -12679,9 +12663,7 @@ static inline pm_status Managed_Plain_SingleThreaded_write(Managed_Plain_SingleT
     /* PM_DEBUG: the lock's name in lock-order reports. */
     pm_cell_borrow_name(&copy->cell, Managed_Plain_SingleThreaded__type.name);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Plain_SingleThreaded__type, box);
-    }
+    Managed_Plain_SingleThreaded_drop(h);
     PM_METRIC(Managed_Plain_SingleThreaded_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -13126,9 +13108,7 @@ static inline pm_status Managed_Plain_ThreadSafe_write(Managed_Plain_ThreadSafe 
     pm_rwlock_name(&copy->cell, Managed_Plain_ThreadSafe__type.name);
     pm_snap_init(copy->snap, &copy->value, sizeof copy->value);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Plain_ThreadSafe__type, box);
-    }
+    Managed_Plain_ThreadSafe_drop(h);
     PM_METRIC(Managed_Plain_ThreadSafe_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -13618,9 +13598,7 @@ static inline pm_status Managed_Plain_Local_write(Managed_Plain_Local *h, int64_
     /* Held for write from the start: nobody else sees it yet. */
     pm_count_plain_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Plain_Local__type, box);
-    }
+    Managed_Plain_Local_drop(h);
     PM_METRIC(Managed_Plain_Local_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -13956,9 +13934,7 @@ static inline pm_status Managed_Plain_Frozen_write(Managed_Plain_Frozen *h, int6
     /* Held for write from the start: nobody else sees it yet. */
     pm_count_atomic_init(&copy->rc);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Plain_Frozen__type, box);
-    }
+    Managed_Plain_Frozen_drop(h);
     PM_METRIC(Managed_Plain_Frozen_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;

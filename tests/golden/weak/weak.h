@@ -5877,9 +5877,7 @@ static inline pm_status Managed_Plain_SingleThreaded_write(Managed_Plain_SingleT
     /* PM_DEBUG: the lock's name in lock-order reports. */
     pm_cell_borrow_name(&copy->cell, Managed_Plain_SingleThreaded__type.name);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_plain_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Plain_SingleThreaded__type, box);
-    }
+    Managed_Plain_SingleThreaded_drop(h);
     PM_METRIC(Managed_Plain_SingleThreaded_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
@@ -6324,9 +6322,7 @@ static inline pm_status Managed_Plain_ThreadSafe_write(Managed_Plain_ThreadSafe 
     pm_rwlock_name(&copy->cell, Managed_Plain_ThreadSafe__type.name);
     pm_snap_init(copy->snap, &copy->value, sizeof copy->value);
     /* Our owner of the shared box goes; the others may have left meanwhile. */
-    if (pm_count_atomic_dec(&box->rc)) {
-        pm_box_destroy(&Managed_Plain_ThreadSafe__type, box);
-    }
+    Managed_Plain_ThreadSafe_drop(h);
     PM_METRIC(Managed_Plain_ThreadSafe_metrics, copies_on_write);
     h->box = copy; /* the other owners keep the old box */
     *out = &copy->value;
