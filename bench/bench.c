@@ -53,11 +53,6 @@
 static bool quick;
 static volatile int64_t sink; /* results land here so no loop is dead code */
 
-pm_status bench_val_clone(struct bench_val *dst, const struct bench_val *src) {
-    *dst = *src;
-    return PM_OK;
-}
-
 static const struct bench_val VAL0 = {1, 2, 3, 4};
 
 /* ======================================================================== */
@@ -390,8 +385,8 @@ WRITE_LOOP(wunique_ts, Managed_Val_ThreadSafe, Managed_Val_ThreadSafe_write(&h, 
 /* Frozen ({counter: atomic, cell: none}, bench.yaml): the lock-free policy, our counterpart
  * of the seed's `Arc::make_mut` (bench/seed/seed.rs). _write is a count check, no lock. */
 WRITE_LOOP(wunique_fz, Managed_Val_Frozen, Managed_Val_Frozen_write(&h, &p))
-WRITE_LOOP(wshared_hook, Managed_ValHook_ThreadSafe,
-           Managed_ValHook_ThreadSafe_write_shared(h, &p))
+WRITE_LOOP(wshared_unpublished, Managed_ValUnpublished_ThreadSafe,
+           Managed_ValUnpublished_ThreadSafe_write_shared(h, &p))
 
 /* The body of a hand-written exclusive borrow, then its release. */
 static inline void hand_bump_and_release(hand_box *b) {
@@ -600,7 +595,7 @@ static void single_threaded(void) {
       {"ours _load", load_ts}, {"pthread_rwlock", read_pthread} GLIB("GRWLock", read_glib)
       CK("ck_rwlock", read_ck));
     W("TS write_shared+release", {"ours", wshared_ts}, {"ours _write_shared_wait", wshared_ts_wait},
-      {"ours, no snapshot", wshared_hook},
+      {"ours, no snapshot", wshared_unpublished},
       {"pthread_rwlock", write_pthread} GLIB("GRWLock", write_glib) CK("ck_rwlock", write_ck));
     W("TS _write unique", {"ours", wunique_ts}, {"ours _write_shared", wshared_ts});
     W("TS copy on write 32B", {"ours", cow_ts}, {"malloc+memcpy+free", cow_malloc});
@@ -664,9 +659,9 @@ typedef struct mt_impl {
             H##_release_write(h);                                                 \
         }                                                                         \
     }
-/* Val publishes its _load snapshot at each write release; ValHook has none. */
+/* Val publishes its _load snapshot at each write release; ValUnpublished has none. */
 MT_OURS(ours, Managed_Val_ThreadSafe)
-MT_OURS(hook, Managed_ValHook_ThreadSafe)
+MT_OURS(unpub, Managed_ValUnpublished_ThreadSafe)
 
 static int64_t ours_load(void *local) {
     struct bench_val v;
@@ -731,8 +726,8 @@ LOCK_PEER(ckl, ck_rwlock_t, ck_rwlock_init, ck_fini, ck_rwlock_read_lock, ck_rwl
 static const mt_impl MT_IMPLS[] = {
     {"ours", ours_create, ours_destroy, ours_attach, ours_destroy, ours_read, ours_write},
     {"ours _load", ours_create, ours_destroy, ours_attach, ours_destroy, ours_load, ours_write},
-    {"ours, no snapshot", hook_create, hook_destroy, hook_attach, hook_destroy, hook_read,
-     hook_write},
+    {"ours, no snapshot", unpub_create, unpub_destroy, unpub_attach, unpub_destroy,
+     unpub_read, unpub_write},
     {"pthread_rwlock", pth_create, pth_destroy, same, nothing, pth_read, pth_write},
 #ifdef BENCH_HAVE_GLIB
     {"GRWLock", glib_create, glib_destroy, same, nothing, glib_read, glib_write},

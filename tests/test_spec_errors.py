@@ -669,6 +669,52 @@ TYPE_SHAPES = [
         module: m
         types:
           Node:
+            ctype: int
+            copy: trivial
+            snapshot: 0
+            policies: [ThreadSafe]
+        """, "7:15", "'snapshot' of 'Node' must be true or false, not int 0",
+         id="snapshot-not-a-bool"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          Node:
+            ctype: int *
+            clone: node_clone
+            snapshot: false
+            policies: [ThreadSafe]
+        """, "7:5", "'snapshot' of 'Node' applies only to 'copy: trivial' types",
+         id="snapshot-without-copy-trivial"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          Node:
+            fields:
+              n: int
+            snapshot: false
+            policies: [ThreadSafe]
+        """, "7:5", "'snapshot' of 'Node' applies only to 'copy: trivial' types",
+         id="snapshot-on-fields"),
+    case("""\
+        pmgen: 1
+        module: m
+        policies:
+          Frozen: {counter: atomic, cell: none}
+        types:
+          Node:
+            ctype: int
+            copy: trivial
+            snapshot: false
+            policies: [SingleThreaded, Frozen]
+        """, "9:5", "'snapshot' of 'Node' applies only under a lock cell (cell: rwlock)",
+         "no policy of 'Node' has one", id="snapshot-without-a-lock-cell"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          Node:
             store: {enabled: true}
             fields:
               value: int

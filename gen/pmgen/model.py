@@ -137,6 +137,7 @@ class TypeDef:
     weak: bool = False  # `weak: true`: the box keeps a weak count
     region: bool = False  # `region: true`: values can be allocated in a pm_region
     store: bool = False  # `store: true`: values can live in a generational store
+    snapshot: bool = True  # `snapshot: false`: no optimistic _load snapshot under a lock cell
     clone_hook: Optional[str] = None
     drop_hook: Optional[str] = None
     hook_locations: dict[str, SourceLocation] = field(default_factory=dict)  # "clone"/"drop"

@@ -49,7 +49,7 @@ def capabilities(inst: Instance) -> frozenset[str]:
         caps.add(BLOCKING)
     if typedef.copy_trivial:
         caps.add(LOADABLE)
-        if cell.blocking:
+        if cell.blocking and typedef.snapshot:
             caps.add(SNAPSHOT)
     if typedef.is_struct:
         caps.add(STRUCT)

@@ -35,7 +35,7 @@ SYSTEM_HEADERS = frozenset("""
 _TOP_KEYS = ("pmgen", "module", "prefix", "includes", "policies", "types")
 _POLICY_KEYS = ("counter", "cell")
 _TYPE_KEYS = ("ctype", "copy", "clone", "drop", "fields", "variants", "policies", "contexts",
-              "weak", "region", "store")
+              "weak", "region", "store", "snapshot")
 # A sum type's value struct has a member `tag` beside its variants' members.
 _TAG_MEMBER = "tag"
 _MANAGED_KEYS = ("managed", "weak", "policy")
@@ -268,15 +268,29 @@ def _type_policies(name: str, body: Mapping, policies: dict[str, Policy],
     return chosen
 
 
-def _flag(body: Mapping, key: str, name: str) -> bool:
-    """A type's on/off key (`weak`, `region`): true or false, false when absent."""
+def _flag(body: Mapping, key: str, name: str, default: bool = False) -> bool:
+    """A type's on/off key (`weak`, `region`, `snapshot`): true or false, else the default."""
     node = _get(body, key)
     if node is None:
-        return False
+        return default
     if not isinstance(node, Scalar) or node.kind != "bool":
         raise SpecError(node.location, f"'{key}' of '{name}' must be true or false, not "
                         f"{_kind(node)}")
     return bool(node.value)
+
+
+def _check_snapshot(name: str, body: Mapping, typedef: TypeDef) -> None:
+    """`snapshot` only where a box keeps one: a `copy: trivial` ctype under a lock cell."""
+    if "snapshot" not in body.entries:
+        return
+    where = _key_location(body, "snapshot")
+    copy_node = _get(body, "copy")
+    if copy_node is None:
+        raise SpecError(where, f"'snapshot' of '{name}' applies only to 'copy: trivial' types "
+                        "(the _load snapshot is a copy of the value)")
+    if not any(policy.cell.blocking for policy, _ in typedef.policies):
+        raise SpecError(where, f"'snapshot' of '{name}' applies only under a lock cell "
+                        f"(cell: rwlock), and no policy of '{name}' has one")
 
 
 def _type(name: str, name_loc: SourceLocation, node: Node,
@@ -288,6 +302,8 @@ def _type(name: str, name_loc: SourceLocation, node: Node,
     typedef.weak = _flag(body, "weak", name)
     typedef.region = _flag(body, "region", name)
     typedef.store = _flag(body, "store", name)
+    typedef.snapshot = _flag(body, "snapshot", name, default=True)
+    _check_snapshot(name, body, typedef)
     ctype, fields = _get(body, "ctype"), _get(body, "fields")
     hooks = [k for k in ("copy", "clone", "drop") if k in body.entries]
     forms = [k for k in ("ctype", "fields", "variants") if k in body.entries]

@@ -883,6 +883,20 @@ static void F(test_downgrade_write_locks)(void) {
         all_policies_release_read(wide);
     }
     all_policies_drop(&wide);
+
+    /* `snapshot: false`: the box keeps no snapshot, so _load behaves as for Wide. */
+    Managed_NoSnap_ThreadSafe plain = {0};
+    struct point at = {1, 2}, *pw = NULL;
+    CHECK(Managed_NoSnap_ThreadSafe__type.snap_offset == 0);
+    CHECK(Managed_Point_ThreadSafe__type.snap_offset != 0); /* the default keeps one */
+    if (CHECK(all_policies_new(&plain, at) == PM_OK) &&
+        CHECK(all_policies_write(&plain, &pw) == PM_OK)) {
+        pw->y = 9;
+        CHECK(all_policies_load(plain, &at) == PM_EBUSY); /* our own write borrow */
+        all_policies_release_write(plain);
+        CHECK(all_policies_load(plain, &at) == PM_OK && at.x == 1 && at.y == 9);
+    }
+    all_policies_drop(&plain);
 }
 #endif
 

@@ -910,6 +910,23 @@ pm_status Pinned_Frozen_clone(Pinned_Frozen *dst, const Pinned_Frozen *src) {
 void Pinned_Frozen_drop(Pinned_Frozen *value) {
     pm_value_drop(&Managed_Pinned_Frozen__type, value);
 }
+
+/* ---- Managed_NoSnap_ThreadSafe ---- */
+
+#ifdef PM_METRICS
+pm_metrics Managed_NoSnap_ThreadSafe_metrics = {.name = "Managed_NoSnap_ThreadSafe"};
+#endif
+
+const pm_box_type Managed_NoSnap_ThreadSafe__type = {
+    .name = "Managed_NoSnap_ThreadSafe",
+    .box_size = sizeof(Managed_NoSnap_ThreadSafe_box),
+    .value_offset = offsetof(Managed_NoSnap_ThreadSafe_box, value),
+    .value_size = sizeof(struct point),
+    .cell_offset = offsetof(Managed_NoSnap_ThreadSafe_box, cell),
+    .counter = PM_COUNTER_ATOMIC,
+    .cell = PM_CELL_RWLOCK,
+    .metrics = PM_METRICS_REF(Managed_NoSnap_ThreadSafe_metrics),
+};
 #ifdef PM_METRICS
 
 static pm_metrics *const all_policies__all_metrics[] = {
@@ -937,6 +954,7 @@ static pm_metrics *const all_policies__all_metrics[] = {
     &Managed_Pinned_ThreadSafe_metrics,
     &Managed_Pinned_Local_metrics,
     &Managed_Pinned_Frozen_metrics,
+    &Managed_NoSnap_ThreadSafe_metrics,
 };
 
 size_t all_policies_metrics(const pm_metrics **out, size_t capacity) {

@@ -1863,6 +1863,8 @@ static inline pm_status a_Managed_Count_ThreadSafe_write(a_Managed_Count_ThreadS
         if (status != PM_OK) {
             return status;
         }
+        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+        pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
         PM_METRIC(a_Managed_Count_ThreadSafe_metrics, in_place_writes);
         *out = &box->value;
         return PM_OK;
@@ -1915,6 +1917,8 @@ static inline pm_status a_Managed_Count_ThreadSafe_write_shared(a_Managed_Count_
     pm_status status = PM_METRIC_BORROW(a_Managed_Count_ThreadSafe_metrics,
             pm_rwlock_try_write(&h.box->cell));
     if (status == PM_OK) {
+        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+        pm_snap_prefetch_for_publish(h.box->snap, sizeof h.box->value);
         *out = &h.box->value;
     }
     return status;
@@ -1962,6 +1966,8 @@ static inline pm_status a_Managed_Count_ThreadSafe_write_wait(a_Managed_Count_Th
                 PM_METRIC_WAIT(a_Managed_Count_ThreadSafe_metrics, pm_rwlock_try_write(&box->cell),
                 pm_rwlock_write_wait(&box->cell, timeout_ns)));
         if (status == PM_OK) {
+            /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+            pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
             PM_METRIC(a_Managed_Count_ThreadSafe_metrics, in_place_writes);
             *out = &box->value;
         }
@@ -1987,6 +1993,8 @@ static inline pm_status a_Managed_Count_ThreadSafe_write_shared_wait(a_Managed_C
             PM_METRIC_WAIT(a_Managed_Count_ThreadSafe_metrics, pm_rwlock_try_write(&h.box->cell),
             pm_rwlock_write_wait(&h.box->cell, timeout_ns)));
     if (status == PM_OK) {
+        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+        pm_snap_prefetch_for_publish(h.box->snap, sizeof h.box->value);
         *out = &h.box->value;
     }
     return status;

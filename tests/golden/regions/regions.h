@@ -2374,6 +2374,8 @@ static inline pm_status Managed_Num_ThreadSafe_write(Managed_Num_ThreadSafe *h, 
         if (status != PM_OK) {
             return status;
         }
+        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+        pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
         PM_METRIC(Managed_Num_ThreadSafe_metrics, in_place_writes);
         *out = &box->value;
         return PM_OK;
@@ -2426,6 +2428,8 @@ static inline pm_status Managed_Num_ThreadSafe_write_shared(Managed_Num_ThreadSa
     pm_status status = PM_METRIC_BORROW(Managed_Num_ThreadSafe_metrics,
             pm_rwlock_try_write(&h.box->cell));
     if (status == PM_OK) {
+        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+        pm_snap_prefetch_for_publish(h.box->snap, sizeof h.box->value);
         *out = &h.box->value;
     }
     return status;
@@ -2471,6 +2475,8 @@ static inline pm_status Managed_Num_ThreadSafe_write_wait(Managed_Num_ThreadSafe
                 PM_METRIC_WAIT(Managed_Num_ThreadSafe_metrics, pm_rwlock_try_write(&box->cell),
                 pm_rwlock_write_wait(&box->cell, timeout_ns)));
         if (status == PM_OK) {
+            /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+            pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
             PM_METRIC(Managed_Num_ThreadSafe_metrics, in_place_writes);
             *out = &box->value;
         }
@@ -2496,6 +2502,8 @@ static inline pm_status Managed_Num_ThreadSafe_write_shared_wait(Managed_Num_Thr
             PM_METRIC_WAIT(Managed_Num_ThreadSafe_metrics, pm_rwlock_try_write(&h.box->cell),
             pm_rwlock_write_wait(&h.box->cell, timeout_ns)));
     if (status == PM_OK) {
+        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+        pm_snap_prefetch_for_publish(h.box->snap, sizeof h.box->value);
         *out = &h.box->value;
     }
     return status;
@@ -9568,6 +9576,8 @@ static inline pm_status Managed_Plain_ThreadSafe_write(Managed_Plain_ThreadSafe 
         if (status != PM_OK) {
             return status;
         }
+        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+        pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
         PM_METRIC(Managed_Plain_ThreadSafe_metrics, in_place_writes);
         *out = &box->value;
         return PM_OK;
@@ -9620,6 +9630,8 @@ static inline pm_status Managed_Plain_ThreadSafe_write_shared(Managed_Plain_Thre
     pm_status status = PM_METRIC_BORROW(Managed_Plain_ThreadSafe_metrics,
             pm_rwlock_try_write(&h.box->cell));
     if (status == PM_OK) {
+        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+        pm_snap_prefetch_for_publish(h.box->snap, sizeof h.box->value);
         *out = &h.box->value;
     }
     return status;
@@ -9666,6 +9678,8 @@ static inline pm_status Managed_Plain_ThreadSafe_write_wait(Managed_Plain_Thread
                 PM_METRIC_WAIT(Managed_Plain_ThreadSafe_metrics, pm_rwlock_try_write(&box->cell),
                 pm_rwlock_write_wait(&box->cell, timeout_ns)));
         if (status == PM_OK) {
+            /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+            pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
             PM_METRIC(Managed_Plain_ThreadSafe_metrics, in_place_writes);
             *out = &box->value;
         }
@@ -9691,6 +9705,8 @@ static inline pm_status Managed_Plain_ThreadSafe_write_shared_wait(Managed_Plain
             PM_METRIC_WAIT(Managed_Plain_ThreadSafe_metrics, pm_rwlock_try_write(&h.box->cell),
             pm_rwlock_write_wait(&h.box->cell, timeout_ns)));
     if (status == PM_OK) {
+        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+        pm_snap_prefetch_for_publish(h.box->snap, sizeof h.box->value);
         *out = &h.box->value;
     }
     return status;

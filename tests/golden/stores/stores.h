@@ -3220,6 +3220,8 @@ static inline pm_status Managed_Num_ThreadSafe_write(Managed_Num_ThreadSafe *h, 
         if (status != PM_OK) {
             return status;
         }
+        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+        pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
         PM_METRIC(Managed_Num_ThreadSafe_metrics, in_place_writes);
         *out = &box->value;
         return PM_OK;
@@ -3272,6 +3274,8 @@ static inline pm_status Managed_Num_ThreadSafe_write_shared(Managed_Num_ThreadSa
     pm_status status = PM_METRIC_BORROW(Managed_Num_ThreadSafe_metrics,
             pm_rwlock_try_write(&h.box->cell));
     if (status == PM_OK) {
+        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+        pm_snap_prefetch_for_publish(h.box->snap, sizeof h.box->value);
         *out = &h.box->value;
     }
     return status;
@@ -3317,6 +3321,8 @@ static inline pm_status Managed_Num_ThreadSafe_write_wait(Managed_Num_ThreadSafe
                 PM_METRIC_WAIT(Managed_Num_ThreadSafe_metrics, pm_rwlock_try_write(&box->cell),
                 pm_rwlock_write_wait(&box->cell, timeout_ns)));
         if (status == PM_OK) {
+            /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+            pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
             PM_METRIC(Managed_Num_ThreadSafe_metrics, in_place_writes);
             *out = &box->value;
         }
@@ -3342,6 +3348,8 @@ static inline pm_status Managed_Num_ThreadSafe_write_shared_wait(Managed_Num_Thr
             PM_METRIC_WAIT(Managed_Num_ThreadSafe_metrics, pm_rwlock_try_write(&h.box->cell),
             pm_rwlock_write_wait(&h.box->cell, timeout_ns)));
     if (status == PM_OK) {
+        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+        pm_snap_prefetch_for_publish(h.box->snap, sizeof h.box->value);
         *out = &h.box->value;
     }
     return status;
@@ -7926,6 +7934,8 @@ static inline pm_status Managed_Wide_ThreadSafe_write(Managed_Wide_ThreadSafe *h
         if (status != PM_OK) {
             return status;
         }
+        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+        pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
         PM_METRIC(Managed_Wide_ThreadSafe_metrics, in_place_writes);
         *out = &box->value;
         return PM_OK;
@@ -7978,6 +7988,8 @@ static inline pm_status Managed_Wide_ThreadSafe_write_shared(Managed_Wide_Thread
     pm_status status = PM_METRIC_BORROW(Managed_Wide_ThreadSafe_metrics,
             pm_rwlock_try_write(&h.box->cell));
     if (status == PM_OK) {
+        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+        pm_snap_prefetch_for_publish(h.box->snap, sizeof h.box->value);
         *out = &h.box->value;
     }
     return status;
@@ -8025,6 +8037,8 @@ static inline pm_status Managed_Wide_ThreadSafe_write_wait(Managed_Wide_ThreadSa
                 PM_METRIC_WAIT(Managed_Wide_ThreadSafe_metrics, pm_rwlock_try_write(&box->cell),
                 pm_rwlock_write_wait(&box->cell, timeout_ns)));
         if (status == PM_OK) {
+            /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+            pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
             PM_METRIC(Managed_Wide_ThreadSafe_metrics, in_place_writes);
             *out = &box->value;
         }
@@ -8050,6 +8064,8 @@ static inline pm_status Managed_Wide_ThreadSafe_write_shared_wait(Managed_Wide_T
             PM_METRIC_WAIT(Managed_Wide_ThreadSafe_metrics, pm_rwlock_try_write(&h.box->cell),
             pm_rwlock_write_wait(&h.box->cell, timeout_ns)));
     if (status == PM_OK) {
+        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+        pm_snap_prefetch_for_publish(h.box->snap, sizeof h.box->value);
         *out = &h.box->value;
     }
     return status;
@@ -13079,6 +13095,8 @@ static inline pm_status Managed_Plain_ThreadSafe_write(Managed_Plain_ThreadSafe 
         if (status != PM_OK) {
             return status;
         }
+        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+        pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
         PM_METRIC(Managed_Plain_ThreadSafe_metrics, in_place_writes);
         *out = &box->value;
         return PM_OK;
@@ -13131,6 +13149,8 @@ static inline pm_status Managed_Plain_ThreadSafe_write_shared(Managed_Plain_Thre
     pm_status status = PM_METRIC_BORROW(Managed_Plain_ThreadSafe_metrics,
             pm_rwlock_try_write(&h.box->cell));
     if (status == PM_OK) {
+        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+        pm_snap_prefetch_for_publish(h.box->snap, sizeof h.box->value);
         *out = &h.box->value;
     }
     return status;
@@ -13177,6 +13197,8 @@ static inline pm_status Managed_Plain_ThreadSafe_write_wait(Managed_Plain_Thread
                 PM_METRIC_WAIT(Managed_Plain_ThreadSafe_metrics, pm_rwlock_try_write(&box->cell),
                 pm_rwlock_write_wait(&box->cell, timeout_ns)));
         if (status == PM_OK) {
+            /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+            pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
             PM_METRIC(Managed_Plain_ThreadSafe_metrics, in_place_writes);
             *out = &box->value;
         }
@@ -13202,6 +13224,8 @@ static inline pm_status Managed_Plain_ThreadSafe_write_shared_wait(Managed_Plain
             PM_METRIC_WAIT(Managed_Plain_ThreadSafe_metrics, pm_rwlock_try_write(&h.box->cell),
             pm_rwlock_write_wait(&h.box->cell, timeout_ns)));
     if (status == PM_OK) {
+        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+        pm_snap_prefetch_for_publish(h.box->snap, sizeof h.box->value);
         *out = &h.box->value;
     }
     return status;

@@ -4461,6 +4461,8 @@ static inline pm_status Managed_Num_ThreadSafe_write(Managed_Num_ThreadSafe *h, 
         if (status != PM_OK) {
             return status;
         }
+        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+        pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
         PM_METRIC(Managed_Num_ThreadSafe_metrics, in_place_writes);
         *out = &box->value;
         return PM_OK;
@@ -4490,6 +4492,8 @@ static inline pm_status Managed_Num_ThreadSafe_write_shared(Managed_Num_ThreadSa
     pm_status status = PM_METRIC_BORROW(Managed_Num_ThreadSafe_metrics,
             pm_rwlock_try_write(&h.box->cell));
     if (status == PM_OK) {
+        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+        pm_snap_prefetch_for_publish(h.box->snap, sizeof h.box->value);
         *out = &h.box->value;
     }
     return status;
@@ -4535,6 +4539,8 @@ static inline pm_status Managed_Num_ThreadSafe_write_wait(Managed_Num_ThreadSafe
                 PM_METRIC_WAIT(Managed_Num_ThreadSafe_metrics, pm_rwlock_try_write(&box->cell),
                 pm_rwlock_write_wait(&box->cell, timeout_ns)));
         if (status == PM_OK) {
+            /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+            pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
             PM_METRIC(Managed_Num_ThreadSafe_metrics, in_place_writes);
             *out = &box->value;
         }
@@ -4560,6 +4566,8 @@ static inline pm_status Managed_Num_ThreadSafe_write_shared_wait(Managed_Num_Thr
             PM_METRIC_WAIT(Managed_Num_ThreadSafe_metrics, pm_rwlock_try_write(&h.box->cell),
             pm_rwlock_write_wait(&h.box->cell, timeout_ns)));
     if (status == PM_OK) {
+        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+        pm_snap_prefetch_for_publish(h.box->snap, sizeof h.box->value);
         *out = &h.box->value;
     }
     return status;
@@ -6293,6 +6301,8 @@ static inline pm_status Managed_Plain_ThreadSafe_write(Managed_Plain_ThreadSafe 
         if (status != PM_OK) {
             return status;
         }
+        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+        pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
         PM_METRIC(Managed_Plain_ThreadSafe_metrics, in_place_writes);
         *out = &box->value;
         return PM_OK;
@@ -6345,6 +6355,8 @@ static inline pm_status Managed_Plain_ThreadSafe_write_shared(Managed_Plain_Thre
     pm_status status = PM_METRIC_BORROW(Managed_Plain_ThreadSafe_metrics,
             pm_rwlock_try_write(&h.box->cell));
     if (status == PM_OK) {
+        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+        pm_snap_prefetch_for_publish(h.box->snap, sizeof h.box->value);
         *out = &h.box->value;
     }
     return status;
@@ -6391,6 +6403,8 @@ static inline pm_status Managed_Plain_ThreadSafe_write_wait(Managed_Plain_Thread
                 PM_METRIC_WAIT(Managed_Plain_ThreadSafe_metrics, pm_rwlock_try_write(&box->cell),
                 pm_rwlock_write_wait(&box->cell, timeout_ns)));
         if (status == PM_OK) {
+            /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+            pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
             PM_METRIC(Managed_Plain_ThreadSafe_metrics, in_place_writes);
             *out = &box->value;
         }
@@ -6416,6 +6430,8 @@ static inline pm_status Managed_Plain_ThreadSafe_write_shared_wait(Managed_Plain
             PM_METRIC_WAIT(Managed_Plain_ThreadSafe_metrics, pm_rwlock_try_write(&h.box->cell),
             pm_rwlock_write_wait(&h.box->cell, timeout_ns)));
     if (status == PM_OK) {
+        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+        pm_snap_prefetch_for_publish(h.box->snap, sizeof h.box->value);
         *out = &h.box->value;
     }
     return status;
