@@ -116,9 +116,11 @@ static inline void pm_snap_publish(pm_snap_word *snap, const void *src, size_t s
     atomic_store_explicit(&snap[0], s + 2u, memory_order_release);
 }
 
-/* A writer about to take the lock: brings the snapshot's first and last words
- * into this core's cache for writing, so that the publish at the release does
- * not wait for another core's copy while the lock is held. A hint only. */
+/* A writer that has just taken the lock: asks for the snapshot's first and
+ * last words' lines for writing, so they arrive while the caller writes the
+ * value instead of stalling the publish at the release (the previous writer's
+ * core holds them). Not before the lock is taken: a waiting writer would take
+ * the lines from the holder, who needs them for its own publish. A hint only. */
 static inline void pm_snap_prefetch_for_publish(pm_snap_word *snap, size_t size) {
     if (!PM_SNAP_FITS(size)) {
         return;
