@@ -659,9 +659,11 @@ typedef struct mt_impl {
             H##_release_write(h);                                                 \
         }                                                                         \
     }
-/* Val publishes its _load snapshot at each write release; ValUnpublished has none. */
+/* Val publishes its _load snapshot at each write release; ValUnpublished has none;
+ * ValAligned neither, and its box starts a cache line (box_align: 64). */
 MT_OURS(ours, Managed_Val_ThreadSafe)
 MT_OURS(unpub, Managed_ValUnpublished_ThreadSafe)
+MT_OURS(aligned, Managed_ValAligned_ThreadSafe)
 
 static int64_t ours_load(void *local) {
     struct bench_val v;
@@ -728,6 +730,8 @@ static const mt_impl MT_IMPLS[] = {
     {"ours _load", ours_create, ours_destroy, ours_attach, ours_destroy, ours_load, ours_write},
     {"ours, no snapshot", unpub_create, unpub_destroy, unpub_attach, unpub_destroy,
      unpub_read, unpub_write},
+    {"ours, no snapshot, aligned", aligned_create, aligned_destroy, aligned_attach,
+     aligned_destroy, aligned_read, aligned_write},
     {"pthread_rwlock", pth_create, pth_destroy, same, nothing, pth_read, pth_write},
 #ifdef BENCH_HAVE_GLIB
     {"GRWLock", glib_create, glib_destroy, same, nothing, glib_read, glib_write},

@@ -14,13 +14,25 @@
 
 pm_alloc_fn pm__alloc_hook;
 void *pm__alloc_ctx;
-static pm_free_fn pm__free_hook; /* NULL: free */
+static pm_alloc_aligned_fn pm__alloc_aligned_hook; /* NULL: pm__alloc_hook */
+static pm_free_fn pm__free_hook;                   /* NULL: free */
 
-void pm_set_allocator(pm_alloc_fn alloc, pm_free_fn free_fn, void *ctx) {
+void pm_set_allocator_aligned(pm_alloc_fn alloc, pm_alloc_aligned_fn alloc_aligned,
+                              pm_free_fn free_fn, void *ctx) {
     bool reset = alloc == NULL || free_fn == NULL;
     pm__alloc_hook = reset ? NULL : alloc;
+    pm__alloc_aligned_hook = reset ? NULL : alloc_aligned;
     pm__free_hook = reset ? NULL : free_fn;
     pm__alloc_ctx = reset ? NULL : ctx;
+}
+
+void pm_set_allocator(pm_alloc_fn alloc, pm_free_fn free_fn, void *ctx) {
+    pm_set_allocator_aligned(alloc, NULL, free_fn, ctx);
+}
+
+void *pm__alloc_aligned_hooked(size_t size, size_t align) {
+    pm_alloc_aligned_fn aligned = pm__alloc_aligned_hook;
+    return aligned != NULL ? aligned(size, align, pm__alloc_ctx) : pm_alloc(size);
 }
 
 void pm_free(void *ptr, size_t size) {
@@ -30,6 +42,16 @@ void pm_free(void *ptr, size_t size) {
     } else if (ptr != NULL) {
         hook(ptr, size, pm__alloc_ctx);
     }
+}
+
+/* Memory for a box of `type` of `size` bytes, at the alignment its box_align asks. */
+static PM_ALWAYS_INLINE void *pm__box_memory(const pm_box_type *type, size_t size) {
+    return type->box_align != 0 ? pm_alloc_aligned(size, type->box_align) : pm_alloc(size);
+}
+
+/* Whether memory at `p` (a reuse token's) is aligned as a box of `type` must be. */
+static PM_ALWAYS_INLINE bool pm__box_aligned_at(const pm_box_type *type, const void *p) {
+    return type->box_align == 0 || pm_alloc_is_aligned(p, type->box_align);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -331,7 +353,7 @@ static PM_ALWAYS_INLINE void pm__field_clear(void *field) {
 static PM_ALWAYS_INLINE void *pm__box_alloc(const pm_box_type *type, pm_counter_kind counter,
                                             pm_cell_kind cell, int unused) {
     (void)unused;
-    void *box = pm_alloc(type->box_size);
+    void *box = pm__box_memory(type, type->box_size);
     if (PM_LIKELY(box != NULL)) {
         pm__counts_init(type, counter, box);
         pm__cell_init(type, cell, box, false);
@@ -342,7 +364,7 @@ static PM_ALWAYS_INLINE void *pm__box_alloc(const pm_box_type *type, pm_counter_
 void *pm_box_alloc(const pm_box_type *type) { return PM__BY_KINDS(type, pm__box_alloc, 0); }
 
 void *pm_box_alloc_cyclic(const pm_box_type *type) {
-    void *box = pm_alloc(type->box_size);
+    void *box = pm__box_memory(type, type->box_size);
     if (box != NULL) {
         pm__count_init_zero(type->counter, box);
         pm__count_init(type->counter, pm__weak_of(type, box));
@@ -516,7 +538,7 @@ static PM_ALWAYS_INLINE pm_status pm__box_copy_of(const pm_box_type *type, pm_ce
      * lock (two atomic RMWs fewer on a line other threads use). If a publish
      * overlaps, the lock decides below, into the same allocation. */
     if (snap != NULL && pm__cell_writer_quiet(type, cell, shared)) {
-        copy = pm_alloc(box_size);
+        copy = pm__box_memory(type, box_size);
         if (copy == NULL) {
             return PM_ENOMEM;
         }
@@ -531,7 +553,7 @@ static PM_ALWAYS_INLINE pm_status pm__box_copy_of(const pm_box_type *type, pm_ce
         return status;
     }
     if (copy == NULL) {
-        copy = pm_alloc(box_size);
+        copy = pm__box_memory(type, box_size);
     }
     status = copy == NULL ? PM_ENOMEM
                           : pm__value_clone(type, pm__value_of(type, copy),
@@ -569,7 +591,7 @@ static PM_ALWAYS_INLINE pm_status pm__box_move_from_weak(const pm_box_type *type
         return status;
     }
     pm_variant shape = pm__shape_of(type, box);
-    void *moved = pm_alloc(shape.box_size); /* first: failing must change nothing */
+    void *moved = pm__box_memory(type, shape.box_size); /* first: failing must change nothing */
     if (moved == NULL || !pm__count_retire(counter, box)) {
         pm__cell_release_write(type, cell, box);
         pm_free(moved, shape.box_size);
@@ -685,7 +707,7 @@ pm_status pm_box_take_reuse(const pm_box_type *type, void *box, void *out, pm_re
 
 void *pm_reuse_alloc(pm_reuse *token, const pm_box_type *type) {
     size_t size = type->box_size;
-    if (token->memory != NULL && token->size == size) {
+    if (token->memory != NULL && token->size == size && pm__box_aligned_at(type, token->memory)) {
         void *memory = token->memory;
         token->memory = NULL;
         token->size = 0;
@@ -695,7 +717,7 @@ void *pm_reuse_alloc(pm_reuse *token, const pm_box_type *type) {
         return memory;
     }
     pm_reuse_drop(token);
-    return pm_alloc(size);
+    return pm__box_memory(type, size);
 }
 
 static PM_ALWAYS_INLINE pm_status pm__box_clone_out(const pm_box_type *type,
@@ -898,7 +920,7 @@ static void *pm__rec_source(const pm__conv_rec *rec, const pm_box_type *to) {
  * the clone hook, or a bitwise copy whose managed fields gain an owner. */
 static pm_status pm__conv_clone_box(const pm_box_type *from, const pm_box_type *to, void *box,
                                     void **out) {
-    void *copy = pm_alloc(to->box_size);
+    void *copy = pm__box_memory(to, to->box_size);
     if (copy == NULL) {
         return PM_ENOMEM;
     }
@@ -1092,7 +1114,7 @@ static pm_status pm__conv_plan_slot(pm__conv *c, const pm_box_type *from,
     void *result = box;
     uintptr_t tag = 0;
     if (!pm__conv_in_place(from, to)) {
-        result = pm_alloc(to->box_size);
+        result = pm__box_memory(to, to->box_size);
         if (result == NULL) {
             return PM_ENOMEM;
         }

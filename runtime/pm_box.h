@@ -43,13 +43,27 @@ extern "C" {
 typedef void *(*pm_alloc_fn)(size_t size, void *ctx);
 typedef void (*pm_free_fn)(void *ptr, size_t size, void *ctx);
 
+/* Memory for a box of a type with `box_align`: `size` bytes (a multiple of `align`, a
+ * power of two) at a multiple of `align`; freed by the pm_free_fn installed with it. */
+typedef void *(*pm_alloc_aligned_fn)(size_t size, size_t align, void *ctx);
+
 /* Replace the allocator (NULL, NULL restores malloc/free). Not thread-safe
- * with respect to concurrent allocation: set it before using boxes. */
+ * with respect to concurrent allocation: set it before using boxes. The boxes
+ * of a type with `box_align` then come from `alloc` too, placed as it places
+ * any memory: pm_set_allocator_aligned gives them a hook that aligns them. */
 void pm_set_allocator(pm_alloc_fn alloc, pm_free_fn free_fn, void *ctx);
+
+/* The same, with `alloc_aligned` for the boxes of types with `box_align` (NULL:
+ * `alloc`, as pm_set_allocator). */
+void pm_set_allocator_aligned(pm_alloc_fn alloc, pm_alloc_aligned_fn alloc_aligned,
+                              pm_free_fn free_fn, void *ctx);
 
 /* The installed allocation hook; NULL: malloc (pm_set_allocator's business only). */
 extern pm_alloc_fn pm__alloc_hook;
 extern void *pm__alloc_ctx;
+
+/* pm_alloc_aligned with an allocator installed: its aligned hook, else its hook. */
+void *pm__alloc_aligned_hooked(size_t size, size_t align);
 
 /* Inline, so the default allocator costs a test and a call of malloc. (pm_free stays a
  * call, a test and a tail jump to free: inline, it made gcc 12 see a use of an
@@ -60,6 +74,27 @@ static inline void *pm_alloc(size_t size) {
 }
 
 void pm_free(void *ptr, size_t size); /* NULL: nothing */
+
+/* The bytes of a box of a type with `box_align: align` (a power of two): its size
+ * rounded up to a multiple of align, so that no other allocation shares its last line. */
+#define PM_BOX_ALIGN_UP(size, align) (((size) + ((size_t)(align) - 1u)) & ~((size_t)(align) - 1u))
+
+/* Whether `p` is a multiple of `align` (a power of two): reused memory suits such a box. */
+static inline bool pm_alloc_is_aligned(const void *p, size_t align) {
+    return ((uintptr_t)p & (align - 1u)) == 0;
+}
+
+/* The boxes of a type with `box_align`: `size` bytes (a multiple of `align`, a power of
+ * two) at a multiple of `align`, so that a contended box's count, lock and value start
+ * on one cache line (64) and share none with other memory. The default allocator gives
+ * them aligned_alloc (malloc when its alignment suffices); an installed allocator, its
+ * aligned hook (pm_set_allocator_aligned), else its plain one. pm_free frees them. */
+static inline void *pm_alloc_aligned(size_t size, size_t align) {
+    if (PM_LIKELY(pm__alloc_hook == NULL)) {
+        return align <= PM_ALIGNOF(max_align_t) ? malloc(size) : aligned_alloc(align, size);
+    }
+    return pm__alloc_aligned_hooked(size, align);
+}
 
 /* ------------------------------------------------------------------------ */
 /* The descriptor of a box type                                              */
@@ -99,6 +134,7 @@ typedef struct pm_variant {
 struct pm_box_type {
     const char *name;    /* the handle type: lock names (PM_DEBUG), metrics */
     size_t box_size;     /* bytes allocated per box, snapshot included */
+    size_t box_align;    /* boxes start at a multiple of it (box_align:); 0: as pm_alloc's */
     size_t value_offset; /* where T lives in the box */
     size_t value_size;   /* sizeof(T) */
     size_t cell_offset;  /* where the cell lives (cell != PM_CELL_NONE) */

@@ -133,6 +133,8 @@ def bench_exe(tmp_path_factory) -> Path:
     ("ours", {"ours"}),
     ("ours,ours, no snapshot", {"ours", "ours, no snapshot"}),
     ("ours, no snapshot,ours _load", {"ours, no snapshot", "ours _load"}),
+    ("ours, no snapshot, aligned,ours, no snapshot",
+     {"ours, no snapshot, aligned", "ours, no snapshot"}),
 ])
 def test_bench_impl_selects_exactly_the_named_contenders(bench_exe: Path, impl: str,
                                                          expected: set[str]) -> None:

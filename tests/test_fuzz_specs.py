@@ -3,8 +3,8 @@ reported, never crash (DESIGN.md, "The spec" and "Qualities").
 
 - Valid specs: random types (ctype with `copy: trivial` or clone/drop hooks, `fields`
   with plain, managed and weak fields, self- and mutually recursive, or sum types whose
-  variants have such fields or none, some `weak: true`, some `region: true`),
-  custom policies of every
+  variants have such fields or none, some `weak: true`, some `region: true`, some a
+  `box_align`), custom policies of every
   allowed building-block combination, `policies` or `contexts` or neither, and managed
   fields with explicit policies that keep the thread-safety rule, and sometimes a
   `prefix` before every generated name. Each one is rendered by
@@ -90,6 +90,9 @@ def valid_specs(draw) -> dict:
             t["region"] = True
         if draw(st.booleans()):
             t["store"] = True
+        align = draw(st.sampled_from([None, None, 1, 16, 64, 128]))  # box_align
+        if align is not None:
+            t["box_align"] = align
         types[name] = t
     keep_thread_safety_rule(types, all_policies)
     spec = {"pmgen": 1, "module": "fz"}

@@ -74,3 +74,34 @@ def test_a_long_prototype_is_wrapped_under_its_first_parameter() -> None:
         " " * 65 + "uint64_t timeout_ns) {",
     ]
     assert wrap_long_lines("#define X(a) \\\n" + "y" * 120) == "#define X(a) \\\n" + "y" * 120
+
+
+def test_a_long_nested_call_is_cut_at_the_shallowest_comma_that_fits() -> None:
+    from pmgen.render import wrap_long_lines
+    line = ("    size_t size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_SingleThreaded_box, "
+            "Pad_SingleThreaded, Small), 32);")
+    assert wrap_long_lines(line).split("\n") == [  # the outer ", 32" is past column 100
+        "    size_t size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_SingleThreaded_box,",
+        "            Pad_SingleThreaded, Small), 32);",
+    ]
+
+
+def test_a_long_declaration_without_commas_is_cut_after_its_equals_sign() -> None:
+    from pmgen.render import wrap_long_lines
+    line = ("    Managed_Tree_ThreadSafe_box *box = (Managed_Tree_ThreadSafe_box *)"
+            "pm_box_alloc_cyclic(&Managed_Tree_ThreadSafe__type);")
+    assert wrap_long_lines(line).split("\n") == [
+        "    Managed_Tree_ThreadSafe_box *box =",
+        "            (Managed_Tree_ThreadSafe_box *)pm_box_alloc_cyclic("
+        "&Managed_Tree_ThreadSafe__type);",
+    ]
+
+
+def test_a_long_typedef_is_cut_before_its_new_name() -> None:
+    from pmgen.render import wrap_long_lines
+    line = ("typedef Managed_Aligned_SingleThreaded_write_guard "
+            "Managed_Aligned_SingleThreaded_write_shared_guard;")
+    assert wrap_long_lines(line).split("\n") == [
+        "typedef Managed_Aligned_SingleThreaded_write_guard",
+        "    Managed_Aligned_SingleThreaded_write_shared_guard;",
+    ]

@@ -715,6 +715,56 @@ TYPE_SHAPES = [
         module: m
         types:
           Node:
+            ctype: int
+            copy: trivial
+            box_align: 48
+        """, "7:16", "'box_align' of 'Node' must be a power of two from 1 to 4096 (bytes; "
+         "64 is a cache line), not 48", id="box-align-not-a-power-of-two"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          Node:
+            ctype: int
+            copy: trivial
+            box_align: 0
+        """, "7:16", "'box_align' of 'Node' must be a power of two from 1 to 4096 (bytes; "
+         "64 is a cache line), not 0", id="box-align-zero"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          Node:
+            ctype: int
+            copy: trivial
+            box_align: 8192
+        """, "7:16", "'box_align' of 'Node' must be a power of two from 1 to 4096 (bytes; "
+         "64 is a cache line), not 8192", id="box-align-above-a-page"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          Node:
+            ctype: int
+            copy: trivial
+            box_align: cacheline
+        """, "7:16", "'box_align' of 'Node' must be a power of two from 1 to 4096 (bytes; "
+         "64 is a cache line), not str 'cacheline'", id="box-align-not-an-int"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          Node:
+            ctype: int
+            copy: trivial
+            box_align: true
+        """, "7:16", "'box_align' of 'Node' must be a power of two from 1 to 4096 (bytes; "
+         "64 is a cache line), not bool True", id="box-align-a-bool"),
+    case("""\
+        pmgen: 1
+        module: m
+        types:
+          Node:
             store: {enabled: true}
             fields:
               value: int

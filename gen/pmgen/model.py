@@ -138,6 +138,7 @@ class TypeDef:
     region: bool = False  # `region: true`: values can be allocated in a pm_region
     store: bool = False  # `store: true`: values can live in a generational store
     snapshot: bool = True  # `snapshot: false`: no optimistic _load snapshot under a lock cell
+    box_align: int = 0  # `box_align: N`: boxes start at a multiple of N bytes; 0: malloc's
     clone_hook: Optional[str] = None
     drop_hook: Optional[str] = None
     hook_locations: dict[str, SourceLocation] = field(default_factory=dict)  # "clone"/"drop"

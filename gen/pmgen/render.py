@@ -93,6 +93,7 @@ class InstanceView:
     ops: frozenset[str]  # registry keys of the operations and names this instance has
     has_cell: bool  # the box has a cell that tracks borrows
     snapshot: bool  # the box keeps an optimistic snapshot for _load
+    box_align: int  # boxes start at a multiple of it (`box_align`); 0: malloc's alignment
     clone_hook: Optional[str]
     drop_hook: Optional[str]
     origin: str  # spec line:col, for the comment above the code
@@ -143,14 +144,18 @@ class InstanceView:
     def box_size(self) -> str:
         """The bytes of one box, as a C constant expression."""
         if self.snapshot:
-            return f"PM_SNAP_BOX_SIZE({self.box}, sizeof({self.value_type}))"
-        return f"sizeof({self.box})"
+            return self.aligned(f"PM_SNAP_BOX_SIZE({self.box}, sizeof({self.value_type}))")
+        return self.aligned(f"sizeof({self.box})")
 
     @property
     def box_size_in_new(self) -> str:
         """The same, where a `value` of type T is in scope (shorter lines)."""
-        return (f"PM_SNAP_BOX_SIZE({self.box}, sizeof value)" if self.snapshot
-                else f"sizeof({self.box})")
+        return (self.aligned(f"PM_SNAP_BOX_SIZE({self.box}, sizeof value)") if self.snapshot
+                else self.aligned(f"sizeof({self.box})"))
+
+    def aligned(self, size: str) -> str:
+        """A box size (a C expression) rounded up to the type's box_align, if it has one."""
+        return f"PM_BOX_ALIGN_UP({size}, {self.box_align})" if self.box_align else size
 
     @property
     def dead_link(self) -> bool:
@@ -197,9 +202,10 @@ def _variant_view(views: dict[tuple[str, str], InstanceView], inst: Instance,
         nullary_box=names.get("nullary_box"), fields_table=names.get("variant_fields_table"),
         origin=f"{variant.location.line}:{variant.location.column}",
         value_size=value_size,
-        box_size=(f"PM_NULLARY_BOX_SIZE({view.box}, {namer.tag_type(inst.type.name)})"
-                  if not variant.fields
-                  else f"PM_VARIANT_BOX_SIZE({view.box}, {view.value_type}, {variant.name})"))
+        box_size=view.aligned(
+            f"PM_NULLARY_BOX_SIZE({view.box}, {namer.tag_type(inst.type.name)})"
+            if not variant.fields
+            else f"PM_VARIANT_BOX_SIZE({view.box}, {view.value_type}, {variant.name})"))
 
 
 def _sum_types(module: Module) -> list[SumTypeView]:
@@ -221,6 +227,7 @@ def _view(inst: Instance, namer: naming.Namer) -> InstanceView:
         value_type=names["value_struct"] if t.is_struct else str(t.c_type),
         counter=p.counter, cell=p.cell, ops=registry.operations(inst),
         has_cell=registry.CELL in caps, snapshot=registry.SNAPSHOT in caps,
+        box_align=t.box_align,
         clone_hook=t.clone_hook, drop_hook=t.drop_hook,
         origin=f"{where.line}:{where.column}", fields=[],
         weak=names.get("weak_handle"),
@@ -362,11 +369,41 @@ def _wrap(line: str, width: int, continued: bool = False) -> list[str]:
             return _pack(head, rest.split(", "), " " * len(head), width)
         return [line[:first_open + 1]] + _wrap(indent + "    " + params, width, True)
     fitting = [k for k in cuts if k <= width]
-    cut = fitting[-1] if fitting else (cuts[0] if cuts else first_open + 1)
+    if not fitting:  # a nested call's comma, the shallowest that fits; else after " = "
+        fitting = _deeper_cuts(commas, outer, width) or _assignment_cut(line, first_open, width)
+    if not fitting and stripped.startswith("typedef ") and first_open < 0:
+        return [line[:line.rindex(" ")], indent + "    " + line[line.rindex(" ") + 1:]]
+    if fitting:
+        cut = fitting[-1]
+    else:
+        cut = cuts[0] if cuts else _call_open_cut(line, first_open, width)
     if cut <= len(indent) or cut >= len(line):
         return [line]
     return [line[:cut].rstrip()] + _wrap(indent + ("" if continued else "        ")
                                          + line[cut:].lstrip(), width, True)
+
+
+def _deeper_cuts(commas: list[tuple[int, int]], outer: Optional[int], width: int) -> list[int]:
+    """The cuts after commas nested below the outermost call's, at the shallowest depth
+    where one fits."""
+    for depth in sorted({d for d, _ in commas if outer is not None and d > outer}):
+        fitting = [k for d, k in commas if d == depth and k <= width]
+        if fitting:
+            return fitting
+    return []
+
+
+def _assignment_cut(line: str, first_open: int, width: int) -> list[int]:
+    """After the " =" of a declaration or assignment, when it comes before any call."""
+    at = line.find(" = ")
+    return [at + 2] if 0 < at and at + 2 <= width and (first_open < 0 or at < first_open) else []
+
+
+def _call_open_cut(line: str, first_open: int, width: int) -> int:
+    """After the last call's "(" that fits (a name before it: not a cast's), else the first."""
+    calls = [k + 1 for k in range(1, min(len(line), width))
+             if line[k] == "(" and (line[k - 1].isalnum() or line[k - 1] == "_")]
+    return calls[-1] if calls else first_open + 1
 
 
 def _pack(head: str, parts: list[str], continuation: str, width: int) -> list[str]:

@@ -35,7 +35,9 @@ SYSTEM_HEADERS = frozenset("""
 _TOP_KEYS = ("pmgen", "module", "prefix", "includes", "policies", "types")
 _POLICY_KEYS = ("counter", "cell")
 _TYPE_KEYS = ("ctype", "copy", "clone", "drop", "fields", "variants", "policies", "contexts",
-              "weak", "region", "store", "snapshot")
+              "weak", "region", "store", "snapshot", "box_align")
+# `box_align`: a power of two up to a page (aligned_alloc's alignments on every libc we know).
+_MAX_BOX_ALIGN = 4096
 # A sum type's value struct has a member `tag` beside its variants' members.
 _TAG_MEMBER = "tag"
 _MANAGED_KEYS = ("managed", "weak", "policy")
@@ -293,6 +295,19 @@ def _check_snapshot(name: str, body: Mapping, typedef: TypeDef) -> None:
                         f"(cell: rwlock), and no policy of '{name}' has one")
 
 
+def _box_align(body: Mapping, name: str) -> int:
+    """`box_align`: a power of two from 1 to _MAX_BOX_ALIGN, else 0 (malloc's alignment)."""
+    node = _get(body, "box_align")
+    if node is None:
+        return 0
+    value = node.value if isinstance(node, Scalar) and node.kind == "int" else None
+    if not isinstance(value, int) or value < 1 or value > _MAX_BOX_ALIGN or value & (value - 1):
+        got = f"{value}" if isinstance(value, int) else _kind(node)
+        raise SpecError(node.location, f"'box_align' of '{name}' must be a power of two from 1 "
+                        f"to {_MAX_BOX_ALIGN} (bytes; 64 is a cache line), not {got}")
+    return value
+
+
 def _type(name: str, name_loc: SourceLocation, node: Node,
           policies: dict[str, Policy], type_names: set[str]) -> TypeDef:
     naming.check_identifier(name, name_loc, "type name")
@@ -304,6 +319,7 @@ def _type(name: str, name_loc: SourceLocation, node: Node,
     typedef.store = _flag(body, "store", name)
     typedef.snapshot = _flag(body, "snapshot", name, default=True)
     _check_snapshot(name, body, typedef)
+    typedef.box_align = _box_align(body, name)
     ctype, fields = _get(body, "ctype"), _get(body, "fields")
     hooks = [k for k in ("copy", "clone", "drop") if k in body.entries]
     forms = [k for k in ("ctype", "fields", "variants") if k in body.entries]

@@ -8,7 +8,8 @@
  *                             after `fail_after` more have succeeded (-1, the
  *                             start: never); the default COUNTING_SHOULD_FAIL;
  *   COUNTING_ON_FREE(ptr)   — look at each freed box (e.g. to fail if a box
- *                             someone still owns is freed). */
+ *                             someone still owns is freed);
+ *   COUNTING_ALIGNED        — define counting_alloc_aligned, the aligned hook. */
 #ifndef PM_COUNTING_ALLOC_H
 #define PM_COUNTING_ALLOC_H
 
@@ -49,6 +50,24 @@ static void *counting_alloc(size_t size, void *ctx) {
     }
     return p;
 }
+
+#ifdef COUNTING_ALIGNED
+/* The same for the boxes of types with box_align (pm_set_allocator_aligned). */
+static void *counting_alloc_aligned(size_t size, size_t align, void *ctx) {
+    (void)ctx;
+#ifdef COUNTING_SHOULD_FAIL
+    if (COUNTING_SHOULD_FAIL()) {
+        return NULL;
+    }
+#endif
+    void *p = aligned_alloc(align, size);
+    if (p != NULL) {
+        boxes_live++;
+        allocations++;
+    }
+    return p;
+}
+#endif
 
 static void counting_free(void *ptr, size_t size, void *ctx) {
     (void)size;

@@ -28,6 +28,7 @@
 
 static bool alloc_fails; /* when set, every allocation returns NULL */
 #define COUNTING_SHOULD_FAIL() alloc_fails
+#define COUNTING_ALIGNED
 #include "counting_alloc.h"
 
 static bool quick(void) { return getenv("PM_TEST_QUICK") != NULL; }
@@ -166,6 +167,71 @@ static void test_contexts_give_both_policies(void) {
     all_policies_drop(&t);
 }
 
+/* Installed without an aligned hook, an allocator gets the boxes of box_align types
+ * too (placed as it places any memory). */
+static void test_plain_hook_allocates_aligned_boxes(void) {
+    pm_set_allocator(counting_alloc, counting_free, NULL);
+    long before = allocations;
+    Managed_Aligned_Frozen h = {0};
+    struct point at = {5, 6};
+    CHECK(all_policies_new(&h, at) == PM_OK);
+    CHECK(allocations == before + 1);
+    all_policies_drop(&h);
+    pm_set_allocator_aligned(counting_alloc, counting_alloc_aligned, counting_free, NULL);
+}
+
+/* An allocator whose plain memory is never 64-aligned and whose aligned memory is: each
+ * block keeps malloc's address in the word before it. For the reuse test below. */
+static void *skewed_place(unsigned char *raw, uintptr_t align, uintptr_t skew) {
+    if (raw == NULL) {
+        return NULL;
+    }
+    uintptr_t at = ((uintptr_t)raw + 16u + align - 1u) & ~(align - 1u);
+    unsigned char *p = raw + (at - (uintptr_t)raw) + skew;
+    memcpy(p - sizeof raw, &raw, sizeof raw);
+    boxes_live++;
+    return p;
+}
+
+static void *skewed_alloc(size_t size, void *ctx) {
+    (void)ctx;
+    return skewed_place(malloc(size + 96u), 64u, 16u); /* 16 past a multiple of 64 */
+}
+
+static void *skewed_alloc_aligned(size_t size, size_t align, void *ctx) {
+    (void)ctx;
+    return skewed_place(malloc(size + align + 16u), align, 0u);
+}
+
+static void skewed_free(void *p, size_t size, void *ctx) {
+    (void)size;
+    (void)ctx;
+    unsigned char *raw = NULL;
+    memcpy(&raw, (unsigned char *)p - sizeof raw, sizeof raw);
+    boxes_live--;
+    free(raw);
+}
+
+/* Reuse gives a box of a box_align type memory of its size only if it is aligned too:
+ * else that memory is freed and aligned memory allocated, inline and in the runtime. */
+static void test_unaligned_token_not_reused(void) {
+    pm_set_allocator_aligned(skewed_alloc, skewed_alloc_aligned, skewed_free, NULL);
+    size_t size = Managed_Aligned_ThreadSafe__type.box_size;
+    struct point at = {7, 8};
+    Managed_Aligned_ThreadSafe h = {0};
+    pm_reuse token = {pm_alloc(size), size};
+    if (CHECK(token.memory != NULL) && CHECK(((uintptr_t)token.memory & 63u) != 0) &&
+        CHECK(all_policies_new_reuse(&h, &token, at) == PM_OK)) {
+        CHECK(((uintptr_t)h.box & 63u) == 0 && token.memory == NULL);
+    }
+    all_policies_drop(&h);
+    token = (pm_reuse){pm_alloc(size), size};
+    void *box = pm_reuse_alloc(&token, &Managed_Aligned_ThreadSafe__type);
+    CHECK(box != NULL && ((uintptr_t)box & 63u) == 0 && token.memory == NULL);
+    pm_free(box, size);
+    pm_set_allocator_aligned(counting_alloc, counting_alloc_aligned, counting_free, NULL);
+}
+
 static void test_status_names(void) {
     static const char *const names[PM_STATUS_COUNT] = {
         "PM_OK",      "PM_EBORROWED", "PM_EBUSY",     "PM_ETIMEDOUT", "PM_EDEADLK",
@@ -180,7 +246,7 @@ static void test_status_names(void) {
 }
 
 int main(void) {
-    pm_set_allocator(counting_alloc, counting_free, NULL);
+    pm_set_allocator_aligned(counting_alloc, counting_alloc_aligned, counting_free, NULL);
 
     run_SingleThreaded();
     run_ThreadSafe();
@@ -188,6 +254,8 @@ int main(void) {
     run_Frozen();
     test_mixed_holds_frozen_field();
     test_contexts_give_both_policies();
+    test_plain_hook_allocates_aligned_boxes();
+    test_unaligned_token_not_reused();
     test_status_names();
 
     /* Every box freed, every blob dropped exactly once. */
@@ -1237,6 +1305,65 @@ static void F(test_long_chain_drop)(void) {
     CHECK(boxes_live == boxes);
 }
 
+/* ---- box_align: 64 (Aligned): every box starts a cache line, whichever path made it ---- */
+
+#if CELL == CELL_BORROW && !COUNTER_ATOMIC
+#define OTHER Frozen /* the policy a conversion test converts to */
+#else
+#define OTHER SingleThreaded
+#endif
+#define ALIGNED_AT_64(box) (((uintptr_t)(box) & 63u) == 0)
+
+static void F(test_box_align)(void) {
+    CHECK(CAT(M(Aligned), _type).box_align == 64);
+    CHECK(CAT(M(Aligned), _type).box_size % 64 == 0); /* no other memory in its last line */
+    struct point at = {1, 2}, *w = NULL;
+    M(Aligned) h = {0}, other = {0};
+    if (!CHECK(all_policies_new(&h, at) == PM_OK)) {
+        return;
+    }
+    CHECK(ALIGNED_AT_64(h.box)); /* _new */
+    M(Aligned) shared = all_policies_dup(h);
+    if (CHECK(all_policies_write(&h, &w) == PM_OK)) { /* shared: copy on write, inline */
+        w->x = 3;
+        all_policies_release_write(h);
+    }
+    CHECK(h.box != shared.box && ALIGNED_AT_64(h.box));
+#if CELL == CELL_RWLOCK
+    M(Aligned) again = all_policies_dup(h);
+    if (CHECK(all_policies_write_wait(&h, &w, PM_FOREVER) == PM_OK)) { /* the runtime's copy */
+        w->x = 4;
+        all_policies_release_write(h);
+    }
+    CHECK(h.box != again.box && ALIGNED_AT_64(h.box));
+    all_policies_drop(&again);
+#endif
+    /* Converted: a shared box is copied, a unique one converted in place. */
+    MX(Aligned, OTHER) converted = {0};
+    M(Aligned) keep = all_policies_dup(h);
+    if (CHECK(CAT(M(Aligned), CAT(to, OTHER))(&h, &converted) == PM_OK)) {
+        CHECK(converted.box != (void *)keep.box && ALIGNED_AT_64(converted.box));
+        all_policies_drop(&converted);
+    }
+    CHECK(CAT(M(Aligned), CAT(to, OTHER))(&keep, &converted) == PM_OK &&
+          ALIGNED_AT_64(converted.box));
+    all_policies_drop(&converted);
+    /* Reuse: a token of this box's size is used only when it is aligned too. */
+    pm_reuse token = {NULL, 0};
+    void *box = shared.box;
+    all_policies_drop_reuse(&shared, &token);
+    CHECK(token.memory == box);
+    if (CHECK(all_policies_new_reuse(&other, &token, at) == PM_OK)) {
+        CHECK((void *)other.box == box && token.memory == NULL);
+    }
+    all_policies_drop(&other);
+    all_policies_drop(&h); /* emptied by the conversions: nothing */
+    all_policies_drop(&keep);
+}
+
+#undef OTHER
+#undef ALIGNED_AT_64
+
 static void F(run)(void) {
     F(test_new)();
     F(test_new_out_of_memory_keeps_value)();
@@ -1271,6 +1398,7 @@ static void F(run)(void) {
     F(test_get)();
 #endif
     F(test_long_chain_drop)();
+    F(test_box_align)();
 }
 
 #undef CONFLICT

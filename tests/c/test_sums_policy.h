@@ -12,6 +12,9 @@
 #define R XCAT(Managed_Res, P)
 #define HO XCAT(Managed_Holder, P)
 #define HOV XCAT(Holder, P)
+#define PD XCAT(Managed_Pad, P)
+#define PDV XCAT(Pad, P)
+#define PDBOX XCAT(PD, box)
 
 /* A nullary variant is one shared immortal box, except under a borrow cell. */
 static bool XCAT(shares_nullary, P)(void) { return XCAT(E, _type).cell != PM_CELL_BORROW; }
@@ -324,6 +327,34 @@ static void XCAT(test_allocation_failures, P)(void) {
     CHECK(faults == (XCAT(shares_nullary, P)() ? 4 : 5));
 }
 
+/* box_align: 32 (Pad): each variant's box is its own size rounded up to 32 bytes, whichever
+ * constructor made it; the default allocator places it at a multiple of 32. */
+static void XCAT(test_box_align_per_variant, P)(void) {
+    const pm_variant *shapes = XCAT(PD, _type).variants;
+    CHECK(XCAT(PD, _type).box_align == 32);
+    CHECK(shapes[Pad_Small].box_size ==
+          PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(PDBOX, PDV, Small), 32));
+    CHECK(shapes[Pad_Big].box_size == PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(PDBOX, PDV, Big), 32));
+    CHECK(shapes[Pad_Small].box_size < shapes[Pad_Big].box_size);
+    PD small = {NULL}, big = {NULL}, again = {NULL};
+    CHECK(XCAT(PD, new_Small)(&small, 1) == PM_OK);
+    CHECK(last_size == shapes[Pad_Small].box_size);
+    CHECK(XCAT(PD, new_Big)(&big, 2, 3, 4, 5, 6, small) == PM_OK); /* takes small's owner */
+    CHECK(last_size == shapes[Pad_Big].box_size);
+    pm_reuse token = {NULL, 0};
+    XCAT(PD, drop_reuse)(&big, &token); /* its Small goes too, the Big's memory stays */
+    CHECK(token.size == shapes[Pad_Big].box_size);
+    CHECK(XCAT(PD, new_Small_reuse)(&again, &token, 5) == PM_OK); /* another size: fresh */
+    CHECK(last_size == shapes[Pad_Small].box_size && token.memory == NULL);
+    XCAT(PD, drop)(&again);
+    pm_set_allocator(NULL, NULL, NULL); /* the default allocator aligns */
+    CHECK(XCAT(PD, new_Small)(&small, 6) == PM_OK && ((uintptr_t)small.box & 31u) == 0);
+    CHECK(XCAT(PD, new_Big)(&big, 7, 8, 9, 10, 11, small) == PM_OK);
+    CHECK(((uintptr_t)big.box & 31u) == 0);
+    XCAT(PD, drop)(&big);
+    pm_set_allocator(sized_alloc, sized_free, NULL);
+}
+
 static void XCAT(test_sums, P)(long n) {
     XCAT(test_a_box_is_its_variants_size, P)();
     XCAT(test_new_dispatches_on_the_tag, P)();
@@ -336,6 +367,7 @@ static void XCAT(test_sums, P)(long n) {
     XCAT(test_weak_field_in_a_variant, P)();
     XCAT(test_holder_of_sum_types, P)();
     XCAT(test_allocation_failures, P)();
+    XCAT(test_box_align_per_variant, P)();
 }
 
 #undef E
@@ -349,3 +381,6 @@ static void XCAT(test_sums, P)(long n) {
 #undef R
 #undef HO
 #undef HOV
+#undef PD
+#undef PDV
+#undef PDBOX

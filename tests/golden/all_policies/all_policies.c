@@ -927,6 +927,122 @@ const pm_box_type Managed_NoSnap_ThreadSafe__type = {
     .cell = PM_CELL_RWLOCK,
     .metrics = PM_METRICS_REF(Managed_NoSnap_ThreadSafe_metrics),
 };
+
+/* ---- Managed_Aligned_SingleThreaded ---- */
+
+#ifdef PM_METRICS
+pm_metrics Managed_Aligned_SingleThreaded_metrics = {.name = "Managed_Aligned_SingleThreaded"};
+#endif
+
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Aligned_SingleThreaded__family[] = {
+    &Managed_Aligned_SingleThreaded__type,
+    &Managed_Aligned_ThreadSafe__type,
+    &Managed_Aligned_Local__type,
+    &Managed_Aligned_Frozen__type,
+};
+
+const pm_box_type Managed_Aligned_SingleThreaded__type = {
+    .name = "Managed_Aligned_SingleThreaded",
+    .box_size = PM_BOX_ALIGN_UP(sizeof(Managed_Aligned_SingleThreaded_box), 64),
+    .box_align = 64,
+    .value_offset = offsetof(Managed_Aligned_SingleThreaded_box, value),
+    .value_size = sizeof(struct point),
+    .cell_offset = offsetof(Managed_Aligned_SingleThreaded_box, cell),
+    .counter = PM_COUNTER_PLAIN,
+    .cell = PM_CELL_BORROW,
+    .metrics = PM_METRICS_REF(Managed_Aligned_SingleThreaded_metrics),
+    .policy = 0,
+    .family = Managed_Aligned_SingleThreaded__family,
+    .family_count = 4,
+};
+
+/* ---- Managed_Aligned_ThreadSafe ---- */
+
+#ifdef PM_METRICS
+pm_metrics Managed_Aligned_ThreadSafe_metrics = {.name = "Managed_Aligned_ThreadSafe"};
+#endif
+
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Aligned_ThreadSafe__family[] = {
+    &Managed_Aligned_SingleThreaded__type,
+    &Managed_Aligned_ThreadSafe__type,
+    &Managed_Aligned_Local__type,
+    &Managed_Aligned_Frozen__type,
+};
+
+const pm_box_type Managed_Aligned_ThreadSafe__type = {
+    .name = "Managed_Aligned_ThreadSafe",
+    .box_size = PM_BOX_ALIGN_UP(PM_SNAP_BOX_SIZE(Managed_Aligned_ThreadSafe_box,
+            sizeof(struct point)), 64),
+    .box_align = 64,
+    .value_offset = offsetof(Managed_Aligned_ThreadSafe_box, value),
+    .value_size = sizeof(struct point),
+    .cell_offset = offsetof(Managed_Aligned_ThreadSafe_box, cell),
+    .snap_offset = PM_SNAP_OFFSET(Managed_Aligned_ThreadSafe_box, sizeof(struct point)),
+    .counter = PM_COUNTER_ATOMIC,
+    .cell = PM_CELL_RWLOCK,
+    .metrics = PM_METRICS_REF(Managed_Aligned_ThreadSafe_metrics),
+    .policy = 1,
+    .family = Managed_Aligned_ThreadSafe__family,
+    .family_count = 4,
+};
+
+/* ---- Managed_Aligned_Local ---- */
+
+#ifdef PM_METRICS
+pm_metrics Managed_Aligned_Local_metrics = {.name = "Managed_Aligned_Local"};
+#endif
+
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Aligned_Local__family[] = {
+    &Managed_Aligned_SingleThreaded__type,
+    &Managed_Aligned_ThreadSafe__type,
+    &Managed_Aligned_Local__type,
+    &Managed_Aligned_Frozen__type,
+};
+
+const pm_box_type Managed_Aligned_Local__type = {
+    .name = "Managed_Aligned_Local",
+    .box_size = PM_BOX_ALIGN_UP(sizeof(Managed_Aligned_Local_box), 64),
+    .box_align = 64,
+    .value_offset = offsetof(Managed_Aligned_Local_box, value),
+    .value_size = sizeof(struct point),
+    .counter = PM_COUNTER_PLAIN,
+    .cell = PM_CELL_NONE,
+    .metrics = PM_METRICS_REF(Managed_Aligned_Local_metrics),
+    .policy = 2,
+    .family = Managed_Aligned_Local__family,
+    .family_count = 4,
+};
+
+/* ---- Managed_Aligned_Frozen ---- */
+
+#ifdef PM_METRICS
+pm_metrics Managed_Aligned_Frozen_metrics = {.name = "Managed_Aligned_Frozen"};
+#endif
+
+/* The same type under each of its policies: what a conversion (pm_box_convert) makes of it. */
+static const pm_box_type *const Managed_Aligned_Frozen__family[] = {
+    &Managed_Aligned_SingleThreaded__type,
+    &Managed_Aligned_ThreadSafe__type,
+    &Managed_Aligned_Local__type,
+    &Managed_Aligned_Frozen__type,
+};
+
+const pm_box_type Managed_Aligned_Frozen__type = {
+    .name = "Managed_Aligned_Frozen",
+    .box_size = PM_BOX_ALIGN_UP(sizeof(Managed_Aligned_Frozen_box), 64),
+    .box_align = 64,
+    .value_offset = offsetof(Managed_Aligned_Frozen_box, value),
+    .value_size = sizeof(struct point),
+    .counter = PM_COUNTER_ATOMIC,
+    .cell = PM_CELL_NONE,
+    .metrics = PM_METRICS_REF(Managed_Aligned_Frozen_metrics),
+    .policy = 3,
+    .family = Managed_Aligned_Frozen__family,
+    .family_count = 4,
+};
 #ifdef PM_METRICS
 
 static pm_metrics *const all_policies__all_metrics[] = {
@@ -955,6 +1071,10 @@ static pm_metrics *const all_policies__all_metrics[] = {
     &Managed_Pinned_Local_metrics,
     &Managed_Pinned_Frozen_metrics,
     &Managed_NoSnap_ThreadSafe_metrics,
+    &Managed_Aligned_SingleThreaded_metrics,
+    &Managed_Aligned_ThreadSafe_metrics,
+    &Managed_Aligned_Local_metrics,
+    &Managed_Aligned_Frozen_metrics,
 };
 
 size_t all_policies_metrics(const pm_metrics **out, size_t capacity) {

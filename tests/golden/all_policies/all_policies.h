@@ -133,6 +133,22 @@ typedef struct Managed_NoSnap_ThreadSafe_box Managed_NoSnap_ThreadSafe_box;
 typedef struct Managed_NoSnap_ThreadSafe {
     Managed_NoSnap_ThreadSafe_box *box;
 } Managed_NoSnap_ThreadSafe;
+typedef struct Managed_Aligned_SingleThreaded_box Managed_Aligned_SingleThreaded_box;
+typedef struct Managed_Aligned_SingleThreaded {
+    Managed_Aligned_SingleThreaded_box *box;
+} Managed_Aligned_SingleThreaded;
+typedef struct Managed_Aligned_ThreadSafe_box Managed_Aligned_ThreadSafe_box;
+typedef struct Managed_Aligned_ThreadSafe {
+    Managed_Aligned_ThreadSafe_box *box;
+} Managed_Aligned_ThreadSafe;
+typedef struct Managed_Aligned_Local_box Managed_Aligned_Local_box;
+typedef struct Managed_Aligned_Local {
+    Managed_Aligned_Local_box *box;
+} Managed_Aligned_Local;
+typedef struct Managed_Aligned_Frozen_box Managed_Aligned_Frozen_box;
+typedef struct Managed_Aligned_Frozen {
+    Managed_Aligned_Frozen_box *box;
+} Managed_Aligned_Frozen;
 
 /* Value structs of the `fields` types, one per policy (fields take its handles). */
 typedef struct Item_SingleThreaded {
@@ -10548,6 +10564,1691 @@ Managed_NoSnap_ThreadSafe_write_shared_guard_begin_wait(Managed_NoSnap_ThreadSaf
     return guard;
 }
 
+/* ---- Managed_Aligned_SingleThreaded ----
+ * Aligned under SingleThreaded: counter plain, cell borrow (spec 77:16). */
+
+struct Managed_Aligned_SingleThreaded_box {
+    pm_count_plain rc;
+    pm_cell_borrow cell;
+    struct point value;
+};
+
+/* Sizes, offsets, blocks and clone/drop of the box: what the runtime's cold paths read. */
+extern const pm_box_type Managed_Aligned_SingleThreaded__type;
+#ifdef PM_METRICS
+extern pm_metrics Managed_Aligned_SingleThreaded_metrics;
+#endif
+
+/* Boxes `value` with count 1. On failure the caller still owns `value`. */
+static inline pm_status Managed_Aligned_SingleThreaded_new(Managed_Aligned_SingleThreaded *out,
+                                                           struct point value) {
+    if (out == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = PM_BOX_ALIGN_UP(sizeof(Managed_Aligned_SingleThreaded_box), 64);
+    Managed_Aligned_SingleThreaded_box *box =
+            (Managed_Aligned_SingleThreaded_box *)pm_alloc_aligned(size, 64);
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    pm_cell_borrow_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_cell_borrow_name(&box->cell, Managed_Aligned_SingleThreaded__type.name);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
+/* One more owner. Never fails: at the limit the box turns immortal. */
+static inline Managed_Aligned_SingleThreaded Managed_Aligned_SingleThreaded_dup(
+    Managed_Aligned_SingleThreaded h) {
+    if (h.box != NULL) {
+        pm_count_plain_inc(&h.box->rc);
+        PM_METRIC_SATURATION(Managed_Aligned_SingleThreaded_metrics,
+                pm_count_plain_get(&h.box->rc));
+    }
+    return h;
+}
+
+/* One more owner, or PM_EOVERFLOW at the limit (PM_EINVAL: empty handle). */
+static inline pm_status Managed_Aligned_SingleThreaded_try_dup(
+    Managed_Aligned_SingleThreaded h, Managed_Aligned_SingleThreaded *out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = pm_count_plain_try_inc(&h.box->rc);
+    if (status == PM_OK) {
+        *out = h;
+    }
+    return status;
+}
+
+/* Gives up this owner and empties *h; the last owner destroys the value. */
+static inline void Managed_Aligned_SingleThreaded_drop(Managed_Aligned_SingleThreaded *h) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Aligned_SingleThreaded_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_plain_dec(&box->rc)) {
+        return;
+    }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    if (pm_cell_borrow_in_use(&box->cell)) {
+        pm_box_destroy(&Managed_Aligned_SingleThreaded__type, box);
+        return;
+    }
+    pm_cell_borrow_forget(&box->cell);
+    pm_free(box, PM_BOX_ALIGN_UP(sizeof(Managed_Aligned_SingleThreaded_box), 64));
+}
+
+static inline uint32_t Managed_Aligned_SingleThreaded_refcount(Managed_Aligned_SingleThreaded h) {
+    return h.box == NULL ? 0u : pm_count_plain_get(&h.box->rc);
+}
+
+static inline bool Managed_Aligned_SingleThreaded_is_unique(Managed_Aligned_SingleThreaded h) {
+    return h.box != NULL && pm_count_plain_is_unique(&h.box->rc);
+}
+
+/* Shared borrow, non-blocking; end it with Managed_Aligned_SingleThreaded_release_read. */
+static inline pm_status Managed_Aligned_SingleThreaded_read(Managed_Aligned_SingleThreaded h,
+                                                            const struct point **out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = PM_METRIC_BORROW(Managed_Aligned_SingleThreaded_metrics,
+            pm_cell_borrow_try_read(&h.box->cell));
+    if (status != PM_OK) {
+        return status;
+    }
+    *out = &h.box->value;
+    return PM_OK;
+}
+
+static inline void Managed_Aligned_SingleThreaded_release_read(Managed_Aligned_SingleThreaded h) {
+    if (h.box != NULL) {
+        pm_cell_borrow_release_read(&h.box->cell);
+    }
+}
+
+/* FBIP write: in place when unique, else a copy that *h alone owns. On failure *h is unchanged. */
+static inline pm_status Managed_Aligned_SingleThreaded_write(Managed_Aligned_SingleThreaded *h,
+                                                             struct point **out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Aligned_SingleThreaded_box *box = h->box;
+    if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
+        pm_status status = PM_METRIC_BORROW(Managed_Aligned_SingleThreaded_metrics,
+                pm_cell_borrow_try_write(&box->cell));
+        if (status != PM_OK) {
+            return status;
+        }
+        PM_METRIC(Managed_Aligned_SingleThreaded_metrics, in_place_writes);
+        *out = &box->value;
+        return PM_OK;
+    }
+    size_t size = PM_BOX_ALIGN_UP(sizeof(Managed_Aligned_SingleThreaded_box), 64);
+    Managed_Aligned_SingleThreaded_box *copy =
+            (Managed_Aligned_SingleThreaded_box *)pm_alloc_aligned(size, 64);
+    if (copy == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_status status = PM_METRIC_BORROW(Managed_Aligned_SingleThreaded_metrics,
+            pm_cell_borrow_try_read(&box->cell));
+    if (status != PM_OK) {
+        pm_free(copy, size);
+        return status;
+    }
+    copy->value = box->value;
+    (void)pm_cell_borrow_release_read(&box->cell); /* our owner keeps it from being orphaned */
+    /* Held for write from the start: nobody else sees it yet. */
+    pm_count_plain_init(&copy->rc);
+    pm_cell_borrow_init_write(&copy->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_cell_borrow_name(&copy->cell, Managed_Aligned_SingleThreaded__type.name);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    Managed_Aligned_SingleThreaded_drop(h);
+    PM_METRIC(Managed_Aligned_SingleThreaded_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
+}
+
+static inline void Managed_Aligned_SingleThreaded_release_write(Managed_Aligned_SingleThreaded h) {
+    if (h.box != NULL) {
+        pm_cell_borrow_release_write(&h.box->cell);
+    }
+}
+
+/* Exclusive borrow of the shared box itself: every owner sees the change. */
+static inline pm_status Managed_Aligned_SingleThreaded_write_shared(
+    Managed_Aligned_SingleThreaded h, struct point **out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = PM_METRIC_BORROW(Managed_Aligned_SingleThreaded_metrics,
+            pm_cell_borrow_try_write(&h.box->cell));
+    if (status == PM_OK) {
+        *out = &h.box->value;
+    }
+    return status;
+}
+
+/* Copies the value out (copy: trivial); PM_EBORROWED while it is write-borrowed. */
+static inline pm_status Managed_Aligned_SingleThreaded_load(Managed_Aligned_SingleThreaded h,
+                                                            struct point *out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = pm_cell_borrow_try_read(&h.box->cell);
+    if (status != PM_OK) {
+        return status;
+    }
+    *out = h.box->value;
+    pm_cell_borrow_release_read(&h.box->cell);
+    return PM_OK;
+}
+
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Aligned_SingleThreaded_release_read. */
+static inline pm_status Managed_Aligned_SingleThreaded_downgrade_write(
+    Managed_Aligned_SingleThreaded h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    return pm_cell_borrow_downgrade(&h.box->cell);
+}
+
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Aligned_SingleThreaded_try_unwrap(
+    Managed_Aligned_SingleThreaded *h, struct point *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_plain_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Aligned_SingleThreaded__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Aligned_SingleThreaded_unwrap_or_drop(
+    Managed_Aligned_SingleThreaded *h, struct point *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Aligned_SingleThreaded_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_plain_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Aligned_SingleThreaded__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Aligned_SingleThreaded__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static PM_ALWAYS_INLINE pm_status Managed_Aligned_SingleThreaded_into_inner(
+    Managed_Aligned_SingleThreaded *h, struct point *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        Managed_Aligned_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
+        }
+        size_t size = PM_BOX_ALIGN_UP(sizeof(Managed_Aligned_SingleThreaded_box), 64);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
+    }
+    struct point copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Aligned_SingleThreaded__type, h->box, &copy);
+    if (status == PM_OK) {
+        Managed_Aligned_SingleThreaded_drop(h);
+        *out = copy;
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Aligned_SingleThreaded_from_raw gives the handle back. NULL for an empty handle. */
+static inline const struct point *Managed_Aligned_SingleThreaded_into_raw(
+    Managed_Aligned_SingleThreaded h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Aligned_SingleThreaded Managed_Aligned_SingleThreaded_from_raw(
+    const struct point *value) {
+    Managed_Aligned_SingleThreaded h = {NULL};
+    if (value != NULL) {
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Aligned_SingleThreaded_box, value); /* the value's box */
+        h.box = (Managed_Aligned_SingleThreaded_box *)address;
+    }
+    return h;
+}
+
+static inline bool Managed_Aligned_SingleThreaded_ptr_eq(Managed_Aligned_SingleThreaded h,
+                                                         Managed_Aligned_SingleThreaded other) {
+    return h.box == other.box;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Aligned_SingleThreaded_drop_reuse(Managed_Aligned_SingleThreaded *h,
+                                                             pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Aligned_SingleThreaded_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Aligned_SingleThreaded__type, box, token);
+    }
+}
+
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static PM_ALWAYS_INLINE pm_status Managed_Aligned_SingleThreaded_take_reuse(
+    Managed_Aligned_SingleThreaded *h, struct point *out, pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Aligned_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
+        }
+        size_t size = PM_BOX_ALIGN_UP(sizeof(Managed_Aligned_SingleThreaded_box), 64);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
+    }
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct point copy;
+    pm_status status = pm_box_clone_out(&Managed_Aligned_SingleThreaded__type, h->box, &copy);
+    if (status == PM_OK) {
+        pm_reuse last = {NULL, 0};
+        Managed_Aligned_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Aligned_SingleThreaded_new_reuse(
+    Managed_Aligned_SingleThreaded *out, pm_reuse *token, struct point value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = PM_BOX_ALIGN_UP(sizeof(Managed_Aligned_SingleThreaded_box), 64);
+    Managed_Aligned_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size && pm_alloc_is_aligned(token->memory, 64)) {
+        box = (Managed_Aligned_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Aligned_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Aligned_SingleThreaded_box *)pm_alloc_aligned(size, 64);
+    }
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    pm_cell_borrow_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_cell_borrow_name(&box->cell, Managed_Aligned_SingleThreaded__type.name);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
+/* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
+typedef struct Managed_Aligned_SingleThreaded_read_guard {
+    Managed_Aligned_SingleThreaded handle;
+    const struct point *value;
+    pm_status status;
+} Managed_Aligned_SingleThreaded_read_guard;
+
+typedef struct Managed_Aligned_SingleThreaded_write_guard {
+    Managed_Aligned_SingleThreaded handle;
+    struct point *value;
+    pm_status status;
+} Managed_Aligned_SingleThreaded_write_guard;
+
+static inline Managed_Aligned_SingleThreaded_read_guard
+Managed_Aligned_SingleThreaded_read_guard_begin(Managed_Aligned_SingleThreaded h) {
+    Managed_Aligned_SingleThreaded_read_guard guard = {h, NULL, PM_OK};
+    guard.status = Managed_Aligned_SingleThreaded_read(h, &guard.value);
+    return guard;
+}
+
+static inline void Managed_Aligned_SingleThreaded_read_guard_end(
+    Managed_Aligned_SingleThreaded_read_guard *guard) {
+    if (guard->status == PM_OK) {
+        Managed_Aligned_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Aligned_SingleThreaded__type, box);
+        }
+        guard->status = PM_EINVAL;
+    }
+}
+
+static inline Managed_Aligned_SingleThreaded_write_guard
+Managed_Aligned_SingleThreaded_write_guard_begin(Managed_Aligned_SingleThreaded *h) {
+    Managed_Aligned_SingleThreaded_write_guard guard = {{NULL}, NULL, PM_OK};
+    guard.status = Managed_Aligned_SingleThreaded_write(h, &guard.value);
+    if (guard.status == PM_OK) {
+        guard.handle = *h; /* the box written: a fresh copy if *h was shared */
+    }
+    return guard;
+}
+
+static inline void Managed_Aligned_SingleThreaded_write_guard_end(
+    Managed_Aligned_SingleThreaded_write_guard *guard) {
+    if (guard->status == PM_OK) {
+        Managed_Aligned_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Aligned_SingleThreaded__type, box);
+        }
+        guard->status = PM_EINVAL;
+    }
+}
+
+typedef Managed_Aligned_SingleThreaded_write_guard
+    Managed_Aligned_SingleThreaded_write_shared_guard;
+
+static inline Managed_Aligned_SingleThreaded_write_guard
+Managed_Aligned_SingleThreaded_write_shared_guard_begin(Managed_Aligned_SingleThreaded h) {
+    Managed_Aligned_SingleThreaded_write_guard guard = {h, NULL, PM_OK};
+    guard.status = Managed_Aligned_SingleThreaded_write_shared(h, &guard.value);
+    return guard;
+}
+
+static inline void Managed_Aligned_SingleThreaded_write_shared_guard_end(
+    Managed_Aligned_SingleThreaded_write_guard *guard) {
+    Managed_Aligned_SingleThreaded_write_guard_end(guard);
+}
+
+/* ---- Managed_Aligned_ThreadSafe ----
+ * Aligned under ThreadSafe: counter atomic, cell rwlock (spec 77:32). */
+
+struct Managed_Aligned_ThreadSafe_box {
+    pm_count_atomic rc;
+    pm_rwlock cell;
+    struct point value;
+    pm_snap_word snap[]; /* what _load copies out (none if the value is too wide) */
+};
+
+/* Sizes, offsets, blocks and clone/drop of the box: what the runtime's cold paths read. */
+extern const pm_box_type Managed_Aligned_ThreadSafe__type;
+#ifdef PM_METRICS
+extern pm_metrics Managed_Aligned_ThreadSafe_metrics;
+#endif
+
+/* Boxes `value` with count 1. On failure the caller still owns `value`. */
+static inline pm_status Managed_Aligned_ThreadSafe_new(Managed_Aligned_ThreadSafe *out,
+                                                       struct point value) {
+    if (out == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = PM_BOX_ALIGN_UP(PM_SNAP_BOX_SIZE(Managed_Aligned_ThreadSafe_box, sizeof value),
+            64);
+    Managed_Aligned_ThreadSafe_box *box = (Managed_Aligned_ThreadSafe_box *)pm_alloc_aligned(size,
+            64);
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    pm_rwlock_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_rwlock_name(&box->cell, Managed_Aligned_ThreadSafe__type.name);
+    box->value = value;
+    pm_snap_init(box->snap, &box->value, sizeof box->value);
+    out->box = box;
+    return PM_OK;
+}
+
+/* One more owner. Never fails: at the limit the box turns immortal. */
+static inline Managed_Aligned_ThreadSafe Managed_Aligned_ThreadSafe_dup(
+    Managed_Aligned_ThreadSafe h) {
+    if (h.box != NULL) {
+        pm_count_atomic_inc(&h.box->rc);
+        PM_METRIC_SATURATION(Managed_Aligned_ThreadSafe_metrics, pm_count_atomic_get(&h.box->rc));
+    }
+    return h;
+}
+
+/* One more owner, or PM_EOVERFLOW at the limit (PM_EINVAL: empty handle). */
+static inline pm_status Managed_Aligned_ThreadSafe_try_dup(Managed_Aligned_ThreadSafe h,
+                                                           Managed_Aligned_ThreadSafe *out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = pm_count_atomic_try_inc(&h.box->rc);
+    if (status == PM_OK) {
+        *out = h;
+    }
+    return status;
+}
+
+/* Gives up this owner and empties *h; the last owner destroys the value. */
+static inline void Managed_Aligned_ThreadSafe_drop(Managed_Aligned_ThreadSafe *h) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Aligned_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return;
+    }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    if (pm_rwlock_in_use(&box->cell)) {
+        pm_box_destroy(&Managed_Aligned_ThreadSafe__type, box);
+        return;
+    }
+    pm_rwlock_forget(&box->cell);
+    pm_free(box,
+            PM_BOX_ALIGN_UP(PM_SNAP_BOX_SIZE(Managed_Aligned_ThreadSafe_box, sizeof(struct point)),
+            64));
+}
+
+static inline uint32_t Managed_Aligned_ThreadSafe_refcount(Managed_Aligned_ThreadSafe h) {
+    return h.box == NULL ? 0u : pm_count_atomic_get(&h.box->rc);
+}
+
+static inline bool Managed_Aligned_ThreadSafe_is_unique(Managed_Aligned_ThreadSafe h) {
+    return h.box != NULL && pm_count_atomic_is_unique(&h.box->rc);
+}
+
+/* Shared borrow, non-blocking; end it with Managed_Aligned_ThreadSafe_release_read. */
+static inline pm_status Managed_Aligned_ThreadSafe_read(Managed_Aligned_ThreadSafe h,
+                                                        const struct point **out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = PM_METRIC_BORROW(Managed_Aligned_ThreadSafe_metrics,
+            pm_rwlock_try_read(&h.box->cell));
+    if (status != PM_OK) {
+        return status;
+    }
+    *out = &h.box->value;
+    return PM_OK;
+}
+
+static inline void Managed_Aligned_ThreadSafe_release_read(Managed_Aligned_ThreadSafe h) {
+    if (h.box != NULL) {
+        pm_rwlock_release_read(&h.box->cell);
+    }
+}
+
+/* FBIP write: in place when unique, else a copy that *h alone owns. On failure *h is unchanged. */
+static inline pm_status Managed_Aligned_ThreadSafe_write(Managed_Aligned_ThreadSafe *h,
+                                                         struct point **out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Aligned_ThreadSafe_box *box = h->box;
+    if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        pm_status status = PM_METRIC_BORROW(Managed_Aligned_ThreadSafe_metrics,
+                pm_rwlock_try_write(&box->cell));
+        if (status != PM_OK) {
+            return status;
+        }
+        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+        pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
+        PM_METRIC(Managed_Aligned_ThreadSafe_metrics, in_place_writes);
+        *out = &box->value;
+        return PM_OK;
+    }
+    size_t size = PM_BOX_ALIGN_UP(PM_SNAP_BOX_SIZE(Managed_Aligned_ThreadSafe_box,
+            sizeof(struct point)), 64);
+    Managed_Aligned_ThreadSafe_box *copy = (Managed_Aligned_ThreadSafe_box *)pm_alloc_aligned(size,
+            64);
+    if (copy == NULL) {
+        return PM_ENOMEM;
+    }
+    /* No writer holds or waits: the published snapshot is the value, copied without the
+     * read lock (two atomic RMWs fewer on a line other threads use); else the lock decides. */
+    if (!pm_rwlock_writer_quiet(&box->cell) ||
+        !pm_snap_try_load(box->snap, &copy->value, sizeof copy->value)) {
+        pm_status status = PM_METRIC_BORROW(Managed_Aligned_ThreadSafe_metrics,
+                pm_rwlock_try_read(&box->cell));
+        if (status != PM_OK) {
+            pm_free(copy, size);
+            return status;
+        }
+        copy->value = box->value;
+        (void)pm_rwlock_release_read(&box->cell); /* our owner keeps it from being orphaned */
+    }
+    /* Held for write from the start: nobody else sees it yet. */
+    pm_count_atomic_init(&copy->rc);
+    pm_rwlock_init_write(&copy->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_rwlock_name(&copy->cell, Managed_Aligned_ThreadSafe__type.name);
+    pm_snap_init(copy->snap, &copy->value, sizeof copy->value);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    Managed_Aligned_ThreadSafe_drop(h);
+    PM_METRIC(Managed_Aligned_ThreadSafe_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
+}
+
+static inline void Managed_Aligned_ThreadSafe_release_write(Managed_Aligned_ThreadSafe h) {
+    if (h.box != NULL) {
+        pm_snap_publish(h.box->snap, &h.box->value, sizeof h.box->value);
+        pm_rwlock_release_write(&h.box->cell);
+    }
+}
+
+/* Exclusive borrow of the shared box itself: every owner sees the change. */
+static inline pm_status Managed_Aligned_ThreadSafe_write_shared(Managed_Aligned_ThreadSafe h,
+                                                                struct point **out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = PM_METRIC_BORROW(Managed_Aligned_ThreadSafe_metrics,
+            pm_rwlock_try_write(&h.box->cell));
+    if (status == PM_OK) {
+        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+        pm_snap_prefetch_for_publish(h.box->snap, sizeof h.box->value);
+        *out = &h.box->value;
+    }
+    return status;
+}
+
+/* Copies the value out (copy: trivial). A value of up to PM_SNAP_MAX_BYTES is read
+ * optimistically, as of the last write release: no lock, no shared write. A wider
+ * one is copied under a read lock, tried for a brief spin: PM_EBUSY while a writer
+ * holds or waits (never a wait: that writer may be the caller). */
+static inline pm_status Managed_Aligned_ThreadSafe_load(Managed_Aligned_ThreadSafe h,
+                                                        struct point *out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (PM_LIKELY(pm_snap_try_load(h.box->snap, out, sizeof *out))) {
+        return PM_OK;
+    }
+    return pm_box_load_contended(&Managed_Aligned_ThreadSafe__type, h.box, out);
+}
+
+/* Blocking forms: wait up to timeout_ns (PM_FOREVER: no limit), then PM_ETIMEDOUT. */
+static inline pm_status Managed_Aligned_ThreadSafe_read_wait(Managed_Aligned_ThreadSafe h,
+                                                             const struct point **out,
+                                                             uint64_t timeout_ns) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = PM_METRIC_BORROW(Managed_Aligned_ThreadSafe_metrics,
+            PM_METRIC_WAIT(Managed_Aligned_ThreadSafe_metrics, pm_rwlock_try_read(&h.box->cell),
+            pm_rwlock_read_wait(&h.box->cell, timeout_ns)));
+    if (status == PM_OK) {
+        *out = &h.box->value;
+    }
+    return status;
+}
+
+static inline pm_status Managed_Aligned_ThreadSafe_write_wait(Managed_Aligned_ThreadSafe *h,
+                                                              struct point **out,
+                                                              uint64_t timeout_ns) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Aligned_ThreadSafe_box *box = h->box;
+    if (pm_count_atomic_is_unique(&box->rc)) {
+        pm_status status = PM_METRIC_BORROW(Managed_Aligned_ThreadSafe_metrics,
+                PM_METRIC_WAIT(Managed_Aligned_ThreadSafe_metrics, pm_rwlock_try_write(&box->cell),
+                pm_rwlock_write_wait(&box->cell, timeout_ns)));
+        if (status == PM_OK) {
+            /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+            pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
+            PM_METRIC(Managed_Aligned_ThreadSafe_metrics, in_place_writes);
+            *out = &box->value;
+        }
+        return status;
+    }
+    void *copy = NULL;
+    pm_status status = pm_box_copy_for_write(&Managed_Aligned_ThreadSafe__type, box, &copy, true,
+            timeout_ns);
+    if (status == PM_OK) {
+        h->box = (Managed_Aligned_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        *out = &h->box->value;
+    }
+    return status;
+}
+
+static inline pm_status Managed_Aligned_ThreadSafe_write_shared_wait(Managed_Aligned_ThreadSafe h,
+                                                                     struct point **out,
+                                                                     uint64_t timeout_ns) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = PM_METRIC_BORROW(Managed_Aligned_ThreadSafe_metrics,
+            PM_METRIC_WAIT(Managed_Aligned_ThreadSafe_metrics, pm_rwlock_try_write(&h.box->cell),
+            pm_rwlock_write_wait(&h.box->cell, timeout_ns)));
+    if (status == PM_OK) {
+        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
+        pm_snap_prefetch_for_publish(h.box->snap, sizeof h.box->value);
+        *out = &h.box->value;
+    }
+    return status;
+}
+
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Aligned_ThreadSafe_release_read. */
+static inline pm_status Managed_Aligned_ThreadSafe_downgrade_write(Managed_Aligned_ThreadSafe h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    /* Published before readers can enter, as by _release_write: _load sees the new value. */
+    pm_snap_publish(h.box->snap, &h.box->value, sizeof h.box->value);
+    return pm_rwlock_downgrade(&h.box->cell);
+}
+
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Aligned_ThreadSafe_try_unwrap(Managed_Aligned_ThreadSafe *h,
+                                                              struct point *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_atomic_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Aligned_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Aligned_ThreadSafe_unwrap_or_drop(Managed_Aligned_ThreadSafe *h,
+                                                                  struct point *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Aligned_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Aligned_ThreadSafe__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Aligned_ThreadSafe__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static PM_ALWAYS_INLINE pm_status Managed_Aligned_ThreadSafe_into_inner(
+    Managed_Aligned_ThreadSafe *h, struct point *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        Managed_Aligned_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
+        }
+        size_t size = PM_BOX_ALIGN_UP(PM_SNAP_BOX_SIZE(Managed_Aligned_ThreadSafe_box,
+                sizeof(struct point)), 64);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
+    }
+    struct point copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Aligned_ThreadSafe__type, h->box, &copy);
+    if (status == PM_OK) {
+        Managed_Aligned_ThreadSafe_drop(h);
+        *out = copy;
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Aligned_ThreadSafe_from_raw gives the handle back. NULL for an empty handle. */
+static inline const struct point *Managed_Aligned_ThreadSafe_into_raw(
+    Managed_Aligned_ThreadSafe h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Aligned_ThreadSafe Managed_Aligned_ThreadSafe_from_raw(
+    const struct point *value) {
+    Managed_Aligned_ThreadSafe h = {NULL};
+    if (value != NULL) {
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Aligned_ThreadSafe_box, value); /* the value's box */
+        h.box = (Managed_Aligned_ThreadSafe_box *)address;
+    }
+    return h;
+}
+
+static inline bool Managed_Aligned_ThreadSafe_ptr_eq(Managed_Aligned_ThreadSafe h,
+                                                     Managed_Aligned_ThreadSafe other) {
+    return h.box == other.box;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Aligned_ThreadSafe_drop_reuse(Managed_Aligned_ThreadSafe *h,
+                                                         pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Aligned_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Aligned_ThreadSafe__type, box, token);
+    }
+}
+
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static PM_ALWAYS_INLINE pm_status Managed_Aligned_ThreadSafe_take_reuse(
+    Managed_Aligned_ThreadSafe *h, struct point *out, pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Aligned_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
+        }
+        size_t size = PM_BOX_ALIGN_UP(PM_SNAP_BOX_SIZE(Managed_Aligned_ThreadSafe_box,
+                sizeof(struct point)), 64);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
+    }
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct point copy;
+    pm_status status = pm_box_clone_out(&Managed_Aligned_ThreadSafe__type, h->box, &copy);
+    if (status == PM_OK) {
+        pm_reuse last = {NULL, 0};
+        Managed_Aligned_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Aligned_ThreadSafe_new_reuse(Managed_Aligned_ThreadSafe *out,
+                                                             pm_reuse *token, struct point value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = PM_BOX_ALIGN_UP(PM_SNAP_BOX_SIZE(Managed_Aligned_ThreadSafe_box, sizeof value),
+            64);
+    Managed_Aligned_ThreadSafe_box *box;
+    if (token->memory != NULL && token->size == size && pm_alloc_is_aligned(token->memory, 64)) {
+        box = (Managed_Aligned_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Aligned_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Aligned_ThreadSafe_box *)pm_alloc_aligned(size, 64);
+    }
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    pm_rwlock_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_rwlock_name(&box->cell, Managed_Aligned_ThreadSafe__type.name);
+    box->value = value;
+    pm_snap_init(box->snap, &box->value, sizeof box->value);
+    out->box = box;
+    return PM_OK;
+}
+
+/* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
+typedef struct Managed_Aligned_ThreadSafe_read_guard {
+    Managed_Aligned_ThreadSafe handle;
+    const struct point *value;
+    pm_status status;
+} Managed_Aligned_ThreadSafe_read_guard;
+
+typedef struct Managed_Aligned_ThreadSafe_write_guard {
+    Managed_Aligned_ThreadSafe handle;
+    struct point *value;
+    pm_status status;
+} Managed_Aligned_ThreadSafe_write_guard;
+
+static inline Managed_Aligned_ThreadSafe_read_guard Managed_Aligned_ThreadSafe_read_guard_begin(
+    Managed_Aligned_ThreadSafe h) {
+    Managed_Aligned_ThreadSafe_read_guard guard = {h, NULL, PM_OK};
+    guard.status = Managed_Aligned_ThreadSafe_read(h, &guard.value);
+    return guard;
+}
+
+static inline void Managed_Aligned_ThreadSafe_read_guard_end(
+    Managed_Aligned_ThreadSafe_read_guard *guard) {
+    if (guard->status == PM_OK) {
+        Managed_Aligned_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Aligned_ThreadSafe__type, box);
+        }
+        guard->status = PM_EINVAL;
+    }
+}
+
+static inline Managed_Aligned_ThreadSafe_write_guard Managed_Aligned_ThreadSafe_write_guard_begin(
+    Managed_Aligned_ThreadSafe *h) {
+    Managed_Aligned_ThreadSafe_write_guard guard = {{NULL}, NULL, PM_OK};
+    guard.status = Managed_Aligned_ThreadSafe_write(h, &guard.value);
+    if (guard.status == PM_OK) {
+        guard.handle = *h; /* the box written: a fresh copy if *h was shared */
+    }
+    return guard;
+}
+
+static inline void Managed_Aligned_ThreadSafe_write_guard_end(
+    Managed_Aligned_ThreadSafe_write_guard *guard) {
+    if (guard->status == PM_OK) {
+        Managed_Aligned_ThreadSafe_box *box = guard->handle.box;
+        pm_snap_publish(box->snap, &box->value, sizeof box->value);
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Aligned_ThreadSafe__type, box);
+        }
+        guard->status = PM_EINVAL;
+    }
+}
+
+typedef Managed_Aligned_ThreadSafe_write_guard Managed_Aligned_ThreadSafe_write_shared_guard;
+
+static inline Managed_Aligned_ThreadSafe_write_guard
+Managed_Aligned_ThreadSafe_write_shared_guard_begin(Managed_Aligned_ThreadSafe h) {
+    Managed_Aligned_ThreadSafe_write_guard guard = {h, NULL, PM_OK};
+    guard.status = Managed_Aligned_ThreadSafe_write_shared(h, &guard.value);
+    return guard;
+}
+
+static inline void Managed_Aligned_ThreadSafe_write_shared_guard_end(
+    Managed_Aligned_ThreadSafe_write_guard *guard) {
+    Managed_Aligned_ThreadSafe_write_guard_end(guard);
+}
+
+static inline Managed_Aligned_ThreadSafe_read_guard
+Managed_Aligned_ThreadSafe_read_guard_begin_wait(Managed_Aligned_ThreadSafe h,
+                                                 uint64_t timeout_ns) {
+    Managed_Aligned_ThreadSafe_read_guard guard = {h, NULL, PM_OK};
+    guard.status = Managed_Aligned_ThreadSafe_read_wait(h, &guard.value, timeout_ns);
+    return guard;
+}
+
+static inline Managed_Aligned_ThreadSafe_write_guard
+Managed_Aligned_ThreadSafe_write_guard_begin_wait(Managed_Aligned_ThreadSafe *h,
+                                                  uint64_t timeout_ns) {
+    Managed_Aligned_ThreadSafe_write_guard guard = {{NULL}, NULL, PM_OK};
+    guard.status = Managed_Aligned_ThreadSafe_write_wait(h, &guard.value, timeout_ns);
+    if (guard.status == PM_OK) {
+        guard.handle = *h;
+    }
+    return guard;
+}
+
+static inline Managed_Aligned_ThreadSafe_write_guard
+Managed_Aligned_ThreadSafe_write_shared_guard_begin_wait(Managed_Aligned_ThreadSafe h,
+                                                         uint64_t timeout_ns) {
+    Managed_Aligned_ThreadSafe_write_guard guard = {h, NULL, PM_OK};
+    guard.status = Managed_Aligned_ThreadSafe_write_shared_wait(h, &guard.value, timeout_ns);
+    return guard;
+}
+
+/* ---- Managed_Aligned_Local ----
+ * Aligned under Local: counter plain, cell none (spec 77:44). */
+
+struct Managed_Aligned_Local_box {
+    pm_count_plain rc;
+    struct point value;
+};
+
+/* Sizes, offsets, blocks and clone/drop of the box: what the runtime's cold paths read. */
+extern const pm_box_type Managed_Aligned_Local__type;
+#ifdef PM_METRICS
+extern pm_metrics Managed_Aligned_Local_metrics;
+#endif
+
+/* Boxes `value` with count 1. On failure the caller still owns `value`. */
+static inline pm_status Managed_Aligned_Local_new(Managed_Aligned_Local *out, struct point value) {
+    if (out == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = PM_BOX_ALIGN_UP(sizeof(Managed_Aligned_Local_box), 64);
+    Managed_Aligned_Local_box *box = (Managed_Aligned_Local_box *)pm_alloc_aligned(size, 64);
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
+/* One more owner. Never fails: at the limit the box turns immortal. */
+static inline Managed_Aligned_Local Managed_Aligned_Local_dup(Managed_Aligned_Local h) {
+    if (h.box != NULL) {
+        pm_count_plain_inc(&h.box->rc);
+        PM_METRIC_SATURATION(Managed_Aligned_Local_metrics, pm_count_plain_get(&h.box->rc));
+    }
+    return h;
+}
+
+/* One more owner, or PM_EOVERFLOW at the limit (PM_EINVAL: empty handle). */
+static inline pm_status Managed_Aligned_Local_try_dup(Managed_Aligned_Local h,
+                                                      Managed_Aligned_Local *out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = pm_count_plain_try_inc(&h.box->rc);
+    if (status == PM_OK) {
+        *out = h;
+    }
+    return status;
+}
+
+/* Gives up this owner and empties *h; the last owner destroys the value. */
+static inline void Managed_Aligned_Local_drop(Managed_Aligned_Local *h) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Aligned_Local_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_plain_dec(&box->rc)) {
+        return;
+    }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    pm_free(box, PM_BOX_ALIGN_UP(sizeof(Managed_Aligned_Local_box), 64));
+}
+
+static inline uint32_t Managed_Aligned_Local_refcount(Managed_Aligned_Local h) {
+    return h.box == NULL ? 0u : pm_count_plain_get(&h.box->rc);
+}
+
+static inline bool Managed_Aligned_Local_is_unique(Managed_Aligned_Local h) {
+    return h.box != NULL && pm_count_plain_is_unique(&h.box->rc);
+}
+
+/* Shared borrow, non-blocking; end it with Managed_Aligned_Local_release_read. */
+static inline pm_status Managed_Aligned_Local_read(Managed_Aligned_Local h,
+                                                   const struct point **out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    *out = &h.box->value;
+    return PM_OK;
+}
+
+static inline void Managed_Aligned_Local_release_read(Managed_Aligned_Local h) {
+    (void)h; /* nothing tracks borrows */
+}
+
+/* FBIP write: in place when unique, else a copy that *h alone owns. On failure *h is unchanged. */
+static inline pm_status Managed_Aligned_Local_write(Managed_Aligned_Local *h, struct point **out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Aligned_Local_box *box = h->box;
+    if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
+        PM_METRIC(Managed_Aligned_Local_metrics, in_place_writes);
+        *out = &box->value;
+        return PM_OK;
+    }
+    size_t size = PM_BOX_ALIGN_UP(sizeof(Managed_Aligned_Local_box), 64);
+    Managed_Aligned_Local_box *copy = (Managed_Aligned_Local_box *)pm_alloc_aligned(size, 64);
+    if (copy == NULL) {
+        return PM_ENOMEM;
+    }
+    copy->value = box->value;
+    /* Held for write from the start: nobody else sees it yet. */
+    pm_count_plain_init(&copy->rc);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    Managed_Aligned_Local_drop(h);
+    PM_METRIC(Managed_Aligned_Local_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
+}
+
+static inline void Managed_Aligned_Local_release_write(Managed_Aligned_Local h) {
+    (void)h; /* nothing tracks borrows */
+}
+
+/* Copies the value out (copy: trivial); nothing tracks borrows, a plain copy. */
+static inline pm_status Managed_Aligned_Local_load(Managed_Aligned_Local h, struct point *out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    *out = h.box->value;
+    return PM_OK;
+}
+
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Aligned_Local_try_unwrap(Managed_Aligned_Local *h,
+                                                         struct point *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_plain_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Aligned_Local__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Aligned_Local_unwrap_or_drop(Managed_Aligned_Local *h,
+                                                             struct point *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Aligned_Local_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_plain_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Aligned_Local__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Aligned_Local__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static PM_ALWAYS_INLINE pm_status Managed_Aligned_Local_into_inner(Managed_Aligned_Local *h,
+                                                                   struct point *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        Managed_Aligned_Local_box *box = h->box;
+        size_t size = PM_BOX_ALIGN_UP(sizeof(Managed_Aligned_Local_box), 64);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
+    }
+    struct point copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Aligned_Local__type, h->box, &copy);
+    if (status == PM_OK) {
+        Managed_Aligned_Local_drop(h);
+        *out = copy;
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Aligned_Local_from_raw gives the handle back. NULL for an empty handle. */
+static inline const struct point *Managed_Aligned_Local_into_raw(Managed_Aligned_Local h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Aligned_Local Managed_Aligned_Local_from_raw(const struct point *value) {
+    Managed_Aligned_Local h = {NULL};
+    if (value != NULL) {
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Aligned_Local_box, value); /* the value's box */
+        h.box = (Managed_Aligned_Local_box *)address;
+    }
+    return h;
+}
+
+static inline bool Managed_Aligned_Local_ptr_eq(Managed_Aligned_Local h,
+                                                Managed_Aligned_Local other) {
+    return h.box == other.box;
+}
+
+/* Cell none: the value, with no status and no release (NULL for an empty handle). */
+static inline const struct point *Managed_Aligned_Local_get(Managed_Aligned_Local h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Aligned_Local_drop_reuse(Managed_Aligned_Local *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Aligned_Local_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Aligned_Local__type, box, token);
+    }
+}
+
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static PM_ALWAYS_INLINE pm_status Managed_Aligned_Local_take_reuse(Managed_Aligned_Local *h,
+                                                                   struct point *out,
+                                                                   pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Aligned_Local_box *box = h->box;
+        size_t size = PM_BOX_ALIGN_UP(sizeof(Managed_Aligned_Local_box), 64);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
+    }
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct point copy;
+    pm_status status = pm_box_clone_out(&Managed_Aligned_Local__type, h->box, &copy);
+    if (status == PM_OK) {
+        pm_reuse last = {NULL, 0};
+        Managed_Aligned_Local_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Aligned_Local_new_reuse(Managed_Aligned_Local *out, pm_reuse *token,
+                                                        struct point value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = PM_BOX_ALIGN_UP(sizeof(Managed_Aligned_Local_box), 64);
+    Managed_Aligned_Local_box *box;
+    if (token->memory != NULL && token->size == size && pm_alloc_is_aligned(token->memory, 64)) {
+        box = (Managed_Aligned_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Aligned_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Aligned_Local_box *)pm_alloc_aligned(size, 64);
+    }
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
+/* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
+typedef struct Managed_Aligned_Local_read_guard {
+    Managed_Aligned_Local handle;
+    const struct point *value;
+    pm_status status;
+} Managed_Aligned_Local_read_guard;
+
+typedef struct Managed_Aligned_Local_write_guard {
+    Managed_Aligned_Local handle;
+    struct point *value;
+    pm_status status;
+} Managed_Aligned_Local_write_guard;
+
+static inline Managed_Aligned_Local_read_guard Managed_Aligned_Local_read_guard_begin(
+    Managed_Aligned_Local h) {
+    Managed_Aligned_Local_read_guard guard = {h, NULL, PM_OK};
+    guard.status = Managed_Aligned_Local_read(h, &guard.value);
+    return guard;
+}
+
+static inline void Managed_Aligned_Local_read_guard_end(Managed_Aligned_Local_read_guard *guard) {
+    if (guard->status == PM_OK) {
+        Managed_Aligned_Local_release_read(guard->handle);
+        guard->status = PM_EINVAL;
+    }
+}
+
+static inline Managed_Aligned_Local_write_guard Managed_Aligned_Local_write_guard_begin(
+    Managed_Aligned_Local *h) {
+    Managed_Aligned_Local_write_guard guard = {{NULL}, NULL, PM_OK};
+    guard.status = Managed_Aligned_Local_write(h, &guard.value);
+    if (guard.status == PM_OK) {
+        guard.handle = *h; /* the box written: a fresh copy if *h was shared */
+    }
+    return guard;
+}
+
+static inline void Managed_Aligned_Local_write_guard_end(Managed_Aligned_Local_write_guard *guard) {
+    if (guard->status == PM_OK) {
+        Managed_Aligned_Local_release_write(guard->handle);
+        guard->status = PM_EINVAL;
+    }
+}
+
+/* ---- Managed_Aligned_Frozen ----
+ * Aligned under Frozen: counter atomic, cell none (spec 77:51). */
+
+struct Managed_Aligned_Frozen_box {
+    pm_count_atomic rc;
+    struct point value;
+};
+
+/* Sizes, offsets, blocks and clone/drop of the box: what the runtime's cold paths read. */
+extern const pm_box_type Managed_Aligned_Frozen__type;
+#ifdef PM_METRICS
+extern pm_metrics Managed_Aligned_Frozen_metrics;
+#endif
+
+/* Boxes `value` with count 1. On failure the caller still owns `value`. */
+static inline pm_status Managed_Aligned_Frozen_new(Managed_Aligned_Frozen *out,
+                                                   struct point value) {
+    if (out == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = PM_BOX_ALIGN_UP(sizeof(Managed_Aligned_Frozen_box), 64);
+    Managed_Aligned_Frozen_box *box = (Managed_Aligned_Frozen_box *)pm_alloc_aligned(size, 64);
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
+/* One more owner. Never fails: at the limit the box turns immortal. */
+static inline Managed_Aligned_Frozen Managed_Aligned_Frozen_dup(Managed_Aligned_Frozen h) {
+    if (h.box != NULL) {
+        pm_count_atomic_inc(&h.box->rc);
+        PM_METRIC_SATURATION(Managed_Aligned_Frozen_metrics, pm_count_atomic_get(&h.box->rc));
+    }
+    return h;
+}
+
+/* One more owner, or PM_EOVERFLOW at the limit (PM_EINVAL: empty handle). */
+static inline pm_status Managed_Aligned_Frozen_try_dup(Managed_Aligned_Frozen h,
+                                                       Managed_Aligned_Frozen *out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = pm_count_atomic_try_inc(&h.box->rc);
+    if (status == PM_OK) {
+        *out = h;
+    }
+    return status;
+}
+
+/* Gives up this owner and empties *h; the last owner destroys the value. */
+static inline void Managed_Aligned_Frozen_drop(Managed_Aligned_Frozen *h) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Aligned_Frozen_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return;
+    }
+    /* The last owner. Nothing to drop: pm_box_destroy, inline (but for a borrowed box,
+     * which the end of its last borrow destroys). */
+    pm_free(box, PM_BOX_ALIGN_UP(sizeof(Managed_Aligned_Frozen_box), 64));
+}
+
+static inline uint32_t Managed_Aligned_Frozen_refcount(Managed_Aligned_Frozen h) {
+    return h.box == NULL ? 0u : pm_count_atomic_get(&h.box->rc);
+}
+
+static inline bool Managed_Aligned_Frozen_is_unique(Managed_Aligned_Frozen h) {
+    return h.box != NULL && pm_count_atomic_is_unique(&h.box->rc);
+}
+
+/* Shared borrow, non-blocking; end it with Managed_Aligned_Frozen_release_read. */
+static inline pm_status Managed_Aligned_Frozen_read(Managed_Aligned_Frozen h,
+                                                    const struct point **out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    *out = &h.box->value;
+    return PM_OK;
+}
+
+static inline void Managed_Aligned_Frozen_release_read(Managed_Aligned_Frozen h) {
+    (void)h; /* nothing tracks borrows */
+}
+
+/* FBIP write: in place when unique, else a copy that *h alone owns. On failure *h is unchanged. */
+static inline pm_status Managed_Aligned_Frozen_write(Managed_Aligned_Frozen *h,
+                                                     struct point **out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Aligned_Frozen_box *box = h->box;
+    if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        PM_METRIC(Managed_Aligned_Frozen_metrics, in_place_writes);
+        *out = &box->value;
+        return PM_OK;
+    }
+    size_t size = PM_BOX_ALIGN_UP(sizeof(Managed_Aligned_Frozen_box), 64);
+    Managed_Aligned_Frozen_box *copy = (Managed_Aligned_Frozen_box *)pm_alloc_aligned(size, 64);
+    if (copy == NULL) {
+        return PM_ENOMEM;
+    }
+    copy->value = box->value;
+    /* Held for write from the start: nobody else sees it yet. */
+    pm_count_atomic_init(&copy->rc);
+    /* Our owner of the shared box goes; the others may have left meanwhile. */
+    Managed_Aligned_Frozen_drop(h);
+    PM_METRIC(Managed_Aligned_Frozen_metrics, copies_on_write);
+    h->box = copy; /* the other owners keep the old box */
+    *out = &copy->value;
+    return PM_OK;
+}
+
+static inline void Managed_Aligned_Frozen_release_write(Managed_Aligned_Frozen h) {
+    (void)h; /* nothing tracks borrows */
+}
+
+/* Copies the value out (copy: trivial); nothing tracks borrows, a plain copy. */
+static inline pm_status Managed_Aligned_Frozen_load(Managed_Aligned_Frozen h, struct point *out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    *out = h.box->value;
+    return PM_OK;
+}
+
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Aligned_Frozen_try_unwrap(Managed_Aligned_Frozen *h,
+                                                          struct point *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_atomic_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Aligned_Frozen__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Aligned_Frozen_unwrap_or_drop(Managed_Aligned_Frozen *h,
+                                                              struct point *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Aligned_Frozen_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Aligned_Frozen__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Aligned_Frozen__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static PM_ALWAYS_INLINE pm_status Managed_Aligned_Frozen_into_inner(Managed_Aligned_Frozen *h,
+                                                                    struct point *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        Managed_Aligned_Frozen_box *box = h->box;
+        size_t size = PM_BOX_ALIGN_UP(sizeof(Managed_Aligned_Frozen_box), 64);
+        *out = box->value;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
+    }
+    struct point copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Aligned_Frozen__type, h->box, &copy);
+    if (status == PM_OK) {
+        Managed_Aligned_Frozen_drop(h);
+        *out = copy;
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Aligned_Frozen_from_raw gives the handle back. NULL for an empty handle. */
+static inline const struct point *Managed_Aligned_Frozen_into_raw(Managed_Aligned_Frozen h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Aligned_Frozen Managed_Aligned_Frozen_from_raw(const struct point *value) {
+    Managed_Aligned_Frozen h = {NULL};
+    if (value != NULL) {
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Aligned_Frozen_box, value); /* the value's box */
+        h.box = (Managed_Aligned_Frozen_box *)address;
+    }
+    return h;
+}
+
+static inline bool Managed_Aligned_Frozen_ptr_eq(Managed_Aligned_Frozen h,
+                                                 Managed_Aligned_Frozen other) {
+    return h.box == other.box;
+}
+
+/* Cell none: the value, with no status and no release (NULL for an empty handle). */
+static inline const struct point *Managed_Aligned_Frozen_get(Managed_Aligned_Frozen h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Aligned_Frozen_drop_reuse(Managed_Aligned_Frozen *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Aligned_Frozen_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Aligned_Frozen__type, box, token);
+    }
+}
+
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static PM_ALWAYS_INLINE pm_status Managed_Aligned_Frozen_take_reuse(Managed_Aligned_Frozen *h,
+                                                                    struct point *out,
+                                                                    pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Aligned_Frozen_box *box = h->box;
+        size_t size = PM_BOX_ALIGN_UP(sizeof(Managed_Aligned_Frozen_box), 64);
+        *out = box->value;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
+    }
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    struct point copy;
+    pm_status status = pm_box_clone_out(&Managed_Aligned_Frozen__type, h->box, &copy);
+    if (status == PM_OK) {
+        pm_reuse last = {NULL, 0};
+        Managed_Aligned_Frozen_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Aligned_Frozen_new_reuse(Managed_Aligned_Frozen *out,
+                                                         pm_reuse *token, struct point value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = PM_BOX_ALIGN_UP(sizeof(Managed_Aligned_Frozen_box), 64);
+    Managed_Aligned_Frozen_box *box;
+    if (token->memory != NULL && token->size == size && pm_alloc_is_aligned(token->memory, 64)) {
+        box = (Managed_Aligned_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Aligned_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Aligned_Frozen_box *)pm_alloc_aligned(size, 64);
+    }
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    box->value = value;
+    out->box = box;
+    return PM_OK;
+}
+
+/* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
+typedef struct Managed_Aligned_Frozen_read_guard {
+    Managed_Aligned_Frozen handle;
+    const struct point *value;
+    pm_status status;
+} Managed_Aligned_Frozen_read_guard;
+
+typedef struct Managed_Aligned_Frozen_write_guard {
+    Managed_Aligned_Frozen handle;
+    struct point *value;
+    pm_status status;
+} Managed_Aligned_Frozen_write_guard;
+
+static inline Managed_Aligned_Frozen_read_guard Managed_Aligned_Frozen_read_guard_begin(
+    Managed_Aligned_Frozen h) {
+    Managed_Aligned_Frozen_read_guard guard = {h, NULL, PM_OK};
+    guard.status = Managed_Aligned_Frozen_read(h, &guard.value);
+    return guard;
+}
+
+static inline void Managed_Aligned_Frozen_read_guard_end(Managed_Aligned_Frozen_read_guard *guard) {
+    if (guard->status == PM_OK) {
+        Managed_Aligned_Frozen_release_read(guard->handle);
+        guard->status = PM_EINVAL;
+    }
+}
+
+static inline Managed_Aligned_Frozen_write_guard Managed_Aligned_Frozen_write_guard_begin(
+    Managed_Aligned_Frozen *h) {
+    Managed_Aligned_Frozen_write_guard guard = {{NULL}, NULL, PM_OK};
+    guard.status = Managed_Aligned_Frozen_write(h, &guard.value);
+    if (guard.status == PM_OK) {
+        guard.handle = *h; /* the box written: a fresh copy if *h was shared */
+    }
+    return guard;
+}
+
+static inline void Managed_Aligned_Frozen_write_guard_end(
+    Managed_Aligned_Frozen_write_guard *guard) {
+    if (guard->status == PM_OK) {
+        Managed_Aligned_Frozen_release_write(guard->handle);
+        guard->status = PM_EINVAL;
+    }
+}
+
 /* The spec's hooks: defined by the user, declared here so a wrong signature fails.
  * After the boxes: a C type first named in a box (`union u *`) is declared there, at
  * file scope, not inside a prototype's parameter list. */
@@ -11608,6 +13309,210 @@ static inline pm_status Managed_Pinned_Frozen_to_Local(Managed_Pinned_Frozen *h,
     return status;
 }
 
+/* Aligned from SingleThreaded to ThreadSafe: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Aligned_SingleThreaded_to_ThreadSafe(
+    Managed_Aligned_SingleThreaded *h, Managed_Aligned_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Aligned_SingleThreaded__type,
+            &Managed_Aligned_ThreadSafe__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Aligned_ThreadSafe_box *)box;
+    }
+    return status;
+}
+
+/* Aligned from SingleThreaded to Local: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Aligned_SingleThreaded_to_Local(Managed_Aligned_SingleThreaded *h,
+                                                                Managed_Aligned_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Aligned_SingleThreaded__type,
+            &Managed_Aligned_Local__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Aligned_Local_box *)box;
+    }
+    return status;
+}
+
+/* Aligned from SingleThreaded to Frozen: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Aligned_SingleThreaded_to_Frozen(Managed_Aligned_SingleThreaded *h,
+                                                                 Managed_Aligned_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Aligned_SingleThreaded__type,
+            &Managed_Aligned_Frozen__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Aligned_Frozen_box *)box;
+    }
+    return status;
+}
+
+/* Aligned from ThreadSafe to SingleThreaded: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Aligned_ThreadSafe_to_SingleThreaded(
+    Managed_Aligned_ThreadSafe *h, Managed_Aligned_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Aligned_ThreadSafe__type,
+            &Managed_Aligned_SingleThreaded__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Aligned_SingleThreaded_box *)box;
+    }
+    return status;
+}
+
+/* Aligned from ThreadSafe to Local: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Aligned_ThreadSafe_to_Local(Managed_Aligned_ThreadSafe *h,
+                                                            Managed_Aligned_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Aligned_ThreadSafe__type,
+            &Managed_Aligned_Local__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Aligned_Local_box *)box;
+    }
+    return status;
+}
+
+/* Aligned from ThreadSafe to Frozen: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Aligned_ThreadSafe_to_Frozen(Managed_Aligned_ThreadSafe *h,
+                                                             Managed_Aligned_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Aligned_ThreadSafe__type,
+            &Managed_Aligned_Frozen__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Aligned_Frozen_box *)box;
+    }
+    return status;
+}
+
+/* Aligned from Local to SingleThreaded: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Aligned_Local_to_SingleThreaded(
+    Managed_Aligned_Local *h, Managed_Aligned_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Aligned_Local__type,
+            &Managed_Aligned_SingleThreaded__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Aligned_SingleThreaded_box *)box;
+    }
+    return status;
+}
+
+/* Aligned from Local to ThreadSafe: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Aligned_Local_to_ThreadSafe(Managed_Aligned_Local *h,
+                                                            Managed_Aligned_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Aligned_Local__type,
+            &Managed_Aligned_ThreadSafe__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Aligned_ThreadSafe_box *)box;
+    }
+    return status;
+}
+
+/* Aligned from Local to Frozen: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Aligned_Local_to_Frozen(Managed_Aligned_Local *h,
+                                                        Managed_Aligned_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Aligned_Local__type, &Managed_Aligned_Frozen__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Aligned_Frozen_box *)box;
+    }
+    return status;
+}
+
+/* Aligned from Frozen to SingleThreaded: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Aligned_Frozen_to_SingleThreaded(
+    Managed_Aligned_Frozen *h, Managed_Aligned_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Aligned_Frozen__type,
+            &Managed_Aligned_SingleThreaded__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Aligned_SingleThreaded_box *)box;
+    }
+    return status;
+}
+
+/* Aligned from Frozen to ThreadSafe: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Aligned_Frozen_to_ThreadSafe(Managed_Aligned_Frozen *h,
+                                                             Managed_Aligned_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Aligned_Frozen__type,
+            &Managed_Aligned_ThreadSafe__type, h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Aligned_ThreadSafe_box *)box;
+    }
+    return status;
+}
+
+/* Aligned from Frozen to Local: empties *h on success;
+ * on failure nothing has changed (pm_box_convert, pm_box.h). */
+static inline pm_status Managed_Aligned_Frozen_to_Local(Managed_Aligned_Frozen *h,
+                                                        Managed_Aligned_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    void *box = NULL;
+    pm_status status = pm_box_convert(&Managed_Aligned_Frozen__type, &Managed_Aligned_Local__type,
+            h->box, &box);
+    if (status == PM_OK) {
+        h->box = NULL;
+        out->box = (Managed_Aligned_Local_box *)box;
+    }
+    return status;
+}
+
 #ifdef PM_METRICS
 /* Contention metrics of every handle type of this module: fills up to
  * `capacity` pointers and returns how many there are. */
@@ -11643,7 +13548,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_new, \
              Managed_Pinned_Local: Managed_Pinned_Local_new, \
              Managed_Pinned_Frozen: Managed_Pinned_Frozen_new, \
-             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_new) \
+             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_new, \
+             Managed_Aligned_SingleThreaded: Managed_Aligned_SingleThreaded_new, \
+             Managed_Aligned_ThreadSafe: Managed_Aligned_ThreadSafe_new, \
+             Managed_Aligned_Local: Managed_Aligned_Local_new, \
+             Managed_Aligned_Frozen: Managed_Aligned_Frozen_new) \
     (out, value)
 #define all_policies_dup(h) \
     _Generic((h), \
@@ -11671,7 +13580,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_dup, \
              Managed_Pinned_Local: Managed_Pinned_Local_dup, \
              Managed_Pinned_Frozen: Managed_Pinned_Frozen_dup, \
-             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_dup) \
+             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_dup, \
+             Managed_Aligned_SingleThreaded: Managed_Aligned_SingleThreaded_dup, \
+             Managed_Aligned_ThreadSafe: Managed_Aligned_ThreadSafe_dup, \
+             Managed_Aligned_Local: Managed_Aligned_Local_dup, \
+             Managed_Aligned_Frozen: Managed_Aligned_Frozen_dup) \
     (h)
 #define all_policies_try_dup(h, out) \
     _Generic((h), \
@@ -11699,7 +13612,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_try_dup, \
              Managed_Pinned_Local: Managed_Pinned_Local_try_dup, \
              Managed_Pinned_Frozen: Managed_Pinned_Frozen_try_dup, \
-             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_try_dup) \
+             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_try_dup, \
+             Managed_Aligned_SingleThreaded: Managed_Aligned_SingleThreaded_try_dup, \
+             Managed_Aligned_ThreadSafe: Managed_Aligned_ThreadSafe_try_dup, \
+             Managed_Aligned_Local: Managed_Aligned_Local_try_dup, \
+             Managed_Aligned_Frozen: Managed_Aligned_Frozen_try_dup) \
     (h, out)
 #define all_policies_drop(hp) \
     _Generic(*(hp), \
@@ -11727,7 +13644,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_drop, \
              Managed_Pinned_Local: Managed_Pinned_Local_drop, \
              Managed_Pinned_Frozen: Managed_Pinned_Frozen_drop, \
-             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_drop) \
+             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_drop, \
+             Managed_Aligned_SingleThreaded: Managed_Aligned_SingleThreaded_drop, \
+             Managed_Aligned_ThreadSafe: Managed_Aligned_ThreadSafe_drop, \
+             Managed_Aligned_Local: Managed_Aligned_Local_drop, \
+             Managed_Aligned_Frozen: Managed_Aligned_Frozen_drop) \
     (hp)
 #define all_policies_refcount(h) \
     _Generic((h), \
@@ -11755,7 +13676,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_refcount, \
              Managed_Pinned_Local: Managed_Pinned_Local_refcount, \
              Managed_Pinned_Frozen: Managed_Pinned_Frozen_refcount, \
-             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_refcount) \
+             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_refcount, \
+             Managed_Aligned_SingleThreaded: Managed_Aligned_SingleThreaded_refcount, \
+             Managed_Aligned_ThreadSafe: Managed_Aligned_ThreadSafe_refcount, \
+             Managed_Aligned_Local: Managed_Aligned_Local_refcount, \
+             Managed_Aligned_Frozen: Managed_Aligned_Frozen_refcount) \
     (h)
 #define all_policies_is_unique(h) \
     _Generic((h), \
@@ -11783,7 +13708,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_is_unique, \
              Managed_Pinned_Local: Managed_Pinned_Local_is_unique, \
              Managed_Pinned_Frozen: Managed_Pinned_Frozen_is_unique, \
-             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_is_unique) \
+             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_is_unique, \
+             Managed_Aligned_SingleThreaded: Managed_Aligned_SingleThreaded_is_unique, \
+             Managed_Aligned_ThreadSafe: Managed_Aligned_ThreadSafe_is_unique, \
+             Managed_Aligned_Local: Managed_Aligned_Local_is_unique, \
+             Managed_Aligned_Frozen: Managed_Aligned_Frozen_is_unique) \
     (h)
 #define all_policies_read(h, out) \
     _Generic((h), \
@@ -11811,7 +13740,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_read, \
              Managed_Pinned_Local: Managed_Pinned_Local_read, \
              Managed_Pinned_Frozen: Managed_Pinned_Frozen_read, \
-             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_read) \
+             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_read, \
+             Managed_Aligned_SingleThreaded: Managed_Aligned_SingleThreaded_read, \
+             Managed_Aligned_ThreadSafe: Managed_Aligned_ThreadSafe_read, \
+             Managed_Aligned_Local: Managed_Aligned_Local_read, \
+             Managed_Aligned_Frozen: Managed_Aligned_Frozen_read) \
     (h, out)
 #define all_policies_release_read(h) \
     _Generic((h), \
@@ -11839,7 +13772,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_release_read, \
              Managed_Pinned_Local: Managed_Pinned_Local_release_read, \
              Managed_Pinned_Frozen: Managed_Pinned_Frozen_release_read, \
-             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_release_read) \
+             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_release_read, \
+             Managed_Aligned_SingleThreaded: Managed_Aligned_SingleThreaded_release_read, \
+             Managed_Aligned_ThreadSafe: Managed_Aligned_ThreadSafe_release_read, \
+             Managed_Aligned_Local: Managed_Aligned_Local_release_read, \
+             Managed_Aligned_Frozen: Managed_Aligned_Frozen_release_read) \
     (h)
 #define all_policies_write(hp, out) \
     _Generic(*(hp), \
@@ -11867,7 +13804,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_write, \
              Managed_Pinned_Local: Managed_Pinned_Local_write, \
              Managed_Pinned_Frozen: Managed_Pinned_Frozen_write, \
-             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_write) \
+             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_write, \
+             Managed_Aligned_SingleThreaded: Managed_Aligned_SingleThreaded_write, \
+             Managed_Aligned_ThreadSafe: Managed_Aligned_ThreadSafe_write, \
+             Managed_Aligned_Local: Managed_Aligned_Local_write, \
+             Managed_Aligned_Frozen: Managed_Aligned_Frozen_write) \
     (hp, out)
 #define all_policies_release_write(h) \
     _Generic((h), \
@@ -11895,7 +13836,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_release_write, \
              Managed_Pinned_Local: Managed_Pinned_Local_release_write, \
              Managed_Pinned_Frozen: Managed_Pinned_Frozen_release_write, \
-             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_release_write) \
+             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_release_write, \
+             Managed_Aligned_SingleThreaded: Managed_Aligned_SingleThreaded_release_write, \
+             Managed_Aligned_ThreadSafe: Managed_Aligned_ThreadSafe_release_write, \
+             Managed_Aligned_Local: Managed_Aligned_Local_release_write, \
+             Managed_Aligned_Frozen: Managed_Aligned_Frozen_release_write) \
     (h)
 #define all_policies_write_shared(h, out) \
     _Generic((h), \
@@ -11913,7 +13858,9 @@ void all_policies_metrics_print(FILE *out);
              Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_write_shared, \
              Managed_Pinned_SingleThreaded: Managed_Pinned_SingleThreaded_write_shared, \
              Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_write_shared, \
-             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_write_shared) \
+             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_write_shared, \
+             Managed_Aligned_SingleThreaded: Managed_Aligned_SingleThreaded_write_shared, \
+             Managed_Aligned_ThreadSafe: Managed_Aligned_ThreadSafe_write_shared) \
     (h, out)
 #define all_policies_load(h, out) \
     _Generic((h), \
@@ -11924,7 +13871,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Tally_SingleThreaded: Managed_Tally_SingleThreaded_load, \
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_load, \
              Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_load, \
-             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_load) \
+             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_load, \
+             Managed_Aligned_SingleThreaded: Managed_Aligned_SingleThreaded_load, \
+             Managed_Aligned_ThreadSafe: Managed_Aligned_ThreadSafe_load, \
+             Managed_Aligned_Local: Managed_Aligned_Local_load, \
+             Managed_Aligned_Frozen: Managed_Aligned_Frozen_load) \
     (h, out)
 #define all_policies_read_wait(h, out, timeout_ns) \
     _Generic((h), \
@@ -11936,7 +13887,8 @@ void all_policies_metrics_print(FILE *out);
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_read_wait, \
              Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_read_wait, \
              Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_read_wait, \
-             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_read_wait) \
+             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_read_wait, \
+             Managed_Aligned_ThreadSafe: Managed_Aligned_ThreadSafe_read_wait) \
     (h, out, timeout_ns)
 #define all_policies_write_wait(hp, out, timeout_ns) \
     _Generic(*(hp), \
@@ -11948,7 +13900,8 @@ void all_policies_metrics_print(FILE *out);
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_write_wait, \
              Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_write_wait, \
              Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_write_wait, \
-             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_write_wait) \
+             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_write_wait, \
+             Managed_Aligned_ThreadSafe: Managed_Aligned_ThreadSafe_write_wait) \
     (hp, out, timeout_ns)
 #define all_policies_write_shared_wait(h, out, timeout_ns) \
     _Generic((h), \
@@ -11960,7 +13913,8 @@ void all_policies_metrics_print(FILE *out);
              Managed_Tally_ThreadSafe: Managed_Tally_ThreadSafe_write_shared_wait, \
              Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_write_shared_wait, \
              Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_write_shared_wait, \
-             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_write_shared_wait) \
+             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_write_shared_wait, \
+             Managed_Aligned_ThreadSafe: Managed_Aligned_ThreadSafe_write_shared_wait) \
     (h, out, timeout_ns)
 #define all_policies_downgrade_write(h) \
     _Generic((h), \
@@ -11978,7 +13932,9 @@ void all_policies_metrics_print(FILE *out);
              Managed_Wide_ThreadSafe: Managed_Wide_ThreadSafe_downgrade_write, \
              Managed_Pinned_SingleThreaded: Managed_Pinned_SingleThreaded_downgrade_write, \
              Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_downgrade_write, \
-             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_downgrade_write) \
+             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_downgrade_write, \
+             Managed_Aligned_SingleThreaded: Managed_Aligned_SingleThreaded_downgrade_write, \
+             Managed_Aligned_ThreadSafe: Managed_Aligned_ThreadSafe_downgrade_write) \
     (h)
 #define all_policies_try_unwrap(hp, out) \
     _Generic(*(hp), \
@@ -12006,7 +13962,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_try_unwrap, \
              Managed_Pinned_Local: Managed_Pinned_Local_try_unwrap, \
              Managed_Pinned_Frozen: Managed_Pinned_Frozen_try_unwrap, \
-             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_try_unwrap) \
+             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_try_unwrap, \
+             Managed_Aligned_SingleThreaded: Managed_Aligned_SingleThreaded_try_unwrap, \
+             Managed_Aligned_ThreadSafe: Managed_Aligned_ThreadSafe_try_unwrap, \
+             Managed_Aligned_Local: Managed_Aligned_Local_try_unwrap, \
+             Managed_Aligned_Frozen: Managed_Aligned_Frozen_try_unwrap) \
     (hp, out)
 #define all_policies_unwrap_or_drop(hp, out) \
     _Generic(*(hp), \
@@ -12034,7 +13994,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_unwrap_or_drop, \
              Managed_Pinned_Local: Managed_Pinned_Local_unwrap_or_drop, \
              Managed_Pinned_Frozen: Managed_Pinned_Frozen_unwrap_or_drop, \
-             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_unwrap_or_drop) \
+             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_unwrap_or_drop, \
+             Managed_Aligned_SingleThreaded: Managed_Aligned_SingleThreaded_unwrap_or_drop, \
+             Managed_Aligned_ThreadSafe: Managed_Aligned_ThreadSafe_unwrap_or_drop, \
+             Managed_Aligned_Local: Managed_Aligned_Local_unwrap_or_drop, \
+             Managed_Aligned_Frozen: Managed_Aligned_Frozen_unwrap_or_drop) \
     (hp, out)
 #define all_policies_into_inner(hp, out) \
     _Generic(*(hp), \
@@ -12062,7 +14026,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_into_inner, \
              Managed_Pinned_Local: Managed_Pinned_Local_into_inner, \
              Managed_Pinned_Frozen: Managed_Pinned_Frozen_into_inner, \
-             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_into_inner) \
+             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_into_inner, \
+             Managed_Aligned_SingleThreaded: Managed_Aligned_SingleThreaded_into_inner, \
+             Managed_Aligned_ThreadSafe: Managed_Aligned_ThreadSafe_into_inner, \
+             Managed_Aligned_Local: Managed_Aligned_Local_into_inner, \
+             Managed_Aligned_Frozen: Managed_Aligned_Frozen_into_inner) \
     (hp, out)
 #define all_policies_into_raw(h) \
     _Generic((h), \
@@ -12090,7 +14058,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_into_raw, \
              Managed_Pinned_Local: Managed_Pinned_Local_into_raw, \
              Managed_Pinned_Frozen: Managed_Pinned_Frozen_into_raw, \
-             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_into_raw) \
+             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_into_raw, \
+             Managed_Aligned_SingleThreaded: Managed_Aligned_SingleThreaded_into_raw, \
+             Managed_Aligned_ThreadSafe: Managed_Aligned_ThreadSafe_into_raw, \
+             Managed_Aligned_Local: Managed_Aligned_Local_into_raw, \
+             Managed_Aligned_Frozen: Managed_Aligned_Frozen_into_raw) \
     (h)
 #define all_policies_ptr_eq(a, b) \
     _Generic((a), \
@@ -12118,7 +14090,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_ptr_eq, \
              Managed_Pinned_Local: Managed_Pinned_Local_ptr_eq, \
              Managed_Pinned_Frozen: Managed_Pinned_Frozen_ptr_eq, \
-             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_ptr_eq) \
+             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_ptr_eq, \
+             Managed_Aligned_SingleThreaded: Managed_Aligned_SingleThreaded_ptr_eq, \
+             Managed_Aligned_ThreadSafe: Managed_Aligned_ThreadSafe_ptr_eq, \
+             Managed_Aligned_Local: Managed_Aligned_Local_ptr_eq, \
+             Managed_Aligned_Frozen: Managed_Aligned_Frozen_ptr_eq) \
     (a, b)
 #define all_policies_get(h) \
     _Generic((h), \
@@ -12131,7 +14107,9 @@ void all_policies_metrics_print(FILE *out);
              Managed_Node_Local: Managed_Node_Local_get, \
              Managed_Node_Frozen: Managed_Node_Frozen_get, \
              Managed_Pinned_Local: Managed_Pinned_Local_get, \
-             Managed_Pinned_Frozen: Managed_Pinned_Frozen_get) \
+             Managed_Pinned_Frozen: Managed_Pinned_Frozen_get, \
+             Managed_Aligned_Local: Managed_Aligned_Local_get, \
+             Managed_Aligned_Frozen: Managed_Aligned_Frozen_get) \
     (h)
 #define all_policies_drop_reuse(hp, token) \
     _Generic(*(hp), \
@@ -12159,7 +14137,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_drop_reuse, \
              Managed_Pinned_Local: Managed_Pinned_Local_drop_reuse, \
              Managed_Pinned_Frozen: Managed_Pinned_Frozen_drop_reuse, \
-             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_drop_reuse) \
+             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_drop_reuse, \
+             Managed_Aligned_SingleThreaded: Managed_Aligned_SingleThreaded_drop_reuse, \
+             Managed_Aligned_ThreadSafe: Managed_Aligned_ThreadSafe_drop_reuse, \
+             Managed_Aligned_Local: Managed_Aligned_Local_drop_reuse, \
+             Managed_Aligned_Frozen: Managed_Aligned_Frozen_drop_reuse) \
     (hp, token)
 #define all_policies_take_reuse(hp, out, token) \
     _Generic(*(hp), \
@@ -12187,7 +14169,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_take_reuse, \
              Managed_Pinned_Local: Managed_Pinned_Local_take_reuse, \
              Managed_Pinned_Frozen: Managed_Pinned_Frozen_take_reuse, \
-             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_take_reuse) \
+             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_take_reuse, \
+             Managed_Aligned_SingleThreaded: Managed_Aligned_SingleThreaded_take_reuse, \
+             Managed_Aligned_ThreadSafe: Managed_Aligned_ThreadSafe_take_reuse, \
+             Managed_Aligned_Local: Managed_Aligned_Local_take_reuse, \
+             Managed_Aligned_Frozen: Managed_Aligned_Frozen_take_reuse) \
     (hp, out, token)
 #define all_policies_new_reuse(out, token, value) \
     _Generic(*(out), \
@@ -12215,7 +14201,11 @@ void all_policies_metrics_print(FILE *out);
              Managed_Pinned_ThreadSafe: Managed_Pinned_ThreadSafe_new_reuse, \
              Managed_Pinned_Local: Managed_Pinned_Local_new_reuse, \
              Managed_Pinned_Frozen: Managed_Pinned_Frozen_new_reuse, \
-             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_new_reuse) \
+             Managed_NoSnap_ThreadSafe: Managed_NoSnap_ThreadSafe_new_reuse, \
+             Managed_Aligned_SingleThreaded: Managed_Aligned_SingleThreaded_new_reuse, \
+             Managed_Aligned_ThreadSafe: Managed_Aligned_ThreadSafe_new_reuse, \
+             Managed_Aligned_Local: Managed_Aligned_Local_new_reuse, \
+             Managed_Aligned_Frozen: Managed_Aligned_Frozen_new_reuse) \
     (out, token, value)
 
 #ifdef __cplusplus

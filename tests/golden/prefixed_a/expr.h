@@ -1212,8 +1212,8 @@ static inline pm_status a_Managed_Tag_SingleThreaded_new_cyclic(a_Managed_Tag_Si
     if (out == NULL || init == NULL) {
         return PM_EINVAL;
     }
-    a_Managed_Tag_SingleThreaded_box *box = (
-            a_Managed_Tag_SingleThreaded_box *)pm_box_alloc_cyclic(
+    a_Managed_Tag_SingleThreaded_box *box =
+            (a_Managed_Tag_SingleThreaded_box *)pm_box_alloc_cyclic(
             &a_Managed_Tag_SingleThreaded__type);
     if (box == NULL) {
         return PM_ENOMEM;
@@ -1661,8 +1661,8 @@ static inline pm_status a_Managed_Tag_Frozen_new_cyclic(a_Managed_Tag_Frozen *ou
     if (out == NULL || init == NULL) {
         return PM_EINVAL;
     }
-    a_Managed_Tag_Frozen_box *box = (
-            a_Managed_Tag_Frozen_box *)pm_box_alloc_cyclic(&a_Managed_Tag_Frozen__type);
+    a_Managed_Tag_Frozen_box *box =
+            (a_Managed_Tag_Frozen_box *)pm_box_alloc_cyclic(&a_Managed_Tag_Frozen__type);
     if (box == NULL) {
         return PM_ENOMEM;
     }

@@ -560,8 +560,8 @@ static inline pm_status Store_Obj_SingleThreaded_init(Store_Obj_SingleThreaded *
     }
     return pm_store_init(&s->store, false,
             PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)),
-                         PM_STORE_VALUE_OFFSET(
-                                 PM_ALIGNOF(struct sobj)), &Managed_Obj_SingleThreaded__type, true);
+            PM_STORE_VALUE_OFFSET(PM_ALIGNOF(struct sobj)), &Managed_Obj_SingleThreaded__type,
+            true);
 }
 
 /* Drops every value still in the store and frees its memory. No other call may be in flight. */
@@ -1208,8 +1208,8 @@ static inline pm_status Store_Obj_ThreadSafe_init(Store_Obj_ThreadSafe *s) {
     }
     return pm_store_init(&s->store, true,
             PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)),
-                         PM_STORE_VALUE_OFFSET(
-                                 PM_ALIGNOF(struct sobj)), &Managed_Obj_ThreadSafe__type, true);
+            PM_STORE_VALUE_OFFSET(PM_ALIGNOF(struct sobj)), &Managed_Obj_ThreadSafe__type,
+            true);
 }
 
 /* Drops every value still in the store and frees its memory. No other call may be in flight. */
@@ -1764,8 +1764,8 @@ static inline pm_status Store_Obj_Local_init(Store_Obj_Local *s) {
     }
     return pm_store_init(&s->store, false,
             PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)),
-                         PM_STORE_VALUE_OFFSET(
-                                 PM_ALIGNOF(struct sobj)), &Managed_Obj_Local__type, true);
+            PM_STORE_VALUE_OFFSET(PM_ALIGNOF(struct sobj)), &Managed_Obj_Local__type,
+            true);
 }
 
 /* Drops every value still in the store and frees its memory. No other call may be in flight. */
@@ -2263,8 +2263,8 @@ static inline pm_status Store_Obj_Frozen_init(Store_Obj_Frozen *s) {
     }
     return pm_store_init(&s->store, true,
             PM_STORE_SLOT_SIZE(sizeof(struct sobj), PM_ALIGNOF(struct sobj)),
-                         PM_STORE_VALUE_OFFSET(
-                                 PM_ALIGNOF(struct sobj)), &Managed_Obj_Frozen__type, true);
+            PM_STORE_VALUE_OFFSET(PM_ALIGNOF(struct sobj)), &Managed_Obj_Frozen__type,
+            true);
 }
 
 /* Drops every value still in the store and frees its memory. No other call may be in flight. */
@@ -2864,8 +2864,8 @@ static inline pm_status Store_Num_SingleThreaded_init(Store_Num_SingleThreaded *
         return PM_EINVAL;
     }
     return pm_store_init(&s->store, false, PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)),
-                         PM_STORE_VALUE_OFFSET(
-                                 PM_ALIGNOF(int64_t)), &Managed_Num_SingleThreaded__type, false);
+            PM_STORE_VALUE_OFFSET(PM_ALIGNOF(int64_t)), &Managed_Num_SingleThreaded__type,
+            false);
 }
 
 /* Drops every value still in the store and frees its memory. No other call may be in flight. */
@@ -3563,8 +3563,8 @@ static inline pm_status Store_Num_ThreadSafe_init(Store_Num_ThreadSafe *s) {
         return PM_EINVAL;
     }
     return pm_store_init(&s->store, true, PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)),
-                         PM_STORE_VALUE_OFFSET(
-                                 PM_ALIGNOF(int64_t)), &Managed_Num_ThreadSafe__type, false);
+            PM_STORE_VALUE_OFFSET(PM_ALIGNOF(int64_t)), &Managed_Num_ThreadSafe__type,
+            false);
 }
 
 /* Drops every value still in the store and frees its memory. No other call may be in flight. */
@@ -4135,8 +4135,8 @@ static inline pm_status Store_Num_Local_init(Store_Num_Local *s) {
         return PM_EINVAL;
     }
     return pm_store_init(&s->store, false, PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)),
-                         PM_STORE_VALUE_OFFSET(
-                                 PM_ALIGNOF(int64_t)), &Managed_Num_Local__type, false);
+            PM_STORE_VALUE_OFFSET(PM_ALIGNOF(int64_t)), &Managed_Num_Local__type,
+            false);
 }
 
 /* Drops every value still in the store and frees its memory. No other call may be in flight. */
@@ -4650,8 +4650,8 @@ static inline pm_status Store_Num_Frozen_init(Store_Num_Frozen *s) {
         return PM_EINVAL;
     }
     return pm_store_init(&s->store, true, PM_STORE_SLOT_SIZE(sizeof(int64_t), PM_ALIGNOF(int64_t)),
-                         PM_STORE_VALUE_OFFSET(
-                                 PM_ALIGNOF(int64_t)), &Managed_Num_Frozen__type, false);
+            PM_STORE_VALUE_OFFSET(PM_ALIGNOF(int64_t)), &Managed_Num_Frozen__type,
+            false);
 }
 
 /* Drops every value still in the store and frees its memory. No other call may be in flight. */
@@ -5220,9 +5220,9 @@ static inline pm_status Store_Pair_SingleThreaded_init(Store_Pair_SingleThreaded
     }
     return pm_store_init(&s->store, false,
             PM_STORE_SLOT_SIZE(sizeof(Pair_SingleThreaded), PM_ALIGNOF(Pair_SingleThreaded)),
-                         PM_STORE_VALUE_OFFSET(
-                                 PM_ALIGNOF(Pair_SingleThreaded)),
-                                 &Managed_Pair_SingleThreaded__type, true);
+            PM_STORE_VALUE_OFFSET(PM_ALIGNOF(
+                    Pair_SingleThreaded)), &Managed_Pair_SingleThreaded__type,
+            true);
 }
 
 /* Drops every value still in the store and frees its memory. No other call may be in flight. */
@@ -5885,9 +5885,8 @@ static inline pm_status Store_Pair_ThreadSafe_init(Store_Pair_ThreadSafe *s) {
     }
     return pm_store_init(&s->store, true,
             PM_STORE_SLOT_SIZE(sizeof(Pair_ThreadSafe), PM_ALIGNOF(Pair_ThreadSafe)),
-                         PM_STORE_VALUE_OFFSET(
-                                 PM_ALIGNOF(Pair_ThreadSafe)), &Managed_Pair_ThreadSafe__type,
-                                 true);
+            PM_STORE_VALUE_OFFSET(PM_ALIGNOF(Pair_ThreadSafe)), &Managed_Pair_ThreadSafe__type,
+            true);
 }
 
 /* Drops every value still in the store and frees its memory. No other call may be in flight. */
@@ -6452,8 +6451,8 @@ static inline pm_status Store_Pair_Local_init(Store_Pair_Local *s) {
     }
     return pm_store_init(&s->store, false,
             PM_STORE_SLOT_SIZE(sizeof(Pair_Local), PM_ALIGNOF(Pair_Local)),
-                         PM_STORE_VALUE_OFFSET(
-                                 PM_ALIGNOF(Pair_Local)), &Managed_Pair_Local__type, true);
+            PM_STORE_VALUE_OFFSET(PM_ALIGNOF(Pair_Local)), &Managed_Pair_Local__type,
+            true);
 }
 
 /* Drops every value still in the store and frees its memory. No other call may be in flight. */
@@ -6966,8 +6965,8 @@ static inline pm_status Store_Pair_Frozen_init(Store_Pair_Frozen *s) {
     }
     return pm_store_init(&s->store, true,
             PM_STORE_SLOT_SIZE(sizeof(Pair_Frozen), PM_ALIGNOF(Pair_Frozen)),
-                         PM_STORE_VALUE_OFFSET(
-                                 PM_ALIGNOF(Pair_Frozen)), &Managed_Pair_Frozen__type, true);
+            PM_STORE_VALUE_OFFSET(PM_ALIGNOF(Pair_Frozen)), &Managed_Pair_Frozen__type,
+            true);
 }
 
 /* Drops every value still in the store and frees its memory. No other call may be in flight. */
@@ -7571,9 +7570,8 @@ static inline pm_status Store_Wide_SingleThreaded_init(Store_Wide_SingleThreaded
     }
     return pm_store_init(&s->store, false,
             PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)),
-                         PM_STORE_VALUE_OFFSET(
-                                 PM_ALIGNOF(struct swide)), &Managed_Wide_SingleThreaded__type,
-                                 false);
+            PM_STORE_VALUE_OFFSET(PM_ALIGNOF(struct swide)), &Managed_Wide_SingleThreaded__type,
+            false);
 }
 
 /* Drops every value still in the store and frees its memory. No other call may be in flight. */
@@ -8282,8 +8280,8 @@ static inline pm_status Store_Wide_ThreadSafe_init(Store_Wide_ThreadSafe *s) {
     }
     return pm_store_init(&s->store, true,
             PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)),
-                         PM_STORE_VALUE_OFFSET(
-                                 PM_ALIGNOF(struct swide)), &Managed_Wide_ThreadSafe__type, false);
+            PM_STORE_VALUE_OFFSET(PM_ALIGNOF(struct swide)), &Managed_Wide_ThreadSafe__type,
+            false);
 }
 
 /* Drops every value still in the store and frees its memory. No other call may be in flight. */
@@ -8863,8 +8861,8 @@ static inline pm_status Store_Wide_Local_init(Store_Wide_Local *s) {
     }
     return pm_store_init(&s->store, false,
             PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)),
-                         PM_STORE_VALUE_OFFSET(
-                                 PM_ALIGNOF(struct swide)), &Managed_Wide_Local__type, false);
+            PM_STORE_VALUE_OFFSET(PM_ALIGNOF(struct swide)), &Managed_Wide_Local__type,
+            false);
 }
 
 /* Drops every value still in the store and frees its memory. No other call may be in flight. */
@@ -9389,8 +9387,8 @@ static inline pm_status Store_Wide_Frozen_init(Store_Wide_Frozen *s) {
     }
     return pm_store_init(&s->store, true,
             PM_STORE_SLOT_SIZE(sizeof(struct swide), PM_ALIGNOF(struct swide)),
-                         PM_STORE_VALUE_OFFSET(
-                                 PM_ALIGNOF(struct swide)), &Managed_Wide_Frozen__type, false);
+            PM_STORE_VALUE_OFFSET(PM_ALIGNOF(struct swide)), &Managed_Wide_Frozen__type,
+            false);
 }
 
 /* Drops every value still in the store and frees its memory. No other call may be in flight. */
@@ -10142,9 +10140,9 @@ static inline pm_status Store_Expr_SingleThreaded_init(Store_Expr_SingleThreaded
     }
     return pm_store_init(&s->store, false,
             PM_STORE_SLOT_SIZE(sizeof(Expr_SingleThreaded), PM_ALIGNOF(Expr_SingleThreaded)),
-                         PM_STORE_VALUE_OFFSET(
-                                 PM_ALIGNOF(Expr_SingleThreaded)),
-                                 &Managed_Expr_SingleThreaded__type, true);
+            PM_STORE_VALUE_OFFSET(PM_ALIGNOF(
+                    Expr_SingleThreaded)), &Managed_Expr_SingleThreaded__type,
+            true);
 }
 
 /* Drops every value still in the store and frees its memory. No other call may be in flight. */
@@ -10959,9 +10957,8 @@ static inline pm_status Store_Expr_ThreadSafe_init(Store_Expr_ThreadSafe *s) {
     }
     return pm_store_init(&s->store, true,
             PM_STORE_SLOT_SIZE(sizeof(Expr_ThreadSafe), PM_ALIGNOF(Expr_ThreadSafe)),
-                         PM_STORE_VALUE_OFFSET(
-                                 PM_ALIGNOF(Expr_ThreadSafe)), &Managed_Expr_ThreadSafe__type,
-                                 true);
+            PM_STORE_VALUE_OFFSET(PM_ALIGNOF(Expr_ThreadSafe)), &Managed_Expr_ThreadSafe__type,
+            true);
 }
 
 /* Drops every value still in the store and frees its memory. No other call may be in flight. */
@@ -11668,8 +11665,8 @@ static inline pm_status Store_Expr_Local_init(Store_Expr_Local *s) {
     }
     return pm_store_init(&s->store, false,
             PM_STORE_SLOT_SIZE(sizeof(Expr_Local), PM_ALIGNOF(Expr_Local)),
-                         PM_STORE_VALUE_OFFSET(
-                                 PM_ALIGNOF(Expr_Local)), &Managed_Expr_Local__type, true);
+            PM_STORE_VALUE_OFFSET(PM_ALIGNOF(Expr_Local)), &Managed_Expr_Local__type,
+            true);
 }
 
 /* Drops every value still in the store and frees its memory. No other call may be in flight. */
@@ -12326,8 +12323,8 @@ static inline pm_status Store_Expr_Frozen_init(Store_Expr_Frozen *s) {
     }
     return pm_store_init(&s->store, true,
             PM_STORE_SLOT_SIZE(sizeof(Expr_Frozen), PM_ALIGNOF(Expr_Frozen)),
-                         PM_STORE_VALUE_OFFSET(
-                                 PM_ALIGNOF(Expr_Frozen)), &Managed_Expr_Frozen__type, true);
+            PM_STORE_VALUE_OFFSET(PM_ALIGNOF(Expr_Frozen)), &Managed_Expr_Frozen__type,
+            true);
 }
 
 /* Drops every value still in the store and frees its memory. No other call may be in flight. */

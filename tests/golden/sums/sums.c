@@ -15,6 +15,9 @@ _Static_assert(sizeof(List_tag) == sizeof(unsigned), "List_tag is not int-sized"
 /* The runtime reads a value's tag as an unsigned int. */
 _Static_assert(sizeof(Tree_tag) == sizeof(unsigned), "Tree_tag is not int-sized");
 
+/* The runtime reads a value's tag as an unsigned int. */
+_Static_assert(sizeof(Pad_tag) == sizeof(unsigned), "Pad_tag is not int-sized");
+
 /* ---- Managed_Res_SingleThreaded ---- */
 
 #ifdef PM_METRICS
@@ -964,6 +967,242 @@ void Tree_Frozen_drop(Tree_Frozen *value) {
     pm_value_drop(&Managed_Tree_Frozen__type, value);
 }
 
+/* ---- Managed_Pad_SingleThreaded ---- */
+
+#ifdef PM_METRICS
+pm_metrics Managed_Pad_SingleThreaded_metrics = {.name = "Managed_Pad_SingleThreaded"};
+#endif
+
+/* Variant Big's managed fields: cloned by a dup, dropped without recursion. */
+static const pm_field Managed_Pad_SingleThreaded__fields_Big[] = {
+    {offsetof(Pad_SingleThreaded, Big.next), &Managed_Pad_SingleThreaded__type, false},
+};
+
+/* Each variant's box and value sizes and managed fields, by tag: a box is its variant's size. */
+static const pm_variant Managed_Pad_SingleThreaded__variants[] = {
+    [Pad_Small] = {
+        .box_size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_SingleThreaded_box,
+                Pad_SingleThreaded, Small), 32),
+        .value_size = PM_VARIANT_VALUE_SIZE(Pad_SingleThreaded, Small),
+    },
+    [Pad_Big] = {
+        .box_size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_SingleThreaded_box,
+                Pad_SingleThreaded, Big), 32),
+        .value_size = PM_VARIANT_VALUE_SIZE(Pad_SingleThreaded, Big),
+        .fields = Managed_Pad_SingleThreaded__fields_Big,
+        .field_count = 1,
+    },
+    [Pad_Blank] = {
+        .box_size = PM_BOX_ALIGN_UP(PM_NULLARY_BOX_SIZE(Managed_Pad_SingleThreaded_box, Pad_tag),
+                32),
+        .value_size = sizeof(Pad_tag),
+    },
+};
+
+const pm_box_type Managed_Pad_SingleThreaded__type = {
+    .name = "Managed_Pad_SingleThreaded",
+    .box_size = PM_BOX_ALIGN_UP(sizeof(Managed_Pad_SingleThreaded_box), 32),
+    .box_align = 32,
+    .value_offset = offsetof(Managed_Pad_SingleThreaded_box, value),
+    .value_size = sizeof(Pad_SingleThreaded),
+    .cell_offset = offsetof(Managed_Pad_SingleThreaded_box, cell),
+    .counter = PM_COUNTER_PLAIN,
+    .cell = PM_CELL_BORROW,
+    .variants = Managed_Pad_SingleThreaded__variants,
+    .variant_count = 3,
+    .metrics = PM_METRICS_REF(Managed_Pad_SingleThreaded_metrics),
+};
+
+/* Copies every field; managed fields gain an owner (never fails). */
+pm_status Pad_SingleThreaded_clone(Pad_SingleThreaded *dst, const Pad_SingleThreaded *src) {
+    return pm_value_clone(&Managed_Pad_SingleThreaded__type, dst, src);
+}
+
+/* Drops every managed field (each left empty). */
+void Pad_SingleThreaded_drop(Pad_SingleThreaded *value) {
+    pm_value_drop(&Managed_Pad_SingleThreaded__type, value);
+}
+
+/* ---- Managed_Pad_ThreadSafe ---- */
+
+#ifdef PM_METRICS
+pm_metrics Managed_Pad_ThreadSafe_metrics = {.name = "Managed_Pad_ThreadSafe"};
+#endif
+
+/* Variant Big's managed fields: cloned by a dup, dropped without recursion. */
+static const pm_field Managed_Pad_ThreadSafe__fields_Big[] = {
+    {offsetof(Pad_ThreadSafe, Big.next), &Managed_Pad_ThreadSafe__type, false},
+};
+
+/* Each variant's box and value sizes and managed fields, by tag: a box is its variant's size. */
+static const pm_variant Managed_Pad_ThreadSafe__variants[] = {
+    [Pad_Small] = {
+        .box_size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_ThreadSafe_box, Pad_ThreadSafe,
+                Small), 32),
+        .value_size = PM_VARIANT_VALUE_SIZE(Pad_ThreadSafe, Small),
+    },
+    [Pad_Big] = {
+        .box_size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_ThreadSafe_box, Pad_ThreadSafe,
+                Big), 32),
+        .value_size = PM_VARIANT_VALUE_SIZE(Pad_ThreadSafe, Big),
+        .fields = Managed_Pad_ThreadSafe__fields_Big,
+        .field_count = 1,
+    },
+    [Pad_Blank] = {
+        .box_size = PM_BOX_ALIGN_UP(PM_NULLARY_BOX_SIZE(Managed_Pad_ThreadSafe_box, Pad_tag), 32),
+        .value_size = sizeof(Pad_tag),
+    },
+};
+
+/* Every Blank: immortal (its counts never change), its cell free. */
+Managed_Pad_ThreadSafe_box Managed_Pad_ThreadSafe__nullary_Blank = {
+    .rc = PM_COUNT_IMMORTAL,
+    .value = {.tag = Pad_Blank},
+};
+
+const pm_box_type Managed_Pad_ThreadSafe__type = {
+    .name = "Managed_Pad_ThreadSafe",
+    .box_size = PM_BOX_ALIGN_UP(sizeof(Managed_Pad_ThreadSafe_box), 32),
+    .box_align = 32,
+    .value_offset = offsetof(Managed_Pad_ThreadSafe_box, value),
+    .value_size = sizeof(Pad_ThreadSafe),
+    .cell_offset = offsetof(Managed_Pad_ThreadSafe_box, cell),
+    .counter = PM_COUNTER_ATOMIC,
+    .cell = PM_CELL_RWLOCK,
+    .variants = Managed_Pad_ThreadSafe__variants,
+    .variant_count = 3,
+    .metrics = PM_METRICS_REF(Managed_Pad_ThreadSafe_metrics),
+};
+
+/* Copies every field; managed fields gain an owner (never fails). */
+pm_status Pad_ThreadSafe_clone(Pad_ThreadSafe *dst, const Pad_ThreadSafe *src) {
+    return pm_value_clone(&Managed_Pad_ThreadSafe__type, dst, src);
+}
+
+/* Drops every managed field (each left empty). */
+void Pad_ThreadSafe_drop(Pad_ThreadSafe *value) {
+    pm_value_drop(&Managed_Pad_ThreadSafe__type, value);
+}
+
+/* ---- Managed_Pad_Local ---- */
+
+#ifdef PM_METRICS
+pm_metrics Managed_Pad_Local_metrics = {.name = "Managed_Pad_Local"};
+#endif
+
+/* Variant Big's managed fields: cloned by a dup, dropped without recursion. */
+static const pm_field Managed_Pad_Local__fields_Big[] = {
+    {offsetof(Pad_Local, Big.next), &Managed_Pad_Local__type, false},
+};
+
+/* Each variant's box and value sizes and managed fields, by tag: a box is its variant's size. */
+static const pm_variant Managed_Pad_Local__variants[] = {
+    [Pad_Small] = {
+        .box_size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_Local_box, Pad_Local, Small),
+                32),
+        .value_size = PM_VARIANT_VALUE_SIZE(Pad_Local, Small),
+    },
+    [Pad_Big] = {
+        .box_size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_Local_box, Pad_Local, Big), 32),
+        .value_size = PM_VARIANT_VALUE_SIZE(Pad_Local, Big),
+        .fields = Managed_Pad_Local__fields_Big,
+        .field_count = 1,
+    },
+    [Pad_Blank] = {
+        .box_size = PM_BOX_ALIGN_UP(PM_NULLARY_BOX_SIZE(Managed_Pad_Local_box, Pad_tag), 32),
+        .value_size = sizeof(Pad_tag),
+    },
+};
+
+/* Every Blank: immortal (its counts never change), its cell free. */
+Managed_Pad_Local_box Managed_Pad_Local__nullary_Blank = {
+    .rc = PM_COUNT_IMMORTAL,
+    .value = {.tag = Pad_Blank},
+};
+
+const pm_box_type Managed_Pad_Local__type = {
+    .name = "Managed_Pad_Local",
+    .box_size = PM_BOX_ALIGN_UP(sizeof(Managed_Pad_Local_box), 32),
+    .box_align = 32,
+    .value_offset = offsetof(Managed_Pad_Local_box, value),
+    .value_size = sizeof(Pad_Local),
+    .counter = PM_COUNTER_PLAIN,
+    .cell = PM_CELL_NONE,
+    .variants = Managed_Pad_Local__variants,
+    .variant_count = 3,
+    .metrics = PM_METRICS_REF(Managed_Pad_Local_metrics),
+};
+
+/* Copies every field; managed fields gain an owner (never fails). */
+pm_status Pad_Local_clone(Pad_Local *dst, const Pad_Local *src) {
+    return pm_value_clone(&Managed_Pad_Local__type, dst, src);
+}
+
+/* Drops every managed field (each left empty). */
+void Pad_Local_drop(Pad_Local *value) {
+    pm_value_drop(&Managed_Pad_Local__type, value);
+}
+
+/* ---- Managed_Pad_Frozen ---- */
+
+#ifdef PM_METRICS
+pm_metrics Managed_Pad_Frozen_metrics = {.name = "Managed_Pad_Frozen"};
+#endif
+
+/* Variant Big's managed fields: cloned by a dup, dropped without recursion. */
+static const pm_field Managed_Pad_Frozen__fields_Big[] = {
+    {offsetof(Pad_Frozen, Big.next), &Managed_Pad_Frozen__type, false},
+};
+
+/* Each variant's box and value sizes and managed fields, by tag: a box is its variant's size. */
+static const pm_variant Managed_Pad_Frozen__variants[] = {
+    [Pad_Small] = {
+        .box_size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_Frozen_box, Pad_Frozen, Small),
+                32),
+        .value_size = PM_VARIANT_VALUE_SIZE(Pad_Frozen, Small),
+    },
+    [Pad_Big] = {
+        .box_size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_Frozen_box, Pad_Frozen, Big),
+                32),
+        .value_size = PM_VARIANT_VALUE_SIZE(Pad_Frozen, Big),
+        .fields = Managed_Pad_Frozen__fields_Big,
+        .field_count = 1,
+    },
+    [Pad_Blank] = {
+        .box_size = PM_BOX_ALIGN_UP(PM_NULLARY_BOX_SIZE(Managed_Pad_Frozen_box, Pad_tag), 32),
+        .value_size = sizeof(Pad_tag),
+    },
+};
+
+/* Every Blank: immortal (its counts never change), its cell free. */
+Managed_Pad_Frozen_box Managed_Pad_Frozen__nullary_Blank = {
+    .rc = PM_COUNT_IMMORTAL,
+    .value = {.tag = Pad_Blank},
+};
+
+const pm_box_type Managed_Pad_Frozen__type = {
+    .name = "Managed_Pad_Frozen",
+    .box_size = PM_BOX_ALIGN_UP(sizeof(Managed_Pad_Frozen_box), 32),
+    .box_align = 32,
+    .value_offset = offsetof(Managed_Pad_Frozen_box, value),
+    .value_size = sizeof(Pad_Frozen),
+    .counter = PM_COUNTER_ATOMIC,
+    .cell = PM_CELL_NONE,
+    .variants = Managed_Pad_Frozen__variants,
+    .variant_count = 3,
+    .metrics = PM_METRICS_REF(Managed_Pad_Frozen_metrics),
+};
+
+/* Copies every field; managed fields gain an owner (never fails). */
+pm_status Pad_Frozen_clone(Pad_Frozen *dst, const Pad_Frozen *src) {
+    return pm_value_clone(&Managed_Pad_Frozen__type, dst, src);
+}
+
+/* Drops every managed field (each left empty). */
+void Pad_Frozen_drop(Pad_Frozen *value) {
+    pm_value_drop(&Managed_Pad_Frozen__type, value);
+}
+
 /* ---- Managed_Holder_SingleThreaded ---- */
 
 #ifdef PM_METRICS
@@ -1121,6 +1360,10 @@ static pm_metrics *const sums__all_metrics[] = {
     &Managed_Tree_ThreadSafe_metrics,
     &Managed_Tree_Local_metrics,
     &Managed_Tree_Frozen_metrics,
+    &Managed_Pad_SingleThreaded_metrics,
+    &Managed_Pad_ThreadSafe_metrics,
+    &Managed_Pad_Local_metrics,
+    &Managed_Pad_Frozen_metrics,
     &Managed_Holder_SingleThreaded_metrics,
     &Managed_Holder_ThreadSafe_metrics,
     &Managed_Holder_Local_metrics,

@@ -113,6 +113,22 @@ typedef struct Managed_Tree_Frozen {
 typedef struct Weak_Tree_Frozen {
     Managed_Tree_Frozen_box *box;
 } Weak_Tree_Frozen;
+typedef struct Managed_Pad_SingleThreaded_box Managed_Pad_SingleThreaded_box;
+typedef struct Managed_Pad_SingleThreaded {
+    Managed_Pad_SingleThreaded_box *box;
+} Managed_Pad_SingleThreaded;
+typedef struct Managed_Pad_ThreadSafe_box Managed_Pad_ThreadSafe_box;
+typedef struct Managed_Pad_ThreadSafe {
+    Managed_Pad_ThreadSafe_box *box;
+} Managed_Pad_ThreadSafe;
+typedef struct Managed_Pad_Local_box Managed_Pad_Local_box;
+typedef struct Managed_Pad_Local {
+    Managed_Pad_Local_box *box;
+} Managed_Pad_Local;
+typedef struct Managed_Pad_Frozen_box Managed_Pad_Frozen_box;
+typedef struct Managed_Pad_Frozen {
+    Managed_Pad_Frozen_box *box;
+} Managed_Pad_Frozen;
 typedef struct Managed_Holder_SingleThreaded_box Managed_Holder_SingleThreaded_box;
 typedef struct Managed_Holder_SingleThreaded {
     Managed_Holder_SingleThreaded_box *box;
@@ -150,6 +166,12 @@ typedef enum Tree_tag {
     Tree_Leaf, /* spec 40:7 */
     Tree_Node, /* spec 41:7 */
 } Tree_tag;
+
+typedef enum Pad_tag {
+    Pad_Small, /* spec 48:7 */
+    Pad_Big, /* spec 49:7 */
+    Pad_Blank, /* spec 50:7 */
+} Pad_tag;
 
 /* Value structs of the `fields` types and sum types, one per policy (fields take its
  * handles). A sum type's value is its tag and its variant's member of the union; a
@@ -318,6 +340,70 @@ typedef struct Tree_Frozen {
         } Node;
     };
 } Tree_Frozen;
+typedef struct Pad_SingleThreaded {
+    Pad_tag tag;
+    union {
+        struct {
+            int8_t a;
+        } Small;
+        struct {
+            int64_t a;
+            int64_t b;
+            int64_t c;
+            int64_t d;
+            int64_t e;
+            Managed_Pad_SingleThreaded next;
+        } Big;
+    };
+} Pad_SingleThreaded;
+typedef struct Pad_ThreadSafe {
+    Pad_tag tag;
+    union {
+        struct {
+            int8_t a;
+        } Small;
+        struct {
+            int64_t a;
+            int64_t b;
+            int64_t c;
+            int64_t d;
+            int64_t e;
+            Managed_Pad_ThreadSafe next;
+        } Big;
+    };
+} Pad_ThreadSafe;
+typedef struct Pad_Local {
+    Pad_tag tag;
+    union {
+        struct {
+            int8_t a;
+        } Small;
+        struct {
+            int64_t a;
+            int64_t b;
+            int64_t c;
+            int64_t d;
+            int64_t e;
+            Managed_Pad_Local next;
+        } Big;
+    };
+} Pad_Local;
+typedef struct Pad_Frozen {
+    Pad_tag tag;
+    union {
+        struct {
+            int8_t a;
+        } Small;
+        struct {
+            int64_t a;
+            int64_t b;
+            int64_t c;
+            int64_t d;
+            int64_t e;
+            Managed_Pad_Frozen next;
+        } Big;
+    };
+} Pad_Frozen;
 typedef struct Holder_SingleThreaded {
     Managed_Expr_SingleThreaded expr;
     Managed_List_SingleThreaded list;
@@ -8894,8 +8980,2231 @@ static inline void Managed_Tree_Frozen_write_guard_end(Managed_Tree_Frozen_write
     }
 }
 
+/* ---- Managed_Pad_SingleThreaded ----
+ * Pad under SingleThreaded: counter plain, cell borrow (spec 51:16). */
+
+struct Managed_Pad_SingleThreaded_box {
+    union {
+        struct {
+            pm_count_plain rc;
+            pm_cell_borrow cell;
+        };
+        pm_dead dead; /* the destroy list's link once the count reached zero */
+    };
+    Pad_SingleThreaded value;
+};
+
+/* Sizes, offsets, blocks and clone/drop of the box: what the runtime's cold paths read. */
+extern const pm_box_type Managed_Pad_SingleThreaded__type;
+#ifdef PM_METRICS
+extern pm_metrics Managed_Pad_SingleThreaded_metrics;
+#endif
+pm_status Pad_SingleThreaded_clone(Pad_SingleThreaded *dst, const Pad_SingleThreaded *src);
+void Pad_SingleThreaded_drop(Pad_SingleThreaded *value);
+
+/* Pad's variant Small (spec 48:7) in a box of its size, count 1. */
+static inline pm_status Managed_Pad_SingleThreaded_new_Small(Managed_Pad_SingleThreaded *out,
+                                                             int8_t a) {
+    if (out == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_SingleThreaded_box,
+            Pad_SingleThreaded, Small), 32);
+    Managed_Pad_SingleThreaded_box *box = (Managed_Pad_SingleThreaded_box *)pm_alloc_aligned(size,
+            32);
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    pm_cell_borrow_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_cell_borrow_name(&box->cell, Managed_Pad_SingleThreaded__type.name);
+    box->value.tag = Pad_Small;
+    box->value.Small.a = a;
+    out->box = box;
+    return PM_OK;
+}
+
+/* The same in the token's memory when it is this variant's size (else the token's is
+ * freed and a box allocated); the token is empty afterwards. */
+static inline pm_status Managed_Pad_SingleThreaded_new_Small_reuse(Managed_Pad_SingleThreaded *out,
+                                                                   pm_reuse *token, int8_t a) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_SingleThreaded_box,
+            Pad_SingleThreaded, Small), 32);
+    Managed_Pad_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size && pm_alloc_is_aligned(token->memory, 32)) {
+        box = (Managed_Pad_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Pad_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Pad_SingleThreaded_box *)pm_alloc_aligned(size, 32);
+    }
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    pm_cell_borrow_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_cell_borrow_name(&box->cell, Managed_Pad_SingleThreaded__type.name);
+    box->value.tag = Pad_Small;
+    box->value.Small.a = a;
+    out->box = box;
+    return PM_OK;
+}
+
+/* Pad's variant Big (spec 49:7) in a box of its size, count 1.
+ * Takes ownership of its handles; on failure the caller still owns them. */
+static inline pm_status Managed_Pad_SingleThreaded_new_Big(Managed_Pad_SingleThreaded *out,
+                                                           int64_t a, int64_t b, int64_t c,
+                                                           int64_t d, int64_t e,
+                                                           Managed_Pad_SingleThreaded next) {
+    if (out == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_SingleThreaded_box,
+            Pad_SingleThreaded, Big), 32);
+    Managed_Pad_SingleThreaded_box *box = (Managed_Pad_SingleThreaded_box *)pm_alloc_aligned(size,
+            32);
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    pm_cell_borrow_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_cell_borrow_name(&box->cell, Managed_Pad_SingleThreaded__type.name);
+    box->value.tag = Pad_Big;
+    box->value.Big.a = a;
+    box->value.Big.b = b;
+    box->value.Big.c = c;
+    box->value.Big.d = d;
+    box->value.Big.e = e;
+    box->value.Big.next = next;
+    out->box = box;
+    return PM_OK;
+}
+
+/* The same in the token's memory when it is this variant's size (else the token's is
+ * freed and a box allocated); the token is empty afterwards. */
+static inline pm_status Managed_Pad_SingleThreaded_new_Big_reuse(
+    Managed_Pad_SingleThreaded *out, pm_reuse *token, int64_t a, int64_t b, int64_t c, int64_t d,
+    int64_t e, Managed_Pad_SingleThreaded next) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_SingleThreaded_box,
+            Pad_SingleThreaded, Big), 32);
+    Managed_Pad_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size && pm_alloc_is_aligned(token->memory, 32)) {
+        box = (Managed_Pad_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Pad_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Pad_SingleThreaded_box *)pm_alloc_aligned(size, 32);
+    }
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    pm_cell_borrow_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_cell_borrow_name(&box->cell, Managed_Pad_SingleThreaded__type.name);
+    box->value.tag = Pad_Big;
+    box->value.Big.a = a;
+    box->value.Big.b = b;
+    box->value.Big.c = c;
+    box->value.Big.d = d;
+    box->value.Big.e = e;
+    box->value.Big.next = next;
+    out->box = box;
+    return PM_OK;
+}
+
+/* Pad's variant Blank (spec 50:7) in a box of its size, count 1. */
+static inline pm_status Managed_Pad_SingleThreaded_new_Blank(Managed_Pad_SingleThreaded *out) {
+    if (out == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = PM_BOX_ALIGN_UP(PM_NULLARY_BOX_SIZE(Managed_Pad_SingleThreaded_box, Pad_tag), 32);
+    Managed_Pad_SingleThreaded_box *box = (Managed_Pad_SingleThreaded_box *)pm_alloc_aligned(size,
+            32);
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    pm_cell_borrow_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_cell_borrow_name(&box->cell, Managed_Pad_SingleThreaded__type.name);
+    box->value.tag = Pad_Blank;
+    out->box = box;
+    return PM_OK;
+}
+
+/* The same in the token's memory when it is this variant's size (else the token's is
+ * freed and a box allocated); the token is empty afterwards. */
+static inline pm_status Managed_Pad_SingleThreaded_new_Blank_reuse(Managed_Pad_SingleThreaded *out,
+                                                                   pm_reuse *token) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = PM_BOX_ALIGN_UP(PM_NULLARY_BOX_SIZE(Managed_Pad_SingleThreaded_box, Pad_tag), 32);
+    Managed_Pad_SingleThreaded_box *box;
+    if (token->memory != NULL && token->size == size && pm_alloc_is_aligned(token->memory, 32)) {
+        box = (Managed_Pad_SingleThreaded_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Pad_SingleThreaded_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Pad_SingleThreaded_box *)pm_alloc_aligned(size, 32);
+    }
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    pm_cell_borrow_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_cell_borrow_name(&box->cell, Managed_Pad_SingleThreaded__type.name);
+    box->value.tag = Pad_Blank;
+    out->box = box;
+    return PM_OK;
+}
+
+/* Which variant h's value is; (Pad_tag)-1 for an empty handle. A tag never changes:
+ * reading it needs no borrow. */
+static inline Pad_tag Managed_Pad_SingleThreaded_tag(Managed_Pad_SingleThreaded h) {
+    return h.box == NULL ? (Pad_tag)-1 : h.box->value.tag;
+}
+
+/* Boxes `value`, of the variant its tag says, with count 1; PM_EINVAL for a tag that is
+ * none of Pad_tag's. On failure the caller still owns `value`. */
+static inline pm_status Managed_Pad_SingleThreaded_new(Managed_Pad_SingleThreaded *out,
+                                                       Pad_SingleThreaded value) {
+    switch (value.tag) {
+    case Pad_Small:
+        return Managed_Pad_SingleThreaded_new_Small(out, value.Small.a);
+    case Pad_Big:
+        return Managed_Pad_SingleThreaded_new_Big(out, value.Big.a, value.Big.b, value.Big.c,
+                value.Big.d, value.Big.e, value.Big.next);
+    case Pad_Blank:
+        return Managed_Pad_SingleThreaded_new_Blank(out);
+    }
+    return PM_EINVAL; /* not a tag of Pad */
+}
+
+/* One more owner. Never fails: at the limit the box turns immortal. */
+static inline Managed_Pad_SingleThreaded Managed_Pad_SingleThreaded_dup(
+    Managed_Pad_SingleThreaded h) {
+    if (h.box != NULL) {
+        pm_count_plain_inc(&h.box->rc);
+        PM_METRIC_SATURATION(Managed_Pad_SingleThreaded_metrics, pm_count_plain_get(&h.box->rc));
+    }
+    return h;
+}
+
+/* One more owner, or PM_EOVERFLOW at the limit (PM_EINVAL: empty handle). */
+static inline pm_status Managed_Pad_SingleThreaded_try_dup(Managed_Pad_SingleThreaded h,
+                                                           Managed_Pad_SingleThreaded *out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = pm_count_plain_try_inc(&h.box->rc);
+    if (status == PM_OK) {
+        *out = h;
+    }
+    return status;
+}
+
+/* Gives up this owner and empties *h; the last owner destroys the value. */
+static inline void Managed_Pad_SingleThreaded_drop(Managed_Pad_SingleThreaded *h) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Pad_SingleThreaded_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Pad_SingleThreaded__type, box);
+    }
+}
+
+static inline uint32_t Managed_Pad_SingleThreaded_refcount(Managed_Pad_SingleThreaded h) {
+    return h.box == NULL ? 0u : pm_count_plain_get(&h.box->rc);
+}
+
+static inline bool Managed_Pad_SingleThreaded_is_unique(Managed_Pad_SingleThreaded h) {
+    return h.box != NULL && pm_count_plain_is_unique(&h.box->rc);
+}
+
+/* Shared borrow, non-blocking; end it with Managed_Pad_SingleThreaded_release_read. */
+static inline pm_status Managed_Pad_SingleThreaded_read(Managed_Pad_SingleThreaded h,
+                                                        const Pad_SingleThreaded **out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = PM_METRIC_BORROW(Managed_Pad_SingleThreaded_metrics,
+            pm_cell_borrow_try_read(&h.box->cell));
+    if (status != PM_OK) {
+        return status;
+    }
+    *out = &h.box->value;
+    return PM_OK;
+}
+
+static inline void Managed_Pad_SingleThreaded_release_read(Managed_Pad_SingleThreaded h) {
+    if (h.box != NULL) {
+        pm_cell_borrow_release_read(&h.box->cell);
+    }
+}
+
+/* FBIP write: in place when unique, else a copy that *h alone owns. On failure *h is unchanged. */
+static inline pm_status Managed_Pad_SingleThreaded_write(Managed_Pad_SingleThreaded *h,
+                                                         Pad_SingleThreaded **out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Pad_SingleThreaded_box *box = h->box;
+    if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
+        pm_status status = PM_METRIC_BORROW(Managed_Pad_SingleThreaded_metrics,
+                pm_cell_borrow_try_write(&box->cell));
+        if (status != PM_OK) {
+            return status;
+        }
+        PM_METRIC(Managed_Pad_SingleThreaded_metrics, in_place_writes);
+        *out = &box->value;
+        return PM_OK;
+    }
+    void *copy = NULL;
+    pm_status status = pm_box_copy_for_write(&Managed_Pad_SingleThreaded__type, box, &copy, false,
+            0);
+    if (status == PM_OK) {
+        h->box = (Managed_Pad_SingleThreaded_box *)copy; /* the other owners keep the old box */
+        *out = &h->box->value;
+    }
+    return status;
+}
+
+static inline void Managed_Pad_SingleThreaded_release_write(Managed_Pad_SingleThreaded h) {
+    if (h.box != NULL) {
+        pm_cell_borrow_release_write(&h.box->cell);
+    }
+}
+
+/* Exclusive borrow of the shared box itself: every owner sees the change. */
+static inline pm_status Managed_Pad_SingleThreaded_write_shared(Managed_Pad_SingleThreaded h,
+                                                                Pad_SingleThreaded **out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = PM_METRIC_BORROW(Managed_Pad_SingleThreaded_metrics,
+            pm_cell_borrow_try_write(&h.box->cell));
+    if (status == PM_OK) {
+        *out = &h.box->value;
+    }
+    return status;
+}
+
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Pad_SingleThreaded_release_read. */
+static inline pm_status Managed_Pad_SingleThreaded_downgrade_write(Managed_Pad_SingleThreaded h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    return pm_cell_borrow_downgrade(&h.box->cell);
+}
+
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Pad_SingleThreaded_try_unwrap(Managed_Pad_SingleThreaded *h,
+                                                              Pad_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_plain_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Pad_SingleThreaded__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Pad_SingleThreaded_unwrap_or_drop(Managed_Pad_SingleThreaded *h,
+                                                                  Pad_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Pad_SingleThreaded_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_plain_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Pad_SingleThreaded__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Pad_SingleThreaded__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static PM_ALWAYS_INLINE pm_status Managed_Pad_SingleThreaded_into_inner(
+    Managed_Pad_SingleThreaded *h, Pad_SingleThreaded *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        Managed_Pad_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
+        }
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
+        size_t size = 0;
+        switch (box->value.tag) {
+        case Pad_Small:
+            out->Small = box->value.Small;
+            size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_SingleThreaded_box,
+                    Pad_SingleThreaded, Small), 32);
+            break;
+        case Pad_Big:
+            out->Big = box->value.Big;
+            size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_SingleThreaded_box,
+                    Pad_SingleThreaded, Big), 32);
+            break;
+        default: /* Pad_Blank */
+            size = PM_BOX_ALIGN_UP(PM_NULLARY_BOX_SIZE(Managed_Pad_SingleThreaded_box, Pad_tag),
+                    32);
+            break;
+        }
+        out->tag = box->value.tag;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
+    }
+    Pad_SingleThreaded copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Pad_SingleThreaded__type, h->box, &copy);
+    if (status == PM_OK) {
+        Managed_Pad_SingleThreaded_drop(h);
+        *out = copy;
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Pad_SingleThreaded_from_raw gives the handle back. NULL for an empty handle. */
+static inline const Pad_SingleThreaded *Managed_Pad_SingleThreaded_into_raw(
+    Managed_Pad_SingleThreaded h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Pad_SingleThreaded Managed_Pad_SingleThreaded_from_raw(
+    const Pad_SingleThreaded *value) {
+    Managed_Pad_SingleThreaded h = {NULL};
+    if (value != NULL) {
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Pad_SingleThreaded_box, value); /* the value's box */
+        h.box = (Managed_Pad_SingleThreaded_box *)address;
+    }
+    return h;
+}
+
+static inline bool Managed_Pad_SingleThreaded_ptr_eq(Managed_Pad_SingleThreaded h,
+                                                     Managed_Pad_SingleThreaded other) {
+    return h.box == other.box;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Pad_SingleThreaded_drop_reuse(Managed_Pad_SingleThreaded *h,
+                                                         pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Pad_SingleThreaded_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Pad_SingleThreaded__type, box, token);
+    }
+}
+
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static PM_ALWAYS_INLINE pm_status Managed_Pad_SingleThreaded_take_reuse(
+    Managed_Pad_SingleThreaded *h, Pad_SingleThreaded *out, pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Pad_SingleThreaded_box *box = h->box;
+        pm_status status = pm_cell_borrow_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
+        }
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
+        size_t size = 0;
+        switch (box->value.tag) {
+        case Pad_Small:
+            out->Small = box->value.Small;
+            size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_SingleThreaded_box,
+                    Pad_SingleThreaded, Small), 32);
+            break;
+        case Pad_Big:
+            out->Big = box->value.Big;
+            size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_SingleThreaded_box,
+                    Pad_SingleThreaded, Big), 32);
+            break;
+        default: /* Pad_Blank */
+            size = PM_BOX_ALIGN_UP(PM_NULLARY_BOX_SIZE(Managed_Pad_SingleThreaded_box, Pad_tag),
+                    32);
+            break;
+        }
+        out->tag = box->value.tag;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
+    }
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Pad_SingleThreaded copy;
+    pm_status status = pm_box_clone_out(&Managed_Pad_SingleThreaded__type, h->box, &copy);
+    if (status == PM_OK) {
+        pm_reuse last = {NULL, 0};
+        Managed_Pad_SingleThreaded_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Pad_SingleThreaded_new_reuse(Managed_Pad_SingleThreaded *out,
+                                                             pm_reuse *token,
+                                                             Pad_SingleThreaded value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    switch (value.tag) {
+    case Pad_Small:
+        return Managed_Pad_SingleThreaded_new_Small_reuse(out, token, value.Small.a);
+    case Pad_Big:
+        return Managed_Pad_SingleThreaded_new_Big_reuse(out, token, value.Big.a, value.Big.b,
+                value.Big.c, value.Big.d, value.Big.e, value.Big.next);
+    case Pad_Blank:
+        return Managed_Pad_SingleThreaded_new_Blank_reuse(out, token);
+    }
+    pm_reuse_drop(token);
+    return PM_EINVAL; /* not a tag of Pad */
+}
+
+/* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
+typedef struct Managed_Pad_SingleThreaded_read_guard {
+    Managed_Pad_SingleThreaded handle;
+    const Pad_SingleThreaded *value;
+    pm_status status;
+} Managed_Pad_SingleThreaded_read_guard;
+
+typedef struct Managed_Pad_SingleThreaded_write_guard {
+    Managed_Pad_SingleThreaded handle;
+    Pad_SingleThreaded *value;
+    pm_status status;
+} Managed_Pad_SingleThreaded_write_guard;
+
+static inline Managed_Pad_SingleThreaded_read_guard Managed_Pad_SingleThreaded_read_guard_begin(
+    Managed_Pad_SingleThreaded h) {
+    Managed_Pad_SingleThreaded_read_guard guard = {h, NULL, PM_OK};
+    guard.status = Managed_Pad_SingleThreaded_read(h, &guard.value);
+    return guard;
+}
+
+static inline void Managed_Pad_SingleThreaded_read_guard_end(
+    Managed_Pad_SingleThreaded_read_guard *guard) {
+    if (guard->status == PM_OK) {
+        Managed_Pad_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Pad_SingleThreaded__type, box);
+        }
+        guard->status = PM_EINVAL;
+    }
+}
+
+static inline Managed_Pad_SingleThreaded_write_guard Managed_Pad_SingleThreaded_write_guard_begin(
+    Managed_Pad_SingleThreaded *h) {
+    Managed_Pad_SingleThreaded_write_guard guard = {{NULL}, NULL, PM_OK};
+    guard.status = Managed_Pad_SingleThreaded_write(h, &guard.value);
+    if (guard.status == PM_OK) {
+        guard.handle = *h; /* the box written: a fresh copy if *h was shared */
+    }
+    return guard;
+}
+
+static inline void Managed_Pad_SingleThreaded_write_guard_end(
+    Managed_Pad_SingleThreaded_write_guard *guard) {
+    if (guard->status == PM_OK) {
+        Managed_Pad_SingleThreaded_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_cell_borrow_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Pad_SingleThreaded__type, box);
+        }
+        guard->status = PM_EINVAL;
+    }
+}
+
+typedef Managed_Pad_SingleThreaded_write_guard Managed_Pad_SingleThreaded_write_shared_guard;
+
+static inline Managed_Pad_SingleThreaded_write_guard
+Managed_Pad_SingleThreaded_write_shared_guard_begin(Managed_Pad_SingleThreaded h) {
+    Managed_Pad_SingleThreaded_write_guard guard = {h, NULL, PM_OK};
+    guard.status = Managed_Pad_SingleThreaded_write_shared(h, &guard.value);
+    return guard;
+}
+
+static inline void Managed_Pad_SingleThreaded_write_shared_guard_end(
+    Managed_Pad_SingleThreaded_write_guard *guard) {
+    Managed_Pad_SingleThreaded_write_guard_end(guard);
+}
+
+/* ---- Managed_Pad_ThreadSafe ----
+ * Pad under ThreadSafe: counter atomic, cell rwlock (spec 51:32). */
+
+struct Managed_Pad_ThreadSafe_box {
+    union {
+        struct {
+            pm_count_atomic rc;
+            pm_rwlock cell;
+        };
+        pm_dead dead; /* the destroy list's link once the count reached zero */
+    };
+    Pad_ThreadSafe value;
+};
+
+/* Sizes, offsets, blocks and clone/drop of the box: what the runtime's cold paths read. */
+extern const pm_box_type Managed_Pad_ThreadSafe__type;
+/* Every Blank value: one immortal box, so that a Blank allocates nothing. */
+extern Managed_Pad_ThreadSafe_box Managed_Pad_ThreadSafe__nullary_Blank;
+#ifdef PM_METRICS
+extern pm_metrics Managed_Pad_ThreadSafe_metrics;
+#endif
+pm_status Pad_ThreadSafe_clone(Pad_ThreadSafe *dst, const Pad_ThreadSafe *src);
+void Pad_ThreadSafe_drop(Pad_ThreadSafe *value);
+
+/* Pad's variant Small (spec 48:7) in a box of its size, count 1. */
+static inline pm_status Managed_Pad_ThreadSafe_new_Small(Managed_Pad_ThreadSafe *out, int8_t a) {
+    if (out == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_ThreadSafe_box, Pad_ThreadSafe,
+            Small), 32);
+    Managed_Pad_ThreadSafe_box *box = (Managed_Pad_ThreadSafe_box *)pm_alloc_aligned(size, 32);
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    pm_rwlock_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_rwlock_name(&box->cell, Managed_Pad_ThreadSafe__type.name);
+    box->value.tag = Pad_Small;
+    box->value.Small.a = a;
+    out->box = box;
+    return PM_OK;
+}
+
+/* The same in the token's memory when it is this variant's size (else the token's is
+ * freed and a box allocated); the token is empty afterwards. */
+static inline pm_status Managed_Pad_ThreadSafe_new_Small_reuse(Managed_Pad_ThreadSafe *out,
+                                                               pm_reuse *token, int8_t a) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_ThreadSafe_box, Pad_ThreadSafe,
+            Small), 32);
+    Managed_Pad_ThreadSafe_box *box;
+    if (token->memory != NULL && token->size == size && pm_alloc_is_aligned(token->memory, 32)) {
+        box = (Managed_Pad_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Pad_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Pad_ThreadSafe_box *)pm_alloc_aligned(size, 32);
+    }
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    pm_rwlock_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_rwlock_name(&box->cell, Managed_Pad_ThreadSafe__type.name);
+    box->value.tag = Pad_Small;
+    box->value.Small.a = a;
+    out->box = box;
+    return PM_OK;
+}
+
+/* Pad's variant Big (spec 49:7) in a box of its size, count 1.
+ * Takes ownership of its handles; on failure the caller still owns them. */
+static inline pm_status Managed_Pad_ThreadSafe_new_Big(Managed_Pad_ThreadSafe *out, int64_t a,
+                                                       int64_t b, int64_t c, int64_t d, int64_t e,
+                                                       Managed_Pad_ThreadSafe next) {
+    if (out == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_ThreadSafe_box, Pad_ThreadSafe,
+            Big), 32);
+    Managed_Pad_ThreadSafe_box *box = (Managed_Pad_ThreadSafe_box *)pm_alloc_aligned(size, 32);
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    pm_rwlock_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_rwlock_name(&box->cell, Managed_Pad_ThreadSafe__type.name);
+    box->value.tag = Pad_Big;
+    box->value.Big.a = a;
+    box->value.Big.b = b;
+    box->value.Big.c = c;
+    box->value.Big.d = d;
+    box->value.Big.e = e;
+    box->value.Big.next = next;
+    out->box = box;
+    return PM_OK;
+}
+
+/* The same in the token's memory when it is this variant's size (else the token's is
+ * freed and a box allocated); the token is empty afterwards. */
+static inline pm_status Managed_Pad_ThreadSafe_new_Big_reuse(Managed_Pad_ThreadSafe *out,
+                                                             pm_reuse *token, int64_t a, int64_t b,
+                                                             int64_t c, int64_t d, int64_t e,
+                                                             Managed_Pad_ThreadSafe next) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_ThreadSafe_box, Pad_ThreadSafe,
+            Big), 32);
+    Managed_Pad_ThreadSafe_box *box;
+    if (token->memory != NULL && token->size == size && pm_alloc_is_aligned(token->memory, 32)) {
+        box = (Managed_Pad_ThreadSafe_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Pad_ThreadSafe_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Pad_ThreadSafe_box *)pm_alloc_aligned(size, 32);
+    }
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    pm_rwlock_init(&box->cell);
+    /* PM_DEBUG: the lock's name in lock-order reports. */
+    pm_rwlock_name(&box->cell, Managed_Pad_ThreadSafe__type.name);
+    box->value.tag = Pad_Big;
+    box->value.Big.a = a;
+    box->value.Big.b = b;
+    box->value.Big.c = c;
+    box->value.Big.d = d;
+    box->value.Big.e = e;
+    box->value.Big.next = next;
+    out->box = box;
+    return PM_OK;
+}
+
+/* Pad's variant Blank (spec 50:7): the shared immortal box, nothing allocated. */
+static inline pm_status Managed_Pad_ThreadSafe_new_Blank(Managed_Pad_ThreadSafe *out) {
+    if (out == NULL) {
+        return PM_EINVAL;
+    }
+    out->box = &Managed_Pad_ThreadSafe__nullary_Blank;
+    return PM_OK;
+}
+
+/* The same; the token's memory is freed (a Blank needs none). */
+static inline pm_status Managed_Pad_ThreadSafe_new_Blank_reuse(Managed_Pad_ThreadSafe *out,
+                                                               pm_reuse *token) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    pm_reuse_drop(token);
+    out->box = &Managed_Pad_ThreadSafe__nullary_Blank;
+    return PM_OK;
+}
+
+/* Which variant h's value is; (Pad_tag)-1 for an empty handle. A tag never changes:
+ * reading it needs no borrow. */
+static inline Pad_tag Managed_Pad_ThreadSafe_tag(Managed_Pad_ThreadSafe h) {
+    return h.box == NULL ? (Pad_tag)-1 : h.box->value.tag;
+}
+
+/* Boxes `value`, of the variant its tag says, with count 1; PM_EINVAL for a tag that is
+ * none of Pad_tag's. On failure the caller still owns `value`. */
+static inline pm_status Managed_Pad_ThreadSafe_new(Managed_Pad_ThreadSafe *out,
+                                                   Pad_ThreadSafe value) {
+    switch (value.tag) {
+    case Pad_Small:
+        return Managed_Pad_ThreadSafe_new_Small(out, value.Small.a);
+    case Pad_Big:
+        return Managed_Pad_ThreadSafe_new_Big(out, value.Big.a, value.Big.b, value.Big.c,
+                value.Big.d, value.Big.e, value.Big.next);
+    case Pad_Blank:
+        return Managed_Pad_ThreadSafe_new_Blank(out);
+    }
+    return PM_EINVAL; /* not a tag of Pad */
+}
+
+/* One more owner. Never fails: at the limit the box turns immortal. */
+static inline Managed_Pad_ThreadSafe Managed_Pad_ThreadSafe_dup(Managed_Pad_ThreadSafe h) {
+    if (h.box != NULL) {
+        pm_count_atomic_inc(&h.box->rc);
+        PM_METRIC_SATURATION(Managed_Pad_ThreadSafe_metrics, pm_count_atomic_get(&h.box->rc));
+    }
+    return h;
+}
+
+/* One more owner, or PM_EOVERFLOW at the limit (PM_EINVAL: empty handle). */
+static inline pm_status Managed_Pad_ThreadSafe_try_dup(Managed_Pad_ThreadSafe h,
+                                                       Managed_Pad_ThreadSafe *out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = pm_count_atomic_try_inc(&h.box->rc);
+    if (status == PM_OK) {
+        *out = h;
+    }
+    return status;
+}
+
+/* Gives up this owner and empties *h; the last owner destroys the value. */
+static inline void Managed_Pad_ThreadSafe_drop(Managed_Pad_ThreadSafe *h) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Pad_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Pad_ThreadSafe__type, box);
+    }
+}
+
+static inline uint32_t Managed_Pad_ThreadSafe_refcount(Managed_Pad_ThreadSafe h) {
+    return h.box == NULL ? 0u : pm_count_atomic_get(&h.box->rc);
+}
+
+static inline bool Managed_Pad_ThreadSafe_is_unique(Managed_Pad_ThreadSafe h) {
+    return h.box != NULL && pm_count_atomic_is_unique(&h.box->rc);
+}
+
+/* Shared borrow, non-blocking; end it with Managed_Pad_ThreadSafe_release_read. */
+static inline pm_status Managed_Pad_ThreadSafe_read(Managed_Pad_ThreadSafe h,
+                                                    const Pad_ThreadSafe **out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = PM_METRIC_BORROW(Managed_Pad_ThreadSafe_metrics,
+            pm_rwlock_try_read(&h.box->cell));
+    if (status != PM_OK) {
+        return status;
+    }
+    *out = &h.box->value;
+    return PM_OK;
+}
+
+static inline void Managed_Pad_ThreadSafe_release_read(Managed_Pad_ThreadSafe h) {
+    if (h.box != NULL) {
+        pm_rwlock_release_read(&h.box->cell);
+    }
+}
+
+/* FBIP write: in place when unique, else a copy that *h alone owns. On failure *h is unchanged. */
+static inline pm_status Managed_Pad_ThreadSafe_write(Managed_Pad_ThreadSafe *h,
+                                                     Pad_ThreadSafe **out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Pad_ThreadSafe_box *box = h->box;
+    if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        pm_status status = PM_METRIC_BORROW(Managed_Pad_ThreadSafe_metrics,
+                pm_rwlock_try_write(&box->cell));
+        if (status != PM_OK) {
+            return status;
+        }
+        PM_METRIC(Managed_Pad_ThreadSafe_metrics, in_place_writes);
+        *out = &box->value;
+        return PM_OK;
+    }
+    void *copy = NULL;
+    pm_status status = pm_box_copy_for_write(&Managed_Pad_ThreadSafe__type, box, &copy, false, 0);
+    if (status == PM_OK) {
+        h->box = (Managed_Pad_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        *out = &h->box->value;
+    }
+    return status;
+}
+
+static inline void Managed_Pad_ThreadSafe_release_write(Managed_Pad_ThreadSafe h) {
+    if (h.box != NULL) {
+        pm_rwlock_release_write(&h.box->cell);
+    }
+}
+
+/* Exclusive borrow of the shared box itself: every owner sees the change. */
+static inline pm_status Managed_Pad_ThreadSafe_write_shared(Managed_Pad_ThreadSafe h,
+                                                            Pad_ThreadSafe **out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = PM_METRIC_BORROW(Managed_Pad_ThreadSafe_metrics,
+            pm_rwlock_try_write(&h.box->cell));
+    if (status == PM_OK) {
+        *out = &h.box->value;
+    }
+    return status;
+}
+
+/* Blocking forms: wait up to timeout_ns (PM_FOREVER: no limit), then PM_ETIMEDOUT. */
+static inline pm_status Managed_Pad_ThreadSafe_read_wait(Managed_Pad_ThreadSafe h,
+                                                         const Pad_ThreadSafe **out,
+                                                         uint64_t timeout_ns) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = PM_METRIC_BORROW(Managed_Pad_ThreadSafe_metrics,
+            PM_METRIC_WAIT(Managed_Pad_ThreadSafe_metrics, pm_rwlock_try_read(&h.box->cell),
+            pm_rwlock_read_wait(&h.box->cell, timeout_ns)));
+    if (status == PM_OK) {
+        *out = &h.box->value;
+    }
+    return status;
+}
+
+static inline pm_status Managed_Pad_ThreadSafe_write_wait(Managed_Pad_ThreadSafe *h,
+                                                          Pad_ThreadSafe **out,
+                                                          uint64_t timeout_ns) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Pad_ThreadSafe_box *box = h->box;
+    if (pm_count_atomic_is_unique(&box->rc)) {
+        pm_status status = PM_METRIC_BORROW(Managed_Pad_ThreadSafe_metrics,
+                PM_METRIC_WAIT(Managed_Pad_ThreadSafe_metrics, pm_rwlock_try_write(&box->cell),
+                pm_rwlock_write_wait(&box->cell, timeout_ns)));
+        if (status == PM_OK) {
+            PM_METRIC(Managed_Pad_ThreadSafe_metrics, in_place_writes);
+            *out = &box->value;
+        }
+        return status;
+    }
+    void *copy = NULL;
+    pm_status status = pm_box_copy_for_write(&Managed_Pad_ThreadSafe__type, box, &copy, true,
+            timeout_ns);
+    if (status == PM_OK) {
+        h->box = (Managed_Pad_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        *out = &h->box->value;
+    }
+    return status;
+}
+
+static inline pm_status Managed_Pad_ThreadSafe_write_shared_wait(Managed_Pad_ThreadSafe h,
+                                                                 Pad_ThreadSafe **out,
+                                                                 uint64_t timeout_ns) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = PM_METRIC_BORROW(Managed_Pad_ThreadSafe_metrics,
+            PM_METRIC_WAIT(Managed_Pad_ThreadSafe_metrics, pm_rwlock_try_write(&h.box->cell),
+            pm_rwlock_write_wait(&h.box->cell, timeout_ns)));
+    if (status == PM_OK) {
+        *out = &h.box->value;
+    }
+    return status;
+}
+
+/* The write borrow of h's box (from _write, _write_shared or their _wait forms) becomes a
+ * read borrow, with no writer able to take the box in between. PM_EINVAL for an empty
+ * handle or a box not write-borrowed: then nothing changes. End the read borrow with
+ * Managed_Pad_ThreadSafe_release_read. */
+static inline pm_status Managed_Pad_ThreadSafe_downgrade_write(Managed_Pad_ThreadSafe h) {
+    if (h.box == NULL) {
+        return PM_EINVAL;
+    }
+    return pm_rwlock_downgrade(&h.box->cell);
+}
+
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Pad_ThreadSafe_try_unwrap(Managed_Pad_ThreadSafe *h,
+                                                          Pad_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_atomic_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Pad_ThreadSafe__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Pad_ThreadSafe_unwrap_or_drop(Managed_Pad_ThreadSafe *h,
+                                                              Pad_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Pad_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Pad_ThreadSafe__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Pad_ThreadSafe__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static PM_ALWAYS_INLINE pm_status Managed_Pad_ThreadSafe_into_inner(Managed_Pad_ThreadSafe *h,
+                                                                    Pad_ThreadSafe *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        Managed_Pad_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
+        }
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
+        size_t size = 0;
+        switch (box->value.tag) {
+        case Pad_Small:
+            out->Small = box->value.Small;
+            size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_ThreadSafe_box, Pad_ThreadSafe,
+                    Small), 32);
+            break;
+        case Pad_Big:
+            out->Big = box->value.Big;
+            size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_ThreadSafe_box, Pad_ThreadSafe,
+                    Big), 32);
+            break;
+        default: /* Pad_Blank */
+            size = PM_BOX_ALIGN_UP(PM_NULLARY_BOX_SIZE(Managed_Pad_ThreadSafe_box, Pad_tag), 32);
+            break;
+        }
+        out->tag = box->value.tag;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
+    }
+    Pad_ThreadSafe copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Pad_ThreadSafe__type, h->box, &copy);
+    if (status == PM_OK) {
+        Managed_Pad_ThreadSafe_drop(h);
+        *out = copy;
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Pad_ThreadSafe_from_raw gives the handle back. NULL for an empty handle. */
+static inline const Pad_ThreadSafe *Managed_Pad_ThreadSafe_into_raw(Managed_Pad_ThreadSafe h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Pad_ThreadSafe Managed_Pad_ThreadSafe_from_raw(const Pad_ThreadSafe *value) {
+    Managed_Pad_ThreadSafe h = {NULL};
+    if (value != NULL) {
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Pad_ThreadSafe_box, value); /* the value's box */
+        h.box = (Managed_Pad_ThreadSafe_box *)address;
+    }
+    return h;
+}
+
+static inline bool Managed_Pad_ThreadSafe_ptr_eq(Managed_Pad_ThreadSafe h,
+                                                 Managed_Pad_ThreadSafe other) {
+    return h.box == other.box;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Pad_ThreadSafe_drop_reuse(Managed_Pad_ThreadSafe *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Pad_ThreadSafe_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Pad_ThreadSafe__type, box, token);
+    }
+}
+
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static PM_ALWAYS_INLINE pm_status Managed_Pad_ThreadSafe_take_reuse(Managed_Pad_ThreadSafe *h,
+                                                                    Pad_ThreadSafe *out,
+                                                                    pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Pad_ThreadSafe_box *box = h->box;
+        pm_status status = pm_rwlock_claim(&box->cell);
+        if (status != PM_OK) {
+            return status;
+        }
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
+        size_t size = 0;
+        switch (box->value.tag) {
+        case Pad_Small:
+            out->Small = box->value.Small;
+            size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_ThreadSafe_box, Pad_ThreadSafe,
+                    Small), 32);
+            break;
+        case Pad_Big:
+            out->Big = box->value.Big;
+            size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_ThreadSafe_box, Pad_ThreadSafe,
+                    Big), 32);
+            break;
+        default: /* Pad_Blank */
+            size = PM_BOX_ALIGN_UP(PM_NULLARY_BOX_SIZE(Managed_Pad_ThreadSafe_box, Pad_tag), 32);
+            break;
+        }
+        out->tag = box->value.tag;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
+    }
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Pad_ThreadSafe copy;
+    pm_status status = pm_box_clone_out(&Managed_Pad_ThreadSafe__type, h->box, &copy);
+    if (status == PM_OK) {
+        pm_reuse last = {NULL, 0};
+        Managed_Pad_ThreadSafe_drop_reuse(h,
+                &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Pad_ThreadSafe_new_reuse(Managed_Pad_ThreadSafe *out,
+                                                         pm_reuse *token, Pad_ThreadSafe value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    switch (value.tag) {
+    case Pad_Small:
+        return Managed_Pad_ThreadSafe_new_Small_reuse(out, token, value.Small.a);
+    case Pad_Big:
+        return Managed_Pad_ThreadSafe_new_Big_reuse(out, token, value.Big.a, value.Big.b,
+                value.Big.c, value.Big.d, value.Big.e, value.Big.next);
+    case Pad_Blank:
+        return Managed_Pad_ThreadSafe_new_Blank_reuse(out, token);
+    }
+    pm_reuse_drop(token);
+    return PM_EINVAL; /* not a tag of Pad */
+}
+
+/* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
+typedef struct Managed_Pad_ThreadSafe_read_guard {
+    Managed_Pad_ThreadSafe handle;
+    const Pad_ThreadSafe *value;
+    pm_status status;
+} Managed_Pad_ThreadSafe_read_guard;
+
+typedef struct Managed_Pad_ThreadSafe_write_guard {
+    Managed_Pad_ThreadSafe handle;
+    Pad_ThreadSafe *value;
+    pm_status status;
+} Managed_Pad_ThreadSafe_write_guard;
+
+static inline Managed_Pad_ThreadSafe_read_guard Managed_Pad_ThreadSafe_read_guard_begin(
+    Managed_Pad_ThreadSafe h) {
+    Managed_Pad_ThreadSafe_read_guard guard = {h, NULL, PM_OK};
+    guard.status = Managed_Pad_ThreadSafe_read(h, &guard.value);
+    return guard;
+}
+
+static inline void Managed_Pad_ThreadSafe_read_guard_end(Managed_Pad_ThreadSafe_read_guard *guard) {
+    if (guard->status == PM_OK) {
+        Managed_Pad_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_read(&box->cell))) {
+            pm_box_destroy(&Managed_Pad_ThreadSafe__type, box);
+        }
+        guard->status = PM_EINVAL;
+    }
+}
+
+static inline Managed_Pad_ThreadSafe_write_guard Managed_Pad_ThreadSafe_write_guard_begin(
+    Managed_Pad_ThreadSafe *h) {
+    Managed_Pad_ThreadSafe_write_guard guard = {{NULL}, NULL, PM_OK};
+    guard.status = Managed_Pad_ThreadSafe_write(h, &guard.value);
+    if (guard.status == PM_OK) {
+        guard.handle = *h; /* the box written: a fresh copy if *h was shared */
+    }
+    return guard;
+}
+
+static inline void Managed_Pad_ThreadSafe_write_guard_end(
+    Managed_Pad_ThreadSafe_write_guard *guard) {
+    if (guard->status == PM_OK) {
+        Managed_Pad_ThreadSafe_box *box = guard->handle.box;
+        /* True when the box's last owner left during the scope: it dies with this borrow. */
+        if (PM_UNLIKELY(pm_rwlock_release_write(&box->cell))) {
+            pm_box_destroy(&Managed_Pad_ThreadSafe__type, box);
+        }
+        guard->status = PM_EINVAL;
+    }
+}
+
+typedef Managed_Pad_ThreadSafe_write_guard Managed_Pad_ThreadSafe_write_shared_guard;
+
+static inline Managed_Pad_ThreadSafe_write_guard Managed_Pad_ThreadSafe_write_shared_guard_begin(
+    Managed_Pad_ThreadSafe h) {
+    Managed_Pad_ThreadSafe_write_guard guard = {h, NULL, PM_OK};
+    guard.status = Managed_Pad_ThreadSafe_write_shared(h, &guard.value);
+    return guard;
+}
+
+static inline void Managed_Pad_ThreadSafe_write_shared_guard_end(
+    Managed_Pad_ThreadSafe_write_guard *guard) {
+    Managed_Pad_ThreadSafe_write_guard_end(guard);
+}
+
+static inline Managed_Pad_ThreadSafe_read_guard Managed_Pad_ThreadSafe_read_guard_begin_wait(
+    Managed_Pad_ThreadSafe h, uint64_t timeout_ns) {
+    Managed_Pad_ThreadSafe_read_guard guard = {h, NULL, PM_OK};
+    guard.status = Managed_Pad_ThreadSafe_read_wait(h, &guard.value, timeout_ns);
+    return guard;
+}
+
+static inline Managed_Pad_ThreadSafe_write_guard Managed_Pad_ThreadSafe_write_guard_begin_wait(
+    Managed_Pad_ThreadSafe *h, uint64_t timeout_ns) {
+    Managed_Pad_ThreadSafe_write_guard guard = {{NULL}, NULL, PM_OK};
+    guard.status = Managed_Pad_ThreadSafe_write_wait(h, &guard.value, timeout_ns);
+    if (guard.status == PM_OK) {
+        guard.handle = *h;
+    }
+    return guard;
+}
+
+static inline Managed_Pad_ThreadSafe_write_guard
+Managed_Pad_ThreadSafe_write_shared_guard_begin_wait(Managed_Pad_ThreadSafe h,
+                                                     uint64_t timeout_ns) {
+    Managed_Pad_ThreadSafe_write_guard guard = {h, NULL, PM_OK};
+    guard.status = Managed_Pad_ThreadSafe_write_shared_wait(h, &guard.value, timeout_ns);
+    return guard;
+}
+
+/* ---- Managed_Pad_Local ----
+ * Pad under Local: counter plain, cell none (spec 51:44). */
+
+struct Managed_Pad_Local_box {
+    union {
+        struct {
+            pm_count_plain rc;
+        };
+        pm_dead dead; /* the destroy list's link once the count reached zero */
+    };
+    Pad_Local value;
+};
+
+/* Sizes, offsets, blocks and clone/drop of the box: what the runtime's cold paths read. */
+extern const pm_box_type Managed_Pad_Local__type;
+/* Every Blank value: one immortal box, so that a Blank allocates nothing. */
+extern Managed_Pad_Local_box Managed_Pad_Local__nullary_Blank;
+#ifdef PM_METRICS
+extern pm_metrics Managed_Pad_Local_metrics;
+#endif
+pm_status Pad_Local_clone(Pad_Local *dst, const Pad_Local *src);
+void Pad_Local_drop(Pad_Local *value);
+
+/* Pad's variant Small (spec 48:7) in a box of its size, count 1. */
+static inline pm_status Managed_Pad_Local_new_Small(Managed_Pad_Local *out, int8_t a) {
+    if (out == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_Local_box, Pad_Local, Small), 32);
+    Managed_Pad_Local_box *box = (Managed_Pad_Local_box *)pm_alloc_aligned(size, 32);
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    box->value.tag = Pad_Small;
+    box->value.Small.a = a;
+    out->box = box;
+    return PM_OK;
+}
+
+/* The same in the token's memory when it is this variant's size (else the token's is
+ * freed and a box allocated); the token is empty afterwards. */
+static inline pm_status Managed_Pad_Local_new_Small_reuse(Managed_Pad_Local *out, pm_reuse *token,
+                                                          int8_t a) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_Local_box, Pad_Local, Small), 32);
+    Managed_Pad_Local_box *box;
+    if (token->memory != NULL && token->size == size && pm_alloc_is_aligned(token->memory, 32)) {
+        box = (Managed_Pad_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Pad_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Pad_Local_box *)pm_alloc_aligned(size, 32);
+    }
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    box->value.tag = Pad_Small;
+    box->value.Small.a = a;
+    out->box = box;
+    return PM_OK;
+}
+
+/* Pad's variant Big (spec 49:7) in a box of its size, count 1.
+ * Takes ownership of its handles; on failure the caller still owns them. */
+static inline pm_status Managed_Pad_Local_new_Big(Managed_Pad_Local *out, int64_t a, int64_t b,
+                                                  int64_t c, int64_t d, int64_t e,
+                                                  Managed_Pad_Local next) {
+    if (out == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_Local_box, Pad_Local, Big), 32);
+    Managed_Pad_Local_box *box = (Managed_Pad_Local_box *)pm_alloc_aligned(size, 32);
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    box->value.tag = Pad_Big;
+    box->value.Big.a = a;
+    box->value.Big.b = b;
+    box->value.Big.c = c;
+    box->value.Big.d = d;
+    box->value.Big.e = e;
+    box->value.Big.next = next;
+    out->box = box;
+    return PM_OK;
+}
+
+/* The same in the token's memory when it is this variant's size (else the token's is
+ * freed and a box allocated); the token is empty afterwards. */
+static inline pm_status Managed_Pad_Local_new_Big_reuse(Managed_Pad_Local *out, pm_reuse *token,
+                                                        int64_t a, int64_t b, int64_t c, int64_t d,
+                                                        int64_t e, Managed_Pad_Local next) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_Local_box, Pad_Local, Big), 32);
+    Managed_Pad_Local_box *box;
+    if (token->memory != NULL && token->size == size && pm_alloc_is_aligned(token->memory, 32)) {
+        box = (Managed_Pad_Local_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Pad_Local_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Pad_Local_box *)pm_alloc_aligned(size, 32);
+    }
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_plain_init(&box->rc);
+    box->value.tag = Pad_Big;
+    box->value.Big.a = a;
+    box->value.Big.b = b;
+    box->value.Big.c = c;
+    box->value.Big.d = d;
+    box->value.Big.e = e;
+    box->value.Big.next = next;
+    out->box = box;
+    return PM_OK;
+}
+
+/* Pad's variant Blank (spec 50:7): the shared immortal box, nothing allocated. */
+static inline pm_status Managed_Pad_Local_new_Blank(Managed_Pad_Local *out) {
+    if (out == NULL) {
+        return PM_EINVAL;
+    }
+    out->box = &Managed_Pad_Local__nullary_Blank;
+    return PM_OK;
+}
+
+/* The same; the token's memory is freed (a Blank needs none). */
+static inline pm_status Managed_Pad_Local_new_Blank_reuse(Managed_Pad_Local *out, pm_reuse *token) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    pm_reuse_drop(token);
+    out->box = &Managed_Pad_Local__nullary_Blank;
+    return PM_OK;
+}
+
+/* Which variant h's value is; (Pad_tag)-1 for an empty handle. A tag never changes:
+ * reading it needs no borrow. */
+static inline Pad_tag Managed_Pad_Local_tag(Managed_Pad_Local h) {
+    return h.box == NULL ? (Pad_tag)-1 : h.box->value.tag;
+}
+
+/* Boxes `value`, of the variant its tag says, with count 1; PM_EINVAL for a tag that is
+ * none of Pad_tag's. On failure the caller still owns `value`. */
+static inline pm_status Managed_Pad_Local_new(Managed_Pad_Local *out, Pad_Local value) {
+    switch (value.tag) {
+    case Pad_Small:
+        return Managed_Pad_Local_new_Small(out, value.Small.a);
+    case Pad_Big:
+        return Managed_Pad_Local_new_Big(out, value.Big.a, value.Big.b, value.Big.c, value.Big.d,
+                value.Big.e, value.Big.next);
+    case Pad_Blank:
+        return Managed_Pad_Local_new_Blank(out);
+    }
+    return PM_EINVAL; /* not a tag of Pad */
+}
+
+/* One more owner. Never fails: at the limit the box turns immortal. */
+static inline Managed_Pad_Local Managed_Pad_Local_dup(Managed_Pad_Local h) {
+    if (h.box != NULL) {
+        pm_count_plain_inc(&h.box->rc);
+        PM_METRIC_SATURATION(Managed_Pad_Local_metrics, pm_count_plain_get(&h.box->rc));
+    }
+    return h;
+}
+
+/* One more owner, or PM_EOVERFLOW at the limit (PM_EINVAL: empty handle). */
+static inline pm_status Managed_Pad_Local_try_dup(Managed_Pad_Local h, Managed_Pad_Local *out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = pm_count_plain_try_inc(&h.box->rc);
+    if (status == PM_OK) {
+        *out = h;
+    }
+    return status;
+}
+
+/* Gives up this owner and empties *h; the last owner destroys the value. */
+static inline void Managed_Pad_Local_drop(Managed_Pad_Local *h) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Pad_Local_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Pad_Local__type, box);
+    }
+}
+
+static inline uint32_t Managed_Pad_Local_refcount(Managed_Pad_Local h) {
+    return h.box == NULL ? 0u : pm_count_plain_get(&h.box->rc);
+}
+
+static inline bool Managed_Pad_Local_is_unique(Managed_Pad_Local h) {
+    return h.box != NULL && pm_count_plain_is_unique(&h.box->rc);
+}
+
+/* Shared borrow, non-blocking; end it with Managed_Pad_Local_release_read. */
+static inline pm_status Managed_Pad_Local_read(Managed_Pad_Local h, const Pad_Local **out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    *out = &h.box->value;
+    return PM_OK;
+}
+
+static inline void Managed_Pad_Local_release_read(Managed_Pad_Local h) {
+    (void)h; /* nothing tracks borrows */
+}
+
+/* FBIP write: in place when unique, else a copy that *h alone owns. On failure *h is unchanged. */
+static inline pm_status Managed_Pad_Local_write(Managed_Pad_Local *h, Pad_Local **out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Pad_Local_box *box = h->box;
+    if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
+        PM_METRIC(Managed_Pad_Local_metrics, in_place_writes);
+        *out = &box->value;
+        return PM_OK;
+    }
+    void *copy = NULL;
+    pm_status status = pm_box_copy_for_write(&Managed_Pad_Local__type, box, &copy, false, 0);
+    if (status == PM_OK) {
+        h->box = (Managed_Pad_Local_box *)copy; /* the other owners keep the old box */
+        *out = &h->box->value;
+    }
+    return status;
+}
+
+static inline void Managed_Pad_Local_release_write(Managed_Pad_Local h) {
+    (void)h; /* nothing tracks borrows */
+}
+
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Pad_Local_try_unwrap(Managed_Pad_Local *h, Pad_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_plain_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Pad_Local__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Pad_Local_unwrap_or_drop(Managed_Pad_Local *h, Pad_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Pad_Local_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_plain_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Pad_Local__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Pad_Local__type, box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static PM_ALWAYS_INLINE pm_status Managed_Pad_Local_into_inner(Managed_Pad_Local *h,
+                                                               Pad_Local *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) {
+        Managed_Pad_Local_box *box = h->box;
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
+        size_t size = 0;
+        switch (box->value.tag) {
+        case Pad_Small:
+            out->Small = box->value.Small;
+            size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_Local_box, Pad_Local, Small),
+                    32);
+            break;
+        case Pad_Big:
+            out->Big = box->value.Big;
+            size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_Local_box, Pad_Local, Big), 32);
+            break;
+        default: /* Pad_Blank */
+            size = PM_BOX_ALIGN_UP(PM_NULLARY_BOX_SIZE(Managed_Pad_Local_box, Pad_tag), 32);
+            break;
+        }
+        out->tag = box->value.tag;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
+    }
+    Pad_Local copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Pad_Local__type, h->box, &copy);
+    if (status == PM_OK) {
+        Managed_Pad_Local_drop(h);
+        *out = copy;
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Pad_Local_from_raw gives the handle back. NULL for an empty handle. */
+static inline const Pad_Local *Managed_Pad_Local_into_raw(Managed_Pad_Local h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Pad_Local Managed_Pad_Local_from_raw(const Pad_Local *value) {
+    Managed_Pad_Local h = {NULL};
+    if (value != NULL) {
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Pad_Local_box, value); /* the value's box */
+        h.box = (Managed_Pad_Local_box *)address;
+    }
+    return h;
+}
+
+static inline bool Managed_Pad_Local_ptr_eq(Managed_Pad_Local h, Managed_Pad_Local other) {
+    return h.box == other.box;
+}
+
+/* Cell none: the value, with no status and no release (NULL for an empty handle). */
+static inline const Pad_Local *Managed_Pad_Local_get(Managed_Pad_Local h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Pad_Local_drop_reuse(Managed_Pad_Local *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Pad_Local_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_plain_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Pad_Local__type, box, token);
+    }
+}
+
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static PM_ALWAYS_INLINE pm_status Managed_Pad_Local_take_reuse(Managed_Pad_Local *h, Pad_Local *out,
+                                                               pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_plain_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Pad_Local_box *box = h->box;
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
+        size_t size = 0;
+        switch (box->value.tag) {
+        case Pad_Small:
+            out->Small = box->value.Small;
+            size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_Local_box, Pad_Local, Small),
+                    32);
+            break;
+        case Pad_Big:
+            out->Big = box->value.Big;
+            size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_Local_box, Pad_Local, Big), 32);
+            break;
+        default: /* Pad_Blank */
+            size = PM_BOX_ALIGN_UP(PM_NULLARY_BOX_SIZE(Managed_Pad_Local_box, Pad_tag), 32);
+            break;
+        }
+        out->tag = box->value.tag;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
+    }
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Pad_Local copy;
+    pm_status status = pm_box_clone_out(&Managed_Pad_Local__type, h->box, &copy);
+    if (status == PM_OK) {
+        pm_reuse last = {NULL, 0};
+        Managed_Pad_Local_drop_reuse(h, &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Pad_Local_new_reuse(Managed_Pad_Local *out, pm_reuse *token,
+                                                    Pad_Local value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    switch (value.tag) {
+    case Pad_Small:
+        return Managed_Pad_Local_new_Small_reuse(out, token, value.Small.a);
+    case Pad_Big:
+        return Managed_Pad_Local_new_Big_reuse(out, token, value.Big.a, value.Big.b, value.Big.c,
+                value.Big.d, value.Big.e, value.Big.next);
+    case Pad_Blank:
+        return Managed_Pad_Local_new_Blank_reuse(out, token);
+    }
+    pm_reuse_drop(token);
+    return PM_EINVAL; /* not a tag of Pad */
+}
+
+/* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
+typedef struct Managed_Pad_Local_read_guard {
+    Managed_Pad_Local handle;
+    const Pad_Local *value;
+    pm_status status;
+} Managed_Pad_Local_read_guard;
+
+typedef struct Managed_Pad_Local_write_guard {
+    Managed_Pad_Local handle;
+    Pad_Local *value;
+    pm_status status;
+} Managed_Pad_Local_write_guard;
+
+static inline Managed_Pad_Local_read_guard Managed_Pad_Local_read_guard_begin(Managed_Pad_Local h) {
+    Managed_Pad_Local_read_guard guard = {h, NULL, PM_OK};
+    guard.status = Managed_Pad_Local_read(h, &guard.value);
+    return guard;
+}
+
+static inline void Managed_Pad_Local_read_guard_end(Managed_Pad_Local_read_guard *guard) {
+    if (guard->status == PM_OK) {
+        Managed_Pad_Local_release_read(guard->handle);
+        guard->status = PM_EINVAL;
+    }
+}
+
+static inline Managed_Pad_Local_write_guard Managed_Pad_Local_write_guard_begin(
+    Managed_Pad_Local *h) {
+    Managed_Pad_Local_write_guard guard = {{NULL}, NULL, PM_OK};
+    guard.status = Managed_Pad_Local_write(h, &guard.value);
+    if (guard.status == PM_OK) {
+        guard.handle = *h; /* the box written: a fresh copy if *h was shared */
+    }
+    return guard;
+}
+
+static inline void Managed_Pad_Local_write_guard_end(Managed_Pad_Local_write_guard *guard) {
+    if (guard->status == PM_OK) {
+        Managed_Pad_Local_release_write(guard->handle);
+        guard->status = PM_EINVAL;
+    }
+}
+
+/* ---- Managed_Pad_Frozen ----
+ * Pad under Frozen: counter atomic, cell none (spec 51:51). */
+
+struct Managed_Pad_Frozen_box {
+    union {
+        struct {
+            pm_count_atomic rc;
+        };
+        pm_dead dead; /* the destroy list's link once the count reached zero */
+    };
+    Pad_Frozen value;
+};
+
+/* Sizes, offsets, blocks and clone/drop of the box: what the runtime's cold paths read. */
+extern const pm_box_type Managed_Pad_Frozen__type;
+/* Every Blank value: one immortal box, so that a Blank allocates nothing. */
+extern Managed_Pad_Frozen_box Managed_Pad_Frozen__nullary_Blank;
+#ifdef PM_METRICS
+extern pm_metrics Managed_Pad_Frozen_metrics;
+#endif
+pm_status Pad_Frozen_clone(Pad_Frozen *dst, const Pad_Frozen *src);
+void Pad_Frozen_drop(Pad_Frozen *value);
+
+/* Pad's variant Small (spec 48:7) in a box of its size, count 1. */
+static inline pm_status Managed_Pad_Frozen_new_Small(Managed_Pad_Frozen *out, int8_t a) {
+    if (out == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_Frozen_box, Pad_Frozen, Small),
+            32);
+    Managed_Pad_Frozen_box *box = (Managed_Pad_Frozen_box *)pm_alloc_aligned(size, 32);
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    box->value.tag = Pad_Small;
+    box->value.Small.a = a;
+    out->box = box;
+    return PM_OK;
+}
+
+/* The same in the token's memory when it is this variant's size (else the token's is
+ * freed and a box allocated); the token is empty afterwards. */
+static inline pm_status Managed_Pad_Frozen_new_Small_reuse(Managed_Pad_Frozen *out, pm_reuse *token,
+                                                           int8_t a) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_Frozen_box, Pad_Frozen, Small),
+            32);
+    Managed_Pad_Frozen_box *box;
+    if (token->memory != NULL && token->size == size && pm_alloc_is_aligned(token->memory, 32)) {
+        box = (Managed_Pad_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Pad_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Pad_Frozen_box *)pm_alloc_aligned(size, 32);
+    }
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    box->value.tag = Pad_Small;
+    box->value.Small.a = a;
+    out->box = box;
+    return PM_OK;
+}
+
+/* Pad's variant Big (spec 49:7) in a box of its size, count 1.
+ * Takes ownership of its handles; on failure the caller still owns them. */
+static inline pm_status Managed_Pad_Frozen_new_Big(Managed_Pad_Frozen *out, int64_t a, int64_t b,
+                                                   int64_t c, int64_t d, int64_t e,
+                                                   Managed_Pad_Frozen next) {
+    if (out == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_Frozen_box, Pad_Frozen, Big), 32);
+    Managed_Pad_Frozen_box *box = (Managed_Pad_Frozen_box *)pm_alloc_aligned(size, 32);
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    box->value.tag = Pad_Big;
+    box->value.Big.a = a;
+    box->value.Big.b = b;
+    box->value.Big.c = c;
+    box->value.Big.d = d;
+    box->value.Big.e = e;
+    box->value.Big.next = next;
+    out->box = box;
+    return PM_OK;
+}
+
+/* The same in the token's memory when it is this variant's size (else the token's is
+ * freed and a box allocated); the token is empty afterwards. */
+static inline pm_status Managed_Pad_Frozen_new_Big_reuse(Managed_Pad_Frozen *out, pm_reuse *token,
+                                                         int64_t a, int64_t b, int64_t c, int64_t d,
+                                                         int64_t e, Managed_Pad_Frozen next) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    size_t size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_Frozen_box, Pad_Frozen, Big), 32);
+    Managed_Pad_Frozen_box *box;
+    if (token->memory != NULL && token->size == size && pm_alloc_is_aligned(token->memory, 32)) {
+        box = (Managed_Pad_Frozen_box *)token->memory;
+        token->memory = NULL;
+        token->size = 0;
+        PM_METRIC(Managed_Pad_Frozen_metrics, reused);
+    } else {
+        pm_reuse_drop(token);
+        box = (Managed_Pad_Frozen_box *)pm_alloc_aligned(size, 32);
+    }
+    if (box == NULL) {
+        return PM_ENOMEM;
+    }
+    pm_count_atomic_init(&box->rc);
+    box->value.tag = Pad_Big;
+    box->value.Big.a = a;
+    box->value.Big.b = b;
+    box->value.Big.c = c;
+    box->value.Big.d = d;
+    box->value.Big.e = e;
+    box->value.Big.next = next;
+    out->box = box;
+    return PM_OK;
+}
+
+/* Pad's variant Blank (spec 50:7): the shared immortal box, nothing allocated. */
+static inline pm_status Managed_Pad_Frozen_new_Blank(Managed_Pad_Frozen *out) {
+    if (out == NULL) {
+        return PM_EINVAL;
+    }
+    out->box = &Managed_Pad_Frozen__nullary_Blank;
+    return PM_OK;
+}
+
+/* The same; the token's memory is freed (a Blank needs none). */
+static inline pm_status Managed_Pad_Frozen_new_Blank_reuse(Managed_Pad_Frozen *out,
+                                                           pm_reuse *token) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    pm_reuse_drop(token);
+    out->box = &Managed_Pad_Frozen__nullary_Blank;
+    return PM_OK;
+}
+
+/* Which variant h's value is; (Pad_tag)-1 for an empty handle. A tag never changes:
+ * reading it needs no borrow. */
+static inline Pad_tag Managed_Pad_Frozen_tag(Managed_Pad_Frozen h) {
+    return h.box == NULL ? (Pad_tag)-1 : h.box->value.tag;
+}
+
+/* Boxes `value`, of the variant its tag says, with count 1; PM_EINVAL for a tag that is
+ * none of Pad_tag's. On failure the caller still owns `value`. */
+static inline pm_status Managed_Pad_Frozen_new(Managed_Pad_Frozen *out, Pad_Frozen value) {
+    switch (value.tag) {
+    case Pad_Small:
+        return Managed_Pad_Frozen_new_Small(out, value.Small.a);
+    case Pad_Big:
+        return Managed_Pad_Frozen_new_Big(out, value.Big.a, value.Big.b, value.Big.c, value.Big.d,
+                value.Big.e, value.Big.next);
+    case Pad_Blank:
+        return Managed_Pad_Frozen_new_Blank(out);
+    }
+    return PM_EINVAL; /* not a tag of Pad */
+}
+
+/* One more owner. Never fails: at the limit the box turns immortal. */
+static inline Managed_Pad_Frozen Managed_Pad_Frozen_dup(Managed_Pad_Frozen h) {
+    if (h.box != NULL) {
+        pm_count_atomic_inc(&h.box->rc);
+        PM_METRIC_SATURATION(Managed_Pad_Frozen_metrics, pm_count_atomic_get(&h.box->rc));
+    }
+    return h;
+}
+
+/* One more owner, or PM_EOVERFLOW at the limit (PM_EINVAL: empty handle). */
+static inline pm_status Managed_Pad_Frozen_try_dup(Managed_Pad_Frozen h, Managed_Pad_Frozen *out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    pm_status status = pm_count_atomic_try_inc(&h.box->rc);
+    if (status == PM_OK) {
+        *out = h;
+    }
+    return status;
+}
+
+/* Gives up this owner and empties *h; the last owner destroys the value. */
+static inline void Managed_Pad_Frozen_drop(Managed_Pad_Frozen *h) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Pad_Frozen_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy(&Managed_Pad_Frozen__type, box);
+    }
+}
+
+static inline uint32_t Managed_Pad_Frozen_refcount(Managed_Pad_Frozen h) {
+    return h.box == NULL ? 0u : pm_count_atomic_get(&h.box->rc);
+}
+
+static inline bool Managed_Pad_Frozen_is_unique(Managed_Pad_Frozen h) {
+    return h.box != NULL && pm_count_atomic_is_unique(&h.box->rc);
+}
+
+/* Shared borrow, non-blocking; end it with Managed_Pad_Frozen_release_read. */
+static inline pm_status Managed_Pad_Frozen_read(Managed_Pad_Frozen h, const Pad_Frozen **out) {
+    if (h.box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    *out = &h.box->value;
+    return PM_OK;
+}
+
+static inline void Managed_Pad_Frozen_release_read(Managed_Pad_Frozen h) {
+    (void)h; /* nothing tracks borrows */
+}
+
+/* FBIP write: in place when unique, else a copy that *h alone owns. On failure *h is unchanged. */
+static inline pm_status Managed_Pad_Frozen_write(Managed_Pad_Frozen *h, Pad_Frozen **out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Pad_Frozen_box *box = h->box;
+    if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        PM_METRIC(Managed_Pad_Frozen_metrics, in_place_writes);
+        *out = &box->value;
+        return PM_OK;
+    }
+    void *copy = NULL;
+    pm_status status = pm_box_copy_for_write(&Managed_Pad_Frozen__type, box, &copy, false, 0);
+    if (status == PM_OK) {
+        h->box = (Managed_Pad_Frozen_box *)copy; /* the other owners keep the old box */
+        *out = &h->box->value;
+    }
+    return status;
+}
+
+static inline void Managed_Pad_Frozen_release_write(Managed_Pad_Frozen h) {
+    (void)h; /* nothing tracks borrows */
+}
+
+/* The only owner, no borrow held: moves the value to *out (no clone, no drop hook) and
+ * empties *h. PM_ESHARED with other owners, the borrow's status while borrowed; then
+ * nothing changes. */
+static inline pm_status Managed_Pad_Frozen_try_unwrap(Managed_Pad_Frozen *h, Pad_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (!pm_count_atomic_is_unique(&h->box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Pad_Frozen__type, h->box, out);
+    if (status == PM_OK) {
+        h->box = NULL;
+    }
+    return status;
+}
+
+/* Always gives up *h (Rust's Rc::into_inner): PM_OK with the value in *out when it was the
+ * last owner, PM_ESHARED otherwise. Of N owners doing this at once, exactly one gets it. */
+static inline pm_status Managed_Pad_Frozen_unwrap_or_drop(Managed_Pad_Frozen *h, Pad_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    Managed_Pad_Frozen_box *box = h->box;
+    h->box = NULL;
+    if (!pm_count_atomic_dec(&box->rc)) {
+        return PM_ESHARED;
+    }
+    pm_status status = pm_box_take(&Managed_Pad_Frozen__type, box, out);
+    if (status != PM_OK) {
+        pm_box_destroy(&Managed_Pad_Frozen__type,
+                box); /* borrowed: the value is not ours to move */
+    }
+    return status;
+}
+
+/* The value: moved out when *h is its only owner, else a clone, and *h is given up. On
+ * failure (PM_ENOMEM, PM_ECLONE, a borrow's status) *h is unchanged. */
+static PM_ALWAYS_INLINE pm_status Managed_Pad_Frozen_into_inner(Managed_Pad_Frozen *h,
+                                                                Pad_Frozen *out) {
+    if (h == NULL || h->box == NULL || out == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) {
+        Managed_Pad_Frozen_box *box = h->box;
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
+        size_t size = 0;
+        switch (box->value.tag) {
+        case Pad_Small:
+            out->Small = box->value.Small;
+            size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_Frozen_box, Pad_Frozen, Small),
+                    32);
+            break;
+        case Pad_Big:
+            out->Big = box->value.Big;
+            size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_Frozen_box, Pad_Frozen, Big),
+                    32);
+            break;
+        default: /* Pad_Blank */
+            size = PM_BOX_ALIGN_UP(PM_NULLARY_BOX_SIZE(Managed_Pad_Frozen_box, Pad_tag), 32);
+            break;
+        }
+        out->tag = box->value.tag;
+        h->box = NULL;
+        pm_free(box, size); /* pm_box_take, inline */
+        return PM_OK;
+    }
+    Pad_Frozen copy; /* a local: *out reaches no call */
+    pm_status status = pm_box_clone_out(&Managed_Pad_Frozen__type, h->box, &copy);
+    if (status == PM_OK) {
+        Managed_Pad_Frozen_drop(h);
+        *out = copy;
+    }
+    return status;
+}
+
+/* The value's address, carrying this owner through code that passes only pointers;
+ * Managed_Pad_Frozen_from_raw gives the handle back. NULL for an empty handle. */
+static inline const Pad_Frozen *Managed_Pad_Frozen_into_raw(Managed_Pad_Frozen h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+static inline Managed_Pad_Frozen Managed_Pad_Frozen_from_raw(const Pad_Frozen *value) {
+    Managed_Pad_Frozen h = {NULL};
+    if (value != NULL) {
+        uintptr_t address = (uintptr_t)(const void *)value;
+        address -= offsetof(Managed_Pad_Frozen_box, value); /* the value's box */
+        h.box = (Managed_Pad_Frozen_box *)address;
+    }
+    return h;
+}
+
+static inline bool Managed_Pad_Frozen_ptr_eq(Managed_Pad_Frozen h, Managed_Pad_Frozen other) {
+    return h.box == other.box;
+}
+
+/* Cell none: the value, with no status and no release (NULL for an empty handle). */
+static inline const Pad_Frozen *Managed_Pad_Frozen_get(Managed_Pad_Frozen h) {
+    return h.box == NULL ? NULL : &h.box->value;
+}
+
+/* Gives up *h (emptied); when it was the last owner, drops the value and keeps the box's
+ * memory in *token for a _new_reuse (freeing what the token held). NULL token: _drop. */
+static inline void Managed_Pad_Frozen_drop_reuse(Managed_Pad_Frozen *h, pm_reuse *token) {
+    if (h == NULL || h->box == NULL) {
+        return;
+    }
+    Managed_Pad_Frozen_box *box = h->box;
+    h->box = NULL;
+    if (pm_count_atomic_dec(&box->rc)) {
+        pm_box_destroy_reuse(&Managed_Pad_Frozen__type, box, token);
+    }
+}
+
+/* Always inlined: a caller's tag test folds the variant switch, and *out and *token stay in
+ * registers (left to gcc, a sum type's take is not inlined and costs rbtree 30%).
+ * The match of a Perceus compiler: the only owner moves the value (managed fields
+ * included, no dup, no drop) to *out and the memory to *token; a shared box gives a
+ * clone and this owner is given up. On failure (a borrow's status, PM_ENOMEM,
+ * PM_ECLONE) nothing changes. */
+static PM_ALWAYS_INLINE pm_status Managed_Pad_Frozen_take_reuse(Managed_Pad_Frozen *h,
+                                                                Pad_Frozen *out, pm_reuse *token) {
+    if (h == NULL || h->box == NULL || out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    if (pm_count_atomic_is_unique(&h->box->rc)) { /* pm_box_take_reuse, inline */
+        Managed_Pad_Frozen_box *box = h->box;
+        /* The variant's bytes only (the box holds no more), member by member: a caller's
+         * *out stays in registers (a memcpy of it would put it in memory: rbtree 1.6x). */
+        size_t size = 0;
+        switch (box->value.tag) {
+        case Pad_Small:
+            out->Small = box->value.Small;
+            size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_Frozen_box, Pad_Frozen, Small),
+                    32);
+            break;
+        case Pad_Big:
+            out->Big = box->value.Big;
+            size = PM_BOX_ALIGN_UP(PM_VARIANT_BOX_SIZE(Managed_Pad_Frozen_box, Pad_Frozen, Big),
+                    32);
+            break;
+        default: /* Pad_Blank */
+            size = PM_BOX_ALIGN_UP(PM_NULLARY_BOX_SIZE(Managed_Pad_Frozen_box, Pad_tag), 32);
+            break;
+        }
+        out->tag = box->value.tag;
+        h->box = NULL;
+        pm_reuse_drop(token);
+        token->memory = box;
+        token->size = size;
+        return PM_OK;
+    }
+    /* Shared: a clone. Through locals, so that neither *out nor *token reaches a call
+     * and the caller keeps both in registers. */
+    Pad_Frozen copy;
+    pm_status status = pm_box_clone_out(&Managed_Pad_Frozen__type, h->box, &copy);
+    if (status == PM_OK) {
+        pm_reuse last = {NULL, 0};
+        Managed_Pad_Frozen_drop_reuse(h, &last); /* the last owner after all: another thread left */
+        if (last.memory != NULL) {
+            pm_reuse_drop(token);
+            *token = last;
+        }
+        *out = copy;
+    }
+    return status;
+}
+
+/* _new in the token's memory when it is this box's size, else fresh memory (the
+ * token's is freed). The token is empty afterwards; on failure the caller still
+ * owns `value`. */
+static inline pm_status Managed_Pad_Frozen_new_reuse(Managed_Pad_Frozen *out, pm_reuse *token,
+                                                     Pad_Frozen value) {
+    if (out == NULL || token == NULL) {
+        return PM_EINVAL;
+    }
+    switch (value.tag) {
+    case Pad_Small:
+        return Managed_Pad_Frozen_new_Small_reuse(out, token, value.Small.a);
+    case Pad_Big:
+        return Managed_Pad_Frozen_new_Big_reuse(out, token, value.Big.a, value.Big.b, value.Big.c,
+                value.Big.d, value.Big.e, value.Big.next);
+    case Pad_Blank:
+        return Managed_Pad_Frozen_new_Blank_reuse(out, token);
+    }
+    pm_reuse_drop(token);
+    return PM_EINVAL; /* not a tag of Pad */
+}
+
+/* Guards for the scoped forms (PM_READ_SCOPE and friends in pm_scope.h). */
+typedef struct Managed_Pad_Frozen_read_guard {
+    Managed_Pad_Frozen handle;
+    const Pad_Frozen *value;
+    pm_status status;
+} Managed_Pad_Frozen_read_guard;
+
+typedef struct Managed_Pad_Frozen_write_guard {
+    Managed_Pad_Frozen handle;
+    Pad_Frozen *value;
+    pm_status status;
+} Managed_Pad_Frozen_write_guard;
+
+static inline Managed_Pad_Frozen_read_guard Managed_Pad_Frozen_read_guard_begin(
+    Managed_Pad_Frozen h) {
+    Managed_Pad_Frozen_read_guard guard = {h, NULL, PM_OK};
+    guard.status = Managed_Pad_Frozen_read(h, &guard.value);
+    return guard;
+}
+
+static inline void Managed_Pad_Frozen_read_guard_end(Managed_Pad_Frozen_read_guard *guard) {
+    if (guard->status == PM_OK) {
+        Managed_Pad_Frozen_release_read(guard->handle);
+        guard->status = PM_EINVAL;
+    }
+}
+
+static inline Managed_Pad_Frozen_write_guard Managed_Pad_Frozen_write_guard_begin(
+    Managed_Pad_Frozen *h) {
+    Managed_Pad_Frozen_write_guard guard = {{NULL}, NULL, PM_OK};
+    guard.status = Managed_Pad_Frozen_write(h, &guard.value);
+    if (guard.status == PM_OK) {
+        guard.handle = *h; /* the box written: a fresh copy if *h was shared */
+    }
+    return guard;
+}
+
+static inline void Managed_Pad_Frozen_write_guard_end(Managed_Pad_Frozen_write_guard *guard) {
+    if (guard->status == PM_OK) {
+        Managed_Pad_Frozen_release_write(guard->handle);
+        guard->status = PM_EINVAL;
+    }
+}
+
 /* ---- Managed_Holder_SingleThreaded ----
- * Holder under SingleThreaded: counter plain, cell borrow (spec 48:16). */
+ * Holder under SingleThreaded: counter plain, cell borrow (spec 57:16). */
 
 struct Managed_Holder_SingleThreaded_box {
     union {
@@ -9305,7 +11614,7 @@ static inline void Managed_Holder_SingleThreaded_write_shared_guard_end(
 }
 
 /* ---- Managed_Holder_ThreadSafe ----
- * Holder under ThreadSafe: counter atomic, cell rwlock (spec 48:32). */
+ * Holder under ThreadSafe: counter atomic, cell rwlock (spec 57:32). */
 
 struct Managed_Holder_ThreadSafe_box {
     union {
@@ -9797,7 +12106,7 @@ Managed_Holder_ThreadSafe_write_shared_guard_begin_wait(Managed_Holder_ThreadSaf
 }
 
 /* ---- Managed_Holder_Local ----
- * Holder under Local: counter plain, cell none (spec 48:44). */
+ * Holder under Local: counter plain, cell none (spec 57:44). */
 
 struct Managed_Holder_Local_box {
     union {
@@ -10125,7 +12434,7 @@ static inline void Managed_Holder_Local_write_guard_end(Managed_Holder_Local_wri
 }
 
 /* ---- Managed_Holder_Frozen ----
- * Holder under Frozen: counter atomic, cell none (spec 48:51). */
+ * Holder under Frozen: counter atomic, cell none (spec 57:51). */
 
 struct Managed_Holder_Frozen_box {
     union {
@@ -10688,6 +12997,10 @@ void sums_metrics_print(FILE *out);
              Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_new, \
              Managed_Tree_Local: Managed_Tree_Local_new, \
              Managed_Tree_Frozen: Managed_Tree_Frozen_new, \
+             Managed_Pad_SingleThreaded: Managed_Pad_SingleThreaded_new, \
+             Managed_Pad_ThreadSafe: Managed_Pad_ThreadSafe_new, \
+             Managed_Pad_Local: Managed_Pad_Local_new, \
+             Managed_Pad_Frozen: Managed_Pad_Frozen_new, \
              Managed_Holder_SingleThreaded: Managed_Holder_SingleThreaded_new, \
              Managed_Holder_ThreadSafe: Managed_Holder_ThreadSafe_new, \
              Managed_Holder_Local: Managed_Holder_Local_new, \
@@ -10706,7 +13019,11 @@ void sums_metrics_print(FILE *out);
              Managed_Tree_SingleThreaded: Managed_Tree_SingleThreaded_tag, \
              Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_tag, \
              Managed_Tree_Local: Managed_Tree_Local_tag, \
-             Managed_Tree_Frozen: Managed_Tree_Frozen_tag) \
+             Managed_Tree_Frozen: Managed_Tree_Frozen_tag, \
+             Managed_Pad_SingleThreaded: Managed_Pad_SingleThreaded_tag, \
+             Managed_Pad_ThreadSafe: Managed_Pad_ThreadSafe_tag, \
+             Managed_Pad_Local: Managed_Pad_Local_tag, \
+             Managed_Pad_Frozen: Managed_Pad_Frozen_tag) \
     (h)
 #define sums_dup(h) \
     _Generic((h), \
@@ -10726,6 +13043,10 @@ void sums_metrics_print(FILE *out);
              Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_dup, \
              Managed_Tree_Local: Managed_Tree_Local_dup, \
              Managed_Tree_Frozen: Managed_Tree_Frozen_dup, \
+             Managed_Pad_SingleThreaded: Managed_Pad_SingleThreaded_dup, \
+             Managed_Pad_ThreadSafe: Managed_Pad_ThreadSafe_dup, \
+             Managed_Pad_Local: Managed_Pad_Local_dup, \
+             Managed_Pad_Frozen: Managed_Pad_Frozen_dup, \
              Managed_Holder_SingleThreaded: Managed_Holder_SingleThreaded_dup, \
              Managed_Holder_ThreadSafe: Managed_Holder_ThreadSafe_dup, \
              Managed_Holder_Local: Managed_Holder_Local_dup, \
@@ -10749,6 +13070,10 @@ void sums_metrics_print(FILE *out);
              Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_try_dup, \
              Managed_Tree_Local: Managed_Tree_Local_try_dup, \
              Managed_Tree_Frozen: Managed_Tree_Frozen_try_dup, \
+             Managed_Pad_SingleThreaded: Managed_Pad_SingleThreaded_try_dup, \
+             Managed_Pad_ThreadSafe: Managed_Pad_ThreadSafe_try_dup, \
+             Managed_Pad_Local: Managed_Pad_Local_try_dup, \
+             Managed_Pad_Frozen: Managed_Pad_Frozen_try_dup, \
              Managed_Holder_SingleThreaded: Managed_Holder_SingleThreaded_try_dup, \
              Managed_Holder_ThreadSafe: Managed_Holder_ThreadSafe_try_dup, \
              Managed_Holder_Local: Managed_Holder_Local_try_dup, \
@@ -10772,6 +13097,10 @@ void sums_metrics_print(FILE *out);
              Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_drop, \
              Managed_Tree_Local: Managed_Tree_Local_drop, \
              Managed_Tree_Frozen: Managed_Tree_Frozen_drop, \
+             Managed_Pad_SingleThreaded: Managed_Pad_SingleThreaded_drop, \
+             Managed_Pad_ThreadSafe: Managed_Pad_ThreadSafe_drop, \
+             Managed_Pad_Local: Managed_Pad_Local_drop, \
+             Managed_Pad_Frozen: Managed_Pad_Frozen_drop, \
              Managed_Holder_SingleThreaded: Managed_Holder_SingleThreaded_drop, \
              Managed_Holder_ThreadSafe: Managed_Holder_ThreadSafe_drop, \
              Managed_Holder_Local: Managed_Holder_Local_drop, \
@@ -10795,6 +13124,10 @@ void sums_metrics_print(FILE *out);
              Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_refcount, \
              Managed_Tree_Local: Managed_Tree_Local_refcount, \
              Managed_Tree_Frozen: Managed_Tree_Frozen_refcount, \
+             Managed_Pad_SingleThreaded: Managed_Pad_SingleThreaded_refcount, \
+             Managed_Pad_ThreadSafe: Managed_Pad_ThreadSafe_refcount, \
+             Managed_Pad_Local: Managed_Pad_Local_refcount, \
+             Managed_Pad_Frozen: Managed_Pad_Frozen_refcount, \
              Managed_Holder_SingleThreaded: Managed_Holder_SingleThreaded_refcount, \
              Managed_Holder_ThreadSafe: Managed_Holder_ThreadSafe_refcount, \
              Managed_Holder_Local: Managed_Holder_Local_refcount, \
@@ -10818,6 +13151,10 @@ void sums_metrics_print(FILE *out);
              Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_is_unique, \
              Managed_Tree_Local: Managed_Tree_Local_is_unique, \
              Managed_Tree_Frozen: Managed_Tree_Frozen_is_unique, \
+             Managed_Pad_SingleThreaded: Managed_Pad_SingleThreaded_is_unique, \
+             Managed_Pad_ThreadSafe: Managed_Pad_ThreadSafe_is_unique, \
+             Managed_Pad_Local: Managed_Pad_Local_is_unique, \
+             Managed_Pad_Frozen: Managed_Pad_Frozen_is_unique, \
              Managed_Holder_SingleThreaded: Managed_Holder_SingleThreaded_is_unique, \
              Managed_Holder_ThreadSafe: Managed_Holder_ThreadSafe_is_unique, \
              Managed_Holder_Local: Managed_Holder_Local_is_unique, \
@@ -10841,6 +13178,10 @@ void sums_metrics_print(FILE *out);
              Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_read, \
              Managed_Tree_Local: Managed_Tree_Local_read, \
              Managed_Tree_Frozen: Managed_Tree_Frozen_read, \
+             Managed_Pad_SingleThreaded: Managed_Pad_SingleThreaded_read, \
+             Managed_Pad_ThreadSafe: Managed_Pad_ThreadSafe_read, \
+             Managed_Pad_Local: Managed_Pad_Local_read, \
+             Managed_Pad_Frozen: Managed_Pad_Frozen_read, \
              Managed_Holder_SingleThreaded: Managed_Holder_SingleThreaded_read, \
              Managed_Holder_ThreadSafe: Managed_Holder_ThreadSafe_read, \
              Managed_Holder_Local: Managed_Holder_Local_read, \
@@ -10864,6 +13205,10 @@ void sums_metrics_print(FILE *out);
              Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_release_read, \
              Managed_Tree_Local: Managed_Tree_Local_release_read, \
              Managed_Tree_Frozen: Managed_Tree_Frozen_release_read, \
+             Managed_Pad_SingleThreaded: Managed_Pad_SingleThreaded_release_read, \
+             Managed_Pad_ThreadSafe: Managed_Pad_ThreadSafe_release_read, \
+             Managed_Pad_Local: Managed_Pad_Local_release_read, \
+             Managed_Pad_Frozen: Managed_Pad_Frozen_release_read, \
              Managed_Holder_SingleThreaded: Managed_Holder_SingleThreaded_release_read, \
              Managed_Holder_ThreadSafe: Managed_Holder_ThreadSafe_release_read, \
              Managed_Holder_Local: Managed_Holder_Local_release_read, \
@@ -10887,6 +13232,10 @@ void sums_metrics_print(FILE *out);
              Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_write, \
              Managed_Tree_Local: Managed_Tree_Local_write, \
              Managed_Tree_Frozen: Managed_Tree_Frozen_write, \
+             Managed_Pad_SingleThreaded: Managed_Pad_SingleThreaded_write, \
+             Managed_Pad_ThreadSafe: Managed_Pad_ThreadSafe_write, \
+             Managed_Pad_Local: Managed_Pad_Local_write, \
+             Managed_Pad_Frozen: Managed_Pad_Frozen_write, \
              Managed_Holder_SingleThreaded: Managed_Holder_SingleThreaded_write, \
              Managed_Holder_ThreadSafe: Managed_Holder_ThreadSafe_write, \
              Managed_Holder_Local: Managed_Holder_Local_write, \
@@ -10910,6 +13259,10 @@ void sums_metrics_print(FILE *out);
              Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_release_write, \
              Managed_Tree_Local: Managed_Tree_Local_release_write, \
              Managed_Tree_Frozen: Managed_Tree_Frozen_release_write, \
+             Managed_Pad_SingleThreaded: Managed_Pad_SingleThreaded_release_write, \
+             Managed_Pad_ThreadSafe: Managed_Pad_ThreadSafe_release_write, \
+             Managed_Pad_Local: Managed_Pad_Local_release_write, \
+             Managed_Pad_Frozen: Managed_Pad_Frozen_release_write, \
              Managed_Holder_SingleThreaded: Managed_Holder_SingleThreaded_release_write, \
              Managed_Holder_ThreadSafe: Managed_Holder_ThreadSafe_release_write, \
              Managed_Holder_Local: Managed_Holder_Local_release_write, \
@@ -10925,6 +13278,8 @@ void sums_metrics_print(FILE *out);
              Managed_List_ThreadSafe: Managed_List_ThreadSafe_write_shared, \
              Managed_Tree_SingleThreaded: Managed_Tree_SingleThreaded_write_shared, \
              Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_write_shared, \
+             Managed_Pad_SingleThreaded: Managed_Pad_SingleThreaded_write_shared, \
+             Managed_Pad_ThreadSafe: Managed_Pad_ThreadSafe_write_shared, \
              Managed_Holder_SingleThreaded: Managed_Holder_SingleThreaded_write_shared, \
              Managed_Holder_ThreadSafe: Managed_Holder_ThreadSafe_write_shared) \
     (h, out)
@@ -10934,6 +13289,7 @@ void sums_metrics_print(FILE *out);
              Managed_Expr_ThreadSafe: Managed_Expr_ThreadSafe_read_wait, \
              Managed_List_ThreadSafe: Managed_List_ThreadSafe_read_wait, \
              Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_read_wait, \
+             Managed_Pad_ThreadSafe: Managed_Pad_ThreadSafe_read_wait, \
              Managed_Holder_ThreadSafe: Managed_Holder_ThreadSafe_read_wait) \
     (h, out, timeout_ns)
 #define sums_write_wait(hp, out, timeout_ns) \
@@ -10942,6 +13298,7 @@ void sums_metrics_print(FILE *out);
              Managed_Expr_ThreadSafe: Managed_Expr_ThreadSafe_write_wait, \
              Managed_List_ThreadSafe: Managed_List_ThreadSafe_write_wait, \
              Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_write_wait, \
+             Managed_Pad_ThreadSafe: Managed_Pad_ThreadSafe_write_wait, \
              Managed_Holder_ThreadSafe: Managed_Holder_ThreadSafe_write_wait) \
     (hp, out, timeout_ns)
 #define sums_write_shared_wait(h, out, timeout_ns) \
@@ -10950,6 +13307,7 @@ void sums_metrics_print(FILE *out);
              Managed_Expr_ThreadSafe: Managed_Expr_ThreadSafe_write_shared_wait, \
              Managed_List_ThreadSafe: Managed_List_ThreadSafe_write_shared_wait, \
              Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_write_shared_wait, \
+             Managed_Pad_ThreadSafe: Managed_Pad_ThreadSafe_write_shared_wait, \
              Managed_Holder_ThreadSafe: Managed_Holder_ThreadSafe_write_shared_wait) \
     (h, out, timeout_ns)
 #define sums_downgrade_write(h) \
@@ -10962,6 +13320,8 @@ void sums_metrics_print(FILE *out);
              Managed_List_ThreadSafe: Managed_List_ThreadSafe_downgrade_write, \
              Managed_Tree_SingleThreaded: Managed_Tree_SingleThreaded_downgrade_write, \
              Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_downgrade_write, \
+             Managed_Pad_SingleThreaded: Managed_Pad_SingleThreaded_downgrade_write, \
+             Managed_Pad_ThreadSafe: Managed_Pad_ThreadSafe_downgrade_write, \
              Managed_Holder_SingleThreaded: Managed_Holder_SingleThreaded_downgrade_write, \
              Managed_Holder_ThreadSafe: Managed_Holder_ThreadSafe_downgrade_write) \
     (h)
@@ -10983,6 +13343,10 @@ void sums_metrics_print(FILE *out);
              Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_try_unwrap, \
              Managed_Tree_Local: Managed_Tree_Local_try_unwrap, \
              Managed_Tree_Frozen: Managed_Tree_Frozen_try_unwrap, \
+             Managed_Pad_SingleThreaded: Managed_Pad_SingleThreaded_try_unwrap, \
+             Managed_Pad_ThreadSafe: Managed_Pad_ThreadSafe_try_unwrap, \
+             Managed_Pad_Local: Managed_Pad_Local_try_unwrap, \
+             Managed_Pad_Frozen: Managed_Pad_Frozen_try_unwrap, \
              Managed_Holder_SingleThreaded: Managed_Holder_SingleThreaded_try_unwrap, \
              Managed_Holder_ThreadSafe: Managed_Holder_ThreadSafe_try_unwrap, \
              Managed_Holder_Local: Managed_Holder_Local_try_unwrap, \
@@ -11006,6 +13370,10 @@ void sums_metrics_print(FILE *out);
              Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_unwrap_or_drop, \
              Managed_Tree_Local: Managed_Tree_Local_unwrap_or_drop, \
              Managed_Tree_Frozen: Managed_Tree_Frozen_unwrap_or_drop, \
+             Managed_Pad_SingleThreaded: Managed_Pad_SingleThreaded_unwrap_or_drop, \
+             Managed_Pad_ThreadSafe: Managed_Pad_ThreadSafe_unwrap_or_drop, \
+             Managed_Pad_Local: Managed_Pad_Local_unwrap_or_drop, \
+             Managed_Pad_Frozen: Managed_Pad_Frozen_unwrap_or_drop, \
              Managed_Holder_SingleThreaded: Managed_Holder_SingleThreaded_unwrap_or_drop, \
              Managed_Holder_ThreadSafe: Managed_Holder_ThreadSafe_unwrap_or_drop, \
              Managed_Holder_Local: Managed_Holder_Local_unwrap_or_drop, \
@@ -11029,6 +13397,10 @@ void sums_metrics_print(FILE *out);
              Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_into_inner, \
              Managed_Tree_Local: Managed_Tree_Local_into_inner, \
              Managed_Tree_Frozen: Managed_Tree_Frozen_into_inner, \
+             Managed_Pad_SingleThreaded: Managed_Pad_SingleThreaded_into_inner, \
+             Managed_Pad_ThreadSafe: Managed_Pad_ThreadSafe_into_inner, \
+             Managed_Pad_Local: Managed_Pad_Local_into_inner, \
+             Managed_Pad_Frozen: Managed_Pad_Frozen_into_inner, \
              Managed_Holder_SingleThreaded: Managed_Holder_SingleThreaded_into_inner, \
              Managed_Holder_ThreadSafe: Managed_Holder_ThreadSafe_into_inner, \
              Managed_Holder_Local: Managed_Holder_Local_into_inner, \
@@ -11052,6 +13424,10 @@ void sums_metrics_print(FILE *out);
              Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_into_raw, \
              Managed_Tree_Local: Managed_Tree_Local_into_raw, \
              Managed_Tree_Frozen: Managed_Tree_Frozen_into_raw, \
+             Managed_Pad_SingleThreaded: Managed_Pad_SingleThreaded_into_raw, \
+             Managed_Pad_ThreadSafe: Managed_Pad_ThreadSafe_into_raw, \
+             Managed_Pad_Local: Managed_Pad_Local_into_raw, \
+             Managed_Pad_Frozen: Managed_Pad_Frozen_into_raw, \
              Managed_Holder_SingleThreaded: Managed_Holder_SingleThreaded_into_raw, \
              Managed_Holder_ThreadSafe: Managed_Holder_ThreadSafe_into_raw, \
              Managed_Holder_Local: Managed_Holder_Local_into_raw, \
@@ -11075,6 +13451,10 @@ void sums_metrics_print(FILE *out);
              Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_ptr_eq, \
              Managed_Tree_Local: Managed_Tree_Local_ptr_eq, \
              Managed_Tree_Frozen: Managed_Tree_Frozen_ptr_eq, \
+             Managed_Pad_SingleThreaded: Managed_Pad_SingleThreaded_ptr_eq, \
+             Managed_Pad_ThreadSafe: Managed_Pad_ThreadSafe_ptr_eq, \
+             Managed_Pad_Local: Managed_Pad_Local_ptr_eq, \
+             Managed_Pad_Frozen: Managed_Pad_Frozen_ptr_eq, \
              Managed_Holder_SingleThreaded: Managed_Holder_SingleThreaded_ptr_eq, \
              Managed_Holder_ThreadSafe: Managed_Holder_ThreadSafe_ptr_eq, \
              Managed_Holder_Local: Managed_Holder_Local_ptr_eq, \
@@ -11090,6 +13470,8 @@ void sums_metrics_print(FILE *out);
              Managed_List_Frozen: Managed_List_Frozen_get, \
              Managed_Tree_Local: Managed_Tree_Local_get, \
              Managed_Tree_Frozen: Managed_Tree_Frozen_get, \
+             Managed_Pad_Local: Managed_Pad_Local_get, \
+             Managed_Pad_Frozen: Managed_Pad_Frozen_get, \
              Managed_Holder_Local: Managed_Holder_Local_get, \
              Managed_Holder_Frozen: Managed_Holder_Frozen_get) \
     (h)
@@ -11111,6 +13493,10 @@ void sums_metrics_print(FILE *out);
              Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_drop_reuse, \
              Managed_Tree_Local: Managed_Tree_Local_drop_reuse, \
              Managed_Tree_Frozen: Managed_Tree_Frozen_drop_reuse, \
+             Managed_Pad_SingleThreaded: Managed_Pad_SingleThreaded_drop_reuse, \
+             Managed_Pad_ThreadSafe: Managed_Pad_ThreadSafe_drop_reuse, \
+             Managed_Pad_Local: Managed_Pad_Local_drop_reuse, \
+             Managed_Pad_Frozen: Managed_Pad_Frozen_drop_reuse, \
              Managed_Holder_SingleThreaded: Managed_Holder_SingleThreaded_drop_reuse, \
              Managed_Holder_ThreadSafe: Managed_Holder_ThreadSafe_drop_reuse, \
              Managed_Holder_Local: Managed_Holder_Local_drop_reuse, \
@@ -11134,6 +13520,10 @@ void sums_metrics_print(FILE *out);
              Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_take_reuse, \
              Managed_Tree_Local: Managed_Tree_Local_take_reuse, \
              Managed_Tree_Frozen: Managed_Tree_Frozen_take_reuse, \
+             Managed_Pad_SingleThreaded: Managed_Pad_SingleThreaded_take_reuse, \
+             Managed_Pad_ThreadSafe: Managed_Pad_ThreadSafe_take_reuse, \
+             Managed_Pad_Local: Managed_Pad_Local_take_reuse, \
+             Managed_Pad_Frozen: Managed_Pad_Frozen_take_reuse, \
              Managed_Holder_SingleThreaded: Managed_Holder_SingleThreaded_take_reuse, \
              Managed_Holder_ThreadSafe: Managed_Holder_ThreadSafe_take_reuse, \
              Managed_Holder_Local: Managed_Holder_Local_take_reuse, \
@@ -11157,6 +13547,10 @@ void sums_metrics_print(FILE *out);
              Managed_Tree_ThreadSafe: Managed_Tree_ThreadSafe_new_reuse, \
              Managed_Tree_Local: Managed_Tree_Local_new_reuse, \
              Managed_Tree_Frozen: Managed_Tree_Frozen_new_reuse, \
+             Managed_Pad_SingleThreaded: Managed_Pad_SingleThreaded_new_reuse, \
+             Managed_Pad_ThreadSafe: Managed_Pad_ThreadSafe_new_reuse, \
+             Managed_Pad_Local: Managed_Pad_Local_new_reuse, \
+             Managed_Pad_Frozen: Managed_Pad_Frozen_new_reuse, \
              Managed_Holder_SingleThreaded: Managed_Holder_SingleThreaded_new_reuse, \
              Managed_Holder_ThreadSafe: Managed_Holder_ThreadSafe_new_reuse, \
              Managed_Holder_Local: Managed_Holder_Local_new_reuse, \

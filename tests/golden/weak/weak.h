@@ -562,8 +562,8 @@ static inline pm_status Managed_Tree_SingleThreaded_new_cyclic(Managed_Tree_Sing
     if (out == NULL || init == NULL) {
         return PM_EINVAL;
     }
-    Managed_Tree_SingleThreaded_box *box = (
-            Managed_Tree_SingleThreaded_box *)pm_box_alloc_cyclic(
+    Managed_Tree_SingleThreaded_box *box =
+            (Managed_Tree_SingleThreaded_box *)pm_box_alloc_cyclic(
             &Managed_Tree_SingleThreaded__type);
     if (box == NULL) {
         return PM_ENOMEM;
@@ -1103,8 +1103,8 @@ static inline pm_status Managed_Tree_ThreadSafe_new_cyclic(Managed_Tree_ThreadSa
     if (out == NULL || init == NULL) {
         return PM_EINVAL;
     }
-    Managed_Tree_ThreadSafe_box *box = (
-            Managed_Tree_ThreadSafe_box *)pm_box_alloc_cyclic(&Managed_Tree_ThreadSafe__type);
+    Managed_Tree_ThreadSafe_box *box =
+            (Managed_Tree_ThreadSafe_box *)pm_box_alloc_cyclic(&Managed_Tree_ThreadSafe__type);
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -1557,8 +1557,8 @@ static inline pm_status Managed_Tree_Local_new_cyclic(Managed_Tree_Local *out,
     if (out == NULL || init == NULL) {
         return PM_EINVAL;
     }
-    Managed_Tree_Local_box *box = (
-            Managed_Tree_Local_box *)pm_box_alloc_cyclic(&Managed_Tree_Local__type);
+    Managed_Tree_Local_box *box =
+            (Managed_Tree_Local_box *)pm_box_alloc_cyclic(&Managed_Tree_Local__type);
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -1966,8 +1966,8 @@ static inline pm_status Managed_Tree_Frozen_new_cyclic(Managed_Tree_Frozen *out,
     if (out == NULL || init == NULL) {
         return PM_EINVAL;
     }
-    Managed_Tree_Frozen_box *box = (
-            Managed_Tree_Frozen_box *)pm_box_alloc_cyclic(&Managed_Tree_Frozen__type);
+    Managed_Tree_Frozen_box *box =
+            (Managed_Tree_Frozen_box *)pm_box_alloc_cyclic(&Managed_Tree_Frozen__type);
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -2420,8 +2420,9 @@ static inline pm_status Managed_Obj_SingleThreaded_new_cyclic(Managed_Obj_Single
     if (out == NULL || init == NULL) {
         return PM_EINVAL;
     }
-    Managed_Obj_SingleThreaded_box *box = (
-            Managed_Obj_SingleThreaded_box *)pm_box_alloc_cyclic(&Managed_Obj_SingleThreaded__type);
+    Managed_Obj_SingleThreaded_box *box =
+            (Managed_Obj_SingleThreaded_box *)pm_box_alloc_cyclic(
+            &Managed_Obj_SingleThreaded__type);
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -2951,8 +2952,8 @@ static inline pm_status Managed_Obj_ThreadSafe_new_cyclic(Managed_Obj_ThreadSafe
     if (out == NULL || init == NULL) {
         return PM_EINVAL;
     }
-    Managed_Obj_ThreadSafe_box *box = (
-            Managed_Obj_ThreadSafe_box *)pm_box_alloc_cyclic(&Managed_Obj_ThreadSafe__type);
+    Managed_Obj_ThreadSafe_box *box =
+            (Managed_Obj_ThreadSafe_box *)pm_box_alloc_cyclic(&Managed_Obj_ThreadSafe__type);
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -3398,8 +3399,8 @@ static inline pm_status Managed_Obj_Local_new_cyclic(Managed_Obj_Local *out,
     if (out == NULL || init == NULL) {
         return PM_EINVAL;
     }
-    Managed_Obj_Local_box *box = (
-            Managed_Obj_Local_box *)pm_box_alloc_cyclic(&Managed_Obj_Local__type);
+    Managed_Obj_Local_box *box =
+            (Managed_Obj_Local_box *)pm_box_alloc_cyclic(&Managed_Obj_Local__type);
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -3796,8 +3797,8 @@ static inline pm_status Managed_Obj_Frozen_new_cyclic(Managed_Obj_Frozen *out,
     if (out == NULL || init == NULL) {
         return PM_EINVAL;
     }
-    Managed_Obj_Frozen_box *box = (
-            Managed_Obj_Frozen_box *)pm_box_alloc_cyclic(&Managed_Obj_Frozen__type);
+    Managed_Obj_Frozen_box *box =
+            (Managed_Obj_Frozen_box *)pm_box_alloc_cyclic(&Managed_Obj_Frozen__type);
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -4264,8 +4265,9 @@ static inline pm_status Managed_Num_SingleThreaded_new_cyclic(Managed_Num_Single
     if (out == NULL || init == NULL) {
         return PM_EINVAL;
     }
-    Managed_Num_SingleThreaded_box *box = (
-            Managed_Num_SingleThreaded_box *)pm_box_alloc_cyclic(&Managed_Num_SingleThreaded__type);
+    Managed_Num_SingleThreaded_box *box =
+            (Managed_Num_SingleThreaded_box *)pm_box_alloc_cyclic(
+            &Managed_Num_SingleThreaded__type);
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -4819,8 +4821,8 @@ static inline pm_status Managed_Num_ThreadSafe_new_cyclic(Managed_Num_ThreadSafe
     if (out == NULL || init == NULL) {
         return PM_EINVAL;
     }
-    Managed_Num_ThreadSafe_box *box = (
-            Managed_Num_ThreadSafe_box *)pm_box_alloc_cyclic(&Managed_Num_ThreadSafe__type);
+    Managed_Num_ThreadSafe_box *box =
+            (Managed_Num_ThreadSafe_box *)pm_box_alloc_cyclic(&Managed_Num_ThreadSafe__type);
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -5275,8 +5277,8 @@ static inline pm_status Managed_Num_Local_new_cyclic(Managed_Num_Local *out,
     if (out == NULL || init == NULL) {
         return PM_EINVAL;
     }
-    Managed_Num_Local_box *box = (
-            Managed_Num_Local_box *)pm_box_alloc_cyclic(&Managed_Num_Local__type);
+    Managed_Num_Local_box *box =
+            (Managed_Num_Local_box *)pm_box_alloc_cyclic(&Managed_Num_Local__type);
     if (box == NULL) {
         return PM_ENOMEM;
     }
@@ -5682,8 +5684,8 @@ static inline pm_status Managed_Num_Frozen_new_cyclic(Managed_Num_Frozen *out,
     if (out == NULL || init == NULL) {
         return PM_EINVAL;
     }
-    Managed_Num_Frozen_box *box = (
-            Managed_Num_Frozen_box *)pm_box_alloc_cyclic(&Managed_Num_Frozen__type);
+    Managed_Num_Frozen_box *box =
+            (Managed_Num_Frozen_box *)pm_box_alloc_cyclic(&Managed_Num_Frozen__type);
     if (box == NULL) {
         return PM_ENOMEM;
     }
