@@ -83,6 +83,18 @@ def test_bench_quick_builds_runs_and_reports(tmp_path: Path) -> None:
     else:
         assert "No chart" in text
 
+    # --from-raw rewrites the same report from the kept records, the run's length included.
+    assert "(run took " in text
+    again = tmp_path / "again.md"
+    result = subprocess.run(
+        [PYTHON, str(ROOT / "bench" / "run"), "--from-raw", str(raw), "--build-dir",
+         str(tmp_path / "build"), "--doc", str(again), "--chart", str(tmp_path / "again.png")],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert again.read_text().replace("again.png", "chart.png").split("\n")[8:] == \
+        text.split("\n")[8:]  # all but the date: that is the records' file's
+    assert "(run took " in again.read_text()
+
 
 def have_parking_lot() -> bool:
     return have("cargo") and have("rustc") and any(

@@ -377,7 +377,7 @@ def _wrap(line: str, width: int, continued: bool = False) -> list[str]:
         cut = fitting[-1]
     else:
         cut = cuts[0] if cuts else _call_open_cut(line, first_open, width)
-    if cut <= len(indent) or cut >= len(line):
+    if cut <= len(indent) + 1 or cut >= len(line):  # nothing, or a lone "(", before the cut
         return [line]
     return [line[:cut].rstrip()] + _wrap(indent + ("" if continued else "        ")
                                          + line[cut:].lstrip(), width, True)

@@ -890,7 +890,8 @@ static inline pm_status Managed_Point_ThreadSafe_write_wait(Managed_Point_Thread
     pm_status status = pm_box_copy_for_write(&Managed_Point_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Point_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Point_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -1995,7 +1996,8 @@ static inline pm_status Managed_Blob_SingleThreaded_write(Managed_Blob_SingleThr
     pm_status status = pm_box_copy_for_write(&Managed_Blob_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = (Managed_Blob_SingleThreaded_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Blob_SingleThreaded_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -2394,7 +2396,8 @@ static inline pm_status Managed_Blob_ThreadSafe_write(Managed_Blob_ThreadSafe *h
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Blob_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Blob_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Blob_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -2456,7 +2459,8 @@ static inline pm_status Managed_Blob_ThreadSafe_write_wait(Managed_Blob_ThreadSa
     pm_status status = pm_box_copy_for_write(&Managed_Blob_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Blob_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Blob_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -2853,7 +2857,8 @@ static inline pm_status Managed_Blob_Local_write(Managed_Blob_Local *h, struct b
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Blob_Local__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Blob_Local_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Blob_Local_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -3169,7 +3174,8 @@ static inline pm_status Managed_Blob_Frozen_write(Managed_Blob_Frozen *h, struct
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Blob_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Blob_Frozen_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Blob_Frozen_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -3516,7 +3522,8 @@ static inline pm_status Managed_Item_SingleThreaded_write(Managed_Item_SingleThr
     pm_status status = pm_box_copy_for_write(&Managed_Item_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = (Managed_Item_SingleThreaded_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Item_SingleThreaded_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -3923,7 +3930,8 @@ static inline pm_status Managed_Item_ThreadSafe_write(Managed_Item_ThreadSafe *h
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Item_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Item_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Item_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -3986,7 +3994,8 @@ static inline pm_status Managed_Item_ThreadSafe_write_wait(Managed_Item_ThreadSa
     pm_status status = pm_box_copy_for_write(&Managed_Item_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Item_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Item_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -4391,7 +4400,8 @@ static inline pm_status Managed_Item_Local_write(Managed_Item_Local *h, Item_Loc
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Item_Local__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Item_Local_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Item_Local_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -4714,7 +4724,8 @@ static inline pm_status Managed_Item_Frozen_write(Managed_Item_Frozen *h, Item_F
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Item_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Item_Frozen_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Item_Frozen_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -5061,7 +5072,8 @@ static inline pm_status Managed_Node_SingleThreaded_write(Managed_Node_SingleThr
     pm_status status = pm_box_copy_for_write(&Managed_Node_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = (Managed_Node_SingleThreaded_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Node_SingleThreaded_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -5468,7 +5480,8 @@ static inline pm_status Managed_Node_ThreadSafe_write(Managed_Node_ThreadSafe *h
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Node_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Node_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Node_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -5531,7 +5544,8 @@ static inline pm_status Managed_Node_ThreadSafe_write_wait(Managed_Node_ThreadSa
     pm_status status = pm_box_copy_for_write(&Managed_Node_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Node_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Node_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -5936,7 +5950,8 @@ static inline pm_status Managed_Node_Local_write(Managed_Node_Local *h, Node_Loc
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Node_Local__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Node_Local_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Node_Local_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -6259,7 +6274,8 @@ static inline pm_status Managed_Node_Frozen_write(Managed_Node_Frozen *h, Node_F
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Node_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Node_Frozen_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Node_Frozen_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -6604,7 +6620,8 @@ static inline pm_status Managed_Mixed_ThreadSafe_write(Managed_Mixed_ThreadSafe 
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Mixed_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Mixed_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Mixed_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -6667,7 +6684,8 @@ static inline pm_status Managed_Mixed_ThreadSafe_write_wait(Managed_Mixed_Thread
     pm_status status = pm_box_copy_for_write(&Managed_Mixed_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Mixed_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Mixed_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -7642,7 +7660,8 @@ static inline pm_status Managed_Tally_ThreadSafe_write_wait(Managed_Tally_Thread
     pm_status status = pm_box_copy_for_write(&Managed_Tally_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Tally_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Tally_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -8182,7 +8201,8 @@ static inline pm_status Managed_Wide_ThreadSafe_write_wait(Managed_Wide_ThreadSa
     pm_status status = pm_box_copy_for_write(&Managed_Wide_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Wide_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Wide_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -8614,7 +8634,8 @@ static inline pm_status Managed_Pinned_SingleThreaded_write(Managed_Pinned_Singl
     pm_status status = pm_box_copy_for_write(&Managed_Pinned_SingleThreaded__type, box, &copy,
             false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Pinned_SingleThreaded_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Pinned_SingleThreaded_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -9023,7 +9044,8 @@ static inline pm_status Managed_Pinned_ThreadSafe_write(Managed_Pinned_ThreadSaf
     pm_status status = pm_box_copy_for_write(&Managed_Pinned_ThreadSafe__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = (Managed_Pinned_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Pinned_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -9086,7 +9108,8 @@ static inline pm_status Managed_Pinned_ThreadSafe_write_wait(Managed_Pinned_Thre
     pm_status status = pm_box_copy_for_write(&Managed_Pinned_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Pinned_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Pinned_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -9496,7 +9519,8 @@ static inline pm_status Managed_Pinned_Local_write(Managed_Pinned_Local *h, Pinn
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Pinned_Local__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Pinned_Local_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Pinned_Local_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -9824,7 +9848,8 @@ static inline pm_status Managed_Pinned_Frozen_write(Managed_Pinned_Frozen *h, Pi
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Pinned_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Pinned_Frozen_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Pinned_Frozen_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -10263,7 +10288,8 @@ static inline pm_status Managed_NoSnap_ThreadSafe_write_wait(Managed_NoSnap_Thre
     pm_status status = pm_box_copy_for_write(&Managed_NoSnap_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_NoSnap_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_NoSnap_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -11252,7 +11278,8 @@ static inline pm_status Managed_Aligned_ThreadSafe_write_wait(Managed_Aligned_Th
     pm_status status = pm_box_copy_for_write(&Managed_Aligned_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Aligned_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Aligned_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;

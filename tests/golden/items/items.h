@@ -162,7 +162,8 @@ static inline pm_status Managed_Items_SingleThreaded_write(Managed_Items_SingleT
     pm_status status = pm_box_copy_for_write(&Managed_Items_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = (Managed_Items_SingleThreaded_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Items_SingleThreaded_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -563,7 +564,8 @@ static inline pm_status Managed_Items_ThreadSafe_write(Managed_Items_ThreadSafe 
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Items_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Items_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Items_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -626,7 +628,8 @@ static inline pm_status Managed_Items_ThreadSafe_write_wait(Managed_Items_Thread
     pm_status status = pm_box_copy_for_write(&Managed_Items_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Items_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Items_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;

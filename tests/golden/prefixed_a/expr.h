@@ -203,7 +203,8 @@ static inline pm_status a_Managed_Expr_SingleThreaded_write(a_Managed_Expr_Singl
     pm_status status = pm_box_copy_for_write(&a_Managed_Expr_SingleThreaded__type, box, &copy,
             false, 0);
     if (status == PM_OK) {
-        h->box = (a_Managed_Expr_SingleThreaded_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (a_Managed_Expr_SingleThreaded_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -593,7 +594,8 @@ static inline pm_status a_Managed_Expr_Frozen_write(a_Managed_Expr_Frozen *h, a_
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&a_Managed_Expr_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (a_Managed_Expr_Frozen_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (a_Managed_Expr_Frozen_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -937,7 +939,8 @@ static inline pm_status a_Managed_Tag_SingleThreaded_write(a_Managed_Tag_SingleT
     pm_status status = pm_box_copy_for_write(&a_Managed_Tag_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = (a_Managed_Tag_SingleThreaded_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (a_Managed_Tag_SingleThreaded_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -1418,7 +1421,8 @@ static inline pm_status a_Managed_Tag_Frozen_write(a_Managed_Tag_Frozen *h, stru
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&a_Managed_Tag_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (a_Managed_Tag_Frozen_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (a_Managed_Tag_Frozen_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -1977,7 +1981,8 @@ static inline pm_status a_Managed_Count_ThreadSafe_write_wait(a_Managed_Count_Th
     pm_status status = pm_box_copy_for_write(&a_Managed_Count_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (a_Managed_Count_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (a_Managed_Count_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;

@@ -341,7 +341,8 @@ static inline pm_status Managed_Obj_SingleThreaded_write(Managed_Obj_SingleThrea
     pm_status status = pm_box_copy_for_write(&Managed_Obj_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = (Managed_Obj_SingleThreaded_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Obj_SingleThreaded_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -756,7 +757,8 @@ static inline pm_status Managed_Obj_ThreadSafe_write(Managed_Obj_ThreadSafe *h, 
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Obj_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Obj_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Obj_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -818,7 +820,8 @@ static inline pm_status Managed_Obj_ThreadSafe_write_wait(Managed_Obj_ThreadSafe
     pm_status status = pm_box_copy_for_write(&Managed_Obj_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Obj_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Obj_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -1233,7 +1236,8 @@ static inline pm_status Managed_Obj_Local_write(Managed_Obj_Local *h, struct rob
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Obj_Local__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Obj_Local_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Obj_Local_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -1564,7 +1568,8 @@ static inline pm_status Managed_Obj_Frozen_write(Managed_Obj_Frozen *h, struct r
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Obj_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Obj_Frozen_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Obj_Frozen_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -2486,7 +2491,8 @@ static inline pm_status Managed_Num_ThreadSafe_write_wait(Managed_Num_ThreadSafe
     pm_status status = pm_box_copy_for_write(&Managed_Num_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Num_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Num_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -3631,7 +3637,8 @@ static inline pm_status Managed_Pair_SingleThreaded_write(Managed_Pair_SingleThr
     pm_status status = pm_box_copy_for_write(&Managed_Pair_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = (Managed_Pair_SingleThreaded_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Pair_SingleThreaded_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -4057,7 +4064,8 @@ static inline pm_status Managed_Pair_ThreadSafe_write(Managed_Pair_ThreadSafe *h
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Pair_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Pair_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Pair_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -4120,7 +4128,8 @@ static inline pm_status Managed_Pair_ThreadSafe_write_wait(Managed_Pair_ThreadSa
     pm_status status = pm_box_copy_for_write(&Managed_Pair_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Pair_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Pair_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -4544,7 +4553,8 @@ static inline pm_status Managed_Pair_Local_write(Managed_Pair_Local *h, Pair_Loc
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Pair_Local__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Pair_Local_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Pair_Local_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -4885,7 +4895,8 @@ static inline pm_status Managed_Pair_Frozen_write(Managed_Pair_Frozen *h, Pair_F
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Pair_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Pair_Frozen_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Pair_Frozen_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -5778,7 +5789,8 @@ static inline pm_status Managed_Vec_ThreadSafe_write_wait(Managed_Vec_ThreadSafe
     pm_status status = pm_box_copy_for_write(&Managed_Vec_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Vec_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Vec_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -7066,7 +7078,8 @@ static inline pm_status Managed_Expr_SingleThreaded_write(Managed_Expr_SingleThr
     pm_status status = pm_box_copy_for_write(&Managed_Expr_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = (Managed_Expr_SingleThreaded_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Expr_SingleThreaded_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -7645,7 +7658,8 @@ static inline pm_status Managed_Expr_ThreadSafe_write(Managed_Expr_ThreadSafe *h
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Expr_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Expr_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Expr_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -7708,7 +7722,8 @@ static inline pm_status Managed_Expr_ThreadSafe_write_wait(Managed_Expr_ThreadSa
     pm_status status = pm_box_copy_for_write(&Managed_Expr_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Expr_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Expr_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -8271,7 +8286,8 @@ static inline pm_status Managed_Expr_Local_write(Managed_Expr_Local *h, Expr_Loc
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Expr_Local__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Expr_Local_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Expr_Local_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -8756,7 +8772,8 @@ static inline pm_status Managed_Expr_Frozen_write(Managed_Expr_Frozen *h, Expr_F
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Expr_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Expr_Frozen_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Expr_Frozen_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -9689,7 +9706,8 @@ static inline pm_status Managed_Plain_ThreadSafe_write_wait(Managed_Plain_Thread
     pm_status status = pm_box_copy_for_write(&Managed_Plain_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Plain_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Plain_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;

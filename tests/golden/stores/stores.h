@@ -325,7 +325,8 @@ static inline pm_status Managed_Obj_SingleThreaded_write(Managed_Obj_SingleThrea
     pm_status status = pm_box_copy_for_write(&Managed_Obj_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = (Managed_Obj_SingleThreaded_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Obj_SingleThreaded_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -917,7 +918,8 @@ static inline pm_status Managed_Obj_ThreadSafe_write(Managed_Obj_ThreadSafe *h, 
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Obj_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Obj_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Obj_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -979,7 +981,8 @@ static inline pm_status Managed_Obj_ThreadSafe_write_wait(Managed_Obj_ThreadSafe
     pm_status status = pm_box_copy_for_write(&Managed_Obj_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Obj_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Obj_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -1569,7 +1572,8 @@ static inline pm_status Managed_Obj_Local_write(Managed_Obj_Local *h, struct sob
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Obj_Local__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Obj_Local_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Obj_Local_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -2067,7 +2071,8 @@ static inline pm_status Managed_Obj_Frozen_write(Managed_Obj_Frozen *h, struct s
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Obj_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Obj_Frozen_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Obj_Frozen_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -3332,7 +3337,8 @@ static inline pm_status Managed_Num_ThreadSafe_write_wait(Managed_Num_ThreadSafe
     pm_status status = pm_box_copy_for_write(&Managed_Num_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Num_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Num_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -4983,7 +4989,8 @@ static inline pm_status Managed_Pair_SingleThreaded_write(Managed_Pair_SingleThr
     pm_status status = pm_box_copy_for_write(&Managed_Pair_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = (Managed_Pair_SingleThreaded_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Pair_SingleThreaded_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -5592,7 +5599,8 @@ static inline pm_status Managed_Pair_ThreadSafe_write(Managed_Pair_ThreadSafe *h
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Pair_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Pair_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Pair_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -5655,7 +5663,8 @@ static inline pm_status Managed_Pair_ThreadSafe_write_wait(Managed_Pair_ThreadSa
     pm_status status = pm_box_copy_for_write(&Managed_Pair_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Pair_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Pair_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -6255,7 +6264,8 @@ static inline pm_status Managed_Pair_Local_write(Managed_Pair_Local *h, Pair_Loc
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Pair_Local__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Pair_Local_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Pair_Local_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -6766,7 +6776,8 @@ static inline pm_status Managed_Pair_Frozen_write(Managed_Pair_Frozen *h, Pair_F
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Pair_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Pair_Frozen_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Pair_Frozen_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -8046,7 +8057,8 @@ static inline pm_status Managed_Wide_ThreadSafe_write_wait(Managed_Wide_ThreadSa
     pm_status status = pm_box_copy_for_write(&Managed_Wide_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Wide_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Wide_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -9883,7 +9895,8 @@ static inline pm_status Managed_Expr_SingleThreaded_write(Managed_Expr_SingleThr
     pm_status status = pm_box_copy_for_write(&Managed_Expr_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = (Managed_Expr_SingleThreaded_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Expr_SingleThreaded_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -10645,7 +10658,8 @@ static inline pm_status Managed_Expr_ThreadSafe_write(Managed_Expr_ThreadSafe *h
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Expr_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Expr_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Expr_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -10708,7 +10722,8 @@ static inline pm_status Managed_Expr_ThreadSafe_write_wait(Managed_Expr_ThreadSa
     pm_status status = pm_box_copy_for_write(&Managed_Expr_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Expr_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Expr_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -11447,7 +11462,8 @@ static inline pm_status Managed_Expr_Local_write(Managed_Expr_Local *h, Expr_Loc
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Expr_Local__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Expr_Local_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Expr_Local_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -12102,7 +12118,8 @@ static inline pm_status Managed_Expr_Frozen_write(Managed_Expr_Frozen *h, Expr_F
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Expr_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Expr_Frozen_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Expr_Frozen_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -13205,7 +13222,8 @@ static inline pm_status Managed_Plain_ThreadSafe_write_wait(Managed_Plain_Thread
     pm_status status = pm_box_copy_for_write(&Managed_Plain_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Plain_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Plain_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;

@@ -541,7 +541,8 @@ static inline pm_status Managed_Res_SingleThreaded_write(Managed_Res_SingleThrea
     pm_status status = pm_box_copy_for_write(&Managed_Res_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = (Managed_Res_SingleThreaded_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Res_SingleThreaded_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -937,7 +938,8 @@ static inline pm_status Managed_Res_ThreadSafe_write(Managed_Res_ThreadSafe *h, 
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Res_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Res_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Res_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -999,7 +1001,8 @@ static inline pm_status Managed_Res_ThreadSafe_write_wait(Managed_Res_ThreadSafe
     pm_status status = pm_box_copy_for_write(&Managed_Res_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Res_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Res_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -1395,7 +1398,8 @@ static inline pm_status Managed_Res_Local_write(Managed_Res_Local *h, struct res
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Res_Local__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Res_Local_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Res_Local_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -1708,7 +1712,8 @@ static inline pm_status Managed_Res_Frozen_write(Managed_Res_Frozen *h, struct r
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Res_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Res_Frozen_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Res_Frozen_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -2432,7 +2437,8 @@ static inline pm_status Managed_Expr_SingleThreaded_write(Managed_Expr_SingleThr
     pm_status status = pm_box_copy_for_write(&Managed_Expr_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = (Managed_Expr_SingleThreaded_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Expr_SingleThreaded_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -3224,7 +3230,8 @@ static inline pm_status Managed_Expr_ThreadSafe_write(Managed_Expr_ThreadSafe *h
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Expr_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Expr_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Expr_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -3287,7 +3294,8 @@ static inline pm_status Managed_Expr_ThreadSafe_write_wait(Managed_Expr_ThreadSa
     pm_status status = pm_box_copy_for_write(&Managed_Expr_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Expr_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Expr_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -4039,7 +4047,8 @@ static inline pm_status Managed_Expr_Local_write(Managed_Expr_Local *h, Expr_Loc
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Expr_Local__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Expr_Local_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Expr_Local_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -4715,7 +4724,8 @@ static inline pm_status Managed_Expr_Frozen_write(Managed_Expr_Frozen *h, Expr_F
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Expr_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Expr_Frozen_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Expr_Frozen_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -5227,7 +5237,8 @@ static inline pm_status Managed_List_SingleThreaded_write(Managed_List_SingleThr
     pm_status status = pm_box_copy_for_write(&Managed_List_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = (Managed_List_SingleThreaded_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_List_SingleThreaded_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -5721,7 +5732,8 @@ static inline pm_status Managed_List_ThreadSafe_write(Managed_List_ThreadSafe *h
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_List_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_List_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_List_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -5784,7 +5796,8 @@ static inline pm_status Managed_List_ThreadSafe_write_wait(Managed_List_ThreadSa
     pm_status status = pm_box_copy_for_write(&Managed_List_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_List_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_List_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -6271,7 +6284,8 @@ static inline pm_status Managed_List_Local_write(Managed_List_Local *h, List_Loc
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_List_Local__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_List_Local_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_List_Local_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -6680,7 +6694,8 @@ static inline pm_status Managed_List_Frozen_write(Managed_List_Frozen *h, List_F
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_List_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_List_Frozen_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_List_Frozen_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -7151,7 +7166,8 @@ static inline pm_status Managed_Tree_SingleThreaded_write(Managed_Tree_SingleThr
     pm_status status = pm_box_copy_for_write(&Managed_Tree_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = (Managed_Tree_SingleThreaded_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Tree_SingleThreaded_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -7681,7 +7697,8 @@ static inline pm_status Managed_Tree_ThreadSafe_write(Managed_Tree_ThreadSafe *h
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Tree_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Tree_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Tree_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -7744,7 +7761,8 @@ static inline pm_status Managed_Tree_ThreadSafe_write_wait(Managed_Tree_ThreadSa
     pm_status status = pm_box_copy_for_write(&Managed_Tree_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Tree_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Tree_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -8264,7 +8282,8 @@ static inline pm_status Managed_Tree_Local_write(Managed_Tree_Local *h, Tree_Loc
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Tree_Local__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Tree_Local_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Tree_Local_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -8712,7 +8731,8 @@ static inline pm_status Managed_Tree_Frozen_write(Managed_Tree_Frozen *h, Tree_F
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Tree_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Tree_Frozen_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Tree_Frozen_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -9283,7 +9303,8 @@ static inline pm_status Managed_Pad_SingleThreaded_write(Managed_Pad_SingleThrea
     pm_status status = pm_box_copy_for_write(&Managed_Pad_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = (Managed_Pad_SingleThreaded_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Pad_SingleThreaded_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -9861,7 +9882,8 @@ static inline pm_status Managed_Pad_ThreadSafe_write(Managed_Pad_ThreadSafe *h,
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Pad_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Pad_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Pad_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -9924,7 +9946,8 @@ static inline pm_status Managed_Pad_ThreadSafe_write_wait(Managed_Pad_ThreadSafe
     pm_status status = pm_box_copy_for_write(&Managed_Pad_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Pad_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Pad_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -10481,7 +10504,8 @@ static inline pm_status Managed_Pad_Local_write(Managed_Pad_Local *h, Pad_Local 
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Pad_Local__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Pad_Local_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Pad_Local_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -10959,7 +10983,8 @@ static inline pm_status Managed_Pad_Frozen_write(Managed_Pad_Frozen *h, Pad_Froz
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Pad_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Pad_Frozen_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Pad_Frozen_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -11330,7 +11355,8 @@ static inline pm_status Managed_Holder_SingleThreaded_write(Managed_Holder_Singl
     pm_status status = pm_box_copy_for_write(&Managed_Holder_SingleThreaded__type, box, &copy,
             false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Holder_SingleThreaded_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Holder_SingleThreaded_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -11739,7 +11765,8 @@ static inline pm_status Managed_Holder_ThreadSafe_write(Managed_Holder_ThreadSaf
     pm_status status = pm_box_copy_for_write(&Managed_Holder_ThreadSafe__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = (Managed_Holder_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Holder_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -11802,7 +11829,8 @@ static inline pm_status Managed_Holder_ThreadSafe_write_wait(Managed_Holder_Thre
     pm_status status = pm_box_copy_for_write(&Managed_Holder_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Holder_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Holder_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -12212,7 +12240,8 @@ static inline pm_status Managed_Holder_Local_write(Managed_Holder_Local *h, Hold
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Holder_Local__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Holder_Local_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Holder_Local_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -12540,7 +12569,8 @@ static inline pm_status Managed_Holder_Frozen_write(Managed_Holder_Frozen *h, Ho
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Holder_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Holder_Frozen_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Holder_Frozen_box *)copy;
         *out = &h->box->value;
     }
     return status;

@@ -287,7 +287,8 @@ static inline pm_status Managed_Tree_SingleThreaded_write(Managed_Tree_SingleThr
     pm_status status = pm_box_copy_for_write(&Managed_Tree_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = (Managed_Tree_SingleThreaded_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Tree_SingleThreaded_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -773,7 +774,8 @@ static inline pm_status Managed_Tree_ThreadSafe_write(Managed_Tree_ThreadSafe *h
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Tree_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Tree_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Tree_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -836,7 +838,8 @@ static inline pm_status Managed_Tree_ThreadSafe_write_wait(Managed_Tree_ThreadSa
     pm_status status = pm_box_copy_for_write(&Managed_Tree_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Tree_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Tree_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -1318,7 +1321,8 @@ static inline pm_status Managed_Tree_Local_write(Managed_Tree_Local *h, Tree_Loc
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Tree_Local__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Tree_Local_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Tree_Local_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -1723,7 +1727,8 @@ static inline pm_status Managed_Tree_Frozen_write(Managed_Tree_Frozen *h, Tree_F
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Tree_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Tree_Frozen_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Tree_Frozen_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -2148,7 +2153,8 @@ static inline pm_status Managed_Obj_SingleThreaded_write(Managed_Obj_SingleThrea
     pm_status status = pm_box_copy_for_write(&Managed_Obj_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = (Managed_Obj_SingleThreaded_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Obj_SingleThreaded_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -2624,7 +2630,8 @@ static inline pm_status Managed_Obj_ThreadSafe_write(Managed_Obj_ThreadSafe *h, 
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Obj_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Obj_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Obj_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -2686,7 +2693,8 @@ static inline pm_status Managed_Obj_ThreadSafe_write_wait(Managed_Obj_ThreadSafe
     pm_status status = pm_box_copy_for_write(&Managed_Obj_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Obj_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Obj_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -3161,7 +3169,8 @@ static inline pm_status Managed_Obj_Local_write(Managed_Obj_Local *h, struct obj
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Obj_Local__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Obj_Local_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Obj_Local_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -3558,7 +3567,8 @@ static inline pm_status Managed_Obj_Frozen_write(Managed_Obj_Frozen *h, struct o
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Obj_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Obj_Frozen_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Obj_Frozen_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -3979,7 +3989,8 @@ static inline pm_status Managed_Num_SingleThreaded_write(Managed_Num_SingleThrea
     pm_status status = pm_box_copy_for_write(&Managed_Num_SingleThreaded__type, box, &copy, false,
             0);
     if (status == PM_OK) {
-        h->box = (Managed_Num_SingleThreaded_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Num_SingleThreaded_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -4472,7 +4483,8 @@ static inline pm_status Managed_Num_ThreadSafe_write(Managed_Num_ThreadSafe *h, 
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Num_ThreadSafe__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Num_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Num_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -4552,7 +4564,8 @@ static inline pm_status Managed_Num_ThreadSafe_write_wait(Managed_Num_ThreadSafe
     pm_status status = pm_box_copy_for_write(&Managed_Num_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Num_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Num_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -5031,7 +5044,8 @@ static inline pm_status Managed_Num_Local_write(Managed_Num_Local *h, int64_t **
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Num_Local__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Num_Local_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Num_Local_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -5436,7 +5450,8 @@ static inline pm_status Managed_Num_Frozen_write(Managed_Num_Frozen *h, int64_t 
     void *copy = NULL;
     pm_status status = pm_box_copy_for_write(&Managed_Num_Frozen__type, box, &copy, false, 0);
     if (status == PM_OK) {
-        h->box = (Managed_Num_Frozen_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Num_Frozen_box *)copy;
         *out = &h->box->value;
     }
     return status;
@@ -6416,7 +6431,8 @@ static inline pm_status Managed_Plain_ThreadSafe_write_wait(Managed_Plain_Thread
     pm_status status = pm_box_copy_for_write(&Managed_Plain_ThreadSafe__type, box, &copy, true,
             timeout_ns);
     if (status == PM_OK) {
-        h->box = (Managed_Plain_ThreadSafe_box *)copy; /* the other owners keep the old box */
+        /* The other owners keep the old box. */
+        h->box = (Managed_Plain_ThreadSafe_box *)copy;
         *out = &h->box->value;
     }
     return status;
