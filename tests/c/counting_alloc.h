@@ -36,14 +36,17 @@ static bool counting_fail_after(void) {
 #endif
 #endif
 
-static void *counting_alloc(size_t size, void *ctx) {
-    (void)ctx;
+/* Whether this allocation is to fail (COUNTING_SHOULD_FAIL()); never without it. */
+static bool counting_refused(void) {
 #ifdef COUNTING_SHOULD_FAIL
-    if (COUNTING_SHOULD_FAIL()) {
-        return NULL;
-    }
+    return COUNTING_SHOULD_FAIL();
+#else
+    return false;
 #endif
-    void *p = malloc(size);
+}
+
+/* Counts memory a hook got from the C library (NULL: nothing to count). */
+static void *counting_counted(void *p) {
     if (p != NULL) {
         boxes_live++;
         allocations++;
@@ -51,21 +54,16 @@ static void *counting_alloc(size_t size, void *ctx) {
     return p;
 }
 
+static void *counting_alloc(size_t size, void *ctx) {
+    (void)ctx;
+    return counting_refused() ? NULL : counting_counted(malloc(size));
+}
+
 #ifdef COUNTING_ALIGNED
 /* The same for the boxes of types with box_align (pm_set_allocator_aligned). */
 static void *counting_alloc_aligned(size_t size, size_t align, void *ctx) {
     (void)ctx;
-#ifdef COUNTING_SHOULD_FAIL
-    if (COUNTING_SHOULD_FAIL()) {
-        return NULL;
-    }
-#endif
-    void *p = aligned_alloc(align, size);
-    if (p != NULL) {
-        boxes_live++;
-        allocations++;
-    }
-    return p;
+    return counting_refused() ? NULL : counting_counted(aligned_alloc(align, size));
 }
 #endif
 

@@ -33,6 +33,9 @@ static bool alloc_fails; /* when set, every allocation returns NULL */
 
 static bool quick(void) { return getenv("PM_TEST_QUICK") != NULL; }
 
+/* A box of a `box_align: 64` type starts a cache line. */
+#define ALIGNED_AT_64(box) (((uintptr_t)(box) & 63u) == 0)
+
 #define MS (1000u * 1000u) /* nanoseconds */
 
 /* ---- Names of the per-policy part ---- */
@@ -220,14 +223,14 @@ static void test_unaligned_token_not_reused(void) {
     struct point at = {7, 8};
     Managed_Aligned_ThreadSafe h = {0};
     pm_reuse token = {pm_alloc(size), size};
-    if (CHECK(token.memory != NULL) && CHECK(((uintptr_t)token.memory & 63u) != 0) &&
+    if (CHECK(token.memory != NULL) && CHECK(!ALIGNED_AT_64(token.memory)) &&
         CHECK(all_policies_new_reuse(&h, &token, at) == PM_OK)) {
-        CHECK(((uintptr_t)h.box & 63u) == 0 && token.memory == NULL);
+        CHECK(ALIGNED_AT_64(h.box) && token.memory == NULL);
     }
     all_policies_drop(&h);
     token = (pm_reuse){pm_alloc(size), size};
     void *box = pm_reuse_alloc(&token, &Managed_Aligned_ThreadSafe__type);
-    CHECK(box != NULL && ((uintptr_t)box & 63u) == 0 && token.memory == NULL);
+    CHECK(box != NULL && ALIGNED_AT_64(box) && token.memory == NULL);
     pm_free(box, size);
     pm_set_allocator_aligned(counting_alloc, counting_alloc_aligned, counting_free, NULL);
 }
@@ -1312,7 +1315,6 @@ static void F(test_long_chain_drop)(void) {
 #else
 #define OTHER SingleThreaded
 #endif
-#define ALIGNED_AT_64(box) (((uintptr_t)(box) & 63u) == 0)
 
 static void F(test_box_align)(void) {
     CHECK(CAT(M(Aligned), _type).box_align == 64);
@@ -1362,7 +1364,6 @@ static void F(test_box_align)(void) {
 }
 
 #undef OTHER
-#undef ALIGNED_AT_64
 
 static void F(run)(void) {
     F(test_new)();
