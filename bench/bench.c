@@ -387,6 +387,8 @@ WRITE_LOOP(wunique_ts, Managed_Val_ThreadSafe, Managed_Val_ThreadSafe_write(&h, 
 WRITE_LOOP(wunique_fz, Managed_Val_Frozen, Managed_Val_Frozen_write(&h, &p))
 WRITE_LOOP(wshared_unpublished, Managed_ValUnpublished_ThreadSafe,
            Managed_ValUnpublished_ThreadSafe_write_shared(h, &p))
+WRITE_LOOP(wunique_unpublished, Managed_ValUnpublished_ThreadSafe,
+           Managed_ValUnpublished_ThreadSafe_write(&h, &p))
 
 /* The body of a hand-written exclusive borrow, then its release. */
 static inline void hand_bump_and_release(hand_box *b) {
@@ -597,7 +599,8 @@ static void single_threaded(void) {
     W("TS write_shared+release", {"ours", wshared_ts}, {"ours _write_shared_wait", wshared_ts_wait},
       {"ours, no snapshot", wshared_unpublished},
       {"pthread_rwlock", write_pthread} GLIB("GRWLock", write_glib) CK("ck_rwlock", write_ck));
-    W("TS _write unique", {"ours", wunique_ts}, {"ours _write_shared", wshared_ts});
+    W("TS _write unique", {"ours", wunique_ts}, {"ours _write_shared", wshared_ts},
+      {"ours, no snapshot", wunique_unpublished});
     W("TS copy on write 32B", {"ours", cow_ts}, {"malloc+memcpy+free", cow_malloc});
     W("Frozen _write unique", {"ours", wunique_fz}, {"raw atomics", wunique_raw});
     W("Frozen copy on write 32B", {"ours", cow_fz}, {"malloc+memcpy+free", cow_malloc});

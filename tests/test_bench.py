@@ -50,6 +50,9 @@ def test_bench_quick_builds_runs_and_reports(tmp_path: Path) -> None:
               "TS read+release", "TS write_shared+release", "TS _write unique",
               "TS copy on write 32B", "Frozen _write unique", "Frozen copy on write 32B"):
         assert w in workloads
+    contenders = {(r[1], r[2]) for r in records if r[0] == "op"}
+    assert {("TS write_shared+release", "ours, no snapshot"),
+            ("TS _write unique", "ours, no snapshot")} <= contenders
     # 2, 4 and 8 threads as issue 13 asks (and the seed's peer runs), 1 as the baseline.
     assert {(r[1], r[2]) for r in records if r[0] == "mt"} == {
         (mix, n) for mix in ("100/0", "90/10", "50/50") for n in ("1", "2", "4", "8")}
@@ -71,8 +74,10 @@ def test_bench_quick_builds_runs_and_reports(tmp_path: Path) -> None:
         assert "| writers' p50 µs (ours / seed) | writers' p99 µs (ours / seed) |" in text
         # Every seed row has one of ours to compare against: the make_mut rows are Frozen's.
         assert "Frozen {atomic, none}" in text
-        assert "n/a (no such type in bench.yaml)" not in text
         assert "n/a (ours not measured)" not in text
+        # The writes again without the snapshot's publish, the price of `_load`.
+        for label in ("write_shared+release", "`_write` unique"):
+            assert f"| {label} | ThreadSafe, no `_load` snapshot (`ValUnpublished`) |" in text
     for goal in ("≤ 1.1× the hand-written baseline", "≤ 1.1× raw atomics",
                  "≤ 1.5× malloc + memcpy + free", "throughput ≥ 1.5× pthread_rwlock",
                  "≥ 3× the lock read's throughput"):
