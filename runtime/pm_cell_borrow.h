@@ -47,6 +47,12 @@ static inline bool pm__borrow_is_free(uint32_t s) { return s == 0; }
 /* Either exclusive borrow: PM_BORROW_WRITING or PM_BORROW_ORPHANED_WRITING. */
 static inline bool pm__borrow_is_writing(uint32_t s) { return s >= PM_BORROW_ORPHANED_WRITING; }
 static inline bool pm__borrow_readers_at_max(uint32_t s) { return s == PM_BORROW_MAX_READERS; }
+/* Shared (1..PM_BORROW_MAX_READERS readers), and the box still has an owner. */
+static inline bool pm__borrow_is_read_by_owned(uint32_t s) {
+    return s - 1u < PM_BORROW_MAX_READERS;
+}
+/* Free, or shared below the limit, and not orphaned: one more reader fits. */
+static inline bool pm__borrow_has_reader_room(uint32_t s) { return s < PM_BORROW_MAX_READERS; }
 /* Orphaned, and no borrow left: the box must go. */
 static inline bool pm__borrow_orphan_ended(uint32_t s) { return s == PM_BORROW_ORPHANED; }
 /* The state a downgrade of the exclusive borrow s leaves: one shared borrow,
@@ -71,13 +77,18 @@ static inline void pm_cell_borrow_init_write(pm_cell_borrow *c) {
 }
 
 static inline pm_status pm_cell_borrow_try_read(pm_cell_borrow *c) {
-    if (PM_UNLIKELY(pm__borrow_is_writing(c->state))) {
+    /* One compare on the common path: free or read below the limit, not orphaned. */
+    if (PM_LIKELY(pm__borrow_has_reader_room(c->state))) {
+        c->state++;
+        return PM_OK;
+    }
+    if (pm__borrow_is_writing(c->state)) {
         return PM_EBORROWED;
     }
-    if (PM_UNLIKELY(pm__borrow_readers_at_max(c->state))) {
+    if (pm__borrow_readers_at_max(c->state)) {
         return PM_EOVERFLOW;
     }
-    c->state++;
+    c->state++; /* orphaned, read by a borrow that outlived the last owner */
     return PM_OK;
 }
 
@@ -96,8 +107,13 @@ static inline pm_status pm_cell_borrow_try_write(pm_cell_borrow *c) {
  * (The test stays spelled out inside PM_LIKELY: GCC drops the hint when it
  * wraps a call to a single combined predicate.) */
 static inline bool pm_cell_borrow_release_read(pm_cell_borrow *c) {
-    if (PM_LIKELY(!pm__borrow_is_free(c->state) && !pm__borrow_is_writing(c->state))) {
+    /* The common case first: read by 1..PM_BORROW_MAX_READERS, not orphaned. */
+    if (PM_LIKELY(pm__borrow_is_read_by_owned(c->state))) {
         c->state--;
+        return false;
+    }
+    if (!pm__borrow_is_free(c->state) && !pm__borrow_is_writing(c->state)) {
+        c->state--; /* orphaned: the last reader out destroys the box */
         return pm__borrow_orphan_ended(c->state);
     }
     PM__DEBUG_MISMATCH(c, PM_LOCK_READ);
@@ -105,10 +121,14 @@ static inline bool pm_cell_borrow_release_read(pm_cell_borrow *c) {
 }
 
 static inline bool pm_cell_borrow_release_write(pm_cell_borrow *c) {
-    if (PM_LIKELY(pm__borrow_is_writing(c->state))) {
-        bool orphaned = c->state != PM_BORROW_WRITING;
-        c->state = orphaned ? PM_BORROW_ORPHANED : 0u;
-        return orphaned;
+    /* The common case first, as one compare and a constant store. */
+    if (PM_LIKELY(c->state == PM_BORROW_WRITING)) {
+        c->state = 0u;
+        return false;
+    }
+    if (c->state == PM_BORROW_ORPHANED_WRITING) {
+        c->state = PM_BORROW_ORPHANED;
+        return true;
     }
     PM__DEBUG_MISMATCH(c, PM_LOCK_WRITE);
     return false;
