@@ -259,6 +259,40 @@ static void test_borrow_cell(void) {
     CHECK(c.state == PM_BORROW_MAX_READERS);
 }
 
+/* Every state a release meets, and what it answers: the common ones end the
+ * borrow and return false; an orphaned cell's last release returns true (its
+ * caller destroys the box); a release that matches no borrow changes nothing. */
+static void test_borrow_cell_releases(void) {
+    pm_cell_borrow c;
+    pm_cell_borrow_init(&c);
+    CHECK(!pm_cell_borrow_release_read(&c) && c.state == 0);  /* free */
+    CHECK(!pm_cell_borrow_release_write(&c) && c.state == 0); /* free */
+    CHECK(pm_cell_borrow_try_read(&c) == PM_OK && c.state == 1);
+    CHECK(!pm_cell_borrow_release_write(&c) && c.state == 1); /* read, not written */
+    CHECK(!pm_cell_borrow_release_read(&c) && c.state == 0);
+
+    pm_cell_borrow_set_for_test(&c, PM_BORROW_MAX_READERS);
+    CHECK(!pm_cell_borrow_release_read(&c) && c.state == PM_BORROW_MAX_READERS - 1u);
+    CHECK(!pm_cell_borrow_release_write(&c) && c.state == PM_BORROW_MAX_READERS - 1u);
+
+    /* Orphaned during two reads: the first release leaves one, the second ends it. */
+    pm_cell_borrow_init(&c);
+    CHECK(pm_cell_borrow_try_read(&c) == PM_OK && pm_cell_borrow_try_read(&c) == PM_OK);
+    CHECK(pm_cell_borrow_orphan(&c) && c.state == PM_BORROW_ORPHANED + 2u);
+    CHECK(pm_cell_borrow_in_use(&c));
+    CHECK(!pm_cell_borrow_release_write(&c) && c.state == PM_BORROW_ORPHANED + 2u);
+    CHECK(!pm_cell_borrow_release_read(&c) && c.state == PM_BORROW_ORPHANED + 1u);
+    CHECK(pm_cell_borrow_release_read(&c) && c.state == PM_BORROW_ORPHANED);
+    CHECK(!pm_cell_borrow_in_use(&c));
+
+    /* Orphaned during the write: its release ends it; a read release matches nothing. */
+    pm_cell_borrow_init_write(&c);
+    CHECK(pm_cell_borrow_orphan(&c) && c.state == PM_BORROW_ORPHANED_WRITING);
+    CHECK(!pm_cell_borrow_release_read(&c) && c.state == PM_BORROW_ORPHANED_WRITING);
+    CHECK(pm_cell_borrow_try_read(&c) == PM_EBORROWED);
+    CHECK(pm_cell_borrow_release_write(&c) && c.state == PM_BORROW_ORPHANED);
+}
+
 /* downgrade: the exclusive borrow becomes one shared borrow, orphaned or not;
  * not write-borrowed: PM_EINVAL, the cell unchanged. */
 static void test_borrow_cell_downgrade(void) {
@@ -787,6 +821,7 @@ int main(void) {
     test_count_atomic();
     test_count_atomic_threads();
     test_borrow_cell();
+    test_borrow_cell_releases();
     test_borrow_cell_downgrade();
     test_rwlock_try();
     test_rwlock_downgrade_states();
