@@ -75,6 +75,7 @@ def test_bench_quick_builds_runs_and_reports(tmp_path: Path) -> None:
         # Every seed row has one of ours to compare against: the make_mut rows are Frozen's.
         assert "Frozen {atomic, none}" in text
         assert "n/a (ours not measured)" not in text
+        assert "### Goals against the seed (issue 13)" in text
         # The writes again without the snapshot's publish, the price of `_load`.
         for label in ("write_shared+release", "`_write` unique"):
             assert f"| {label} | ThreadSafe, no `_load` snapshot (`ValUnpublished`) |" in text
@@ -228,3 +229,56 @@ def test_store_run_quick_runs(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "| SingleThreaded ÷ slotmap |" in result.stdout
     assert "load average before" in result.stdout
+
+
+def seed_records(read_ns: tuple[float, float], writes_ns: float) -> str:
+    """Records of two rounds against the seed: ST read+release at read_ns (the seed: 0.50
+    ns), ST dup+drop ahead of it, and one contention row where ours takes writes_ns per op
+    (the seed: 25) with writers' p99 200 ns."""
+    rows = [["peer", "seed-rust", "yes", "the seed"], ["meta", "load", "0.1 0.1 0.1"]]
+    for rnd, ns in enumerate(read_ns, 1):
+        rows += [["seedcmp", str(rnd), "ours", "op", "ST read+release", "ours", str(ns), "1"],
+                 ["seedcmp", str(rnd), "seed", "op", "ST read+release", "seed-rust", "0.50",
+                  "1"],
+                 ["seedcmp", str(rnd), "ours", "op", "ST dup+drop", "ours", "0.50", "1"],
+                 ["seedcmp", str(rnd), "seed", "op", "ST dup+drop", "seed-rust", "0.55", "1"],
+                 ["seedcmp", str(rnd), "ours", "mt", "90/10", "2", "ours", str(writes_ns), "50",
+                  "50", "200", "900"],
+                 ["seedcmp", str(rnd), "seed", "mt", "90/10", "2", "seed-rust", "25", "40",
+                  "50", "300", "900"]]
+    return "".join("\t".join(r) + "\n" for r in rows)
+
+
+def seed_goal_rows(tmp_path: Path, records: str) -> list[str]:
+    raw, doc = tmp_path / "raw.tsv", tmp_path / "PERFORMANCE.md"
+    raw.write_text(records)
+    result = subprocess.run(
+        [PYTHON, str(ROOT / "bench" / "run"), "--from-raw", str(raw), "--doc", str(doc),
+         "--chart", str(tmp_path / "chart.png"), "--build-dir", str(tmp_path / "build")],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    section = doc.read_text().split("### Goals against the seed (issue 13)")[1]
+    return [line for line in section.split("\n## ")[0].splitlines() if line.startswith("| ")]
+
+
+def test_seed_goals_name_each_row_behind_with_its_rounds_and_why(tmp_path: Path) -> None:
+    rows = seed_goal_rows(tmp_path, seed_records((0.62, 0.66), 30.0))
+    assert rows[1] == (
+        "| every micro workload ≤ 1.00× the seed's Rust design | read+release, SingleThreaded "
+        "against seed-rust: 1.28× (rounds 1.24–1.32): the release checks that a read borrow "
+        "is held (one compare-and-branch; `RefCell`'s release has none), so a stray release "
+        "changes nothing | **no** |")
+    assert rows[2] == (
+        "| contention ≤ 1.00× parking_lot, 90/10 and 50/50, 2, 4 and 8 threads: ThreadSafe | "
+        "90/10 × 2: 1.20× (rounds 1.20–1.20)<br>Why: each write republishes the `_load` "
+        "snapshot, a second cache line the writers pass around (compare `ValUnpublished`)"
+        "<br>writers' p99 at most 0.20 µs | **no** |")
+    assert len(rows) == 3  # the contenders without records have no row
+
+
+def test_seed_goals_met_when_no_row_is_behind(tmp_path: Path) -> None:
+    rows = seed_goal_rows(tmp_path, seed_records((0.45, 0.50), 20.0))
+    assert rows[1:] == [
+        "| every micro workload ≤ 1.00× the seed's Rust design | all at or below 1.00× | yes |",
+        "| contention ≤ 1.00× parking_lot, 90/10 and 50/50, 2, 4 and 8 threads: ThreadSafe | "
+        "all at or below 1.00×<br>writers' p99 at most 0.20 µs | yes |"]
