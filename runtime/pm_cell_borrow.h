@@ -51,6 +51,8 @@ static inline bool pm__borrow_readers_at_max(uint32_t s) { return s == PM_BORROW
 static inline bool pm__borrow_is_read_by_owned(uint32_t s) {
     return s - 1u < PM_BORROW_MAX_READERS;
 }
+/* The exclusive borrow, and the box still has an owner. */
+static inline bool pm__borrow_is_written_by_owned(uint32_t s) { return s == PM_BORROW_WRITING; }
 /* Free, or shared below the limit, and not orphaned: one more reader fits. */
 static inline bool pm__borrow_has_reader_room(uint32_t s) { return s < PM_BORROW_MAX_READERS; }
 /* Orphaned, and no borrow left: the box must go. */
@@ -88,7 +90,7 @@ static inline pm_status pm_cell_borrow_try_read(pm_cell_borrow *c) {
     if (pm__borrow_readers_at_max(c->state)) {
         return PM_EOVERFLOW;
     }
-    c->state++; /* orphaned, read by a borrow that outlived the last owner */
+    c->state++; /* orphaned: counted on from PM_BORROW_ORPHANED */
     return PM_OK;
 }
 
@@ -104,8 +106,8 @@ static inline pm_status pm_cell_borrow_try_write(pm_cell_borrow *c) {
  * (PM_DEBUG reports it: pm_debug_release_mismatches). They return true when
  * this release ended the last borrow of an orphaned cell: the caller must
  * then destroy the box.
- * (The test stays spelled out inside PM_LIKELY: GCC drops the hint when it
- * wraps a call to a single combined predicate.) */
+ * Each tests its common state first, in one compare whose fall-through is the
+ * hot path (gdb disassemble read_st, wshared_st in bench/bench). */
 static inline bool pm_cell_borrow_release_read(pm_cell_borrow *c) {
     /* The common case first: read by 1..PM_BORROW_MAX_READERS, not orphaned. */
     if (PM_LIKELY(pm__borrow_is_read_by_owned(c->state))) {
@@ -122,11 +124,11 @@ static inline bool pm_cell_borrow_release_read(pm_cell_borrow *c) {
 
 static inline bool pm_cell_borrow_release_write(pm_cell_borrow *c) {
     /* The common case first, as one compare and a constant store. */
-    if (PM_LIKELY(c->state == PM_BORROW_WRITING)) {
+    if (PM_LIKELY(pm__borrow_is_written_by_owned(c->state))) {
         c->state = 0u;
         return false;
     }
-    if (c->state == PM_BORROW_ORPHANED_WRITING) {
+    if (pm__borrow_is_writing(c->state)) { /* PM_BORROW_ORPHANED_WRITING */
         c->state = PM_BORROW_ORPHANED;
         return true;
     }
