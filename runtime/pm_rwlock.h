@@ -355,8 +355,8 @@ static inline bool pm_rwlock_release_write(pm_rwlock *l) {
     }
     /* Not unlocked: an unmatched release_read is being undone, and its undo
      * wakes and reports instead. A write release nearly always leaves no
-     * waiting bit and no reader: tested in that order, the common case is one
-     * test that falls through (bench/notes.md). */
+     * waiting bit and no orphan mark: testing those first makes the common case
+     * one test that falls through (bench/notes.md); the rest is as ever. */
     uint32_t left = pm__rw_write_unlocked_from(s);
     if (PM_LIKELY(!pm__rw_anyone_waiting(left) && !pm__rw_is_orphaned(left))) {
         return false;
