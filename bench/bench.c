@@ -8,6 +8,8 @@
  *   peer     NAME  yes|skipped  why
  *   op       WORKLOAD  CONTENDER  median_ns  ratio_ours_to_this
  *   mt       MIX  THREADS  CONTENDER  ns_per_op  mops  writer_p50_ns  writer_p99_ns  writer_max_ns
+ *   xcore    MIX  THREADS  CONTENDER  transfer_ns  (after its mt record: bench_xcore.h's
+ *            cache-line transfer, the median of one probe before each run; 0: not measured)
  *   optread  CONTENDER  reader_mops  writer_kops
  *   timeout  WHO  requested_ns  median_ns  p99_ns  max_ns
  *
@@ -36,6 +38,7 @@
 #include <time.h>
 
 #include "bench_time.h"
+#include "bench_xcore.h"
 #include "bench_types.h"
 
 #ifdef BENCH_HAVE_GLIB
@@ -967,13 +970,15 @@ static void threads(void) {
     uint64_t duration = quick ? 10000000u : 100000000u;
     for (size_t m = 0; m < sizeof mixes / sizeof mixes[0]; m++) {
         for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
-            double v[N_MT][5][MAX_REPS];
+            double v[N_MT][6][MAX_REPS];
             for (int r = 0; r < reps; r++) {
                 for (int k = 0; k < N_MT; k++) {
                     int i = (k + r) % N_MT;
                     if (!impl_selected(i)) {
                         continue;
                     }
+                    /* Where the host has the vCPUs now: the run's figures depend on it. */
+                    v[i][5][r] = xcore_ns(quick ? 1000000u : 10000000u);
                     mt_result res = mt_run(&MT_IMPLS[i], counts[c], mixes[m], false, 0, duration);
                     v[i][0][r] = res.ns_per_op;
                     v[i][1][r] = res.mops;
@@ -990,6 +995,8 @@ static void threads(void) {
                        mixes[m], counts[c], MT_IMPLS[i].name, median(v[i][0], reps),
                        median(v[i][1], reps), mixes[m] ? median(v[i][2], reps) : 0,
                        mixes[m] ? median(v[i][3], reps) : 0, mixes[m] ? median(v[i][4], reps) : 0);
+                printf("xcore\t%d/%d\t%d\t%s\t%.1f\n", 100 - mixes[m], mixes[m], counts[c],
+                       MT_IMPLS[i].name, median(v[i][5], reps));
             }
             fflush(stdout);
         }

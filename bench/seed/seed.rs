@@ -11,6 +11,7 @@
 //!   peer  seed-rust  yes  WHAT
 //!   op    WORKLOAD  CONTENDER  median_ns  ratio_first_to_this
 //!   mt    MIX  THREADS  seed-rust  ns_per_op  mops  writer_p50_ns  writer_p99_ns  writer_max_ns
+//!   xcore MIX  THREADS  seed-rust  transfer_ns   (bench/bench_xcore.h's probe, ported below)
 //!
 //! Built and run by bench/seed_run. Usage: seed [--quick] [--only single|threads]
 
@@ -476,6 +477,84 @@ fn mt_run(nthreads: usize, write_pct: u32, duration: Duration) -> (f64, f64, f64
     (ns_per_op, ops as f64 / elapsed * 1e3, p50, p99, max_wait as f64)
 }
 
+// ---- where the host has the vCPUs: bench/bench_xcore.h's probe -----------------------------
+
+/// A cpu_set_t: 1024 bits, as glibc's.
+type CpuSet = [u64; 16];
+
+extern "C" {
+    fn sched_getaffinity(pid: i32, size: usize, mask: *mut CpuSet) -> i32;
+    fn sched_setaffinity(pid: i32, size: usize, mask: *const CpuSet) -> i32;
+}
+
+/// Pins the calling thread (pid 0) to `cpu`.
+fn xcore_pin(cpu: usize) -> bool {
+    let mut one: CpuSet = [0; 16];
+    one[cpu / 64] |= 1 << (cpu % 64);
+    // SAFETY: `one` is a cpu_set_t-sized mask that lives across the call.
+    unsafe { sched_setaffinity(0, std::mem::size_of::<CpuSet>(), &one) == 0 }
+}
+
+/// `n` round trips of the ball: each side's store is what the other waits for.
+fn xcore_trips(ball: &AtomicU64, n: u32) {
+    for _ in 0..n {
+        let v = ball.load(Ordering::Relaxed) + 1;
+        ball.store(v, Ordering::Release);
+        while ball.load(Ordering::Acquire) == v {}
+    }
+}
+
+/// ns for one cache-line transfer (half a round trip) between the first two CPUs this thread
+/// may use, over about `duration`; 0 if not measured. The thread's CPU mask is restored.
+fn xcore_ns(duration: Duration) -> f64 {
+    let mut mine: CpuSet = [0; 16];
+    // SAFETY: as in xcore_pin.
+    if unsafe { sched_getaffinity(0, std::mem::size_of::<CpuSet>(), &mut mine) } != 0 {
+        return 0.0;
+    }
+    let cpus: Vec<usize> =
+        (0..1024).filter(|c| mine[c / 64] & (1 << (c % 64)) != 0).take(2).collect();
+    if cpus.len() < 2 || !xcore_pin(cpus[0]) {
+        return 0.0;
+    }
+    let ball = Arc::new(Align64(AtomicU64::new(0)));
+    let partner = {
+        let ball = Arc::clone(&ball);
+        let cpu = cpus[1];
+        std::thread::spawn(move || {
+            xcore_pin(cpu);
+            loop {
+                let v = ball.0.load(Ordering::Acquire); // as in xcore_trips
+                if v == u64::MAX {
+                    return;
+                }
+                if v & 1 == 1 {
+                    ball.0.store(v + 1, Ordering::Release);
+                }
+            }
+        })
+    };
+    xcore_trips(&ball.0, 256); // untimed: the partner starts, moves, and wakes its vCPU
+    let (mut trips, t0) = (0u64, now_ns());
+    let mut elapsed;
+    loop {
+        xcore_trips(&ball.0, 256);
+        trips += 256;
+        elapsed = now_ns() - t0;
+        if elapsed >= duration.as_nanos() as u64 {
+            break;
+        }
+    }
+    ball.0.store(u64::MAX, Ordering::Release);
+    let _ = partner.join();
+    // SAFETY: as in xcore_pin.
+    unsafe { sched_setaffinity(0, std::mem::size_of::<CpuSet>(), &mine) };
+    elapsed as f64 / trips as f64 / 2.0
+}
+
+#[repr(align(64))]
+struct Align64<T>(T);
+
 fn threads(quick: bool) {
     let counts = [1usize, 2, 4, 8];
     let mixes = [0u32, 10, 50];
@@ -483,8 +562,10 @@ fn threads(quick: bool) {
     let duration = Duration::from_millis(if quick { 10 } else { 100 });
     for &mix in &mixes {
         for &n in &counts {
-            let mut v: [Vec<f64>; 5] = Default::default();
+            let mut v: [Vec<f64>; 6] = Default::default();
             for _ in 0..reps {
+                // Where the host has the vCPUs now: the run's figures depend on it.
+                v[5].push(xcore_ns(Duration::from_millis(if quick { 1 } else { 10 })));
                 let (ns, mops, p50, p99, mx) = mt_run(n, mix, duration);
                 v[0].push(ns);
                 v[1].push(mops);
@@ -499,6 +580,7 @@ fn threads(quick: bool) {
             };
             println!("mt\t{}/{}\t{}\tseed-rust\t{:.2}\t{:.3}\t{:.0}\t{:.0}\t{:.0}", 100 - mix,
                      mix, n, median(&v[0]), median(&v[1]), p50, p99, mx);
+            println!("xcore\t{}/{}\t{}\tseed-rust\t{:.1}", 100 - mix, mix, n, median(&v[5]));
         }
     }
 }
