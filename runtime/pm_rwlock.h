@@ -111,6 +111,14 @@ static inline bool pm__rw_has_reader_room(uint32_t s) {
     return !pm__rw_is_write_locked(s) && pm__rw_readers(s) < PM_RW_MAX_READERS;
 }
 
+/* pm__rw_is_read_locked, no one waiting, no orphan mark: a read release from
+ * here has no one to wake and nothing to report (the flags in one test). */
+static inline bool pm__rw_is_read_locked_quietly(uint32_t s) {
+    const uint32_t calls_for_more =
+        PM_RW_WRITE_LOCKED | PM_RW_READERS_WAITING | PM_RW_WRITERS_WAITING | PM_RW_ORPHANED;
+    return (s & calls_for_more) == 0 && pm__rw_readers(s) - PM_RW_READ_LOCKED < PM_RW_MAX_READERS;
+}
+
 /* The reader count is at its limit: a new reader gets PM_EOVERFLOW. */
 static inline bool pm__rw_readers_at_max(uint32_t s) {
     return !pm__rw_is_write_locked(s) && pm__rw_readers(s) == PM_RW_MAX_READERS;
@@ -133,11 +141,15 @@ static inline bool pm__rw_anyone_waiting(uint32_t s) {
     return (s & (PM_RW_READERS_WAITING | PM_RW_WRITERS_WAITING)) != 0;
 }
 
+/* The bits that keep a new reader out: a writer in, anyone waiting (waiting
+ * writers have priority, and waiting readers are about to be woken by the
+ * unlocking thread), or a group of readers that turned a writer away. */
+#define PM__RW_KEEPS_READERS_OUT                                                                 \
+    (PM_RW_WRITE_LOCKED | PM_RW_READERS_WAITING | PM_RW_WRITERS_WAITING | PM_RW_WRITER_POLLED)
+
+/* pm__rw_has_reader_room, no one waiting, not polled: the flags in one test. */
 static inline bool pm__rw_is_read_lockable(uint32_t s) {
-    /* No new reader while anyone waits (waiting writers have priority, and
-     * waiting readers are about to be woken by the unlocking thread), nor
-     * into a group of readers that turned a writer away. */
-    return pm__rw_has_reader_room(s) && !pm__rw_anyone_waiting(s) && !pm__rw_writer_polled(s);
+    return (s & PM__RW_KEEPS_READERS_OUT) == 0 && pm__rw_readers(s) < PM_RW_MAX_READERS;
 }
 
 /* Only a polled writer keeps a reader out: no writer holds or waits. After
@@ -318,6 +330,12 @@ static inline pm_status pm_rwlock_try_write(pm_rwlock *l) {
 static inline bool pm_rwlock_release_read(pm_rwlock *l) {
     /* Release: our reads happen-before the next writer's writes. */
     uint32_t old = atomic_fetch_sub_explicit(&l->state, PM_RW_READ_LOCKED, memory_order_release);
+    /* Nearly always: no one to wake and nothing to report. Tested first, as
+     * one predicate, it falls through (bench/notes.md). */
+    if (PM_LIKELY(pm__rw_is_read_locked_quietly(old))) {
+        PM__DEBUG_RELEASED(l, PM_LOCK_READ);
+        return false;
+    }
     if (PM_UNLIKELY(!pm__rw_is_read_locked(old))) {
         PM__DEBUG_MISMATCH(l, PM_LOCK_READ);
         return pm__rwlock_release_read_unmatched(l);

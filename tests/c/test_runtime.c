@@ -322,6 +322,34 @@ static void test_borrow_cell_downgrade(void) {
 /* rwlock                                                                    */
 /* ------------------------------------------------------------------------ */
 
+/* The fast paths' one-mask predicates say what the named predicates they stand
+ * for say, in every state: each flag combination with counts at the edges
+ * (none, one, two, the limit and below it, unsettled, wrapped). */
+static void test_rwlock_fast_path_predicates(void) {
+    const uint32_t counts[] = {0u, PM_RW_READ_LOCKED, 2u * PM_RW_READ_LOCKED,
+                               PM_RW_MAX_READERS - PM_RW_READ_LOCKED, PM_RW_MAX_READERS,
+                               PM_RW_MAX_READERS + PM_RW_READ_LOCKED, PM_RW_MASK};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        for (uint32_t flags = 0; flags < PM_RW_READ_LOCKED; flags++) {
+            uint32_t s = counts[i] | flags;
+            CHECK(pm__rw_is_read_lockable(s) ==
+                  (pm__rw_has_reader_room(s) && !pm__rw_anyone_waiting(s) &&
+                   !pm__rw_writer_polled(s)));
+            CHECK(pm__rw_is_read_locked_quietly(s) ==
+                  (pm__rw_is_read_locked(s) && !pm__rw_anyone_waiting(s) &&
+                   !pm__rw_is_orphaned(s)));
+        }
+    }
+    /* A poll bit is no reason to wake anyone: the last reader out leaves it. */
+    pm_rwlock l;
+    pm_rwlock_init(&l);
+    CHECK(pm_rwlock_try_read(&l) == PM_OK);
+    CHECK(pm_rwlock_try_write(&l) == PM_EBUSY);
+    CHECK(atomic_load(&l.state) == (PM_RW_READ_LOCKED | PM_RW_WRITER_POLLED));
+    CHECK(!pm_rwlock_release_read(&l));
+    CHECK(atomic_load(&l.state) == PM_RW_WRITER_POLLED);
+}
+
 static void test_rwlock_try(void) {
     pm_rwlock l;
     pm_rwlock_init(&l);
@@ -823,6 +851,7 @@ int main(void) {
     test_borrow_cell();
     test_borrow_cell_releases();
     test_borrow_cell_downgrade();
+    test_rwlock_fast_path_predicates();
     test_rwlock_try();
     test_rwlock_downgrade_states();
     test_rwlock_timeouts();
