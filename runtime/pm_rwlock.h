@@ -141,15 +141,14 @@ static inline bool pm__rw_anyone_waiting(uint32_t s) {
     return (s & (PM_RW_READERS_WAITING | PM_RW_WRITERS_WAITING)) != 0;
 }
 
-/* The bits that keep a new reader out: a writer in, anyone waiting (waiting
- * writers have priority, and waiting readers are about to be woken by the
- * unlocking thread), or a group of readers that turned a writer away. */
-#define PM__RW_KEEPS_READERS_OUT                                                                 \
-    (PM_RW_WRITE_LOCKED | PM_RW_READERS_WAITING | PM_RW_WRITERS_WAITING | PM_RW_WRITER_POLLED)
-
 /* pm__rw_has_reader_room, no one waiting, not polled: the flags in one test. */
 static inline bool pm__rw_is_read_lockable(uint32_t s) {
-    return (s & PM__RW_KEEPS_READERS_OUT) == 0 && pm__rw_readers(s) < PM_RW_MAX_READERS;
+    /* No new reader while a writer is in or anyone waits (waiting writers have
+     * priority, and waiting readers are about to be woken by the unlocking
+     * thread), nor into a group of readers that turned a writer away. */
+    const uint32_t keeps_readers_out =
+        PM_RW_WRITE_LOCKED | PM_RW_READERS_WAITING | PM_RW_WRITERS_WAITING | PM_RW_WRITER_POLLED;
+    return (s & keeps_readers_out) == 0 && pm__rw_readers(s) < PM_RW_MAX_READERS;
 }
 
 /* Only a polled writer keeps a reader out: no writer holds or waits. After
