@@ -267,7 +267,8 @@ def seed_records(read_ns: tuple[float, float], writes_ns: float) -> str:
     return "".join("\t".join(r) + "\n" for r in rows)
 
 
-def seed_goal_rows(tmp_path: Path, records: str) -> list[str]:
+def report_from_records(tmp_path: Path, records: str) -> str:
+    """docs/PERFORMANCE.md as `bench/run --from-raw` writes it from these records."""
     raw, doc = tmp_path / "raw.tsv", tmp_path / "PERFORMANCE.md"
     raw.write_text(records)
     result = subprocess.run(
@@ -275,7 +276,12 @@ def seed_goal_rows(tmp_path: Path, records: str) -> list[str]:
          "--chart", str(tmp_path / "chart.png"), "--build-dir", str(tmp_path / "build")],
         capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    section = doc.read_text().split("### Goals against the seed (issue 13)")[1]
+    return doc.read_text()
+
+
+def seed_goal_rows(tmp_path: Path, records: str) -> list[str]:
+    text = report_from_records(tmp_path, records)
+    section = text.split("### Goals against the seed (issue 13)")[1]
     return [line for line in section.split("\n## ")[0].splitlines() if line.startswith("| ")]
 
 
@@ -367,13 +373,6 @@ def test_issue3_goals_take_the_median_over_the_seed_rounds(tmp_path: Path) -> No
     for rnd, ratio in enumerate(("1.00", "1.30", "1.05")):
         rows += [["op", "TS dup+drop", "raw atomics", "4", ratio]] if rnd == 0 else []
         rows += [["seedcmp", str(rnd), "ours", "op", "TS dup+drop", "raw atomics", "4", ratio]]
-    raw, doc = tmp_path / "raw.tsv", tmp_path / "PERFORMANCE.md"
-    raw.write_text("".join("\t".join(r) + "\n" for r in rows))
-    result = subprocess.run(
-        [PYTHON, str(ROOT / "bench" / "run"), "--from-raw", str(raw), "--doc", str(doc),
-         "--chart", str(tmp_path / "chart.png"), "--build-dir", str(tmp_path / "build")],
-        capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
-    text = doc.read_text()
+    text = report_from_records(tmp_path, "".join("\t".join(r) + "\n" for r in rows))
     assert "| ThreadSafe dup+drop | ≤ 1.1× raw atomics |  1.05× | yes |" in text
     assert "medians over the 3 rounds run against the seed" in text
