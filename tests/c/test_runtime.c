@@ -154,6 +154,34 @@ static void test_count_plain(void) {
     CHECK(pm_count_plain_try_inc(&c) == PM_EOVERFLOW);
 }
 
+/* A drop at each edge of the count's range: 2..PM_COUNT_MAX go down by one, 1 is
+ * the last owner (the count is left for the destroy), a sticky count is never
+ * written, whichever sticky value it holds. */
+static void test_count_plain_drop_edges(void) {
+    static const struct {
+        uint32_t before;
+        bool last;
+        uint32_t after;
+    } cases[] = {
+        {1u, true, 1u},
+        {2u, false, 1u},
+        {3u, false, 2u},
+        {PM_COUNT_MAX - 1u, false, PM_COUNT_MAX - 2u},
+        {PM_COUNT_MAX, false, PM_COUNT_MAX - 1u},
+        {PM_COUNT_MAX + 1u, false, PM_COUNT_MAX + 1u},
+        {PM_COUNT_STICKY, false, PM_COUNT_STICKY},
+        {UINT32_MAX, false, UINT32_MAX},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pm_count_plain c;
+        pm_count_plain_set_for_test(&c, cases[i].before);
+        CHECK(pm_count_plain_dec(&c) == cases[i].last);
+        CHECK(c.n == cases[i].after);
+        CHECK(pm__count_plain_outlives_drop(cases[i].before) ==
+              (!cases[i].last && cases[i].after != cases[i].before));
+    }
+}
+
 static void test_count_atomic(void) {
     pm_count_atomic c;
     pm_count_atomic_init(&c);
@@ -846,6 +874,7 @@ int main(void) {
     test_status_str();
     test_deadline();
     test_count_plain();
+    test_count_plain_drop_edges();
     test_count_atomic();
     test_count_atomic_threads();
     test_borrow_cell();
