@@ -78,6 +78,12 @@ def test_bench_quick_builds_runs_and_reports(tmp_path: Path) -> None:
         check_xcore([r[3:] for r in records if r[0] == "seedcmp" and r[2] == "seed"])
         assert {("ours", "op"), ("ours", "mt"), ("ours", "xcore"), ("seed", "op"), ("seed", "mt"),
                 ("seed", "xcore")} <= rounds
+        # Then a round of the contention rows alone: ours' three types and the seed's lock.
+        alone = [r[2:] for r in records if r[0] == "seedcmp" and r[1] == "1"]
+        assert {(r[0], r[1]) for r in alone} == {(who, kind) for who in ("ours", "seed")
+                                                 for kind in ("mt", "xcore")}
+        assert {r[4] for r in alone if r[1] == "mt"} == {
+            "ours", "ours, no snapshot", "ours, no snapshot, aligned", "seed-rust"}
     else:
         assert not rounds
 
@@ -376,3 +382,42 @@ def test_issue3_goals_take_the_median_over_the_seed_rounds(tmp_path: Path) -> No
     text = report_from_records(tmp_path, "".join("\t".join(r) + "\n" for r in rows))
     assert "| ThreadSafe dup+drop | ≤ 1.1× raw atomics |  1.05× | yes |" in text
     assert "medians over the 3 rounds run against the seed" in text
+
+
+def test_contention_only_rounds_count_for_the_contention_rows(tmp_path: Path) -> None:
+    # Rounds 1 and 2 ran every workload, rounds 3 to 5 the contention rows alone: the seed's
+    # table says so, the micro rows read their two rounds, and the contention row is judged
+    # on all five rounds at the same placement (0.80×), not on the first two (1.20×).
+    rows = [["peer", "seed-rust", "yes", "the seed"], ["meta", "load", "0.1 0.1 0.1"]]
+    for rnd, ours in ((1, 30.0), (2, 30.0), (3, 20.0), (4, 20.0), (5, 20.0)):
+        if rnd <= 2:
+            rows += [["seedcmp", str(rnd), "ours", "op", "ST dup+drop", "ours", "0.50", "1"],
+                     ["seedcmp", str(rnd), "seed", "op", "ST dup+drop", "seed-rust", "0.55",
+                      "1"]]
+        for who, contender, ns in (("ours", "ours", ours), ("seed", "seed-rust", 25.0)):
+            rows += [["seedcmp", str(rnd), who, "mt", "90/10", "2", contender, str(ns), "50",
+                      "50", "200", "900"],
+                     ["seedcmp", str(rnd), who, "xcore", "90/10", "2", contender, "30"]]
+    goal_rows = seed_goal_rows(tmp_path, "".join("\t".join(r) + "\n" for r in rows))
+    assert goal_rows[2] == (CONTENTION_GOAL + "all at or below 1.00×<br>writers' p99 at most "
+                            "0.20 µs | yes |")
+    text = (tmp_path / "PERFORMANCE.md").read_text()
+    assert "2 rounds of every workload, then 3 of the contention rows alone, each" in text
+    assert "| 0.20 / 0.20 | 30 / 30 | 0.80× (5) |" in text
+    assert "| dup+drop | SingleThreaded | 0.50 |" in text
+
+
+def test_issue3_threads_goals_take_the_median_over_the_rounds(tmp_path: Path) -> None:
+    # 90/10 with 2 threads against pthread_rwlock in three rounds: 2.0×, 1.2× (a slow round
+    # of ours) and 1.8×; the goal reads the median, 1.8×, with the median Mops/s of each.
+    # 8 threads against 2: 1.1×, 4.0× and 1.2× per round, so 1.2× and met.
+    rows = [["peer", "seed-rust", "yes", "the seed"], ["meta", "load", "0.1 0.1 0.1"]]
+    for rnd, (ours2, ours8) in enumerate(((25.0, 27.5), (41.7, 166.8), (27.8, 33.36))):
+        for contender, threads, ns in (("ours", "2", ours2), ("ours", "8", ours8),
+                                       ("pthread_rwlock", "2", 50.0)):
+            rows.append(["seedcmp", str(rnd), "ours", "mt", "90/10", threads, contender,
+                         str(ns), "20", "50", "200", "900"])
+    text = report_from_records(tmp_path, "".join("\t".join(r) + "\n" for r in rows))
+    assert ("| 2 threads, 90/10, blocking | throughput ≥ 1.5× pthread_rwlock | 1.80× (36.0 vs "
+            "20.0 Mops/s, 3 rounds) | yes |") in text
+    assert "| 90/10: 1.20×, writers' p99 0.2 µs | yes |" in text
