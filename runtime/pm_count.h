@@ -70,18 +70,15 @@ static inline pm_status pm_count_plain_try_inc(pm_count_plain *c) {
     return PM_OK;
 }
 
-/* 2..PM_COUNT_MAX: owners that a drop leaves at least one of. One unsigned
- * range test, so the common drop takes one branch (the last owner and a sticky
- * count are both outside the range). */
-static inline bool pm__count_plain_outlives_drop(uint32_t n) { return n - 2u <= PM_COUNT_MAX - 2u; }
-
 /* One owner fewer; true when the caller was the last and must destroy. */
 static inline bool pm_count_plain_dec(pm_count_plain *c) {
-    if (PM_LIKELY(pm__count_plain_outlives_drop(c->n))) {
-        c->n--;
-        return false;
+    if (c->n == 1) {
+        return true;
     }
-    return c->n == 1; /* sticky: immortal, never written */
+    if (PM_LIKELY(c->n <= PM_COUNT_MAX)) {
+        c->n--;
+    }
+    return false;
 }
 
 /* --- plain, for a box with weak references (weak: true) -------------------- */
