@@ -1,7 +1,7 @@
 /* pm_cell_borrow.h — the borrow cell: a single-threaded RefCell (a borrow
  * flag, no lock). It has the same verbs as pm_rwlock (init, init_write,
- * try_read, try_write, release_read, release_write, downgrade, read_wait,
- * write_wait, name, forget, claim, writer_quiet), so generated code can call either
+ * try_read, try_write, try_write_unique, release_read, release_write, downgrade,
+ * read_wait, write_wait, name, forget, claim, writer_quiet), so generated code can call either
  * kind by prefix. Part of the runtime: include "pm.h", which includes every
  * public header. Test hooks are in pm_internal.h.
  */
@@ -100,6 +100,11 @@ static inline pm_status pm_cell_borrow_try_write(pm_cell_borrow *c) {
     }
     c->state = PM_BORROW_WRITING;
     return PM_OK;
+}
+
+/* try_write for the box's only owner: the same plain test and store (one thread). */
+static inline pm_status pm_cell_borrow_try_write_unique(pm_cell_borrow *c) {
+    return pm_cell_borrow_try_write(c);
 }
 
 /* Releases are tolerant: releasing what is not held leaves the cell as it is

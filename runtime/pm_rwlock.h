@@ -2,9 +2,9 @@
  * word, the named predicates over it, the inline fast paths, and the
  * declarations of the out-of-line slow paths in pm_rwlock.c. It has the same
  * verbs as pm_cell_borrow (init, init_write, try_read, try_write,
- * release_read, release_write, downgrade, read_wait, write_wait, name,
- * forget, claim, writer_quiet). Part of the runtime: include "pm.h", which
- * includes every public header. Test hooks are in pm_internal.h.
+ * try_write_unique, release_read, release_write, downgrade, read_wait,
+ * write_wait, name, forget, claim, writer_quiet). Part of the runtime: include
+ * "pm.h", which includes every public header. Test hooks are in pm_internal.h.
  */
 #ifndef PM_RWLOCK_H
 #define PM_RWLOCK_H
@@ -311,6 +311,25 @@ static inline pm_status pm_rwlock_try_write(pm_rwlock *l) {
         pm__rwlock_try_write_refused(l);
     }
     return st;
+}
+
+/* try_write for the box's only owner (its count said 1). No other thread has a
+ * handle, so none can take the lock or wait for it meanwhile: at most a borrow
+ * whose owner was dropped inside its scope is still held, and can only be
+ * released. So a free lock with no bit set is taken by a plain store, one atomic
+ * RMW fewer on `_write`'s in-place path (Rust's get_mut needs none); any other
+ * state goes through try_write. */
+static inline pm_status pm_rwlock_try_write_unique(pm_rwlock *l) {
+    /* Acquire: pairs with the release of the last borrow's unlock, whose reads
+     * and writes then happen-before ours. */
+    if (PM_LIKELY(atomic_load_explicit(&l->state, memory_order_acquire) == 0u)) {
+        /* Relaxed: no other thread can reach the lock before our owner is shared,
+         * and whatever shares it orders this store before their accesses. */
+        atomic_store_explicit(&l->state, PM_RW_WRITE_LOCKED, memory_order_relaxed);
+        PM__DEBUG_ACQUIRED(l, PM_LOCK_WRITE);
+        return PM_OK;
+    }
+    return pm_rwlock_try_write(l);
 }
 
 /* Releases refuse what the state shows cannot be held: a release_read when

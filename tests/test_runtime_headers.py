@@ -20,9 +20,9 @@ ALL_HEADERS = [*RUNTIME_HEADERS, RUNTIME_INTERNAL_HEADER]
 COMPILERS = [cc for cc in ("gcc", "clang") if have(cc)]
 MODES = {"plain": [], "debug": ["-DPM_DEBUG"], "metrics": ["-DPM_METRICS"],
          "debug+metrics": ["-DPM_DEBUG", "-DPM_METRICS"]}
-VERBS = {"init", "init_write", "try_read", "try_write", "release_read", "release_write",
-         "downgrade", "read_wait", "write_wait", "name", "forget", "writer_quiet", "in_use",
-         "orphan", "claim"}
+VERBS = {"init", "init_write", "try_read", "try_write", "try_write_unique", "release_read",
+         "release_write", "downgrade", "read_wait", "write_wait", "name", "forget", "writer_quiet",
+         "in_use", "orphan", "claim"}
 
 
 def syntax_check(compiler: str, flags: list[str], source: str) -> subprocess.CompletedProcess:
@@ -71,6 +71,8 @@ CELL_VERBS_BY_PREFIX = """\
         st = P##read_wait(c, (uint64_t)1000);                               \\
         if (st == PM_OK) P##release_read(c);                                \\
         st = P##try_write(c);                                               \\
+        if (st == PM_OK) P##release_write(c);                               \\
+        st = P##try_write_unique(c);                                        \\
         if (st == PM_OK) P##release_write(c);                               \\
         st = P##try_write(c);                                               \\
         if (st == PM_OK) st = P##downgrade(c);                              \\

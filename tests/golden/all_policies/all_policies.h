@@ -327,8 +327,9 @@ static inline pm_status Managed_Point_SingleThreaded_write(Managed_Point_SingleT
     }
     Managed_Point_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Point_SingleThreaded_metrics,
-                pm_cell_borrow_try_write(&box->cell));
+                pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -770,13 +771,12 @@ static inline pm_status Managed_Point_ThreadSafe_write(Managed_Point_ThreadSafe 
     }
     Managed_Point_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Point_ThreadSafe_metrics,
-                pm_rwlock_try_write(&box->cell));
+                pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
-        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
-        pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
         PM_METRIC(Managed_Point_ThreadSafe_metrics, in_place_writes);
         *out = &box->value;
         return PM_OK;
@@ -1983,8 +1983,9 @@ static inline pm_status Managed_Blob_SingleThreaded_write(Managed_Blob_SingleThr
     }
     Managed_Blob_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Blob_SingleThreaded_metrics,
-                pm_cell_borrow_try_write(&box->cell));
+                pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -2384,8 +2385,9 @@ static inline pm_status Managed_Blob_ThreadSafe_write(Managed_Blob_ThreadSafe *h
     }
     Managed_Blob_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Blob_ThreadSafe_metrics,
-                pm_rwlock_try_write(&box->cell));
+                pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -3509,8 +3511,9 @@ static inline pm_status Managed_Item_SingleThreaded_write(Managed_Item_SingleThr
     }
     Managed_Item_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Item_SingleThreaded_metrics,
-                pm_cell_borrow_try_write(&box->cell));
+                pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -3918,8 +3921,9 @@ static inline pm_status Managed_Item_ThreadSafe_write(Managed_Item_ThreadSafe *h
     }
     Managed_Item_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Item_ThreadSafe_metrics,
-                pm_rwlock_try_write(&box->cell));
+                pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -5059,8 +5063,9 @@ static inline pm_status Managed_Node_SingleThreaded_write(Managed_Node_SingleThr
     }
     Managed_Node_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Node_SingleThreaded_metrics,
-                pm_cell_borrow_try_write(&box->cell));
+                pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -5468,8 +5473,9 @@ static inline pm_status Managed_Node_ThreadSafe_write(Managed_Node_ThreadSafe *h
     }
     Managed_Node_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Node_ThreadSafe_metrics,
-                pm_rwlock_try_write(&box->cell));
+                pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -6608,8 +6614,9 @@ static inline pm_status Managed_Mixed_ThreadSafe_write(Managed_Mixed_ThreadSafe 
     }
     Managed_Mixed_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Mixed_ThreadSafe_metrics,
-                pm_rwlock_try_write(&box->cell));
+                pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -7103,8 +7110,9 @@ static inline pm_status Managed_Tally_SingleThreaded_write(Managed_Tally_SingleT
     }
     Managed_Tally_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Tally_SingleThreaded_metrics,
-                pm_cell_borrow_try_write(&box->cell));
+                pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -7542,13 +7550,12 @@ static inline pm_status Managed_Tally_ThreadSafe_write(Managed_Tally_ThreadSafe 
     }
     Managed_Tally_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Tally_ThreadSafe_metrics,
-                pm_rwlock_try_write(&box->cell));
+                pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
-        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
-        pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
         PM_METRIC(Managed_Tally_ThreadSafe_metrics, in_place_writes);
         *out = &box->value;
         return PM_OK;
@@ -8083,13 +8090,12 @@ static inline pm_status Managed_Wide_ThreadSafe_write(Managed_Wide_ThreadSafe *h
     }
     Managed_Wide_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Wide_ThreadSafe_metrics,
-                pm_rwlock_try_write(&box->cell));
+                pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
-        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
-        pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
         PM_METRIC(Managed_Wide_ThreadSafe_metrics, in_place_writes);
         *out = &box->value;
         return PM_OK;
@@ -8621,8 +8627,9 @@ static inline pm_status Managed_Pinned_SingleThreaded_write(Managed_Pinned_Singl
     }
     Managed_Pinned_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Pinned_SingleThreaded_metrics,
-                pm_cell_borrow_try_write(&box->cell));
+                pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -9031,8 +9038,9 @@ static inline pm_status Managed_Pinned_ThreadSafe_write(Managed_Pinned_ThreadSaf
     }
     Managed_Pinned_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Pinned_ThreadSafe_metrics,
-                pm_rwlock_try_write(&box->cell));
+                pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -10185,8 +10193,9 @@ static inline pm_status Managed_NoSnap_ThreadSafe_write(Managed_NoSnap_ThreadSaf
     }
     Managed_NoSnap_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_NoSnap_ThreadSafe_metrics,
-                pm_rwlock_try_write(&box->cell));
+                pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -10707,8 +10716,9 @@ static inline pm_status Managed_Aligned_SingleThreaded_write(Managed_Aligned_Sin
     }
     Managed_Aligned_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Aligned_SingleThreaded_metrics,
-                pm_cell_borrow_try_write(&box->cell));
+                pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -11156,13 +11166,12 @@ static inline pm_status Managed_Aligned_ThreadSafe_write(Managed_Aligned_ThreadS
     }
     Managed_Aligned_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Aligned_ThreadSafe_metrics,
-                pm_rwlock_try_write(&box->cell));
+                pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
-        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
-        pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
         PM_METRIC(Managed_Aligned_ThreadSafe_metrics, in_place_writes);
         *out = &box->value;
         return PM_OK;

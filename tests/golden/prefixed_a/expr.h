@@ -190,8 +190,9 @@ static inline pm_status a_Managed_Expr_SingleThreaded_write(a_Managed_Expr_Singl
     }
     a_Managed_Expr_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(a_Managed_Expr_SingleThreaded_metrics,
-                pm_cell_borrow_try_write(&box->cell));
+                pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -926,8 +927,9 @@ static inline pm_status a_Managed_Tag_SingleThreaded_write(a_Managed_Tag_SingleT
     }
     a_Managed_Tag_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique_weak(&box->rc, &box->weak))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(a_Managed_Tag_SingleThreaded_metrics,
-                pm_cell_borrow_try_write(&box->cell));
+                pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -1862,13 +1864,12 @@ static inline pm_status a_Managed_Count_ThreadSafe_write(a_Managed_Count_ThreadS
     }
     a_Managed_Count_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(a_Managed_Count_ThreadSafe_metrics,
-                pm_rwlock_try_write(&box->cell));
+                pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
-        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
-        pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
         PM_METRIC(a_Managed_Count_ThreadSafe_metrics, in_place_writes);
         *out = &box->value;
         return PM_OK;

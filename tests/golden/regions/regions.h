@@ -328,8 +328,9 @@ static inline pm_status Managed_Obj_SingleThreaded_write(Managed_Obj_SingleThrea
     }
     Managed_Obj_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Obj_SingleThreaded_metrics,
-                pm_cell_borrow_try_write(&box->cell));
+                pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -745,8 +746,9 @@ static inline pm_status Managed_Obj_ThreadSafe_write(Managed_Obj_ThreadSafe *h, 
     }
     Managed_Obj_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Obj_ThreadSafe_metrics,
-                pm_rwlock_try_write(&box->cell));
+                pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -1920,8 +1922,9 @@ static inline pm_status Managed_Num_SingleThreaded_write(Managed_Num_SingleThrea
     }
     Managed_Num_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Num_SingleThreaded_metrics,
-                pm_cell_borrow_try_write(&box->cell));
+                pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -2374,13 +2377,12 @@ static inline pm_status Managed_Num_ThreadSafe_write(Managed_Num_ThreadSafe *h, 
     }
     Managed_Num_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Num_ThreadSafe_metrics,
-                pm_rwlock_try_write(&box->cell));
+                pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
-        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
-        pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
         PM_METRIC(Managed_Num_ThreadSafe_metrics, in_place_writes);
         *out = &box->value;
         return PM_OK;
@@ -3624,8 +3626,9 @@ static inline pm_status Managed_Pair_SingleThreaded_write(Managed_Pair_SingleThr
     }
     Managed_Pair_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Pair_SingleThreaded_metrics,
-                pm_cell_borrow_try_write(&box->cell));
+                pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -4052,8 +4055,9 @@ static inline pm_status Managed_Pair_ThreadSafe_write(Managed_Pair_ThreadSafe *h
     }
     Managed_Pair_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Pair_ThreadSafe_metrics,
-                pm_rwlock_try_write(&box->cell));
+                pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -5252,8 +5256,9 @@ static inline pm_status Managed_Vec_SingleThreaded_write(Managed_Vec_SingleThrea
     }
     Managed_Vec_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Vec_SingleThreaded_metrics,
-                pm_cell_borrow_try_write(&box->cell));
+                pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -5697,8 +5702,9 @@ static inline pm_status Managed_Vec_ThreadSafe_write(Managed_Vec_ThreadSafe *h,
     }
     Managed_Vec_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Vec_ThreadSafe_metrics,
-                pm_rwlock_try_write(&box->cell));
+                pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -7065,8 +7071,9 @@ static inline pm_status Managed_Expr_SingleThreaded_write(Managed_Expr_SingleThr
     }
     Managed_Expr_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Expr_SingleThreaded_metrics,
-                pm_cell_borrow_try_write(&box->cell));
+                pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -7646,8 +7653,9 @@ static inline pm_status Managed_Expr_ThreadSafe_write(Managed_Expr_ThreadSafe *h
     }
     Managed_Expr_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Expr_ThreadSafe_metrics,
-                pm_rwlock_try_write(&box->cell));
+                pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -9149,8 +9157,9 @@ static inline pm_status Managed_Plain_SingleThreaded_write(Managed_Plain_SingleT
     }
     Managed_Plain_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Plain_SingleThreaded_metrics,
-                pm_cell_borrow_try_write(&box->cell));
+                pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -9588,13 +9597,12 @@ static inline pm_status Managed_Plain_ThreadSafe_write(Managed_Plain_ThreadSafe 
     }
     Managed_Plain_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Plain_ThreadSafe_metrics,
-                pm_rwlock_try_write(&box->cell));
+                pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
-        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
-        pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
         PM_METRIC(Managed_Plain_ThreadSafe_metrics, in_place_writes);
         *out = &box->value;
         return PM_OK;

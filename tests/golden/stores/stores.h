@@ -312,8 +312,9 @@ static inline pm_status Managed_Obj_SingleThreaded_write(Managed_Obj_SingleThrea
     }
     Managed_Obj_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Obj_SingleThreaded_metrics,
-                pm_cell_borrow_try_write(&box->cell));
+                pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -906,8 +907,9 @@ static inline pm_status Managed_Obj_ThreadSafe_write(Managed_Obj_ThreadSafe *h, 
     }
     Managed_Obj_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Obj_ThreadSafe_metrics,
-                pm_rwlock_try_write(&box->cell));
+                pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -2592,8 +2594,9 @@ static inline pm_status Managed_Num_SingleThreaded_write(Managed_Num_SingleThrea
     }
     Managed_Num_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Num_SingleThreaded_metrics,
-                pm_cell_borrow_try_write(&box->cell));
+                pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -3220,13 +3223,12 @@ static inline pm_status Managed_Num_ThreadSafe_write(Managed_Num_ThreadSafe *h, 
     }
     Managed_Num_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Num_ThreadSafe_metrics,
-                pm_rwlock_try_write(&box->cell));
+                pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
-        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
-        pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
         PM_METRIC(Managed_Num_ThreadSafe_metrics, in_place_writes);
         *out = &box->value;
         return PM_OK;
@@ -4976,8 +4978,9 @@ static inline pm_status Managed_Pair_SingleThreaded_write(Managed_Pair_SingleThr
     }
     Managed_Pair_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Pair_SingleThreaded_metrics,
-                pm_cell_borrow_try_write(&box->cell));
+                pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -5587,8 +5590,9 @@ static inline pm_status Managed_Pair_ThreadSafe_write(Managed_Pair_ThreadSafe *h
     }
     Managed_Pair_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Pair_ThreadSafe_metrics,
-                pm_rwlock_try_write(&box->cell));
+                pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -7301,8 +7305,9 @@ static inline pm_status Managed_Wide_SingleThreaded_write(Managed_Wide_SingleThr
     }
     Managed_Wide_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Wide_SingleThreaded_metrics,
-                pm_cell_borrow_try_write(&box->cell));
+                pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -7938,13 +7943,12 @@ static inline pm_status Managed_Wide_ThreadSafe_write(Managed_Wide_ThreadSafe *h
     }
     Managed_Wide_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Wide_ThreadSafe_metrics,
-                pm_rwlock_try_write(&box->cell));
+                pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
-        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
-        pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
         PM_METRIC(Managed_Wide_ThreadSafe_metrics, in_place_writes);
         *out = &box->value;
         return PM_OK;
@@ -9882,8 +9886,9 @@ static inline pm_status Managed_Expr_SingleThreaded_write(Managed_Expr_SingleThr
     }
     Managed_Expr_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Expr_SingleThreaded_metrics,
-                pm_cell_borrow_try_write(&box->cell));
+                pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -10646,8 +10651,9 @@ static inline pm_status Managed_Expr_ThreadSafe_write(Managed_Expr_ThreadSafe *h
     }
     Managed_Expr_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Expr_ThreadSafe_metrics,
-                pm_rwlock_try_write(&box->cell));
+                pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -12665,8 +12671,9 @@ static inline pm_status Managed_Plain_SingleThreaded_write(Managed_Plain_SingleT
     }
     Managed_Plain_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Plain_SingleThreaded_metrics,
-                pm_cell_borrow_try_write(&box->cell));
+                pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -13104,13 +13111,12 @@ static inline pm_status Managed_Plain_ThreadSafe_write(Managed_Plain_ThreadSafe 
     }
     Managed_Plain_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Plain_ThreadSafe_metrics,
-                pm_rwlock_try_write(&box->cell));
+                pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
-        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
-        pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
         PM_METRIC(Managed_Plain_ThreadSafe_metrics, in_place_writes);
         *out = &box->value;
         return PM_OK;

@@ -274,8 +274,9 @@ static inline pm_status Managed_Tree_SingleThreaded_write(Managed_Tree_SingleThr
     }
     Managed_Tree_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique_weak(&box->rc, &box->weak))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Tree_SingleThreaded_metrics,
-                pm_cell_borrow_try_write(&box->cell));
+                pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -762,8 +763,9 @@ static inline pm_status Managed_Tree_ThreadSafe_write(Managed_Tree_ThreadSafe *h
     }
     Managed_Tree_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique_weak(&box->rc, &box->weak))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Tree_ThreadSafe_metrics,
-                pm_rwlock_try_write(&box->cell));
+                pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -2140,8 +2142,9 @@ static inline pm_status Managed_Obj_SingleThreaded_write(Managed_Obj_SingleThrea
     }
     Managed_Obj_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique_weak(&box->rc, &box->weak))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Obj_SingleThreaded_metrics,
-                pm_cell_borrow_try_write(&box->cell));
+                pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -2618,8 +2621,9 @@ static inline pm_status Managed_Obj_ThreadSafe_write(Managed_Obj_ThreadSafe *h, 
     }
     Managed_Obj_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique_weak(&box->rc, &box->weak))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Obj_ThreadSafe_metrics,
-                pm_rwlock_try_write(&box->cell));
+                pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -3976,8 +3980,9 @@ static inline pm_status Managed_Num_SingleThreaded_write(Managed_Num_SingleThrea
     }
     Managed_Num_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique_weak(&box->rc, &box->weak))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Num_SingleThreaded_metrics,
-                pm_cell_borrow_try_write(&box->cell));
+                pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -4469,13 +4474,12 @@ static inline pm_status Managed_Num_ThreadSafe_write(Managed_Num_ThreadSafe *h, 
     }
     Managed_Num_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique_weak(&box->rc, &box->weak))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Num_ThreadSafe_metrics,
-                pm_rwlock_try_write(&box->cell));
+                pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
-        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
-        pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
         PM_METRIC(Managed_Num_ThreadSafe_metrics, in_place_writes);
         *out = &box->value;
         return PM_OK;
@@ -5874,8 +5878,9 @@ static inline pm_status Managed_Plain_SingleThreaded_write(Managed_Plain_SingleT
     }
     Managed_Plain_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Plain_SingleThreaded_metrics,
-                pm_cell_borrow_try_write(&box->cell));
+                pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
@@ -6313,13 +6318,12 @@ static inline pm_status Managed_Plain_ThreadSafe_write(Managed_Plain_ThreadSafe 
     }
     Managed_Plain_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
+        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Plain_ThreadSafe_metrics,
-                pm_rwlock_try_write(&box->cell));
+                pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
             return status;
         }
-        /* Fetched for writing while the caller writes, not by the publish inside the lock. */
-        pm_snap_prefetch_for_publish(box->snap, sizeof box->value);
         PM_METRIC(Managed_Plain_ThreadSafe_metrics, in_place_writes);
         *out = &box->value;
         return PM_OK;
