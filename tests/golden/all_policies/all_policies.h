@@ -327,7 +327,6 @@ static inline pm_status Managed_Point_SingleThreaded_write(Managed_Point_SingleT
     }
     Managed_Point_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Point_SingleThreaded_metrics,
                 pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -1983,7 +1982,6 @@ static inline pm_status Managed_Blob_SingleThreaded_write(Managed_Blob_SingleThr
     }
     Managed_Blob_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Blob_SingleThreaded_metrics,
                 pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -2385,7 +2383,6 @@ static inline pm_status Managed_Blob_ThreadSafe_write(Managed_Blob_ThreadSafe *h
     }
     Managed_Blob_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Blob_ThreadSafe_metrics,
                 pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -3511,7 +3508,6 @@ static inline pm_status Managed_Item_SingleThreaded_write(Managed_Item_SingleThr
     }
     Managed_Item_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Item_SingleThreaded_metrics,
                 pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -3921,7 +3917,6 @@ static inline pm_status Managed_Item_ThreadSafe_write(Managed_Item_ThreadSafe *h
     }
     Managed_Item_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Item_ThreadSafe_metrics,
                 pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -5063,7 +5058,6 @@ static inline pm_status Managed_Node_SingleThreaded_write(Managed_Node_SingleThr
     }
     Managed_Node_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Node_SingleThreaded_metrics,
                 pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -5473,7 +5467,6 @@ static inline pm_status Managed_Node_ThreadSafe_write(Managed_Node_ThreadSafe *h
     }
     Managed_Node_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Node_ThreadSafe_metrics,
                 pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -6614,7 +6607,6 @@ static inline pm_status Managed_Mixed_ThreadSafe_write(Managed_Mixed_ThreadSafe 
     }
     Managed_Mixed_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Mixed_ThreadSafe_metrics,
                 pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -7110,7 +7102,6 @@ static inline pm_status Managed_Tally_SingleThreaded_write(Managed_Tally_SingleT
     }
     Managed_Tally_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Tally_SingleThreaded_metrics,
                 pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -8627,7 +8618,6 @@ static inline pm_status Managed_Pinned_SingleThreaded_write(Managed_Pinned_Singl
     }
     Managed_Pinned_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Pinned_SingleThreaded_metrics,
                 pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -9038,7 +9028,6 @@ static inline pm_status Managed_Pinned_ThreadSafe_write(Managed_Pinned_ThreadSaf
     }
     Managed_Pinned_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Pinned_ThreadSafe_metrics,
                 pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -10193,7 +10182,6 @@ static inline pm_status Managed_NoSnap_ThreadSafe_write(Managed_NoSnap_ThreadSaf
     }
     Managed_NoSnap_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_NoSnap_ThreadSafe_metrics,
                 pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -10716,7 +10704,6 @@ static inline pm_status Managed_Aligned_SingleThreaded_write(Managed_Aligned_Sin
     }
     Managed_Aligned_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Aligned_SingleThreaded_metrics,
                 pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {

@@ -149,7 +149,6 @@ static inline pm_status Managed_Items_SingleThreaded_write(Managed_Items_SingleT
     }
     Managed_Items_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Items_SingleThreaded_metrics,
                 pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -553,7 +552,6 @@ static inline pm_status Managed_Items_ThreadSafe_write(Managed_Items_ThreadSafe 
     }
     Managed_Items_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Items_ThreadSafe_metrics,
                 pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {

@@ -190,7 +190,6 @@ static inline pm_status a_Managed_Expr_SingleThreaded_write(a_Managed_Expr_Singl
     }
     a_Managed_Expr_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(a_Managed_Expr_SingleThreaded_metrics,
                 pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -927,7 +926,6 @@ static inline pm_status a_Managed_Tag_SingleThreaded_write(a_Managed_Tag_SingleT
     }
     a_Managed_Tag_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique_weak(&box->rc, &box->weak))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(a_Managed_Tag_SingleThreaded_metrics,
                 pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {

@@ -328,7 +328,6 @@ static inline pm_status Managed_Obj_SingleThreaded_write(Managed_Obj_SingleThrea
     }
     Managed_Obj_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Obj_SingleThreaded_metrics,
                 pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -746,7 +745,6 @@ static inline pm_status Managed_Obj_ThreadSafe_write(Managed_Obj_ThreadSafe *h, 
     }
     Managed_Obj_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Obj_ThreadSafe_metrics,
                 pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -1922,7 +1920,6 @@ static inline pm_status Managed_Num_SingleThreaded_write(Managed_Num_SingleThrea
     }
     Managed_Num_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Num_SingleThreaded_metrics,
                 pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -3626,7 +3623,6 @@ static inline pm_status Managed_Pair_SingleThreaded_write(Managed_Pair_SingleThr
     }
     Managed_Pair_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Pair_SingleThreaded_metrics,
                 pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -4055,7 +4051,6 @@ static inline pm_status Managed_Pair_ThreadSafe_write(Managed_Pair_ThreadSafe *h
     }
     Managed_Pair_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Pair_ThreadSafe_metrics,
                 pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -5256,7 +5251,6 @@ static inline pm_status Managed_Vec_SingleThreaded_write(Managed_Vec_SingleThrea
     }
     Managed_Vec_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Vec_SingleThreaded_metrics,
                 pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -5702,7 +5696,6 @@ static inline pm_status Managed_Vec_ThreadSafe_write(Managed_Vec_ThreadSafe *h,
     }
     Managed_Vec_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Vec_ThreadSafe_metrics,
                 pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -7071,7 +7064,6 @@ static inline pm_status Managed_Expr_SingleThreaded_write(Managed_Expr_SingleThr
     }
     Managed_Expr_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Expr_SingleThreaded_metrics,
                 pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -7653,7 +7645,6 @@ static inline pm_status Managed_Expr_ThreadSafe_write(Managed_Expr_ThreadSafe *h
     }
     Managed_Expr_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Expr_ThreadSafe_metrics,
                 pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -9157,7 +9148,6 @@ static inline pm_status Managed_Plain_SingleThreaded_write(Managed_Plain_SingleT
     }
     Managed_Plain_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Plain_SingleThreaded_metrics,
                 pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {

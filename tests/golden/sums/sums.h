@@ -528,7 +528,6 @@ static inline pm_status Managed_Res_SingleThreaded_write(Managed_Res_SingleThrea
     }
     Managed_Res_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Res_SingleThreaded_metrics,
                 pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -927,7 +926,6 @@ static inline pm_status Managed_Res_ThreadSafe_write(Managed_Res_ThreadSafe *h, 
     }
     Managed_Res_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Res_ThreadSafe_metrics,
                 pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -2426,7 +2424,6 @@ static inline pm_status Managed_Expr_SingleThreaded_write(Managed_Expr_SingleThr
     }
     Managed_Expr_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Expr_SingleThreaded_metrics,
                 pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -3221,7 +3218,6 @@ static inline pm_status Managed_Expr_ThreadSafe_write(Managed_Expr_ThreadSafe *h
     }
     Managed_Expr_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Expr_ThreadSafe_metrics,
                 pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -5228,7 +5224,6 @@ static inline pm_status Managed_List_SingleThreaded_write(Managed_List_SingleThr
     }
     Managed_List_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_List_SingleThreaded_metrics,
                 pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -5725,7 +5720,6 @@ static inline pm_status Managed_List_ThreadSafe_write(Managed_List_ThreadSafe *h
     }
     Managed_List_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_List_ThreadSafe_metrics,
                 pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -7159,7 +7153,6 @@ static inline pm_status Managed_Tree_SingleThreaded_write(Managed_Tree_SingleThr
     }
     Managed_Tree_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique_weak(&box->rc, &box->weak))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Tree_SingleThreaded_metrics,
                 pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -7692,7 +7685,6 @@ static inline pm_status Managed_Tree_ThreadSafe_write(Managed_Tree_ThreadSafe *h
     }
     Managed_Tree_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique_weak(&box->rc, &box->weak))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Tree_ThreadSafe_metrics,
                 pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -9298,7 +9290,6 @@ static inline pm_status Managed_Pad_SingleThreaded_write(Managed_Pad_SingleThrea
     }
     Managed_Pad_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Pad_SingleThreaded_metrics,
                 pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -9879,7 +9870,6 @@ static inline pm_status Managed_Pad_ThreadSafe_write(Managed_Pad_ThreadSafe *h,
     }
     Managed_Pad_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Pad_ThreadSafe_metrics,
                 pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -11352,7 +11342,6 @@ static inline pm_status Managed_Holder_SingleThreaded_write(Managed_Holder_Singl
     }
     Managed_Holder_SingleThreaded_box *box = h->box;
     if (PM_LIKELY(pm_count_plain_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Holder_SingleThreaded_metrics,
                 pm_cell_borrow_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -11763,7 +11752,6 @@ static inline pm_status Managed_Holder_ThreadSafe_write(Managed_Holder_ThreadSaf
     }
     Managed_Holder_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Holder_ThreadSafe_metrics,
                 pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
