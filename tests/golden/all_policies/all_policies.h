@@ -770,7 +770,6 @@ static inline pm_status Managed_Point_ThreadSafe_write(Managed_Point_ThreadSafe 
     }
     Managed_Point_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Point_ThreadSafe_metrics,
                 pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -7541,7 +7540,6 @@ static inline pm_status Managed_Tally_ThreadSafe_write(Managed_Tally_ThreadSafe 
     }
     Managed_Tally_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Tally_ThreadSafe_metrics,
                 pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -8081,7 +8079,6 @@ static inline pm_status Managed_Wide_ThreadSafe_write(Managed_Wide_ThreadSafe *h
     }
     Managed_Wide_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Wide_ThreadSafe_metrics,
                 pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -11153,7 +11150,6 @@ static inline pm_status Managed_Aligned_ThreadSafe_write(Managed_Aligned_ThreadS
     }
     Managed_Aligned_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Aligned_ThreadSafe_metrics,
                 pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {

@@ -1862,7 +1862,6 @@ static inline pm_status a_Managed_Count_ThreadSafe_write(a_Managed_Count_ThreadS
     }
     a_Managed_Count_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(a_Managed_Count_ThreadSafe_metrics,
                 pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {

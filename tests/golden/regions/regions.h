@@ -2374,7 +2374,6 @@ static inline pm_status Managed_Num_ThreadSafe_write(Managed_Num_ThreadSafe *h, 
     }
     Managed_Num_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Num_ThreadSafe_metrics,
                 pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
@@ -9587,7 +9586,6 @@ static inline pm_status Managed_Plain_ThreadSafe_write(Managed_Plain_ThreadSafe 
     }
     Managed_Plain_ThreadSafe_box *box = h->box;
     if (PM_LIKELY(pm_count_atomic_is_unique(&box->rc))) {
-        /* No prefetch of the snapshot's lines: with one owner no other thread uses them. */
         pm_status status = PM_METRIC_BORROW(Managed_Plain_ThreadSafe_metrics,
                 pm_rwlock_try_write_unique(&box->cell));
         if (status != PM_OK) {
