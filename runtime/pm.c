@@ -1,5 +1,5 @@
-/* pm.c — status names, counter saturation and weak-count locks, the metrics
- * printout. */
+/* pm.c — status names, counter saturation and weak-count locks, the borrow
+ * cell's uncommon read releases, the metrics printout. */
 #define _POSIX_C_SOURCE 200809L /* sched_yield() */
 #include "pm.h"
 
@@ -27,6 +27,16 @@ void pm__count_atomic_saturate(pm_count_atomic *c) {
     /* Relaxed: an immortal box is never destroyed, so nothing to order; the
      * store re-centres the count in the sticky range so it cannot wrap. */
     atomic_store_explicit(&c->n, PM_COUNT_STICKY, memory_order_relaxed);
+}
+
+bool pm__borrow_release_read_cold(pm_cell_borrow *c, uint32_t left) {
+    uint32_t was = left + 1u;
+    if (pm__borrow_is_free(was) || pm__borrow_is_writing(was)) {
+        c->state = was; /* no read borrow to end: the cell as it was */
+        PM__DEBUG_MISMATCH(c, PM_LOCK_READ);
+        return false;
+    }
+    return pm__borrow_orphan_ended(left); /* the last reader out destroys the box */
 }
 
 uint32_t pm__count_atomic_wait_unlocked(pm_count_atomic *weak) {

@@ -320,6 +320,54 @@ static void test_borrow_cell_releases(void) {
     CHECK(pm_cell_borrow_release_write(&c) && c.state == PM_BORROW_ORPHANED);
 }
 
+/* The releases change the state first and put back a state that was no such
+ * borrow (pm_cell_borrow.h). Against their specification, from every state at
+ * the encoding's edges and a stride through all 2^32: a read release on free
+ * or written leaves it and answers false, elsewhere decrements and answers
+ * whether that left PM_BORROW_ORPHANED; a write release ends PM_BORROW_WRITING
+ * (false) or PM_BORROW_ORPHANED_WRITING (true), and leaves anything else. */
+static void check_borrow_releases_from(uint32_t before) {
+    pm_cell_borrow c;
+    pm_cell_borrow_init(&c);
+    bool read_ends = before != 0u && before < PM_BORROW_ORPHANED_WRITING;
+    uint32_t read_after = read_ends ? before - 1u : before;
+#ifdef PM_DEBUG
+    uint64_t mismatches = pm_debug_release_mismatches();
+#endif
+    pm_cell_borrow_set_for_test(&c, before);
+    bool destroy = pm_cell_borrow_release_read(&c);
+    CHECK(c.state == read_after);
+    CHECK(destroy == (read_ends && read_after == PM_BORROW_ORPHANED));
+#ifdef PM_DEBUG
+    CHECK(pm_debug_release_mismatches() == mismatches + !read_ends); /* reported once */
+#endif
+
+    uint32_t write_after = before == PM_BORROW_WRITING            ? 0u
+                           : before == PM_BORROW_ORPHANED_WRITING ? PM_BORROW_ORPHANED
+                                                                  : before;
+    pm_cell_borrow_set_for_test(&c, before);
+    destroy = pm_cell_borrow_release_write(&c);
+    CHECK(c.state == write_after);
+    CHECK(destroy == (before == PM_BORROW_ORPHANED_WRITING));
+#ifdef PM_DEBUG
+    CHECK(pm_debug_release_mismatches() ==
+          mismatches + !read_ends + (write_after == before));
+#endif
+}
+
+static void test_borrow_cell_releases_every_state(void) {
+    const uint32_t edges[] = {0u, PM_BORROW_MAX_READERS, PM_BORROW_ORPHANED,
+                              PM_BORROW_ORPHANED_WRITING, PM_BORROW_WRITING};
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+        for (uint32_t d = 0; d < 8u; d++) {
+            check_borrow_releases_from(edges[i] + d - 4u); /* wraps around 0 and the top */
+        }
+    }
+    for (uint64_t s = 0; s <= UINT32_MAX; s += 1048573u) { /* a prime stride: 4,097 states */
+        check_borrow_releases_from((uint32_t)s);
+    }
+}
+
 /* downgrade: the exclusive borrow becomes one shared borrow, orphaned or not;
  * not write-borrowed: PM_EINVAL, the cell unchanged. */
 static void test_borrow_cell_downgrade(void) {
@@ -962,6 +1010,7 @@ int main(void) {
     test_count_atomic_threads();
     test_borrow_cell();
     test_borrow_cell_releases();
+    test_borrow_cell_releases_every_state();
     test_borrow_cell_downgrade();
     test_rwlock_fast_path_predicates();
     test_rwlock_try();
