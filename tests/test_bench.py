@@ -425,6 +425,25 @@ def test_contention_only_rounds_count_for_the_contention_rows(tmp_path: Path) ->
     assert "| dup+drop | SingleThreaded | 0.50 |" in text
 
 
+def test_extra_rounds_with_single_thread_records_count_for_the_micro_rows(tmp_path: Path) -> None:
+    # Round 1 ran every workload (pthread_rwlock's contention row with it), rounds 2 and 3 the
+    # single-thread rows and our contenders' contention rows: the micro row reads all three
+    # rounds (ours ÷ seed 0.9, 1.5 in a slow phase of ours, 0.9: median 0.9).
+    rows = [["peer", "seed-rust", "yes", "the seed"], ["meta", "load", "0.1 0.1 0.1"]]
+    for rnd, ours in ((1, 0.45), (2, 0.75), (3, 0.45)):
+        rows += [["seedcmp", str(rnd), "ours", "op", "ST dup+drop", "ours", str(ours), "1"],
+                 ["seedcmp", str(rnd), "seed", "op", "ST dup+drop", "seed-rust", "0.50", "1"]]
+        contenders = ["ours"] + (["pthread_rwlock"] if rnd == 1 else [])
+        for who, contender in [("ours", c) for c in contenders] + [("seed", "seed-rust")]:
+            rows.append(["seedcmp", str(rnd), who, "mt", "90/10", "2", contender, "25.0", "50",
+                         "50", "200", "900"])
+    report_from_records(tmp_path, "".join("\t".join(r) + "\n" for r in rows))
+    text = (tmp_path / "PERFORMANCE.md").read_text()
+    assert "1 round of every workload, then 2 of the single-thread and contention rows" in text
+    assert "| dup+drop | SingleThreaded | 0.45 | `Rc<RefCell<T>>` clone + drop | 0.50 | 0.90× |" \
+        in text
+
+
 def test_issue3_threads_goals_take_the_median_over_the_rounds(tmp_path: Path) -> None:
     # 90/10 with 2 threads against pthread_rwlock in three rounds: 2.0×, 1.2× (a slow round
     # of ours) and 1.8×; the goal reads the median, 1.8×, with the median Mops/s of each.
